@@ -1,0 +1,54 @@
+# TimmyBot. `make run` and `make test` are the two commands of the quick start;
+# both check and install what they need. See README.md for the others.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+BIN  := $(CURDIR)/bin
+PKGS := ./app/... ./constructs/... ./infra/... ./test/...
+
+STATICCHECK_VERSION := 2026.2.2
+ACTIONLINT_VERSION  := v1.7.12
+
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := 1
+
+.PHONY: help run test unit lint bench synth deploy cost tools prereqs-run prereqs-test
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: prereqs-run ## run the bot locally (embedded store, secrets from env / .env)
+	go run ./app/cmd/timmybot serve
+
+test: prereqs-test lint unit ## run the whole suite: lint, unit, integration and end-to-end tests
+
+unit: prereqs-test
+	scripts/with-dynalite go test -count=1 -timeout 15m $(PKGS)
+
+lint: tools ## gofmt, go vet, staticcheck, actionlint
+	@out=$$(gofmt -l app constructs infra test); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	go vet $(PKGS)
+	$(BIN)/staticcheck $(PKGS)
+	$(BIN)/actionlint
+
+bench: prereqs-test ## run the benchmarks and print their reports
+	scripts/with-dynalite go test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+
+tools: $(BIN)/staticcheck $(BIN)/actionlint
+
+$(BIN)/staticcheck:
+	GOBIN=$(BIN) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(BIN)/actionlint:
+	GOBIN=$(BIN) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+
+prereqs-run:
+	@scripts/prereqs go ffmpeg
+
+prereqs-test:
+	@scripts/prereqs go node
+	@$(MAKE) --no-print-directory node_modules/.package-lock.json

@@ -1,0 +1,3 @@
+module github.com/iddv/timmybot/app
+
+go 1.26

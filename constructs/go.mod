@@ -1,0 +1,3 @@
+module github.com/iddv/timmybot/constructs
+
+go 1.26

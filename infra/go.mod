@@ -1,0 +1,3 @@
+module github.com/iddv/timmybot/infra
+
+go 1.26

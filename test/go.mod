@@ -1,0 +1,3 @@
+module github.com/iddv/timmybot/test
+
+go 1.26
