@@ -1,0 +1,82 @@
+// Command vectorgen copies the official MLS test vectors this package uses into
+// testdata, keeping only the entries for cipher suite 2 (entries without a
+// cipher suite, such as tree math, are kept whole).
+//
+// Usage: go run ./internal/vectorgen -src <dir with the vector JSON files> -dst testdata
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+)
+
+// files are the vector files the tests read.
+var files = []string{
+	"tree-math.json",
+	"deserialization.json",
+	"crypto-basics.json",
+	"key-schedule.json",
+	"secret-tree.json",
+	"message-protection.json",
+	"welcome.json",
+	"treekem.json",
+	"tree-validation.json",
+	"transcript-hashes.json",
+	"passive-client-welcome.json",
+	"passive-client-handling-commit.json",
+}
+
+const suite = 2
+
+func main() {
+	src := flag.String("src", "", "directory holding the official vector files")
+	dst := flag.String("dst", "testdata", "output directory")
+	flag.Parse()
+	if *src == "" {
+		log.Fatal("vectorgen: -src is required")
+	}
+	for _, name := range files {
+		if err := filter(filepath.Join(*src, name), filepath.Join(*dst, name)); err != nil {
+			log.Fatalf("vectorgen: %s: %v", name, err)
+		}
+	}
+}
+
+func filter(in, out string) error {
+	raw, err := os.ReadFile(in)
+	if err != nil {
+		return err
+	}
+	var entries []json.RawMessage
+	if err := json.Unmarshal(raw, &entries); err != nil {
+		return fmt.Errorf("decoding: %w", err)
+	}
+	var buf bytes.Buffer
+	buf.WriteString("[\n")
+	kept := 0
+	for _, e := range entries {
+		var head struct {
+			CipherSuite *int `json:"cipher_suite"`
+		}
+		if err := json.Unmarshal(e, &head); err != nil {
+			return fmt.Errorf("decoding entry: %w", err)
+		}
+		if head.CipherSuite != nil && *head.CipherSuite != suite {
+			continue
+		}
+		if kept > 0 {
+			buf.WriteString(",\n")
+		}
+		if err := json.Compact(&buf, e); err != nil {
+			return fmt.Errorf("compacting entry: %w", err)
+		}
+		kept++
+	}
+	buf.WriteString("\n]\n")
+	return os.WriteFile(out, buf.Bytes(), 0o644)
+}
