@@ -7,7 +7,8 @@ SHELL := bash
 BIN  := $(CURDIR)/bin
 PKGS := ./app/... ./constructs/... ./infra/... ./test/...
 
-STATICCHECK_VERSION := 2026.2.2
+# staticcheck release 2026.2.2 is module version v0.8.2
+STATICCHECK_VERSION := v0.8.2
 ACTIONLINT_VERSION  := v1.7.12
 
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
