@@ -1,0 +1,247 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/iddv/timmybot/app/music"
+)
+
+// notifier sends a direct message to a user.
+type notifier interface {
+	DirectMessage(ctx context.Context, user music.UserID, text string) error
+}
+
+// Handlers holds what the slash commands work on.
+type Handlers struct {
+	Queues    music.QueueStore
+	Allowlist music.AllowlistStore
+	Notifier  notifier
+	Owners    []music.UserID
+	// GuildName returns a guild's name for messages, "" when unknown.
+	GuildName func(music.GuildID) string
+	Now       func() time.Time
+}
+
+// queuePageSize is how many entries one /queue page shows.
+const queuePageSize = 10
+
+// Commands returns the command table, /help included.
+func (h *Handlers) Commands() []Command {
+	guildOpt := Option{Name: "guild", Description: "Server ID", Type: String, Required: true, MaxLength: 20}
+	cmds := []Command{
+		{Name: "play", Description: "Queue a track by its direct http(s) audio URL", Run: h.play,
+			Options: []Option{{Name: "query", Description: "Direct http(s) URL of an audio file or stream", Type: String, Required: true, MaxLength: music.MaxURLLen}}},
+		{Name: "queue", Description: "Show the queue", Run: h.queue,
+			Options: []Option{{Name: "page", Description: "Page number", Type: Integer, MinValue: 1, MaxValue: music.MaxQueueLen/queuePageSize + 1}}},
+		{Name: "remove", Description: "Remove a track from the queue", Run: h.remove,
+			Options: []Option{{Name: "position", Description: "Position in the queue, 1 is the current track", Type: Integer, Required: true, MinValue: 1, MaxValue: music.MaxQueueLen}}},
+		{Name: "clear", Description: "Empty the queue", Run: h.clear},
+		{Name: "nowplaying", Description: "Show the current track", Run: h.nowPlaying},
+		{Name: "request-access", Description: "Ask the bot's owners to enable TimmyBot on this server", Access: Everyone, Run: h.requestAccess,
+			Options: []Option{{Name: "reason", Description: "Why you'd like TimmyBot here", Type: String, Required: true, MaxLength: music.MaxReasonLen}}},
+		{Name: "allowlist", Description: "Manage the servers TimmyBot serves", Access: Owners, Subcommands: []Command{
+			{Name: "approve", Description: "Approve a server", Options: []Option{guildOpt}, Run: h.approve},
+			{Name: "revoke", Description: "Revoke a server's approval", Options: []Option{guildOpt}, Run: h.revoke},
+			{Name: "list", Description: "List approved servers", Run: h.listApproved},
+			{Name: "requests", Description: "List pending access requests", Run: h.listRequests},
+		}},
+	}
+	all := append(cmds, Command{Name: "help", Description: "List TimmyBot's commands", Access: Everyone})
+	all[len(all)-1].Run = func(_ context.Context, r *Request) (Reply, error) {
+		return Reply{Content: helpText(all, r.Owner), Ephemeral: true}, nil
+	}
+	return all
+}
+
+// Components returns the button routes.
+func (h *Handlers) Components() []Component {
+	return []Component{{Prefix: "queue", Run: h.queuePageButton}}
+}
+
+func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
+	u, err := music.ParseAudioURL(strings.TrimSpace(r.String("query")))
+	if err != nil {
+		return Reply{}, err
+	}
+	track := music.Track{Title: titleFromURL(u), URL: u.String(), Source: "http", RequestedBy: r.User}
+	if err := track.Validate(); err != nil {
+		return Reply{}, err
+	}
+	pos, err := h.Queues.Enqueue(ctx, r.Guild, track)
+	if err != nil {
+		return Reply{}, fmt.Errorf("enqueueing: %w", err)
+	}
+	return Reply{Content: fmt.Sprintf("Queued **%s** at position %d.", escapeMarkdown(track.Title), pos+1)}, nil
+}
+
+// titleFromURL names a track after its file, "song.mp3" in
+// https://host/music/song.mp3, or after the host when the path is empty.
+func titleFromURL(u *url.URL) string {
+	name := path.Base(u.Path)
+	if name == "/" || name == "." || name == "" {
+		name = u.Hostname()
+	}
+	return truncateRunes(name, music.MaxTitleLen)
+}
+
+func (h *Handlers) queue(ctx context.Context, r *Request) (Reply, error) {
+	page, ok := r.Int("page")
+	if !ok {
+		page = 1
+	}
+	return h.renderQueuePage(ctx, r.Guild, page)
+}
+
+// queuePageButton serves the "queue:<page>" buttons.
+func (h *Handlers) queuePageButton(ctx context.Context, r *Request) (Reply, error) {
+	_, arg, _ := strings.Cut(r.Command, ":")
+	page, err := strconv.Atoi(arg)
+	if err != nil || page < 1 {
+		return Reply{}, music.Errorf(music.EINVALID, "This button no longer works.")
+	}
+	return h.renderQueuePage(ctx, r.Guild, page)
+}
+
+func (h *Handlers) renderQueuePage(ctx context.Context, guild music.GuildID, page int) (Reply, error) {
+	p, err := h.Queues.Page(ctx, guild, (page-1)*queuePageSize, queuePageSize)
+	if err != nil {
+		return Reply{}, fmt.Errorf("reading the queue: %w", err)
+	}
+	pages := max(1, (p.Total+queuePageSize-1)/queuePageSize)
+	if page > pages && p.Total > 0 {
+		// The queue shrank under the button: show the last page instead.
+		return h.renderQueuePage(ctx, guild, pages)
+	}
+	return Reply{Embeds: queueEmbeds(p, page, pages), Components: queueButtons(page, pages)}, nil
+}
+
+func (h *Handlers) remove(ctx context.Context, r *Request) (Reply, error) {
+	pos, _ := r.Int("position")
+	e, err := h.Queues.RemoveAt(ctx, r.Guild, pos-1)
+	switch music.ErrorCode(err) {
+	case "":
+		return Reply{Content: fmt.Sprintf("Removed **%s** (position %d).", escapeMarkdown(e.Track.Title), pos)}, nil
+	case music.EINVALID, music.ENOTFOUND:
+		n, lenErr := h.Queues.Len(ctx, r.Guild)
+		if lenErr != nil {
+			return Reply{}, fmt.Errorf("reading the queue length: %w", lenErr)
+		}
+		return Reply{}, music.Errorf(music.EINVALID, "There is no track at position %d; the queue has %d.", pos, n)
+	}
+	return Reply{}, fmt.Errorf("removing position %d: %w", pos, err)
+}
+
+func (h *Handlers) clear(ctx context.Context, r *Request) (Reply, error) {
+	n, err := h.Queues.Clear(ctx, r.Guild)
+	if err != nil {
+		return Reply{}, fmt.Errorf("clearing the queue: %w", err)
+	}
+	return Reply{Content: fmt.Sprintf("Cleared the queue (%d %s).", n, plural(n, "track", "tracks"))}, nil
+}
+
+func (h *Handlers) nowPlaying(ctx context.Context, r *Request) (Reply, error) {
+	e, err := h.Queues.Peek(ctx, r.Guild)
+	if music.ErrorCode(err) == music.ENOTFOUND {
+		return Reply{Content: "Nothing is playing. Queue something with `/play query:<url>`."}, nil
+	} else if err != nil {
+		return Reply{}, fmt.Errorf("reading the queue head: %w", err)
+	}
+	return Reply{Embeds: nowPlayingEmbeds(e)}, nil
+}
+
+func (h *Handlers) requestAccess(ctx context.Context, r *Request) (Reply, error) {
+	if r.Guild == "" {
+		return Reply{}, music.Errorf(music.EINVALID, "Use /request-access in the server that should get TimmyBot.")
+	}
+	approved, err := h.Allowlist.IsApproved(ctx, r.Guild)
+	if err != nil {
+		return Reply{}, fmt.Errorf("checking the allowlist: %w", err)
+	} else if approved {
+		return ephemeral("This server is already approved: try `/help`."), nil
+	}
+	req := music.AccessRequest{
+		Guild:       r.Guild,
+		GuildName:   truncateRunes(h.GuildName(r.Guild), 100),
+		RequestedBy: r.User,
+		Reason:      strings.TrimSpace(r.String("reason")),
+		RequestedAt: h.Now(),
+	}
+	if err := req.Validate(); err != nil {
+		return Reply{}, err
+	}
+	if err := h.Allowlist.RequestAccess(ctx, req); err != nil {
+		return Reply{}, fmt.Errorf("recording the access request: %w", err)
+	}
+	text := fmt.Sprintf("**Access request** from server %s (`%s`) by <@%s>:\n> %s\nApprove with `/allowlist approve guild:%s` or `timmybot allowlist approve %s`.",
+		escapeMarkdown(req.GuildName), req.Guild, req.RequestedBy, escapeMarkdown(req.Reason), req.Guild, req.Guild)
+	for _, owner := range h.Owners {
+		// The request is stored; a failed DM must not fail the command.
+		_ = h.Notifier.DirectMessage(ctx, owner, text)
+	}
+	return ephemeral("Thanks! Your request was sent to TimmyBot's owners. You'll be able to use the bot here once they approve it."), nil
+}
+
+func (h *Handlers) approve(ctx context.Context, r *Request) (Reply, error) {
+	g := music.GuildID(r.String("guild"))
+	if err := g.Validate(); err != nil {
+		return Reply{}, err
+	}
+	if err := h.Allowlist.Approve(ctx, music.Approval{Guild: g, ApprovedBy: r.User, ApprovedAt: h.Now()}); err != nil {
+		return Reply{}, fmt.Errorf("approving %s: %w", g, err)
+	}
+	return ephemeral("Approved server `%s`.", g), nil
+}
+
+func (h *Handlers) revoke(ctx context.Context, r *Request) (Reply, error) {
+	g := music.GuildID(r.String("guild"))
+	if err := g.Validate(); err != nil {
+		return Reply{}, err
+	}
+	if err := h.Allowlist.Revoke(ctx, g); err != nil {
+		return Reply{}, fmt.Errorf("revoking %s: %w", g, err)
+	}
+	return ephemeral("Revoked server `%s`.", g), nil
+}
+
+func (h *Handlers) listApproved(ctx context.Context, _ *Request) (Reply, error) {
+	list, err := h.Allowlist.Approved(ctx)
+	if err != nil {
+		return Reply{}, fmt.Errorf("listing approved servers: %w", err)
+	}
+	if len(list) == 0 {
+		return ephemeral("No server is approved yet."), nil
+	}
+	lines := make([]string, len(list))
+	for i, a := range list {
+		lines[i] = fmt.Sprintf("`%s` approved by <@%s> <t:%d:R>", a.Guild, a.ApprovedBy, a.ApprovedAt.Unix())
+	}
+	return Reply{Embeds: listEmbeds("Approved servers", lines), Ephemeral: true}, nil
+}
+
+func (h *Handlers) listRequests(ctx context.Context, _ *Request) (Reply, error) {
+	list, err := h.Allowlist.Requests(ctx)
+	if err != nil {
+		return Reply{}, fmt.Errorf("listing access requests: %w", err)
+	}
+	if len(list) == 0 {
+		return ephemeral("No pending access requests."), nil
+	}
+	lines := make([]string, len(list))
+	for i, q := range list {
+		lines[i] = fmt.Sprintf("`%s` %s — <@%s> <t:%d:R>: %s", q.Guild, escapeMarkdown(q.GuildName), q.RequestedBy, q.RequestedAt.Unix(), escapeMarkdown(truncateRunes(q.Reason, 120)))
+	}
+	return Reply{Embeds: listEmbeds("Pending access requests", lines), Ephemeral: true}, nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

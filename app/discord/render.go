@@ -1,0 +1,109 @@
+package discord
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/iddv/timmybot/app/music"
+)
+
+// Discord's embed limits that rendering must respect.
+const (
+	embedDescriptionMax = 4096
+	shownTitleMax       = 80  // runes of a title in a list line
+	linkedURLMax        = 250 // longer URLs are not linked, keeping a page under the limit
+	embedColor          = 0x5865F2
+)
+
+func queueEmbeds(p music.QueuePage, page, pages int) []*discordgo.MessageEmbed {
+	if p.Total == 0 {
+		return []*discordgo.MessageEmbed{{Title: "Queue", Description: "The queue is empty. Add a track with `/play query:<url>`.", Color: embedColor}}
+	}
+	lines := make([]string, len(p.Entries))
+	for i, e := range p.Entries {
+		lines[i] = fmt.Sprintf("`%d.` %s%s · <@%s>", p.Offset+i+1, trackLink(e.Track), durationSuffix(e.Track.Duration), e.Track.RequestedBy)
+	}
+	return []*discordgo.MessageEmbed{{
+		Title:       fmt.Sprintf("Queue · %d %s", p.Total, plural(p.Total, "track", "tracks")),
+		Description: strings.Join(lines, "\n"),
+		Footer:      &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Page %d/%d", page, pages)},
+		Color:       embedColor,
+	}}
+}
+
+func queueButtons(page, pages int) []discordgo.MessageComponent {
+	if pages <= 1 {
+		return nil
+	}
+	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: "◀ Previous", Style: discordgo.SecondaryButton, CustomID: fmt.Sprintf("queue:%d", page-1), Disabled: page <= 1},
+		discordgo.Button{Label: "Next ▶", Style: discordgo.SecondaryButton, CustomID: fmt.Sprintf("queue:%d", page+1), Disabled: page >= pages},
+	}}}
+}
+
+func nowPlayingEmbeds(e music.Entry) []*discordgo.MessageEmbed {
+	fields := []*discordgo.MessageEmbedField{{Name: "Requested by", Value: fmt.Sprintf("<@%s>", e.Track.RequestedBy), Inline: true}}
+	if e.Track.Duration > 0 {
+		fields = append(fields, &discordgo.MessageEmbedField{Name: "Length", Value: formatDuration(e.Track.Duration), Inline: true})
+	}
+	return []*discordgo.MessageEmbed{{
+		Title:       "Now playing",
+		Description: trackLink(e.Track),
+		Fields:      fields,
+		Color:       embedColor,
+	}}
+}
+
+// listEmbeds shows lines in one embed, cutting the list where the
+// description would exceed Discord's limit.
+func listEmbeds(title string, lines []string) []*discordgo.MessageEmbed {
+	var b strings.Builder
+	for i, l := range lines {
+		more := fmt.Sprintf("\n…and %d more", len(lines)-i)
+		if b.Len()+len(l)+1+len(more) > embedDescriptionMax {
+			b.WriteString(more)
+			break
+		}
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(l)
+	}
+	return []*discordgo.MessageEmbed{{Title: title, Description: b.String(), Color: embedColor}}
+}
+
+func trackLink(t music.Track) string {
+	title := escapeMarkdown(truncateRunes(t.Title, shownTitleMax))
+	if len(t.URL) > linkedURLMax || strings.ContainsAny(t.URL, "()<> ") {
+		return "**" + title + "**"
+	}
+	return fmt.Sprintf("**[%s](%s)**", title, t.URL)
+}
+
+func durationSuffix(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return " `" + formatDuration(d) + "`"
+}
+
+// formatDuration renders 3:07 or 1:02:03.
+func formatDuration(d time.Duration) string {
+	s := int(d.Round(time.Second) / time.Second)
+	if s >= 3600 {
+		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
+	}
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}
+
+var markdownEscaper = strings.NewReplacer(
+	`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "~", `\~`, "|", `\|`,
+	">", `\>`, "[", `\[`, "]", `\]`, "@", "@\u200b", "#", `\#`,
+)
+
+// escapeMarkdown keeps user-supplied text from formatting a message or
+// mentioning anyone.
+func escapeMarkdown(s string) string { return markdownEscaper.Replace(s) }

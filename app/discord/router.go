@@ -1,0 +1,329 @@
+package discord
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/iddv/timmybot/app/music"
+)
+
+// responder is the part of *discordgo.Session the router answers through.
+type responder interface {
+	InteractionRespond(i *discordgo.Interaction, r *discordgo.InteractionResponse, opts ...discordgo.RequestOption) error
+	InteractionResponseEdit(i *discordgo.Interaction, e *discordgo.WebhookEdit, opts ...discordgo.RequestOption) (*discordgo.Message, error)
+	InteractionResponseDelete(i *discordgo.Interaction, opts ...discordgo.RequestOption) error
+	FollowupMessageCreate(i *discordgo.Interaction, wait bool, p *discordgo.WebhookParams, opts ...discordgo.RequestOption) (*discordgo.Message, error)
+}
+
+// approvals is the part of the allowlist the router checks.
+type approvals interface {
+	IsApproved(ctx context.Context, guild music.GuildID) (bool, error)
+}
+
+// Component routes a message component (button) by the prefix of its custom
+// ID, "queue" in "queue:2".
+type Component struct {
+	Prefix string
+	Access Access
+	Run    HandlerFunc
+}
+
+// Router turns interactions into handler calls and handler results into
+// Discord responses.
+//
+// Every interaction is answered within AckAfter (well inside Discord's 3 s):
+// with the handler's reply when it is ready by then, otherwise with a
+// deferral that the reply later replaces. Commands of one guild run one at a
+// time; different guilds run in parallel.
+type Router struct {
+	commands   *commandTable
+	components map[string]Component
+	approvals  approvals
+	owners     map[music.UserID]bool
+	respond    responder
+	log        *slog.Logger
+	locks      guildLocks
+
+	// AckAfter is how long a handler may take before the router defers.
+	AckAfter time.Duration
+	// HandlerTimeout bounds a handler's work, deferral included.
+	HandlerTimeout time.Duration
+}
+
+// RouterConfig holds what a Router needs.
+type RouterConfig struct {
+	Commands   []Command
+	Components []Component
+	Approvals  approvals
+	Owners     []music.UserID
+	Responder  responder
+	Logger     *slog.Logger
+}
+
+// NewRouter checks the command table and returns a router.
+func NewRouter(cfg RouterConfig) (*Router, error) {
+	table, err := newCommandTable(cfg.Commands)
+	if err != nil {
+		return nil, fmt.Errorf("command table: %w", err)
+	}
+	rt := &Router{
+		commands:       table,
+		components:     make(map[string]Component, len(cfg.Components)),
+		approvals:      cfg.Approvals,
+		owners:         make(map[music.UserID]bool, len(cfg.Owners)),
+		respond:        cfg.Responder,
+		log:            cfg.Logger,
+		AckAfter:       1500 * time.Millisecond,
+		HandlerTimeout: 30 * time.Second,
+	}
+	for _, c := range cfg.Components {
+		rt.components[c.Prefix] = c
+	}
+	for _, o := range cfg.Owners {
+		rt.owners[o] = true
+	}
+	return rt, nil
+}
+
+// route is what the router resolved an interaction to.
+type route struct {
+	run    HandlerFunc
+	access Access
+	req    *Request
+	update bool // a component: the reply replaces the message the button is on
+}
+
+// HandleInteraction answers one interaction. It never panics and never
+// returns before the interaction was answered or answering failed.
+func (rt *Router) HandleInteraction(ctx context.Context, i *discordgo.Interaction) {
+	log := rt.log.With(slog.String("interaction", i.ID), slog.String("guild", i.GuildID))
+	r, err := rt.resolve(i)
+	if err != nil {
+		rt.answer(ctx, log, i, false, rt.errorReply(log, "", err))
+		return
+	}
+	log = log.With(slog.String("command", r.req.Command))
+	if reply, denied := rt.deny(r); denied {
+		rt.answer(ctx, log, i, r.update, reply)
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(ctx, rt.HandlerTimeout)
+	defer cancel()
+	done := make(chan Reply, 1)
+	go func() { done <- rt.run(ctx, log, r) }()
+
+	timer := time.NewTimer(rt.AckAfter)
+	defer timer.Stop()
+	select {
+	case reply := <-done:
+		rt.answer(ctx, log, i, r.update, reply)
+	case <-timer.C:
+		rt.deferThenEdit(ctx, log, i, r.update, done)
+	}
+}
+
+// resolve parses the interaction into a route, validating IDs and options.
+func (rt *Router) resolve(i *discordgo.Interaction) (*route, error) {
+	req := &Request{Guild: music.GuildID(i.GuildID), Channel: i.ChannelID}
+	if u := interactionUser(i); u != nil {
+		req.User, req.UserName = music.UserID(u.ID), u.Username
+	}
+	if err := req.User.Validate(); err != nil {
+		return nil, err
+	}
+	if req.Guild != "" {
+		if err := req.Guild.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	req.Owner = rt.owners[req.User]
+
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		c, path, values, err := rt.commands.resolve(i.ApplicationCommandData())
+		if err != nil {
+			return nil, err
+		}
+		req.Command, req.options = path, values
+		return &route{run: c.Run, access: rt.commands.byName[i.ApplicationCommandData().Name].Access, req: req}, nil
+	case discordgo.InteractionMessageComponent:
+		id := i.MessageComponentData().CustomID
+		prefix, _, _ := strings.Cut(id, ":")
+		c, ok := rt.components[prefix]
+		if !ok {
+			return nil, music.Errorf(music.EINVALID, "This button no longer works.")
+		}
+		req.Command = id
+		return &route{run: c.Run, access: c.Access, req: req, update: true}, nil
+	}
+	return nil, music.Errorf(music.EINVALID, "TimmyBot does not handle this kind of interaction.")
+}
+
+func interactionUser(i *discordgo.Interaction) *discordgo.User {
+	if i.Member != nil && i.Member.User != nil {
+		return i.Member.User
+	}
+	return i.User
+}
+
+// deny answers the access rules that need no I/O: owner-only commands and
+// guild-only commands used in a DM.
+func (rt *Router) deny(r *route) (Reply, bool) {
+	switch {
+	case r.access == Owners && !r.req.Owner:
+		return ephemeral("Only the bot's owners can use /%s.", r.req.Command), true
+	case r.access == Approved && r.req.Guild == "":
+		return ephemeral("/%s works in a server, not in direct messages.", r.req.Command), true
+	}
+	return Reply{}, false
+}
+
+// run executes the handler under the guild's lock, after the allowlist
+// check, turning errors and panics into replies.
+func (rt *Router) run(ctx context.Context, log *slog.Logger, r *route) (reply Reply) {
+	defer func() {
+		if p := recover(); p != nil {
+			reply = rt.errorReply(log, r.req.Command, fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
+		}
+	}()
+	if r.req.Guild != "" {
+		unlock, err := rt.locks.lock(ctx, r.req.Guild)
+		if err != nil {
+			return rt.errorReply(log, r.req.Command, fmt.Errorf("waiting for the guild's previous command: %w", err))
+		}
+		defer unlock()
+	}
+	if r.access == Approved {
+		ok, err := rt.approvals.IsApproved(ctx, r.req.Guild)
+		if err != nil {
+			return rt.errorReply(log, r.req.Command, fmt.Errorf("checking the allowlist: %w", err))
+		}
+		if !ok {
+			return ephemeral("TimmyBot isn't enabled on this server yet. A server admin can ask for access with `/request-access reason:<why>`.")
+		}
+	}
+	reply, err := r.run(ctx, r.req)
+	if err != nil {
+		return rt.errorReply(log, r.req.Command, err)
+	}
+	return reply
+}
+
+// answer sends the reply as the interaction's first and only response.
+func (rt *Router) answer(ctx context.Context, log *slog.Logger, i *discordgo.Interaction, update bool, reply Reply) {
+	typ := discordgo.InteractionResponseChannelMessageWithSource
+	if update && !reply.Ephemeral {
+		typ = discordgo.InteractionResponseUpdateMessage
+	}
+	err := rt.respond.InteractionRespond(i, &discordgo.InteractionResponse{Type: typ, Data: reply.responseData()}, discordgo.WithContext(ctx))
+	if err != nil {
+		log.Error("answering interaction", slog.Any("err", err))
+	}
+}
+
+// deferThenEdit acknowledges now and replaces the placeholder when the
+// handler is done. An ephemeral reply (an error) cannot replace a public
+// placeholder, so the placeholder is deleted and the reply follows up.
+func (rt *Router) deferThenEdit(ctx context.Context, log *slog.Logger, i *discordgo.Interaction, update bool, done <-chan Reply) {
+	typ := discordgo.InteractionResponseDeferredChannelMessageWithSource
+	if update {
+		typ = discordgo.InteractionResponseDeferredMessageUpdate
+	}
+	if err := rt.respond.InteractionRespond(i, &discordgo.InteractionResponse{Type: typ}, discordgo.WithContext(ctx)); err != nil {
+		log.Error("deferring interaction", slog.Any("err", err))
+		return
+	}
+	// The handler honours ctx, so done always delivers.
+	reply := <-done
+	if reply.Ephemeral {
+		if !update {
+			if err := rt.respond.InteractionResponseDelete(i, discordgo.WithContext(ctx)); err != nil {
+				log.Error("deleting deferred placeholder", slog.Any("err", err))
+			}
+		}
+		params := &discordgo.WebhookParams{Content: reply.Content, Embeds: reply.Embeds, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: &discordgo.MessageAllowedMentions{}}
+		if _, err := rt.respond.FollowupMessageCreate(i, false, params, discordgo.WithContext(ctx)); err != nil {
+			log.Error("sending follow-up", slog.Any("err", err))
+		}
+		return
+	}
+	if _, err := rt.respond.InteractionResponseEdit(i, reply.webhookEdit(), discordgo.WithContext(ctx)); err != nil {
+		log.Error("editing deferred response", slog.Any("err", err))
+	}
+}
+
+// errorReply turns an error into what the user sees. Failures that are not
+// the user's doing are logged with a short ID that the user also sees.
+func (rt *Router) errorReply(log *slog.Logger, command string, err error) Reply {
+	switch music.ErrorCode(err) {
+	case music.EINVALID, music.ENOTFOUND, music.EFORBIDDEN, music.ECONFLICT:
+		return ephemeral("%s", music.ErrorMessage(err))
+	}
+	id := newErrorID()
+	log.Error("command failed", slog.String("error_id", id), slog.Any("err", err))
+	msg := "Something went wrong on our side"
+	if music.ErrorCode(err) == music.EUNAVAILABLE {
+		msg = "TimmyBot can't reach its storage right now; try again in a minute"
+	}
+	if command != "" {
+		msg += " while running /" + command
+	}
+	return ephemeral("%s. (error ID `%s`)", msg, id)
+}
+
+func newErrorID() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+// guildLocks serialises commands per guild. Entries are removed when no
+// one holds or waits for them, so idle guilds cost nothing.
+type guildLocks struct {
+	mu sync.Mutex
+	m  map[music.GuildID]*guildLock
+}
+
+type guildLock struct {
+	sem  chan struct{}
+	refs int
+}
+
+func (l *guildLocks) lock(ctx context.Context, g music.GuildID) (unlock func(), err error) {
+	l.mu.Lock()
+	if l.m == nil {
+		l.m = make(map[music.GuildID]*guildLock)
+	}
+	gl := l.m[g]
+	if gl == nil {
+		gl = &guildLock{sem: make(chan struct{}, 1)}
+		l.m[g] = gl
+	}
+	gl.refs++
+	l.mu.Unlock()
+
+	release := func() {
+		l.mu.Lock()
+		if gl.refs--; gl.refs == 0 {
+			delete(l.m, g)
+		}
+		l.mu.Unlock()
+	}
+	select {
+	case gl.sem <- struct{}{}:
+		return func() { <-gl.sem; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	}
+}
