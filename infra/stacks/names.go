@@ -1,0 +1,76 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+
+	"github.com/iddv/timmybot/constructs/timmybot"
+)
+
+// Tables are the bot's tables; the key schema is the store's, checked by a
+// test that compares the synthesized Data stack with it.
+var Tables = []timmybot.TableSpec{
+	{ID: "queues", PartitionKey: timmybot.Key{Name: "guild", Type: "S"}, SortKey: &timmybot.Key{Name: "sk", Type: "S"}},
+	{ID: "preferences", PartitionKey: timmybot.Key{Name: "user", Type: "S"}},
+	{ID: "track-cache", PartitionKey: timmybot.Key{Name: "key", Type: "S"}, TTLAttribute: "ttl"},
+	{ID: "allowlist", PartitionKey: timmybot.Key{Name: "guild", Type: "S"}},
+}
+
+// TableEnv maps each table ID to the environment variable that gives the
+// bot the table's name.
+var TableEnv = map[string]string{
+	"queues":      "TIMMYBOT_TABLE_QUEUES",
+	"preferences": "TIMMYBOT_TABLE_PREFERENCES",
+	"track-cache": "TIMMYBOT_TABLE_TRACK_CACHE",
+	"allowlist":   "TIMMYBOT_TABLE_ALLOWLIST",
+}
+
+// Environment variables the service sets besides the table names.
+const (
+	// EnvDiscordToken carries the bot token, injected from Secrets Manager.
+	EnvDiscordToken = "DISCORD_TOKEN"
+	// EnvUserTokenPrefix is the name prefix of per-user OAuth token secrets.
+	EnvUserTokenPrefix = "TIMMYBOT_USER_TOKEN_SECRET_PREFIX"
+	// EnvUserTokenKey is the ARN of the KMS key per-user secrets are
+	// created with.
+	EnvUserTokenKey = "TIMMYBOT_USER_TOKEN_KMS_KEY"
+	// EnvLogFormat selects JSON logs, which CloudWatch Logs parses.
+	EnvLogFormat = "TIMMYBOT_LOG_FORMAT"
+	// EnvHTTPAddr is where the bot serves /healthz and /readyz; the
+	// container health check calls it on loopback.
+	EnvHTTPAddr = "TIMMYBOT_HTTP_ADDR"
+)
+
+// OAuthClientEnv maps each OAuth provider (a field of the OAuth clients
+// secret) to the environment variable that carries its client secret.
+var OAuthClientEnv = map[string]string{
+	"spotify":    "SPOTIFY_CLIENT_SECRET",
+	"google":     "GOOGLE_CLIENT_SECRET",
+	"soundcloud": "SOUNDCLOUD_CLIENT_SECRET",
+}
+
+// Metrics are the names the bot publishes its metrics under; a test checks
+// them against the bot's own definitions.
+var Metrics = timmybot.MetricNames{
+	Namespace:              "TimmyBot",
+	InteractionsHandled:    "InteractionsHandled",
+	InteractionErrors:      "InteractionErrors",
+	InteractionLatency:     "InteractionLatencyMs",
+	GatewayConnected:       "GatewayConnected",
+	ActiveVoiceConnections: "ActiveVoiceConnections",
+}
+
+func tableEnv(data *timmybot.DataTables) map[string]awsdynamodb.ITable {
+	env := make(map[string]awsdynamodb.ITable, len(data.Tables))
+	for id, t := range data.Tables {
+		env[TableEnv[id]] = t
+	}
+	return env
+}
+
+func secretEnv(s *timmybot.BotSecrets) map[string]timmybot.SecretField {
+	env := map[string]timmybot.SecretField{EnvDiscordToken: {Secret: s.DiscordToken}}
+	for _, p := range s.OAuthProviders {
+		env[OAuthClientEnv[p]] = timmybot.SecretField{Secret: s.OAuthClients, Field: p}
+	}
+	return env
+}
