@@ -108,10 +108,16 @@ func fromJoiner(joiner, pskSecret, ctx []byte) epochSecrets {
 		pskSecret = make([]byte, hashSize)
 	}
 	member := extract(joiner, pskSecret)
-	epoch := ExpandWithLabel(member, "epoch", ctx, hashSize)
+	s := fromEpochSecret(ExpandWithLabel(member, "epoch", ctx, hashSize))
+	s.joinerSecret = joiner
+	s.welcomeSecret = DeriveSecret(member, "welcome")
+	return s
+}
+
+// fromEpochSecret derives the secrets that hang off the epoch secret; a group's
+// creator starts epoch 0 from a random one.
+func fromEpochSecret(epoch []byte) epochSecrets {
 	return epochSecrets{
-		joinerSecret:       joiner,
-		welcomeSecret:      DeriveSecret(member, "welcome"),
 		senderDataSecret:   DeriveSecret(epoch, "sender data"),
 		encryptionSecret:   DeriveSecret(epoch, "encryption"),
 		exporterSecret:     DeriveSecret(epoch, "exporter"),
