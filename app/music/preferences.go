@@ -19,7 +19,8 @@ type Preferences struct {
 	Volume int
 	// Source is the source searched for plain-text queries ("youtube",
 	// "soundcloud", ...); "" means the default.
-	Source    string
+	Source string
+	// UpdatedAt is when the preferences were saved, stamped by the store.
 	UpdatedAt time.Time
 }
 

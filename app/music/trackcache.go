@@ -31,3 +31,6 @@ type TrackCache interface {
 	// CacheTrack stores or replaces the track for key until expiresAt.
 	CacheTrack(ctx context.Context, key string, t Track, expiresAt time.Time) error
 }
+
+// CacheMiss is the error of a TrackCache read that finds nothing unexpired.
+func CacheMiss() *Error { return Errorf(ENOTFOUND, "That track is not cached.") }

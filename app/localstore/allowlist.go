@@ -1,0 +1,129 @@
+package localstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/iddv/timmybot/app/music"
+	bolt "go.etcd.io/bbolt"
+)
+
+// guildRecord is a guild's allowlist state: approved, requesting, or
+// neither (no record).
+type guildRecord struct {
+	Approval *music.Approval      `json:",omitempty"`
+	Request  *music.AccessRequest `json:",omitempty"`
+}
+
+func (s *Store) guildRecord(tx *bolt.Tx, guild music.GuildID) (guildRecord, error) {
+	var r guildRecord
+	_, err := getJSON(tx.Bucket(bucketAllowlist), []byte(guild), &r)
+	return r, err
+}
+
+// IsApproved implements music.AllowlistStore.
+func (s *Store) IsApproved(_ context.Context, guild music.GuildID) (bool, error) {
+	if err := guild.Validate(); err != nil {
+		return false, err
+	}
+	var ok bool
+	err := s.view("reading the allowlist", func(tx *bolt.Tx) error {
+		r, err := s.guildRecord(tx, guild)
+		ok = r.Approval != nil
+		return err
+	})
+	return ok, err
+}
+
+// Approve implements music.AllowlistStore. A guild approved already keeps
+// its first approval.
+func (s *Store) Approve(_ context.Context, a music.Approval) error {
+	if err := a.Guild.Validate(); err != nil {
+		return err
+	}
+	if err := a.ApprovedBy.Validate(); err != nil {
+		return err
+	}
+	a.ApprovedAt = a.ApprovedAt.UTC()
+	return s.update("approving", func(tx *bolt.Tx) error {
+		r, err := s.guildRecord(tx, a.Guild)
+		if err != nil || r.Approval != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketAllowlist), []byte(a.Guild), guildRecord{Approval: &a})
+	})
+}
+
+// Revoke implements music.AllowlistStore.
+func (s *Store) Revoke(_ context.Context, guild music.GuildID) error {
+	if err := guild.Validate(); err != nil {
+		return err
+	}
+	return s.update("revoking", func(tx *bolt.Tx) error {
+		r, err := s.guildRecord(tx, guild)
+		if err != nil {
+			return err
+		}
+		if r.Approval == nil {
+			return music.NotApproved()
+		}
+		return tx.Bucket(bucketAllowlist).Delete([]byte(guild))
+	})
+}
+
+// RequestAccess implements music.AllowlistStore.
+func (s *Store) RequestAccess(_ context.Context, req music.AccessRequest) error {
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	req.RequestedAt = req.RequestedAt.UTC()
+	return s.update("requesting access", func(tx *bolt.Tx) error {
+		r, err := s.guildRecord(tx, req.Guild)
+		if err != nil {
+			return err
+		}
+		if r.Approval != nil {
+			return music.AlreadyApproved()
+		}
+		return putJSON(tx.Bucket(bucketAllowlist), []byte(req.Guild), guildRecord{Request: &req})
+	})
+}
+
+// Approved implements music.AllowlistStore.
+func (s *Store) Approved(context.Context) ([]music.Approval, error) {
+	var out []music.Approval
+	err := s.eachGuild("listing approved servers", func(r guildRecord) {
+		if r.Approval != nil {
+			out = append(out, *r.Approval)
+		}
+	})
+	slices.SortFunc(out, music.CompareApprovals)
+	return out, err
+}
+
+// Requests implements music.AllowlistStore.
+func (s *Store) Requests(context.Context) ([]music.AccessRequest, error) {
+	var out []music.AccessRequest
+	err := s.eachGuild("listing access requests", func(r guildRecord) {
+		if r.Request != nil {
+			out = append(out, *r.Request)
+		}
+	})
+	slices.SortFunc(out, music.CompareRequests)
+	return out, err
+}
+
+func (s *Store) eachGuild(what string, fn func(guildRecord)) error {
+	return s.view(what, func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketAllowlist).ForEach(func(k, v []byte) error {
+			var r guildRecord
+			if err := json.Unmarshal(v, &r); err != nil {
+				return fmt.Errorf("decoding %q: %w", k, err)
+			}
+			fn(r)
+			return nil
+		})
+	})
+}

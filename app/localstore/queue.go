@@ -1,0 +1,312 @@
+package localstore
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"github.com/iddv/timmybot/app/music"
+	bolt "go.etcd.io/bbolt"
+)
+
+// orderGap spaces order keys so that moves rarely renumber: a full queue's
+// keys stay far below 2^64.
+const orderGap = 1 << 20
+
+// guildQueue returns the guild's queue bucket; nil when it has never had one
+// and create is false.
+func guildQueue(tx *bolt.Tx, guild music.GuildID, create bool) (*bolt.Bucket, error) {
+	queues := tx.Bucket(bucketQueues)
+	if !create {
+		return queues.Bucket([]byte(guild)), nil
+	}
+	return queues.CreateBucketIfNotExists([]byte(guild))
+}
+
+// pair is one queue position: its order key and the encoded entry.
+type pair struct{ key, value []byte }
+
+// entries returns the queue's positions in order; nil for a missing bucket.
+func entries(b *bolt.Bucket) []pair {
+	if b == nil {
+		return nil
+	}
+	var out []pair
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		out = append(out, pair{key: k, value: v})
+	}
+	return out
+}
+
+// count returns the queue length without decoding anything.
+func count(b *bolt.Bucket) int {
+	if b == nil {
+		return 0
+	}
+	return b.Stats().KeyN
+}
+
+func orderKey(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+
+func decodeEntry(p pair) (music.Entry, error) {
+	var e music.Entry
+	if err := json.Unmarshal(p.value, &e); err != nil {
+		return music.Entry{}, fmt.Errorf("decoding entry at %x: %w", p.key, err)
+	}
+	return e, nil
+}
+
+// Enqueue implements music.QueueStore.
+func (s *Store) Enqueue(_ context.Context, guild music.GuildID, tracks ...music.Track) (int, error) {
+	if err := guild.Validate(); err != nil {
+		return 0, err
+	}
+	if err := music.ValidateTracks(tracks); err != nil {
+		return 0, err
+	}
+	now := s.now().UTC()
+	var first int
+	err := s.update("enqueueing", func(tx *bolt.Tx) error {
+		b, err := guildQueue(tx, guild, true)
+		if err != nil {
+			return err
+		}
+		first = count(b)
+		if err := music.CheckRoom(first, len(tracks)); err != nil {
+			return err
+		}
+		var last uint64
+		if k, _ := b.Cursor().Last(); k != nil {
+			last = binary.BigEndian.Uint64(k)
+		}
+		for _, t := range tracks {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			last += orderGap
+			e := music.Entry{ID: fmt.Sprintf("%016x", seq), Track: t, AddedAt: now}
+			if err := putJSON(b, orderKey(last), e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return first, err
+}
+
+// Page implements music.QueueStore.
+func (s *Store) Page(_ context.Context, guild music.GuildID, offset, limit int) (music.QueuePage, error) {
+	if err := guild.Validate(); err != nil {
+		return music.QueuePage{}, err
+	}
+	page := music.QueuePage{Offset: offset}
+	err := s.view("reading the queue", func(tx *bolt.Tx) error {
+		b, _ := guildQueue(tx, guild, false)
+		all := entries(b)
+		start, end, err := music.PageWindow(len(all), offset, limit)
+		if err != nil {
+			return err
+		}
+		page.Total = len(all)
+		page.Entries = make([]music.Entry, 0, end-start)
+		for _, p := range all[start:end] {
+			e, err := decodeEntry(p)
+			if err != nil {
+				return err
+			}
+			page.Entries = append(page.Entries, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return music.QueuePage{}, err
+	}
+	return page, nil
+}
+
+// Peek implements music.QueueStore.
+func (s *Store) Peek(_ context.Context, guild music.GuildID) (music.Entry, error) {
+	if err := guild.Validate(); err != nil {
+		return music.Entry{}, err
+	}
+	var e music.Entry
+	err := s.view("reading the queue", func(tx *bolt.Tx) error {
+		b, _ := guildQueue(tx, guild, false)
+		if err := music.CheckIndex(count(b), 0); err != nil {
+			return err
+		}
+		k, v := b.Cursor().First()
+		var err error
+		e, err = decodeEntry(pair{key: k, value: v})
+		return err
+	})
+	return e, err
+}
+
+// Pop implements music.QueueStore.
+func (s *Store) Pop(ctx context.Context, guild music.GuildID) (music.Entry, error) {
+	return s.RemoveAt(ctx, guild, 0)
+}
+
+// RemoveAt implements music.QueueStore.
+func (s *Store) RemoveAt(_ context.Context, guild music.GuildID, index int) (music.Entry, error) {
+	if err := guild.Validate(); err != nil {
+		return music.Entry{}, err
+	}
+	var e music.Entry
+	err := s.update("removing from the queue", func(tx *bolt.Tx) error {
+		b, _ := guildQueue(tx, guild, false)
+		all := entries(b)
+		if err := music.CheckIndex(len(all), index); err != nil {
+			return err
+		}
+		var err error
+		if e, err = decodeEntry(all[index]); err != nil {
+			return err
+		}
+		return b.Delete(all[index].key)
+	})
+	return e, err
+}
+
+// Move implements music.QueueStore.
+func (s *Store) Move(_ context.Context, guild music.GuildID, from, to int) error {
+	if err := guild.Validate(); err != nil {
+		return err
+	}
+	return s.update("moving in the queue", func(tx *bolt.Tx) error {
+		b, _ := guildQueue(tx, guild, false)
+		all := entries(b)
+		if err := music.CheckIndex(len(all), from); err != nil {
+			return err
+		}
+		if err := music.CheckIndex(len(all), to); err != nil {
+			return err
+		}
+		if from == to {
+			return nil
+		}
+		moved := all[from]
+		// bbolt's slices are valid only until the transaction writes.
+		value := append([]byte(nil), moved.value...)
+		rest := append(all[:from:from], all[from+1:]...)
+		key, ok := keyBetween(rest, to)
+		if !ok {
+			return renumber(b, insert(rest, to, pair{value: value}))
+		}
+		if err := b.Delete(moved.key); err != nil {
+			return err
+		}
+		return b.Put(key, value)
+	})
+}
+
+// keyBetween returns an unused order key for position to of rest, or false
+// when its neighbours' keys are adjacent numbers.
+func keyBetween(rest []pair, to int) ([]byte, bool) {
+	var lo uint64
+	if to > 0 {
+		lo = binary.BigEndian.Uint64(rest[to-1].key)
+	}
+	hi := lo + 2*orderGap
+	if to < len(rest) {
+		hi = binary.BigEndian.Uint64(rest[to].key)
+	}
+	if hi-lo < 2 {
+		return nil, false
+	}
+	return orderKey(lo + (hi-lo)/2), true
+}
+
+func insert(ps []pair, at int, p pair) []pair {
+	out := make([]pair, 0, len(ps)+1)
+	out = append(out, ps[:at]...)
+	out = append(out, p)
+	return append(out, ps[at:]...)
+}
+
+// renumber rewrites the whole queue as values, evenly spaced. The values are
+// copied first: deleting invalidates bbolt's slices.
+func renumber(b *bolt.Bucket, ps []pair) error {
+	values := make([][]byte, len(ps))
+	for i, p := range ps {
+		values[i] = append([]byte(nil), p.value...)
+	}
+	if err := deleteAll(b); err != nil {
+		return err
+	}
+	for i, v := range values {
+		if err := b.Put(orderKey(uint64(i+1)*orderGap), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deleteAll empties the bucket but keeps it, and with it the sequence that
+// numbers entries, so that an entry id is never reused.
+func deleteAll(b *bolt.Bucket) error {
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		keys = append(keys, append([]byte(nil), k...))
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Shuffle implements music.QueueStore.
+func (s *Store) Shuffle(_ context.Context, guild music.GuildID, seed int64) error {
+	if err := guild.Validate(); err != nil {
+		return err
+	}
+	return s.update("shuffling the queue", func(tx *bolt.Tx) error {
+		b, _ := guildQueue(tx, guild, false)
+		all := entries(b)
+		if len(all) < 2 {
+			return nil
+		}
+		shuffled := make([]pair, len(all))
+		for i, from := range music.ShuffleOrder(len(all), seed) {
+			shuffled[i] = all[from]
+		}
+		return renumber(b, shuffled)
+	})
+}
+
+// Clear implements music.QueueStore.
+func (s *Store) Clear(_ context.Context, guild music.GuildID) (int, error) {
+	if err := guild.Validate(); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.update("clearing the queue", func(tx *bolt.Tx) error {
+		b, _ := guildQueue(tx, guild, false)
+		if n = count(b); n == 0 {
+			return nil
+		}
+		return deleteAll(b)
+	})
+	return n, err
+}
+
+// Len implements music.QueueStore.
+func (s *Store) Len(_ context.Context, guild music.GuildID) (int, error) {
+	if err := guild.Validate(); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.view("reading the queue", func(tx *bolt.Tx) error {
+		b, _ := guildQueue(tx, guild, false)
+		n = count(b)
+		return nil
+	})
+	return n, err
+}
