@@ -7,8 +7,10 @@
 // from an external sender), commits, welcomes and the group state that ties them
 // together.
 //
-// It does not implement what DAVE never sends: pre-shared keys, re-initialisation,
-// external commits, or other cipher suites. It knows nothing of Discord: the
+// It does not implement what DAVE never sends: re-initialisation, external
+// commits and external joins, or other cipher suites. Pre-shared keys, Update
+// and GroupContextExtensions proposals and PrivateMessage handshakes are
+// supported because the official passive-client vectors use them. It knows nothing of Discord: the
 // DAVE session that drives a group lives in the dave package.
 //
 // Every parser treats its input as hostile: truncated, oversized or malformed

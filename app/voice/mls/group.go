@@ -29,8 +29,9 @@ var (
 	ErrNotInWelcome = errNotInWelcome
 )
 
-// Policy narrows what a group accepts beyond RFC 9420; DAVE sets all of it.
-type Policy struct {
+// Config holds what a group accepts beyond or short of RFC 9420's defaults.
+// DAVE sets the three restrictions and no pre-shared keys.
+type Config struct {
 	// ExternalProposalsOnly refuses proposals from members and proposals a
 	// commit carries inline rather than by reference.
 	ExternalProposalsOnly bool
@@ -39,6 +40,8 @@ type Policy struct {
 	UniqueIdentities bool
 	// AcceptAdd, when set, vets the credential identity of each proposed member.
 	AcceptAdd func(identity []byte) error
+	// ExternalPSKs are the pre-shared keys the member holds, by PSK ID.
+	ExternalPSKs map[string][]byte
 }
 
 // ExternalSender is an entry of the external_senders group extension.
@@ -179,7 +182,7 @@ type pendingCommit struct {
 
 // Group is one member's state of an MLS group. It is not safe for concurrent use.
 type Group struct {
-	policy    Policy
+	cfg       Config
 	ctx       groupContext
 	tree      *ratchetTree
 	me        uint32
@@ -189,15 +192,17 @@ type Group struct {
 	interim   []byte
 	proposals []cachedProposal
 	pending   *pendingCommit
+	// resumption holds recent epochs' resumption PSKs by epoch.
+	resumption map[uint64][]byte
 }
 
 // CreateGroup starts a group with the bundle's owner as its only member, at
 // epoch 0 (RFC 9420 section 11).
-func CreateGroup(groupID []byte, b *KeyPackageBundle, extensions []Extension, policy Policy) (*Group, error) {
+func CreateGroup(groupID []byte, b *KeyPackageBundle, extensions []Extension, cfg Config) (*Group, error) {
 	leaf := b.KeyPackage.LeafNode
 	tree := &ratchetTree{nodes: []node{{leaf: &leaf}}}
 	g := &Group{
-		policy: policy,
+		cfg:    cfg,
 		ctx:    groupContext{groupID: groupID, extensions: extensions, confirmedTranscriptHash: []byte{}},
 		tree:   tree,
 		sigKey: b.sigKey,
@@ -208,6 +213,7 @@ func CreateGroup(groupID []byte, b *KeyPackageBundle, extensions []Extension, po
 	}
 	g.ctx.treeHash = tree.rootHash()
 	g.secrets = fromEpochSecret(randomBytes(hashSize))
+	g.rememberResumption()
 	g.interim = interimTranscriptHash(g.ctx.confirmedTranscriptHash, mac(g.secrets.confirmationKey, g.ctx.confirmedTranscriptHash))
 	return g, nil
 }
@@ -384,7 +390,7 @@ func (g *Group) secretTree() secretTree {
 
 // checkProposal validates one proposal from sender against the current epoch.
 func (g *Group) checkProposal(p *Proposal, s sender) error {
-	if g.policy.ExternalProposalsOnly && s.typ != senderExternal {
+	if g.cfg.ExternalProposalsOnly && s.typ != senderExternal {
 		return errors.New("policy admits only external proposals")
 	}
 	switch p.Type {
@@ -395,14 +401,22 @@ func (g *Group) checkProposal(p *Proposal, s sender) error {
 		if err := p.KeyPackage.LeafNode.checkAgainst(g.ctx.extensions); err != nil {
 			return err
 		}
-		if g.policy.AcceptAdd != nil {
-			if err := g.policy.AcceptAdd(p.KeyPackage.LeafNode.Credential.Identity); err != nil {
+		if g.cfg.AcceptAdd != nil {
+			if err := g.cfg.AcceptAdd(p.KeyPackage.LeafNode.Credential.Identity); err != nil {
 				return fmt.Errorf("add refused: %w", err)
 			}
 		}
 	case proposalRemove:
 		if g.tree.leaf(p.Removed) == nil {
 			return fmt.Errorf("remove of leaf %d, which is not a member", p.Removed)
+		}
+	case proposalPSK:
+		if len(p.psk.nonce) != hashSize {
+			return errors.New("psk nonce has the wrong length")
+		}
+	case proposalGroupContextExtensions:
+		if _, err := externalSenders(p.extensions); err != nil {
+			return err
 		}
 	case proposalUpdate:
 		if s.typ != senderMember {
@@ -438,18 +452,26 @@ type applied struct {
 	addedKPs  []*KeyPackage
 	removedMe bool
 	needPath  bool
+	psks      []pskID
+	// extensions replace the group context's when a proposal says so.
+	extensions []Extension
 }
 
 // applyProposals applies proposals in RFC 9420 order (updates, removes, adds)
 // to a copy of the tree.
 func (g *Group) applyProposals(props []cachedProposal, committer uint32) (*applied, error) {
-	out := &applied{tree: g.tree.clone(), needPath: len(props) == 0}
+	out := &applied{tree: g.tree.clone(), needPath: len(props) == 0, extensions: g.ctx.extensions}
 	byType := func(typ uint16) []cachedProposal {
 		return slices.DeleteFunc(slices.Clone(props), func(c cachedProposal) bool { return c.proposal.Type != typ })
 	}
 	for _, c := range props {
 		switch c.proposal.Type {
 		case proposalAdd, proposalUpdate, proposalRemove:
+		case proposalPSK:
+			out.psks = append(out.psks, *c.proposal.psk)
+		case proposalGroupContextExtensions:
+			out.needPath = true
+			out.extensions = c.proposal.extensions
 		default:
 			return nil, fmt.Errorf("%w: proposal type %d in commit", ErrUnsupported, c.proposal.Type)
 		}
@@ -498,7 +520,17 @@ func (g *Group) applyProposals(props []cachedProposal, committer uint32) (*appli
 		out.added = append(out.added, i)
 		out.addedKPs = append(out.addedKPs, c.proposal.KeyPackage)
 	}
-	return out, g.checkLeaves(out.tree)
+	if err := g.checkLeaves(out.tree); err != nil {
+		return nil, err
+	}
+	for i := range out.tree.leafCount() {
+		if l := out.tree.leaf(i); l != nil {
+			if err := l.checkAgainst(out.extensions); err != nil {
+				return nil, fmt.Errorf("leaf %d: %w", i, err)
+			}
+		}
+	}
+	return out, nil
 }
 
 // checkLeaves enforces key uniqueness and, by policy, identity uniqueness.
@@ -516,7 +548,7 @@ func (g *Group) checkLeaves(t *ratchetTree) error {
 		}
 		sigKeys[string(l.SignatureKey)] = true
 		encKeys[string(l.EncryptionKey)] = true
-		if g.policy.UniqueIdentities {
+		if g.cfg.UniqueIdentities {
 			if ids[string(l.Credential.Identity)] {
 				return fmt.Errorf("leaf %d repeats another member's identity", i)
 			}
@@ -548,8 +580,13 @@ func (g *Group) Commit() (*CommitResult, error) {
 		return nil, errors.New("cannot commit a proposal that removes this member")
 	}
 	next.tree = ap.tree
+	psk, err := pskSecret(ap.psks, g.lookupPSK)
+	if err != nil {
+		return nil, err
+	}
 	newCtx := g.ctx
 	newCtx.epoch++
+	newCtx.extensions = ap.extensions
 	commitSecret := make([]byte, hashSize)
 	var cp *createdPath
 	c := &commit{}
@@ -591,7 +628,7 @@ func (g *Group) Commit() (*CommitResult, error) {
 	if err := ac.sign(g.sigKey, oldCtx); err != nil {
 		return nil, err
 	}
-	next.enterEpoch(ac, newCtx, g.secrets.initSecret, commitSecret)
+	next.enterEpoch(ac, newCtx, g.secrets.initSecret, commitSecret, psk)
 	ac.auth.confirmationTag = mac(next.secrets.confirmationKey, next.ctx.confirmedTranscriptHash)
 	next.interim = interimTranscriptHash(next.ctx.confirmedTranscriptHash, ac.auth.confirmationTag)
 	pm, err := protectPublic(ac, g.secrets.membershipKey, oldCtx)
@@ -600,7 +637,7 @@ func (g *Group) Commit() (*CommitResult, error) {
 	}
 	res := &CommitResult{Commit: encode((&mlsMessage{public: pm}).marshal)}
 	if len(ap.added) > 0 {
-		w, err := next.welcome(ac.auth.confirmationTag, ap, cp)
+		w, err := next.welcome(ac.auth.confirmationTag, ap, cp, psk)
 		if err != nil {
 			return nil, err
 		}
@@ -611,17 +648,18 @@ func (g *Group) Commit() (*CommitResult, error) {
 }
 
 // enterEpoch moves a cloned state into the epoch that ac commits to.
-func (g *Group) enterEpoch(ac *authenticatedContent, newCtx groupContext, initSecret, commitSecret []byte) {
+func (g *Group) enterEpoch(ac *authenticatedContent, newCtx groupContext, initSecret, commitSecret, pskSecret []byte) {
 	newCtx.confirmedTranscriptHash = confirmedTranscriptHash(g.interim, ac)
 	ctxBytes := newCtx.bytes()
 	g.ctx = newCtx
-	g.secrets = fromJoiner(joinerSecret(initSecret, commitSecret, ctxBytes), nil, ctxBytes)
+	g.secrets = fromJoiner(joinerSecret(initSecret, commitSecret, ctxBytes), pskSecret, ctxBytes)
 	g.proposals = nil
 	g.pending = nil
+	g.rememberResumption()
 }
 
 // welcome builds the Welcome for the members a commit added.
-func (g *Group) welcome(confirmationTag []byte, ap *applied, cp *createdPath) (*welcome, error) {
+func (g *Group) welcome(confirmationTag []byte, ap *applied, cp *createdPath, pskSecret []byte) (*welcome, error) {
 	gi := &groupInfo{
 		context:         g.ctx,
 		extensions:      []Extension{{Type: extRatchetTree, Data: g.tree.bytes()}},
@@ -638,7 +676,7 @@ func (g *Group) welcome(confirmationTag []byte, ap *applied, cp *createdPath) (*
 			members[i].pathSecret = cp.pathSecrets[commonAncestor(leafNode(leaf), leafNode(g.me))]
 		}
 	}
-	return sealWelcome(gi, g.secrets.joinerSecret, members)
+	return sealWelcome(gi, g.secrets.joinerSecret, pskSecret, ap.psks, members)
 }
 
 // commonAncestor is the lowest parent whose subtree holds the leaf nodes x
@@ -696,10 +734,15 @@ func (g *Group) ProcessCommit(msg []byte) error {
 	if ap.needPath && path == nil {
 		return errors.New("commit lacks a required update path")
 	}
+	psk, err := pskSecret(ap.psks, g.lookupPSK)
+	if err != nil {
+		return err
+	}
 	next := g.clone()
 	next.tree = ap.tree
 	newCtx := g.ctx
 	newCtx.epoch++
+	newCtx.extensions = ap.extensions
 	commitSecret := make([]byte, hashSize)
 	if path != nil {
 		res, err := next.tree.applyUpdatePath(committer, g.me, next.keys, path, &newCtx, ap.added)
@@ -712,7 +755,7 @@ func (g *Group) ProcessCommit(msg []byte) error {
 		newCtx.treeHash = next.tree.rootHash()
 	}
 	next.keys.prune(next.tree)
-	next.enterEpoch(ac, newCtx, g.secrets.initSecret, commitSecret)
+	next.enterEpoch(ac, newCtx, g.secrets.initSecret, commitSecret, psk)
 	want := mac(next.secrets.confirmationKey, next.ctx.confirmedTranscriptHash)
 	if !hmac.Equal(want, ac.auth.confirmationTag) {
 		return errors.New("commit confirmation tag does not match")
@@ -727,7 +770,7 @@ func (g *Group) resolveProposals(c *commit, committer uint32) ([]cachedProposal,
 	var out []cachedProposal
 	for _, p := range c.proposals {
 		if p.proposal != nil {
-			if g.policy.ExternalProposalsOnly {
+			if g.cfg.ExternalProposalsOnly {
 				return nil, errors.New("commit carries an inline proposal")
 			}
 			s := sender{typ: senderMember, index: committer}
@@ -751,7 +794,7 @@ func (g *Group) resolveProposals(c *commit, committer uint32) ([]cachedProposal,
 
 // JoinGroup joins from a bare Welcome for the bundle's key package. tree is the
 // ratchet tree when the Welcome does not carry it, else nil.
-func JoinGroup(welcomeMsg []byte, b *KeyPackageBundle, tree []byte, policy Policy) (*Group, error) {
+func JoinGroup(welcomeMsg []byte, b *KeyPackageBundle, tree []byte, cfg Config) (*Group, error) {
 	if len(welcomeMsg) > maxMessageSize {
 		return nil, errTooLarge
 	}
@@ -759,11 +802,20 @@ func JoinGroup(welcomeMsg []byte, b *KeyPackageBundle, tree []byte, policy Polic
 	if err := decode(welcomeMsg, "welcome", w.unmarshal); err != nil {
 		return nil, err
 	}
-	return joinFromWelcome(w, b, tree, policy)
+	return joinFromWelcome(w, b, tree, cfg)
 }
 
-func joinFromWelcome(w *welcome, b *KeyPackageBundle, treeBytes []byte, policy Policy) (*Group, error) {
-	gs, gi, err := openWelcome(w, b.KeyPackage.Ref(), b.initKey)
+func joinFromWelcome(w *welcome, b *KeyPackageBundle, treeBytes []byte, cfg Config) (*Group, error) {
+	gs, err := openGroupSecrets(w, b.KeyPackage.Ref(), b.initKey)
+	if err != nil {
+		return nil, err
+	}
+	// A joiner holds no resumption secrets of the group, only external PSKs.
+	psk, err := pskSecret(gs.psks, (&Group{cfg: cfg}).lookupPSK)
+	if err != nil {
+		return nil, err
+	}
+	gi, err := openGroupInfo(w, gs.joinerSecret, psk)
 	if err != nil {
 		return nil, err
 	}
@@ -799,14 +851,15 @@ func joinFromWelcome(w *welcome, b *KeyPackageBundle, treeBytes []byte, policy P
 	}
 	ctxBytes := gi.context.bytes()
 	g := &Group{
-		policy:  policy,
+		cfg:     cfg,
 		ctx:     gi.context,
 		tree:    tree,
 		me:      me,
 		sigKey:  b.sigKey,
 		keys:    nodeKeys{leafNode(me): b.leafKey},
-		secrets: fromJoiner(gs.joinerSecret, nil, ctxBytes),
+		secrets: fromJoiner(gs.joinerSecret, psk, ctxBytes),
 	}
+	g.rememberResumption()
 	if err := g.checkLeaves(tree); err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ func newBundle(t *testing.T, id uint64) *KeyPackageBundle {
 	return b
 }
 
-var davePolicy = Policy{ExternalProposalsOnly: true, UniqueIdentities: true}
+var daveConfig = Config{ExternalProposalsOnly: true, UniqueIdentities: true}
 
 // assertSameEpoch checks that members agree on epoch, authenticator, tree and exports.
 func assertSameEpoch(t *testing.T, groups ...*Group) {
@@ -108,7 +108,7 @@ func TestGroupLifecycle(t *testing.T) {
 	groupID := binary.BigEndian.AppendUint64(nil, 42)
 	bundles := []*KeyPackageBundle{newBundle(t, 1), newBundle(t, 2), newBundle(t, 3), newBundle(t, 4)}
 
-	a, err := CreateGroup(groupID, bundles[0], []Extension{gw.extension()}, davePolicy)
+	a, err := CreateGroup(groupID, bundles[0], []Extension{gw.extension()}, daveConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,11 +133,11 @@ func TestGroupLifecycle(t *testing.T) {
 		t.Fatal("commit applied before it was confirmed")
 	}
 	mustProcess(t, res.Commit, a)
-	b, err := JoinGroup(res.Welcome, bundles[1], nil, davePolicy)
+	b, err := JoinGroup(res.Welcome, bundles[1], nil, daveConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := JoinGroup(res.Welcome, bundles[2], nil, davePolicy)
+	c, err := JoinGroup(res.Welcome, bundles[2], nil, daveConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestGroupLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustProcess(t, res.Commit, a, c)
-	d, err := JoinGroup(res.Welcome, bundles[3], nil, davePolicy)
+	d, err := JoinGroup(res.Welcome, bundles[3], nil, daveConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestGroupCompetingCommits(t *testing.T) {
 	gw := newTestGateway(t)
 	groupID := []byte("competing")
 	b0, b1, b2 := newBundle(t, 1), newBundle(t, 2), newBundle(t, 3)
-	a, err := CreateGroup(groupID, b0, []Extension{gw.extension()}, davePolicy)
+	a, err := CreateGroup(groupID, b0, []Extension{gw.extension()}, daveConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestGroupCompetingCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustProcess(t, res.Commit, a)
-	b, err := JoinGroup(res.Welcome, b1, nil, davePolicy)
+	b, err := JoinGroup(res.Welcome, b1, nil, daveConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func TestGroupCompetingCommits(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustProcess(t, win.Commit, a, b)
-	c, err := JoinGroup(win.Welcome, b2, nil, davePolicy)
+	c, err := JoinGroup(win.Welcome, b2, nil, daveConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func TestGroupRejectsBadInput(t *testing.T) {
 	groupID := []byte("bad input")
 	b0, b1 := newBundle(t, 1), newBundle(t, 2)
 	newGroup := func(t *testing.T) *Group {
-		g, err := CreateGroup(groupID, b0, []Extension{gw.extension()}, davePolicy)
+		g, err := CreateGroup(groupID, b0, []Extension{gw.extension()}, daveConfig)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -280,7 +280,7 @@ func TestGroupRejectsBadInput(t *testing.T) {
 		}
 	})
 	t.Run("refused add", func(t *testing.T) {
-		g, err := CreateGroup(groupID, b0, []Extension{gw.extension()}, Policy{AcceptAdd: func(id []byte) error {
+		g, err := CreateGroup(groupID, b0, []Extension{gw.extension()}, Config{AcceptAdd: func(id []byte) error {
 			return fmt.Errorf("user %x not announced", id)
 		}})
 		if err != nil {
@@ -298,7 +298,7 @@ func TestGroupRejectsBadInput(t *testing.T) {
 			t.Fatal(err)
 		}
 		mustProcess(t, res.Commit, a)
-		b, err := JoinGroup(res.Welcome, b1, nil, davePolicy)
+		b, err := JoinGroup(res.Welcome, b1, nil, daveConfig)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -322,10 +322,10 @@ func TestGroupRejectsBadInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := JoinGroup(res.Welcome, newBundle(t, 9), nil, davePolicy); !errors.Is(err, ErrNotInWelcome) {
+		if _, err := JoinGroup(res.Welcome, newBundle(t, 9), nil, daveConfig); !errors.Is(err, ErrNotInWelcome) {
 			t.Errorf("JoinGroup = %v, want ErrNotInWelcome", err)
 		}
-		if _, err := JoinGroup(res.Welcome[:len(res.Welcome)-3], b1, nil, davePolicy); err == nil {
+		if _, err := JoinGroup(res.Welcome[:len(res.Welcome)-3], b1, nil, daveConfig); err == nil {
 			t.Error("truncated welcome accepted")
 		}
 	})

@@ -195,7 +195,11 @@ func TestVectorsWelcome(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gs, gi, err := openWelcome(wMsg.welcome, kpMsg.keyPackage.Ref(), initKey)
+			gs, err := openGroupSecrets(wMsg.welcome, kpMsg.keyPackage.Ref(), initKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			gi, err := openGroupInfo(wMsg.welcome, gs.joinerSecret, make([]byte, hashSize))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -88,15 +88,17 @@ func (p *pskID) unmarshal(r *reader) {
 	p.nonce = r.opaque()
 }
 
-// Proposal is an MLS proposal. Add and Remove are what DAVE uses; Update is
-// applied too. The other types are parsed so messages decode, and refused when
-// a commit would apply them.
+// Proposal is an MLS proposal. Add and Remove are what DAVE uses; Update,
+// PreSharedKey and GroupContextExtensions are applied too. The other types are parsed so messages decode,
+// and refused when a commit would apply them.
 type Proposal struct {
 	Type       uint16
 	KeyPackage *KeyPackage // add
 	LeafNode   *LeafNode   // update
 	Removed    uint32      // remove
-	body       []byte      // other types, kept opaque
+	psk        *pskID      // psk
+	extensions []Extension // group_context_extensions
+	body       []byte      // types other than add, update and remove, as encoded
 }
 
 func (p *Proposal) marshal(w *writer) {
@@ -126,8 +128,8 @@ func (p *Proposal) unmarshal(r *reader) {
 	case proposalRemove:
 		p.Removed = r.u32()
 	case proposalPSK:
-		var id pskID
-		id.unmarshal(r)
+		p.psk = new(pskID)
+		p.psk.unmarshal(r)
 	case proposalReInit:
 		r.opaque()
 		r.u16()
@@ -136,7 +138,7 @@ func (p *Proposal) unmarshal(r *reader) {
 	case proposalExternalInit:
 		r.opaque()
 	case proposalGroupContextExtensions:
-		unmarshalExtensions(r)
+		p.extensions = unmarshalExtensions(r)
 	default:
 		r.fail(fmt.Errorf("unknown proposal type %d", p.Type))
 	}

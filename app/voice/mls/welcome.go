@@ -115,47 +115,51 @@ func (m *welcome) unmarshal(r *reader) {
 	m.encryptedGroupInfo = r.opaque()
 }
 
-// openWelcome finds the entry for the key package ref, decrypts the group
-// secrets with the init key and then the GroupInfo (RFC 9420 section 12.4.3.1).
-func openWelcome(w *welcome, kpRef []byte, initKey hpke.PrivateKey) (*groupSecrets, *groupInfo, error) {
+// openGroupSecrets finds the entry for the key package ref and decrypts the
+// group secrets with the init key (RFC 9420 section 12.4.3.1).
+func openGroupSecrets(w *welcome, kpRef []byte, initKey hpke.PrivateKey) (*groupSecrets, error) {
 	i := slices.IndexFunc(w.secrets, func(s encryptedGroupSecrets) bool { return bytes.Equal(s.newMember, kpRef) })
 	if i < 0 {
-		return nil, nil, errNotInWelcome
+		return nil, errNotInWelcome
 	}
 	pt, err := decryptWithLabel(initKey, "Welcome", w.encryptedGroupInfo, w.secrets[i].secrets)
 	if err != nil {
-		return nil, nil, fmt.Errorf("decrypting group secrets: %w", err)
+		return nil, fmt.Errorf("decrypting group secrets: %w", err)
 	}
 	gs := new(groupSecrets)
 	if err := decode(pt, "group secrets", gs.unmarshal); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if len(gs.psks) > 0 {
-		return nil, nil, errors.New("welcome requires pre-shared keys, which this package does not support")
-	}
-	// The welcome secret comes from the joiner secret and an all-zero PSK
-	// secret; no group context is needed for it.
-	welcomeSecret := DeriveSecret(extract(gs.joinerSecret, make([]byte, hashSize)), "welcome")
-	key, nonce := welcomeKeyNonce(welcomeSecret)
+	return gs, nil
+}
+
+// welcomeSecret derives the secret that protects the GroupInfo; no group
+// context is needed for it.
+func welcomeSecret(joiner, pskSecret []byte) []byte {
+	return DeriveSecret(extract(joiner, pskSecret), "welcome")
+}
+
+// openGroupInfo decrypts a Welcome's GroupInfo.
+func openGroupInfo(w *welcome, joiner, pskSecret []byte) (*groupInfo, error) {
+	key, nonce := welcomeKeyNonce(welcomeSecret(joiner, pskSecret))
 	giBytes, err := newGCM(key).Open(nil, nonce, w.encryptedGroupInfo, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("decrypting group info: %w", err)
+		return nil, fmt.Errorf("decrypting group info: %w", err)
 	}
 	gi := new(groupInfo)
 	if err := decode(giBytes, "group info", gi.unmarshal); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return gs, gi, nil
+	return gi, nil
 }
 
 // sealWelcome encrypts gi under the joiner secret and the group secrets to each
 // new member's init key.
-func sealWelcome(gi *groupInfo, joiner []byte, members []welcomeMember) (*welcome, error) {
-	welcomeSecret := DeriveSecret(extract(joiner, make([]byte, hashSize)), "welcome")
-	key, nonce := welcomeKeyNonce(welcomeSecret)
+func sealWelcome(gi *groupInfo, joiner, pskSecret []byte, psks []pskID, members []welcomeMember) (*welcome, error) {
+	key, nonce := welcomeKeyNonce(welcomeSecret(joiner, pskSecret))
 	w := &welcome{encryptedGroupInfo: newGCM(key).Seal(nil, nonce, encode(gi.marshal), nil)}
 	for _, m := range members {
-		gs := groupSecrets{joinerSecret: joiner, pathSecret: m.pathSecret}
+		gs := groupSecrets{joinerSecret: joiner, pathSecret: m.pathSecret, psks: psks}
 		ct, err := encryptWithLabel(m.keyPackage.InitKey, "Welcome", w.encryptedGroupInfo, encode(gs.marshal))
 		if err != nil {
 			return nil, fmt.Errorf("encrypting group secrets: %w", err)
