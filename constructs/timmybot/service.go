@@ -24,6 +24,15 @@ type SecretField struct {
 	Field string
 }
 
+// itemActions are what the bot does with its tables: item reads and
+// writes, and DescribeTable for its readiness check. GrantReadWriteData
+// would add stream actions the bot never uses.
+var itemActions = jsii.Strings(
+	"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+	"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+	"dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
+)
+
 // BotServiceProps configures BotService.
 type BotServiceProps struct {
 	// Vpc is where the task runs, in public subnets with a public IP.
@@ -39,7 +48,8 @@ type BotServiceProps struct {
 	// Default: none (required).
 	Image awsecs.ContainerImage
 	// Tables maps an environment variable to a table: the variable carries
-	// the table's name and the task role may read and write its items.
+	// the table's name and the task role may read and write its items
+	// (no table administration, no streams).
 	//
 	// Default: no tables.
 	Tables map[string]awsdynamodb.ITable
@@ -144,7 +154,7 @@ func NewBotService(scope constructs.Construct, id string, props *BotServiceProps
 	for _, name := range sortedKeys(props.Tables) {
 		t := props.Tables[name]
 		env[name] = t.TableName()
-		t.GrantReadWriteData(task.TaskRole())
+		t.Grant(task.TaskRole(), *itemActions...)
 	}
 	secrets := make(map[string]awsecs.Secret, len(props.Secrets))
 	for _, name := range sortedKeys(props.Secrets) {
