@@ -313,9 +313,9 @@ func TestBotService(t *testing.T) {
 					"MaximumPercent":           deployment["MaximumPercent"],
 					"DeploymentCircuitBreaker": deployment["DeploymentCircuitBreaker"],
 				},
-				"capacity":   jsonOf(t, svc["CapacityProviderStrategy"]),
-				"desired":    svc["DesiredCount"],
-				"publicIp":   jsonOf(t, svc["NetworkConfiguration"].(map[string]any)["AwsvpcConfiguration"].(map[string]any)["AssignPublicIp"]),
+				"capacity": jsonOf(t, svc["CapacityProviderStrategy"]),
+				"desired":  svc["DesiredCount"],
+				"publicIp": jsonOf(t, svc["NetworkConfiguration"].(map[string]any)["AwsvpcConfiguration"].(map[string]any)["AssignPublicIp"]),
 			}
 			want := map[string]any{
 				"deployment": map[string]any{
