@@ -91,3 +91,19 @@ func TestMoveRenumbers(t *testing.T) {
 		t.Errorf("order after many moves (-want +got):\n%s", diff)
 	}
 }
+
+func TestPing(t *testing.T) {
+	s, err := localstore.Open(filepath.Join(t.TempDir(), "ping.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Fatalf("ping on an open store: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(context.Background()); err == nil {
+		t.Fatal("ping on a closed store succeeded")
+	}
+}

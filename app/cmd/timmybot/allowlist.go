@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/iddv/timmybot/app/music"
+)
+
+// allowlistCommand runs `timmybot allowlist …` against the store the
+// configuration selects.
+func allowlistCommand(ctx context.Context, args []string, lookup lookupFunc, stdout io.Writer) error {
+	if len(args) == 0 {
+		return usageError{fmt.Errorf("allowlist needs a subcommand: approve, revoke, list or requests")}
+	}
+	sub, args := args[0], args[1:]
+	wantArgs := map[string]int{"approve": 1, "revoke": 1, "list": 0, "requests": 0}
+	n, known := wantArgs[sub]
+	if !known {
+		return usageError{fmt.Errorf("unknown allowlist subcommand %q", sub)}
+	}
+	if len(args) != n {
+		return usageError{fmt.Errorf("allowlist %s takes %d argument(s), got %d", sub, n, len(args))}
+	}
+	var guild music.GuildID
+	if n == 1 {
+		guild = music.GuildID(args[0])
+		if err := guild.Validate(); err != nil {
+			return usageError{fmt.Errorf("%s", music.ErrorMessage(err))}
+		}
+	}
+	c, err := loadConfig(lookup, false)
+	if err != nil {
+		return usageError{err}
+	}
+	st, err := openStores(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+
+	switch sub {
+	case "approve":
+		var by music.UserID
+		if len(c.Owners) > 0 {
+			by = c.Owners[0]
+		}
+		if err := st.allowlist.Approve(ctx, music.Approval{Guild: guild, ApprovedBy: by, ApprovedAt: time.Now()}); err != nil {
+			return fmt.Errorf("approving %s: %w", guild, err)
+		}
+		fmt.Fprintf(stdout, "approved %s\n", guild)
+	case "revoke":
+		if err := st.allowlist.Revoke(ctx, guild); err != nil {
+			return fmt.Errorf("revoking %s: %s", guild, music.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "revoked %s\n", guild)
+	case "list":
+		list, err := st.allowlist.Approved(ctx)
+		if err != nil {
+			return fmt.Errorf("listing approved servers: %w", err)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "GUILD\tAPPROVED BY\tAPPROVED AT")
+		for _, a := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Guild, a.ApprovedBy, a.ApprovedAt.UTC().Format(time.RFC3339))
+		}
+		return tw.Flush()
+	case "requests":
+		list, err := st.allowlist.Requests(ctx)
+		if err != nil {
+			return fmt.Errorf("listing access requests: %w", err)
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "GUILD\tNAME\tREQUESTED BY\tREQUESTED AT\tREASON")
+		for _, r := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%q\n", r.Guild, r.GuildName, r.RequestedBy, r.RequestedAt.UTC().Format(time.RFC3339), r.Reason)
+		}
+		return tw.Flush()
+	}
+	return nil
+}

@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/iddv/timmybot/app/music"
+)
+
+// lookupFunc reads one configuration variable; ok is false when unset.
+type lookupFunc func(key string) (value string, ok bool)
+
+// config is everything the binary reads from its environment. It is the
+// only place that knows the variable names; README.md's table lists them.
+type config struct {
+	Token         string
+	ApplicationID string
+	Owners        []music.UserID
+	DevGuild      music.GuildID
+	DataDir       string
+	HTTPAddr      string
+	APIURL        string
+	LogFormat     string
+	LogLevel      slog.Level
+}
+
+// errNoToken is reported with exit status 2 and a pointer to the README.
+var errNoToken = errors.New("DISCORD_TOKEN is not set: create a bot and copy its token as README.md explains " +
+	"(section \"Create the Discord application\"), then put DISCORD_TOKEN=<token> in .env or the environment")
+
+// loadConfig reads and validates the configuration. needToken is false for
+// subcommands that never talk to Discord.
+func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
+	get := func(key, def string) string {
+		if v, ok := lookup(key); ok && strings.TrimSpace(v) != "" {
+			return strings.TrimSpace(v)
+		}
+		return def
+	}
+	c := config{
+		Token:         get("DISCORD_TOKEN", ""),
+		ApplicationID: get("DISCORD_APPLICATION_ID", ""),
+		DevGuild:      music.GuildID(get("TIMMYBOT_DEV_GUILD_ID", "")),
+		DataDir:       get("TIMMYBOT_DATA_DIR", "data"),
+		HTTPAddr:      get("TIMMYBOT_HTTP_ADDR", "127.0.0.1:8080"),
+		APIURL:        get("TIMMYBOT_DISCORD_API_URL", "https://discord.com"),
+		LogFormat:     get("TIMMYBOT_LOG_FORMAT", "text"),
+	}
+	if needToken && c.Token == "" {
+		return c, errNoToken
+	}
+	if c.ApplicationID != "" {
+		if err := music.UserID(c.ApplicationID).Validate(); err != nil {
+			return c, fmt.Errorf("DISCORD_APPLICATION_ID: must be the application's numeric ID, got %q", c.ApplicationID)
+		}
+	}
+	if c.DevGuild != "" {
+		if err := c.DevGuild.Validate(); err != nil {
+			return c, fmt.Errorf("TIMMYBOT_DEV_GUILD_ID: must be a server's numeric ID, got %q", c.DevGuild)
+		}
+	}
+	for _, id := range strings.Split(get("TIMMYBOT_OWNER_IDS", ""), ",") {
+		if id = strings.TrimSpace(id); id == "" {
+			continue
+		}
+		if err := music.UserID(id).Validate(); err != nil {
+			return c, fmt.Errorf("TIMMYBOT_OWNER_IDS: %q is not a Discord user ID (comma-separated numeric IDs expected)", id)
+		}
+		c.Owners = append(c.Owners, music.UserID(id))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return c, fmt.Errorf("TIMMYBOT_LOG_FORMAT: must be text or json, got %q", c.LogFormat)
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("TIMMYBOT_LOG_LEVEL", "info"))); err != nil {
+		return c, fmt.Errorf("TIMMYBOT_LOG_LEVEL: must be debug, info, warn or error: %w", err)
+	}
+	return c, nil
+}
+
+// envWithDotenv looks variables up in the process environment first, then
+// in the .env file at path (missing file: environment only).
+func envWithDotenv(path string) (lookupFunc, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return os.LookupEnv, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	defer f.Close()
+	file, err := parseDotenv(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return func(key string) (string, bool) {
+		if v, ok := os.LookupEnv(key); ok {
+			return v, true
+		}
+		v, ok := file[key]
+		return v, ok
+	}, nil
+}
+
+// parseDotenv reads KEY=VALUE lines; blank lines and # comments are
+// skipped, an optional "export " prefix and matching quotes are removed.
+func parseDotenv(r io.Reader) (map[string]string, error) {
+	vars := make(map[string]string)
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		key, value, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" || strings.ContainsAny(key, " \t") {
+			return nil, fmt.Errorf("line %d: expected KEY=VALUE", n)
+		}
+		value = strings.TrimSpace(value)
+		if len(value) >= 2 && (value[0] == '"' || value[0] == '\'') && value[len(value)-1] == value[0] {
+			value = value[1 : len(value)-1]
+		}
+		vars[key] = value
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("reading: %w", err)
+	}
+	return vars, nil
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"log/slog"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/iddv/timmybot/app/music"
+)
+
+// env builds a lookupFunc from pairs.
+func env(kv ...string) lookupFunc {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestServeWithoutTokenExitsTwoAndPointsToTheReadme(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"serve"}, env(), &stdout, &stderr)
+	if code != exitUsage {
+		t.Fatalf("exit status = %d, want %d", code, exitUsage)
+	}
+	for _, want := range []string{"DISCORD_TOKEN is not set", "README.md", "Create the Discord application"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+}
+
+func TestRunRejectsBadUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown command", []string{"dance"}, `unknown command "dance"`},
+		{"allowlist without subcommand", []string{"allowlist"}, "allowlist needs a subcommand"},
+		{"unknown allowlist subcommand", []string{"allowlist", "delete"}, `unknown allowlist subcommand "delete"`},
+		{"approve without guild", []string{"allowlist", "approve"}, "takes 1 argument(s), got 0"},
+		{"approve bad guild", []string{"allowlist", "approve", "my-server"}, "not a valid guild ID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), tt.args, env("TIMMYBOT_DATA_DIR", t.TempDir()), &stdout, &stderr); code != exitUsage {
+				t.Errorf("exit status = %d, want %d", code, exitUsage)
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr.String(), tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     lookupFunc
+		want    config
+		wantErr string
+	}{
+		{name: "defaults", env: env("DISCORD_TOKEN", "t"), want: config{Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo}},
+		{name: "everything", env: env("DISCORD_TOKEN", " t ", "DISCORD_APPLICATION_ID", "123", "TIMMYBOT_OWNER_IDS", "1, 2,", "TIMMYBOT_DEV_GUILD_ID", "42",
+			"TIMMYBOT_DATA_DIR", "/d", "TIMMYBOT_HTTP_ADDR", ":0", "TIMMYBOT_DISCORD_API_URL", "http://127.0.0.1:9", "TIMMYBOT_LOG_FORMAT", "json", "TIMMYBOT_LOG_LEVEL", "debug"),
+			want: config{Token: "t", ApplicationID: "123", Owners: []music.UserID{"1", "2"}, DevGuild: "42", DataDir: "/d", HTTPAddr: ":0", APIURL: "http://127.0.0.1:9", LogFormat: "json", LogLevel: slog.LevelDebug}},
+		{name: "no token", env: env(), wantErr: "DISCORD_TOKEN is not set"},
+		{name: "bad owner", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_OWNER_IDS", "alice"), wantErr: `TIMMYBOT_OWNER_IDS: "alice"`},
+		{name: "bad dev guild", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_DEV_GUILD_ID", "x"), wantErr: "TIMMYBOT_DEV_GUILD_ID"},
+		{name: "bad app id", env: env("DISCORD_TOKEN", "t", "DISCORD_APPLICATION_ID", "0"), wantErr: "DISCORD_APPLICATION_ID"},
+		{name: "bad log format", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LOG_FORMAT", "xml"), wantErr: "TIMMYBOT_LOG_FORMAT"},
+		{name: "bad log level", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LOG_LEVEL", "loud"), wantErr: "TIMMYBOT_LOG_LEVEL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := loadConfig(tt.env, true)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("config (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseDotenv(t *testing.T) {
+	in := "# comment\n\nDISCORD_TOKEN=abc\nexport TIMMYBOT_OWNER_IDS = \"1,2\"\nQ='x y'\nEMPTY=\n"
+	got, err := parseDotenv(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"DISCORD_TOKEN": "abc", "TIMMYBOT_OWNER_IDS": "1,2", "Q": "x y", "EMPTY": ""}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := parseDotenv(strings.NewReader("A=1\nnot a pair\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("err = %v, want a line 2 error", err)
+	}
+}
+
+func TestInvitePrintsMinimalPermissions(t *testing.T) {
+	token := base64.RawStdEncoding.EncodeToString([]byte("123456789012345678")) + ".GxYz.secret"
+	tests := []struct {
+		name string
+		env  lookupFunc
+		want string
+	}{
+		{"from application ID", env("DISCORD_APPLICATION_ID", "987654321098765432"), "987654321098765432"},
+		{"from token", env("DISCORD_TOKEN", token), "123456789012345678"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), []string{"invite"}, tt.env, &stdout, &stderr); code != exitOK {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			u, err := url.Parse(strings.TrimSpace(stdout.String()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := u.Query()
+			// View Channel 1024 + Send Messages 2048 + Embed Links 16384 + Connect 1048576 + Speak 2097152.
+			if u.Host != "discord.com" || q.Get("client_id") != tt.want || q.Get("permissions") != "3165184" || q.Get("scope") != "bot applications.commands" {
+				t.Errorf("invite URL = %s", u)
+			}
+		})
+	}
+	var stderr bytes.Buffer
+	if code := run(context.Background(), []string{"invite"}, env(), &bytes.Buffer{}, &stderr); code != exitUsage || !strings.Contains(stderr.String(), "DISCORD_APPLICATION_ID") {
+		t.Errorf("invite without IDs: exit %d, %q", code, stderr.String())
+	}
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/iddv/timmybot/app/discord"
+)
+
+// serve runs the bot until ctx is cancelled.
+func serve(ctx context.Context, lookup lookupFunc, stderr io.Writer) error {
+	c, err := loadConfig(lookup, true)
+	if err != nil {
+		return usageError{err}
+	}
+	log := newLogger(c, stderr)
+
+	st, err := openStores(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer st.close()
+
+	bot, err := discord.NewBot(discord.BotConfig{
+		Token:         c.Token,
+		APIURL:        c.APIURL,
+		ApplicationID: c.ApplicationID,
+		DevGuild:      c.DevGuild,
+		Owners:        c.Owners,
+		Queues:        st.queues,
+		Allowlist:     st.allowlist,
+		Logger:        log,
+	})
+	if err != nil {
+		return fmt.Errorf("building the bot: %w", err)
+	}
+
+	ln, err := net.Listen("tcp", c.HTTPAddr)
+	if err != nil {
+		return usageError{fmt.Errorf("TIMMYBOT_HTTP_ADDR: listening on %s: %w", c.HTTPAddr, err)}
+	}
+	srv := &http.Server{Handler: healthHandler(bot, st), ReadHeaderTimeout: 5 * time.Second}
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- srv.Serve(ln) }()
+	log.Info("http listening", slog.String("addr", ln.Addr().String()))
+
+	if err := bot.Open(); err != nil {
+		shutdown(srv, httpDone, log)
+		return err
+	}
+	log.Info("timmybot running", slog.String("store", st.kind))
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-httpDone:
+	}
+	log.Info("shutting down")
+	if err := bot.Close(); err != nil {
+		log.Warn("closing the bot", slog.Any("err", err))
+	}
+	if serveErr == nil {
+		shutdown(srv, httpDone, log)
+	}
+	return serveErr
+}
+
+func shutdown(srv *http.Server, done <-chan error, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		log.Warn("stopping the http server", slog.Any("err", err))
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http server", slog.Any("err", err))
+	}
+}
+
+// connectedChecker tells whether the gateway session is up.
+type connectedChecker interface{ Connected() bool }
+
+// healthHandler serves /healthz (the process is alive) and /readyz (the
+// gateway is connected and the store answers).
+func healthHandler(gw connectedChecker, st *stores) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if !gw.Connected() {
+			http.Error(w, "gateway not connected", http.StatusServiceUnavailable)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.ping(ctx); err != nil {
+			http.Error(w, "store unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	return mux
+}

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/iddv/timmybot/app/localstore"
+	"github.com/iddv/timmybot/app/music"
+)
+
+// stores is the storage the configuration selects, behind music's ports.
+type stores struct {
+	kind      string
+	queues    music.QueueStore
+	allowlist music.AllowlistStore
+	ping      func(context.Context) error
+	close     func()
+}
+
+// openStores opens the embedded store under the data directory.
+func openStores(_ context.Context, c config) (*stores, error) {
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("TIMMYBOT_DATA_DIR: creating %s: %w", c.DataDir, err)
+	}
+	path := filepath.Join(c.DataDir, "timmybot.db")
+	db, err := localstore.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening the embedded store %s: %w", path, err)
+	}
+	return &stores{
+		kind:      "embedded " + path,
+		queues:    db,
+		allowlist: db,
+		ping:      db.Ping,
+		close:     func() { _ = db.Close() },
+	}, nil
+}
