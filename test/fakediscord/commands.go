@@ -305,7 +305,7 @@ func validateParameter(fe *formErrors, o CommandOption, path []string) {
 		if n := utf8.RuneCountInString(c.Name); n < 1 || n > maxChoiceName {
 			fe.add(append(cp, "name"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
 		}
-		if !choiceFits(o.Type, c.Value) {
+		if hasChoices && !choiceFits(o.Type, c.Value) {
 			fe.add(append(cp, "value"), "BASE_TYPE_BAD_LENGTH", "Choice value does not match the option type")
 		}
 	}

@@ -36,6 +36,23 @@ var (
 	errCannotDMYourself = &apiError{status: 400, Code: 50007, Message: "Cannot send messages to this user"}
 )
 
+// RESTError is an error the fake answered a REST request with.
+type RESTError struct {
+	Method, Path string
+	Status       int
+	Code         int // Discord's JSON error code
+	Message      string
+}
+
+// RESTErrors returns the errors the fake answered REST requests with
+// (unauthorized requests and unknown routes aside), oldest first. A test of a
+// well-behaved bot expects none.
+func (s *Server) RESTErrors() []RESTError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]RESTError(nil), s.restErrors...)
+}
+
 // formErrors collects Discord's "Invalid Form Body" (50035) errors, keyed
 // by the path of the offending field in the request body.
 type formErrors struct {
@@ -147,8 +164,9 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, auth authMode
 	status, body := h(r)
 	s.mu.Lock()
 	s.stats.RESTRequests++
-	if status >= 400 {
+	if e, ok := body.(*apiError); ok {
 		s.stats.ClientErrors++
+		s.restErrors = append(s.restErrors, RESTError{Method: r.Method, Path: r.URL.Path, Status: e.status, Code: e.Code, Message: e.Message})
 	}
 	s.notifyLocked()
 	s.mu.Unlock()

@@ -71,6 +71,8 @@ type Server struct {
 	idents   []Identify
 	voice    []VoiceStateRequest
 	unknown  []string
+	// restErrors are the Discord errors REST requests got.
+	restErrors []RESTError
 }
 
 // Stats counts gateway and REST traffic for assertions.
@@ -87,7 +89,7 @@ type Stats struct {
 	LateCallbacks  int // callbacks rejected for arriving after the window
 	RESTRequests   int // REST requests received, rejected ones included
 	Unauthorized   int // REST requests rejected with 401
-	ClientErrors   int // REST requests answered 4xx other than 401 and unknown routes
+	ClientErrors   int // REST requests answered with a Discord error, 401 and unknown routes aside
 	GatewayClosing int // connections the fake closed with a close code
 }
 
