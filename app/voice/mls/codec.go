@@ -10,9 +10,6 @@ import (
 // two or four bytes. golang.org/x/crypto/cryptobyte has no such prefix, so the
 // package carries this small codec instead of wrapping one.
 
-// maxVarint is the largest length a variable-length integer can encode.
-const maxVarint = 1<<30 - 1
-
 var (
 	errTruncated     = errors.New("truncated input")
 	errVarint        = errors.New("invalid variable-length integer")
@@ -35,7 +32,7 @@ func (w *writer) u64(v uint64) {
 }
 func (w *writer) raw(b []byte) { w.b = append(w.b, b...) }
 
-// varint writes n with the shortest prefix; callers never pass more than maxVarint
+// varint writes n with the shortest prefix; callers never pass 2^30 or more
 // because nothing this package builds gets that large.
 func (w *writer) varint(n int) {
 	switch {

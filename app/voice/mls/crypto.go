@@ -230,15 +230,6 @@ func generateHPKEKey() (hpke.PrivateKey, error) {
 	return k, nil
 }
 
-func privateKeyBytes(k hpke.PrivateKey) []byte {
-	b, err := k.Bytes()
-	if err != nil {
-		// DHKEM private keys always serialize.
-		panic(fmt.Sprintf("mls: serializing hpke key: %v", err))
-	}
-	return b
-}
-
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)

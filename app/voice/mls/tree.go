@@ -168,6 +168,31 @@ func (t *ratchetTree) filteredDirectPath(leaf uint32) []uint32 {
 // were blank and absent from every unmerged list (the "original" tree that
 // parent hashes refer to). exclude is nil for the plain tree hash.
 func (t *ratchetTree) treeHash(x uint32, exclude []uint32) []byte {
+	return t.treeHashCached(x, exclude, nil)
+}
+
+// allTreeHashes returns the plain tree hash of every node, computed once.
+func (t *ratchetTree) allTreeHashes() [][]byte {
+	out := make([][]byte, len(t.nodes))
+	var walk func(x uint32) []byte
+	walk = func(x uint32) []byte {
+		if level(x) > 0 {
+			walk(left(x))
+			walk(right(x))
+		}
+		out[x] = t.treeHashCached(x, nil, out)
+		return out[x]
+	}
+	walk(root(t.leafCount()))
+	return out
+}
+
+// treeHashCached is treeHash reusing plain hashes (indexed by node) for
+// subtrees that hold no excluded leaf, so validation stays linear per node.
+func (t *ratchetTree) treeHashCached(x uint32, exclude []uint32, plain [][]byte) []byte {
+	if plain != nil && plain[x] != nil && !slices.ContainsFunc(exclude, func(l uint32) bool { return isInSubtree(leafNode(l), x) }) {
+		return plain[x]
+	}
 	if level(x) == 0 {
 		leaf := t.nodes[x].leaf
 		if slices.Contains(exclude, nodeLeaf(x)) {
@@ -179,7 +204,7 @@ func (t *ratchetTree) treeHash(x uint32, exclude []uint32) []byte {
 			w.optional(leaf != nil, leaf.marshal)
 		}))
 	}
-	lh, rh := t.treeHash(left(x), exclude), t.treeHash(right(x), exclude)
+	lh, rh := t.treeHashCached(left(x), exclude, plain), t.treeHashCached(right(x), exclude, plain)
 	p := t.nodes[x].parent
 	return hash(encode(func(w *writer) {
 		w.u8(nodeTypeParent)
@@ -201,11 +226,15 @@ func (t *ratchetTree) rootHash() []byte { return t.treeHash(root(t.leafCount()),
 
 // parentHash is the parent hash of p (a non-blank parent) with copath child s.
 func (t *ratchetTree) parentHash(p, s uint32) []byte {
+	return t.parentHashCached(p, s, nil)
+}
+
+func (t *ratchetTree) parentHashCached(p, s uint32, plain [][]byte) []byte {
 	pn := t.nodes[p].parent
 	return hash(encode(func(w *writer) {
 		w.opaque(pn.encryptionKey)
 		w.opaque(pn.parentHash)
-		w.opaque(t.treeHash(s, pn.unmergedLeaves))
+		w.opaque(t.treeHashCached(s, pn.unmergedLeaves, plain))
 	}))
 }
 
@@ -220,49 +249,47 @@ func (t *ratchetTree) nodeParentHash(x uint32) []byte {
 	return n.parent.parentHash
 }
 
-// parentHashValidFrom reports whether the non-blank node d's parent hash is
-// valid with respect to the parent p (RFC 9420 section 7.9.2).
-func (t *ratchetTree) parentHashValidFrom(d, p uint32) bool {
-	c, s := left(p), right(p)
-	if d > p {
-		c, s = s, c
-	}
-	if !bytes.Equal(t.nodeParentHash(d), t.parentHash(p, s)) {
+// parentHashValidFrom reports whether the non-blank node d, in the resolution
+// of p's child c, has a parent hash valid with respect to p (RFC 9420 section
+// 7.9.2); want is the parent hash of p with copath child s.
+func (t *ratchetTree) parentHashValidFrom(d, p, c uint32, res []uint32, want []byte) bool {
+	if !bytes.Equal(t.nodeParentHash(d), want) {
 		return false
 	}
-	res := t.resolution(c)
-	if !slices.Contains(res, d) {
-		return false
-	}
-	var want []uint32
+	var others []uint32
 	for _, r := range res {
 		if r != d {
-			want = append(want, r)
+			others = append(others, r)
 		}
 	}
-	var got []uint32
+	var unmerged []uint32
 	for _, l := range t.nodes[p].parent.unmergedLeaves {
 		if isInSubtree(leafNode(l), c) {
-			got = append(got, leafNode(l))
+			unmerged = append(unmerged, leafNode(l))
 		}
 	}
-	slices.Sort(want)
-	slices.Sort(got)
-	return slices.Equal(want, got)
+	slices.Sort(others)
+	slices.Sort(unmerged)
+	return slices.Equal(others, unmerged)
 }
 
 // verifyParentHashes checks that every non-blank parent node is parent-hash
-// valid, top down: exactly one descendant chains to it.
+// valid, top down: exactly one node in its children's resolutions chains to it.
 func (t *ratchetTree) verifyParentHashes() error {
+	plain := t.allTreeHashes()
 	for p := range uint32(len(t.nodes)) {
 		if t.nodes[p].parent == nil {
 			continue
 		}
-		span := uint32(1)<<level(p) - 1
 		found := 0
-		for d := p - span; d <= p+span; d++ {
-			if d != p && !t.nodes[d].blank() && t.parentHashValidFrom(d, p) {
-				found++
+		for _, c := range []uint32{left(p), right(p)} {
+			s := left(p) ^ right(p) ^ c
+			want := t.parentHashCached(p, s, plain)
+			res := t.resolution(c)
+			for _, d := range res {
+				if t.parentHashValidFrom(d, p, c, res, want) {
+					found++
+				}
 			}
 		}
 		if found != 1 {
@@ -377,7 +404,7 @@ func (t *ratchetTree) truncate() {
 	}
 }
 
-// findLeaf returns the index of the member whose leaf has the signature key.
+// findLeaf returns the index of the first member whose leaf matches.
 func (t *ratchetTree) findLeaf(match func(*LeafNode) bool) (uint32, bool) {
 	for i := range t.leafCount() {
 		if l := t.leaf(i); l != nil && match(l) {
