@@ -1,0 +1,293 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iddv/timmybot/test/fakediscord"
+)
+
+func TestCommandsAreRegisteredWithTheirOptions(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	byName := map[string]fakediscord.ApplicationCommand{}
+	for _, c := range h.fake.Commands("") {
+		byName[c.Name] = c
+	}
+	for _, name := range []string{"play", "queue", "remove", "clear", "nowplaying", "help", "request-access", "allowlist"} {
+		if _, ok := byName[name]; !ok {
+			t.Errorf("/%s not registered; registered: %v", name, byName)
+		}
+	}
+	if got := h.bot.get(t, "/healthz"); got != http.StatusOK {
+		t.Errorf("/healthz = %d", got)
+	}
+}
+
+func TestPlayEnqueuesAndQueueShowsIt(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	g := h.approved.ID
+
+	msg := h.do(t, g, memberID, "play", opt("query", "https://music.example/albums/first%20song.mp3"))
+	if msg.Ephemeral() || msg.Content != "Queued **first song.mp3** at position 1." {
+		t.Fatalf("/play answered %q (ephemeral %v)", msg.Content, msg.Ephemeral())
+	}
+	h.do(t, g, memberID, "play", opt("query", "http://music.example/second.ogg"))
+
+	q := h.do(t, g, memberID, "queue")
+	if len(q.Embeds) != 1 {
+		t.Fatalf("/queue answered %+v", q)
+	}
+	e := q.Embeds[0]
+	if e.Title != "Queue · 2 tracks" || !strings.Contains(e.Description, "`1.` **[first song.mp3](https://music.example/albums/first%20song.mp3)**") ||
+		!strings.Contains(e.Description, "`2.` **[second.ogg](http://music.example/second.ogg)**") {
+		t.Errorf("queue embed = %q / %q", e.Title, e.Description)
+	}
+	if np := h.do(t, g, memberID, "nowplaying"); len(np.Embeds) != 1 || !strings.Contains(np.Embeds[0].Description, "first song.mp3") {
+		t.Errorf("/nowplaying = %+v", np)
+	}
+	if rm := h.do(t, g, memberID, "remove", opt("position", 1)); rm.Content != "Removed **first song.mp3** (position 1)." {
+		t.Errorf("/remove answered %q", rm.Content)
+	}
+	if cl := h.do(t, g, memberID, "clear"); cl.Content != "Cleared the queue (1 track)." {
+		t.Errorf("/clear answered %q", cl.Content)
+	}
+}
+
+func TestQueuePagesWithButtons(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	g := h.approved.ID
+	for i := 1; i <= 25; i++ {
+		h.do(t, g, memberID, "play", opt("query", fmt.Sprintf("https://music.example/%02d.mp3", i)))
+	}
+	first := h.respond(t, fakediscord.Slash{GuildID: g, UserID: memberID, Name: "queue"})
+	if got := first.Message.Embeds[0].Footer.Text; got != "Page 1/3" {
+		t.Fatalf("footer = %q", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	next, err := h.fake.Click(ctx, fakediscord.Click{MessageID: first.Message.ID, CustomID: "queue:2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Type != fakediscord.CallbackUpdateMessage {
+		t.Errorf("button answered with callback %d, want an update", next.Type)
+	}
+	e := next.Message.Embeds[0]
+	if e.Footer.Text != "Page 2/3" || !strings.Contains(e.Description, "`11.` **[11.mp3]") || strings.Contains(e.Description, "`10.`") {
+		t.Errorf("page 2 = %q / %q", e.Footer.Text, e.Description)
+	}
+}
+
+func TestUnapprovedGuildIsRefusedUntilAnOwnerApproves(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	other := h.fake.AddGuild(fakediscord.Guild{Name: "Newcomers"})
+
+	refused := h.do(t, other.ID, memberID, "play", opt("query", "https://music.example/a.mp3"))
+	if !refused.Ephemeral() || !strings.Contains(refused.Content, "/request-access") {
+		t.Fatalf("unapproved /play answered %q (ephemeral %v)", refused.Content, refused.Ephemeral())
+	}
+	if help := h.do(t, other.ID, memberID, "help"); !strings.Contains(help.Content, "/play") {
+		t.Errorf("/help in an unapproved guild answered %q", help.Content)
+	}
+
+	asked := h.do(t, other.ID, memberID, "request-access", opt("reason", "Our study group wants lo-fi"))
+	if !asked.Ephemeral() || !strings.Contains(asked.Content, "sent to TimmyBot's owners") {
+		t.Fatalf("/request-access answered %q", asked.Content)
+	}
+	dms := h.fake.DMs(ownerID)
+	if len(dms) != 1 || !strings.Contains(dms[0].Content, other.ID) || !strings.Contains(dms[0].Content, "Our study group wants lo-fi") || !strings.Contains(dms[0].Content, "Newcomers") {
+		t.Fatalf("owner DMs = %+v", dms)
+	}
+
+	// A member cannot approve; the owner can, from any guild.
+	if denied := h.do(t, h.approved.ID, memberID, "allowlist", fakediscord.Option{Name: "approve", Options: []fakediscord.Option{opt("guild", other.ID)}}); !strings.Contains(denied.Content, "Only the bot's owners") {
+		t.Fatalf("member /allowlist approve answered %q", denied.Content)
+	}
+	reqs := h.do(t, h.approved.ID, ownerID, "allowlist", fakediscord.Option{Name: "requests"})
+	if len(reqs.Embeds) != 1 || !strings.Contains(reqs.Embeds[0].Description, other.ID) {
+		t.Fatalf("/allowlist requests = %+v", reqs)
+	}
+	if ok := h.do(t, h.approved.ID, ownerID, "allowlist", fakediscord.Option{Name: "approve", Options: []fakediscord.Option{opt("guild", other.ID)}}); !strings.Contains(ok.Content, "Approved server") {
+		t.Fatalf("owner /allowlist approve answered %q", ok.Content)
+	}
+
+	if played := h.do(t, other.ID, memberID, "play", opt("query", "https://music.example/a.mp3")); played.Content != "Queued **a.mp3** at position 1." {
+		t.Fatalf("/play after approval answered %q", played.Content)
+	}
+	if reqs := h.do(t, h.approved.ID, ownerID, "allowlist", fakediscord.Option{Name: "requests"}); reqs.Content != "No pending access requests." {
+		t.Errorf("request still pending after approval: %+v", reqs)
+	}
+}
+
+func TestBotResumesAfterTheGatewayDrops(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	g := h.approved.ID
+	h.do(t, g, memberID, "play", opt("query", "https://music.example/before.mp3"))
+
+	h.fake.DropConnection()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := h.fake.Await(ctx, func(s *fakediscord.Server) bool { return s.Stats().Resumes >= 1 }); err != nil {
+		t.Fatalf("no RESUME after the drop: %v\n%s", err, h.bot.logs)
+	}
+	if msg := h.do(t, g, memberID, "play", opt("query", "https://music.example/after.mp3")); msg.Content != "Queued **after.mp3** at position 2." {
+		t.Fatalf("/play after resume answered %q", msg.Content)
+	}
+	if st := h.fake.Stats(); st.Identifies != 1 {
+		t.Errorf("identifies = %d, want 1 (resume, not a new session)", st.Identifies)
+	}
+}
+
+func TestGuildsNeverSeeEachOthersQueues(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	const guilds, tracks = 50, 3
+	ids := make([]string, guilds)
+	for i := range ids {
+		ids[i] = h.fake.AddGuild(fakediscord.Guild{Name: fmt.Sprintf("G%d", i)}).ID
+		h.do(t, h.approved.ID, ownerID, "allowlist", fakediscord.Option{Name: "approve", Options: []fakediscord.Option{opt("guild", ids[i])}})
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, guilds)
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			for k := range tracks {
+				if _, err := h.fake.Interact(ctx, fakediscord.Slash{GuildID: id, UserID: memberID, Name: "play", Options: []fakediscord.Option{opt("query", fmt.Sprintf("https://music.example/g%d-t%d.mp3", i, k))}}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			resp, err := h.fake.Interact(ctx, fakediscord.Slash{GuildID: id, UserID: memberID, Name: "queue"})
+			if err != nil {
+				errs <- err
+				return
+			}
+			desc := resp.Message.Embeds[0].Description
+			if got := strings.Count(desc, "music.example/g"); got != tracks {
+				errs <- fmt.Errorf("guild %d sees %d tracks: %s", i, got, desc)
+			}
+			if got := strings.Count(desc, fmt.Sprintf("music.example/g%d-", i)); got != tracks {
+				errs <- fmt.Errorf("guild %d sees another guild's tracks: %s", i, desc)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestBadInputGetsAClearErrorAndStoresNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	g := h.approved.ID
+	tests := []struct {
+		name string
+		cmd  fakediscord.Slash
+		want string
+	}{
+		{"6000-character query", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "https://music.example/"+strings.Repeat("a", 5978))}}, "too long"},
+		{"not a URL", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "never gonna give you up")}}, "is not an http(s) URL"},
+		{"other scheme", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "file:///etc/passwd")}}, "is not an http(s) URL"},
+		{"unknown command", fakediscord.Slash{Name: "dance"}, "Unknown command /dance"},
+		{"unknown option", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "https://music.example/x.mp3"), opt("volume", "11")}}, `no option "volume"`},
+		{"guild ID not a snowflake", fakediscord.Slash{GuildID: "my-guild", Name: "play", Options: []fakediscord.Option{opt("query", "https://music.example/x.mp3")}}, "not a valid guild ID"},
+		{"remove beyond the end", fakediscord.Slash{Name: "remove", Options: []fakediscord.Option{opt("position", 3)}}, "There is no track at position 3; the queue has 0."},
+		{"approve a non-snowflake", fakediscord.Slash{Name: "allowlist", UserID: ownerID, Options: []fakediscord.Option{{Name: "approve", Options: []fakediscord.Option{opt("guild", "12ab")}}}}, "not a valid guild ID"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cmd.Unchecked = true
+			if tt.cmd.GuildID == "" {
+				tt.cmd.GuildID = g
+			}
+			if tt.cmd.UserID == "" {
+				tt.cmd.UserID = memberID
+			}
+			msg := h.respond(t, tt.cmd).Message
+			if !msg.Ephemeral() || !strings.Contains(msg.Content, tt.want) {
+				t.Errorf("answered %q (ephemeral %v), want an ephemeral message containing %q", msg.Content, msg.Ephemeral(), tt.want)
+			}
+		})
+	}
+	q := h.do(t, g, memberID, "queue")
+	if q.Embeds[0].Title != "Queue" {
+		t.Errorf("bad input stored something: %+v", q.Embeds[0])
+	}
+	if list := h.do(t, g, ownerID, "allowlist", fakediscord.Option{Name: "list"}); strings.Contains(list.Embeds[0].Description, "12ab") {
+		t.Errorf("a bad guild ID was approved: %s", list.Embeds[0].Description)
+	}
+}
+
+func TestUnicodeTracksRoundTrip(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	g := h.approved.ID
+	msg := h.do(t, g, memberID, "play", opt("query", "https://音楽.example/曲/夜に駆ける_🎵.mp3"))
+	if msg.Content != "Queued **夜に駆ける\\_🎵.mp3** at position 1." {
+		t.Fatalf("/play answered %q", msg.Content)
+	}
+	q := h.do(t, g, memberID, "queue")
+	if !strings.Contains(q.Embeds[0].Description, "夜に駆ける\\_🎵.mp3") {
+		t.Errorf("queue = %q", q.Embeds[0].Description)
+	}
+}
+
+func TestTheTokenNeverReachesTheLog(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	g := h.approved.ID
+	h.do(t, g, memberID, "play", opt("query", "https://music.example/a.mp3"))
+	h.do(t, g, memberID, "play", opt("query", "not a url"))
+	h.fake.DropConnection()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := h.fake.Await(ctx, func(s *fakediscord.Server) bool { return s.Stats().Resumes >= 1 }); err != nil {
+		t.Fatal(err)
+	}
+	h.bot.stop(t)
+	logs := h.bot.logs.String()
+	if !strings.Contains(logs, "gateway ready") || !strings.Contains(logs, "shutting down") {
+		t.Fatalf("log does not cover a full run:\n%s", logs)
+	}
+	if strings.Contains(logs, h.fake.Token()) {
+		t.Fatalf("the bot token appears in the log:\n%s", logs)
+	}
+}
+
+func TestCLIListsApprovalsAndRequests(t *testing.T) {
+	t.Parallel()
+	fake := fakediscord.New(t, fakediscord.Options{})
+	dir := t.TempDir()
+	cli(t, fake, dir, "allowlist", "approve", "500000000000000002")
+	cli(t, fake, dir, "allowlist", "approve", "500000000000000001")
+	out := cli(t, fake, dir, "allowlist", "list")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "GUILD") {
+		t.Fatalf("list printed:\n%s", out)
+	}
+	got := []string{strings.Fields(lines[1])[0], strings.Fields(lines[2])[0]}
+	if got[0] != "500000000000000002" || got[1] != "500000000000000001" {
+		t.Errorf("list order = %v, want oldest approval first", got)
+	}
+	cli(t, fake, dir, "allowlist", "revoke", "500000000000000002")
+	if out := cli(t, fake, dir, "allowlist", "list"); strings.Contains(out, "500000000000000002") {
+		t.Errorf("revoked guild still listed:\n%s", out)
+	}
+}

@@ -1,0 +1,219 @@
+// Package e2e runs the real timmybot binary against a local fake Discord.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/iddv/timmybot/test/fakediscord"
+)
+
+// botBinary is the timmybot binary TestMain builds once for all tests.
+var botBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "timmybot-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	botBinary = filepath.Join(dir, "timmybot")
+	build := exec.Command("go", "build", "-o", botBinary, "github.com/iddv/timmybot/app/cmd/timmybot")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building timmybot:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	ownerID  = "400000000000000001"
+	memberID = "400000000000000002"
+)
+
+// bot is a running timmybot process.
+type bot struct {
+	cmd      *exec.Cmd
+	logs     *lockedBuffer
+	httpAddr string
+	dataDir  string
+	exited   chan error
+}
+
+// lockedBuffer collects the bot's log while tests read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// env is the configuration every test bot runs with.
+func botEnv(fake *fakediscord.Server, dataDir string) []string {
+	return []string{
+		"PATH=" + os.Getenv("PATH"),
+		"DISCORD_TOKEN=" + fake.Token(),
+		"TIMMYBOT_DISCORD_API_URL=" + fake.URL(),
+		"TIMMYBOT_OWNER_IDS=" + ownerID,
+		"TIMMYBOT_DATA_DIR=" + dataDir,
+		"TIMMYBOT_HTTP_ADDR=127.0.0.1:0",
+		"TIMMYBOT_LOG_LEVEL=debug",
+	}
+}
+
+// cli runs a timmybot subcommand to completion and returns its stdout.
+func cli(t testing.TB, fake *fakediscord.Server, dataDir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(botBinary, args...)
+	cmd.Env = botEnv(fake, dataDir)
+	cmd.Dir = dataDir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("timmybot %s: %v\n%s", strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.String()
+}
+
+// startBot runs `timmybot serve` against fake and waits until its commands
+// are registered and /readyz answers. The process is stopped with SIGTERM
+// when the test ends, and must exit cleanly.
+func startBot(t testing.TB, fake *fakediscord.Server, dataDir string, extraEnv ...string) *bot {
+	t.Helper()
+	cmd := exec.Command(botBinary, "serve")
+	cmd.Env = append(botEnv(fake, dataDir), extraEnv...)
+	cmd.Dir = dataDir
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bot{cmd: cmd, logs: &lockedBuffer{}, dataDir: dataDir, exited: make(chan error, 1)}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(b.logs, line)
+			if strings.Contains(line, `msg="http listening"`) {
+				_, a, _ := strings.Cut(line, "addr=")
+				addr <- strings.Fields(a)[0]
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	go func() { <-copied; b.exited <- cmd.Wait() }()
+	t.Cleanup(func() { b.stop(t) })
+
+	select {
+	case b.httpAddr = <-addr:
+	case err := <-b.exited:
+		b.exited <- err
+		t.Fatalf("timmybot exited before listening: %v\n%s", err, b.logs)
+	case <-time.After(20 * time.Second):
+		t.Fatalf("timmybot did not start listening:\n%s", b.logs)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := fake.Await(ctx, func(s *fakediscord.Server) bool { return len(s.Commands("")) > 0 }); err != nil {
+		t.Fatalf("commands were not registered: %v\n%s", err, b.logs)
+	}
+	if code := b.get(t, "/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz = %d after registration", code)
+	}
+	return b
+}
+
+func (b *bot) get(t testing.TB, path string) int {
+	t.Helper()
+	resp, err := http.Get("http://" + b.httpAddr + path)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// stop sends SIGTERM and checks for a clean exit.
+func (b *bot) stop(t testing.TB) {
+	t.Helper()
+	if b.cmd.ProcessState != nil {
+		return
+	}
+	_ = b.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-b.exited:
+		if err != nil {
+			t.Errorf("timmybot exited with %v\n%s", err, b.logs)
+		}
+	case <-time.After(15 * time.Second):
+		_ = b.cmd.Process.Kill()
+		t.Errorf("timmybot did not stop within 15 s of SIGTERM\n%s", b.logs)
+	}
+}
+
+// harness is a fake Discord with a bot connected to it and one approved guild.
+type harness struct {
+	fake     *fakediscord.Server
+	bot      *bot
+	approved fakediscord.Guild
+}
+
+func newHarness(t testing.TB) *harness {
+	t.Helper()
+	fake := fakediscord.New(t, fakediscord.Options{HeartbeatInterval: time.Second})
+	g := fake.AddGuild(fakediscord.Guild{Name: "Approved"})
+	dataDir := t.TempDir()
+	if out := cli(t, fake, dataDir, "allowlist", "approve", g.ID); !strings.Contains(out, "approved "+g.ID) {
+		t.Fatalf("allowlist approve printed %q", out)
+	}
+	return &harness{fake: fake, bot: startBot(t, fake, dataDir), approved: g}
+}
+
+// do runs a slash command as a user and returns the bot's final message.
+func (h *harness) do(t testing.TB, guild, user, name string, opts ...fakediscord.Option) fakediscord.Message {
+	t.Helper()
+	return h.respond(t, fakediscord.Slash{GuildID: guild, UserID: user, Name: name, Options: opts}).Message
+}
+
+func (h *harness) respond(t testing.TB, s fakediscord.Slash) fakediscord.Response {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := h.fake.Interact(ctx, s)
+	if err != nil {
+		t.Fatalf("/%s: %v\nbot log:\n%s", s.Name, err, h.bot.logs)
+	}
+	return resp
+}
+
+func opt(name string, v any) fakediscord.Option { return fakediscord.Option{Name: name, Value: v} }
