@@ -2,6 +2,7 @@ package fakediscord_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -26,6 +27,16 @@ func (rw rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.URL.Scheme, r.URL.Host, r.Host = rw.base.Scheme, rw.base.Host, rw.base.Host
 	}
 	return http.DefaultTransport.RoundTrip(r)
+}
+
+// fakeClient is an HTTP client whose requests for discord.com reach srv.
+func fakeClient(tb testing.TB, srv *fakediscord.Server) *http.Client {
+	tb.Helper()
+	base, err := url.Parse(srv.URL())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &http.Client{Transport: rewrite{base: base}, Timeout: 10 * time.Second}
 }
 
 // bot is a discordgo session connected to a fake, with the events the
@@ -61,7 +72,7 @@ func assertNoDecodeErrors(t *testing.T) {
 	gatewayLogs.Lock()
 	defer gatewayLogs.Unlock()
 	for _, l := range gatewayLogs.lines {
-		if strings.Contains(l, "unmarshal") || strings.Contains(l, "decod") || strings.Contains(l, "unknown") {
+		if strings.Contains(l, "error unmarshalling") || strings.Contains(l, "error decoding") || strings.Contains(l, "unknown event") || strings.Contains(l, "unknown Op") {
 			t.Errorf("discordgo could not handle a payload: %s", l)
 		}
 	}
@@ -76,11 +87,7 @@ func startBot(t *testing.T, srv *fakediscord.Server, handlers map[string]handler
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, err := url.Parse(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.Client = &http.Client{Transport: rewrite{base: base}, Timeout: 10 * time.Second}
+	s.Client = fakeClient(t, srv)
 	s.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildVoiceStates
 	b := &bot{
 		Session:     s,
@@ -263,4 +270,337 @@ func TestInteractImmediateAndDeferred(t *testing.T) {
 		})
 	}
 	assertNoDecodeErrors(t)
+}
+
+func TestCommandOverwriteKeepsIDs(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	g := srv.AddGuild(fakediscord.Guild{})
+	b := startBot(t, srv, nil)
+	receive(t, b.ready, "READY")
+
+	play := &discordgo.ApplicationCommand{Name: "play", Description: "Play a track", Options: []*discordgo.ApplicationCommandOption{{
+		Type: discordgo.ApplicationCommandOptionString, Name: "query", Description: "URL", Required: true, MaxLength: 6000,
+	}}}
+	help := &discordgo.ApplicationCommand{Name: "help", Description: "Show help"}
+	first := register(t, b, srv, g.ID, play, help)
+	second := register(t, b, srv, g.ID, play)
+	if len(first) != 2 || len(second) != 1 || first[0].ID == "" || second[0].ID != first[0].ID {
+		t.Fatalf("overwrites returned %v then %v, want /play to keep its ID", first, second)
+	}
+	if second[0].ApplicationID != srv.ApplicationID() || second[0].GuildID != g.ID || second[0].Version == "" {
+		t.Errorf("registered command = %+v, want application, guild and version set", second[0])
+	}
+	listed, err := b.ApplicationCommands(srv.ApplicationID(), g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 1 || listed[0].Name != "play" || listed[0].Options[0].MaxLength != 6000 {
+		t.Errorf("listed = %+v, want /play with its option", listed)
+	}
+	global := register(t, b, srv, "", help)
+	if got := srv.Commands(""); len(got) != 1 || got[0].ID != global[0].ID || got[0].GuildID != "" {
+		t.Errorf("global commands = %+v, want /help", got)
+	}
+	if got := srv.Commands(g.ID); len(got) != 1 || got[0].Name != "play" || got[0].Options[0].Name != "query" {
+		t.Errorf("guild commands = %+v, want /play", got)
+	}
+
+	_, err = b.ApplicationCommandBulkOverwrite(srv.ApplicationID(), g.ID, []*discordgo.ApplicationCommand{{Name: "Bad Name", Description: "x"}})
+	var rest *discordgo.RESTError
+	if !errors.As(err, &rest) || rest.Response.StatusCode != 400 || rest.Message == nil || rest.Message.Code != 50035 {
+		t.Errorf("registering an invalid name: %v, want a 400 Invalid Form Body", err)
+	}
+	if got := srv.RESTErrors(); len(got) != 1 || got[0].Code != 50035 {
+		t.Errorf("REST errors = %+v, want the one invalid registration", got)
+	}
+}
+
+func TestInteractionPayloadDecodes(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	g := srv.AddGuild(fakediscord.Guild{})
+	got := make(chan *discordgo.InteractionCreate, 1)
+	record := func(s *discordgo.Session, i *discordgo.InteractionCreate) {
+		got <- i
+		respond("ok", discordgo.MessageFlagsEphemeral)(s, i)
+	}
+	b := startBot(t, srv, map[string]handler{"play": record, "allowlist": record})
+	receive(t, b.ready, "READY")
+	register(t, b, srv, g.ID, &discordgo.ApplicationCommand{Name: "play", Description: "Play", Options: []*discordgo.ApplicationCommandOption{
+		{Type: discordgo.ApplicationCommandOptionString, Name: "query", Description: "URL", Required: true},
+		{Type: discordgo.ApplicationCommandOptionInteger, Name: "position", Description: "Where"},
+	}})
+	register(t, b, srv, "", &discordgo.ApplicationCommand{Name: "allowlist", Description: "Owners only", Options: []*discordgo.ApplicationCommandOption{
+		{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "approve", Description: "Approve a guild", Options: []*discordgo.ApplicationCommandOption{
+			{Type: discordgo.ApplicationCommandOptionString, Name: "guild", Description: "Guild ID", Required: true},
+		}},
+	}})
+	ctx := testContext(t)
+	user := srv.NewID()
+
+	resp, err := srv.Interact(ctx, fakediscord.Slash{GuildID: g.ID, UserID: user, Name: "play", Locale: "de", Options: []fakediscord.Option{
+		{Name: "query", Value: "https://example.test/a.mp3"}, {Name: "position", Value: 2},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := receive(t, got, "the interaction")
+	data := i.ApplicationCommandData()
+	gotFields := []any{i.ID, i.AppID, i.GuildID, i.ChannelID, i.Member.User.ID, string(i.Locale), i.Version, i.AppPermissions != 0,
+		data.Name, data.Options[0].StringValue(), data.Options[1].IntValue(), i.Token != ""}
+	wantFields := []any{resp.InteractionID, srv.ApplicationID(), g.ID, g.Channels[0].ID, user, "de", 1, true,
+		"play", "https://example.test/a.mp3", int64(2), true}
+	if diff := cmp.Diff(wantFields, gotFields); diff != "" {
+		t.Errorf("interaction as discordgo decoded it (-want +got):\n%s", diff)
+	}
+	if !resp.Message.Ephemeral() || resp.Message.Content != "ok" {
+		t.Errorf("response = %+v, want ephemeral ok", resp.Message)
+	}
+
+	// A global command invoked in a DM carries the user, not a member.
+	if _, err := srv.Interact(ctx, fakediscord.Slash{UserID: user, Name: "allowlist", Options: []fakediscord.Option{
+		{Name: "approve", Options: []fakediscord.Option{{Name: "guild", Value: g.ID}}},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	i = receive(t, got, "the DM interaction")
+	sub := i.ApplicationCommandData().Options[0]
+	if i.GuildID != "" || i.Member != nil || i.User == nil || i.User.ID != user ||
+		sub.Type != discordgo.ApplicationCommandOptionSubCommand || sub.Name != "approve" || sub.Options[0].StringValue() != g.ID {
+		t.Errorf("DM interaction: guild %q member %v user %v options %+v", i.GuildID, i.Member, i.User, sub)
+	}
+	assertNoDecodeErrors(t)
+}
+
+func TestInteractChecksWhatDiscordsClientWould(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	g := srv.AddGuild(fakediscord.Guild{})
+	status, out := call(t, srv, "PUT", "/api/v10/applications/"+srv.ApplicationID()+"/guilds/"+g.ID+"/commands", "Bot "+srv.Token(),
+		[]any{map[string]any{"name": "play", "description": "Play", "options": []any{
+			map[string]any{"type": 3, "name": "query", "description": "URL", "required": true, "max_length": 6000},
+			map[string]any{"type": 4, "name": "position", "description": "Where", "min_value": 1},
+			map[string]any{"type": 3, "name": "mode", "description": "Mode", "choices": []any{map[string]any{"name": "Loop", "value": "loop"}}},
+		}}})
+	if status != 200 {
+		t.Fatalf("registering: %d %s", status, out)
+	}
+	q := func(v any) fakediscord.Option { return fakediscord.Option{Name: "query", Value: v} }
+	tests := []struct {
+		name    string
+		cmd     fakediscord.Slash
+		wantErr string // "" means it passed the checks (and found no session)
+	}{
+		{name: "valid", cmd: fakediscord.Slash{Name: "play", Options: []fakediscord.Option{q(strings.Repeat("é", 6000))}}},
+		{name: "unregistered command", cmd: fakediscord.Slash{Name: "stop"}, wantErr: `command "stop" is not registered`},
+		{name: "unknown option", cmd: fakediscord.Slash{Name: "play", Options: []fakediscord.Option{q("x"), {Name: "volume", Value: 3}}}, wantErr: `option "volume" is not registered`},
+		{name: "query over max_length", cmd: fakediscord.Slash{Name: "play", Options: []fakediscord.Option{q(strings.Repeat("a", 6001))}}, wantErr: "length 6001 outside [0, 6000]"},
+		{name: "missing required option", cmd: fakediscord.Slash{Name: "play"}, wantErr: `required option "query" missing`},
+		{name: "wrong type", cmd: fakediscord.Slash{Name: "play", Options: []fakediscord.Option{q(42)}}, wantErr: "want a string"},
+		{name: "below min_value", cmd: fakediscord.Slash{Name: "play", Options: []fakediscord.Option{q("x"), {Name: "position", Value: 0}}}, wantErr: "outside the allowed range"},
+		{name: "not a choice", cmd: fakediscord.Slash{Name: "play", Options: []fakediscord.Option{q("x"), {Name: "mode", Value: "shuffle"}}}, wantErr: "not one of the choices"},
+		{name: "guild the bot is not in", cmd: fakediscord.Slash{GuildID: "42", Name: "play"}, wantErr: "the bot is not in guild"},
+		{name: "user ID not a snowflake", cmd: fakediscord.Slash{UserID: "bob", Name: "play", Options: []fakediscord.Option{q("x")}}, wantErr: "not a snowflake"},
+		{name: "unchecked lets a stale client through", cmd: fakediscord.Slash{GuildID: "not-a-guild", UserID: "bob", Name: "stop", Options: []fakediscord.Option{{Name: "x", Value: 1}}, Unchecked: true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.cmd.GuildID == "" {
+				tt.cmd.GuildID = g.ID
+			}
+			_, err := srv.Interact(testContext(t), tt.cmd)
+			if tt.wantErr == "" {
+				if !errors.Is(err, fakediscord.ErrNoSession) {
+					t.Errorf("error = %v, want only ErrNoSession (no bot is connected)", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("error = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestClickUpdatesTheMessage(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	g := srv.AddGuild(fakediscord.Guild{})
+	clicked := make(chan *discordgo.InteractionCreate, 1)
+	buttons := func(page string) []discordgo.MessageComponent {
+		return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Next", Style: discordgo.PrimaryButton, CustomID: "queue:next:" + page},
+			discordgo.Button{Label: "Gone", Style: discordgo.SecondaryButton, CustomID: "queue:gone", Disabled: true},
+		}}}
+	}
+	b := startBot(t, srv, map[string]handler{
+		"queue": func(s *discordgo.Session, i *discordgo.InteractionCreate) {
+			_ = s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
+				Type: discordgo.InteractionResponseChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Content: "page 1", Components: buttons("2")},
+			})
+		},
+		"component:queue:next:2": func(s *discordgo.Session, i *discordgo.InteractionCreate) {
+			clicked <- i
+			_ = s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
+				Type: discordgo.InteractionResponseUpdateMessage,
+				Data: &discordgo.InteractionResponseData{Content: "page 2", Components: buttons("3")},
+			})
+		},
+	})
+	receive(t, b.ready, "READY")
+	register(t, b, srv, g.ID, &discordgo.ApplicationCommand{Name: "queue", Description: "Show the queue"})
+	ctx := testContext(t)
+	user := srv.NewID()
+
+	first, err := srv.Interact(ctx, fakediscord.Slash{GuildID: g.ID, UserID: user, Name: "queue"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := srv.Click(ctx, fakediscord.Click{MessageID: first.Message.ID, CustomID: "queue:next:2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := receive(t, clicked, "the component interaction")
+	if i.Message == nil || i.Message.ID != first.Message.ID || i.Member.User.ID != user || i.MessageComponentData().ComponentType != discordgo.ButtonComponent {
+		t.Errorf("component interaction: message %+v member %+v data %+v", i.Message, i.Member, i.MessageComponentData())
+	}
+	if second.Type != fakediscord.CallbackUpdateMessage || second.Message.ID != first.Message.ID || second.Message.Content != "page 2" ||
+		second.Message.Components[0].Components[0].CustomID != "queue:next:3" {
+		t.Errorf("after the click: %+v, want the same message on page 2", second)
+	}
+	if _, err := srv.Click(ctx, fakediscord.Click{MessageID: first.Message.ID, CustomID: "queue:next:2"}); err == nil {
+		t.Error("clicking a button the message no longer has: no error")
+	}
+	if _, err := srv.Click(ctx, fakediscord.Click{MessageID: first.Message.ID, CustomID: "queue:gone"}); err == nil {
+		t.Error("clicking a disabled button: no error")
+	}
+	assertNoDecodeErrors(t)
+}
+
+func TestDirectMessagesAndChannelMessages(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	g := srv.AddGuild(fakediscord.Guild{})
+	owner := srv.NewID()
+	b := startBot(t, srv, map[string]handler{
+		"request-access": func(s *discordgo.Session, i *discordgo.InteractionCreate) {
+			_ = s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
+				Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral},
+			})
+			text := "Access requested"
+			ch, err := s.UserChannelCreate(owner)
+			if err == nil {
+				_, err = s.ChannelMessageSend(ch.ID, "Guild "+i.GuildID+" asks for access")
+			}
+			if err == nil {
+				_, err = s.ChannelMessageSendEmbed(i.ChannelID, &discordgo.MessageEmbed{Title: "Request sent"})
+			}
+			if err != nil {
+				text = err.Error()
+			}
+			_, _ = s.InteractionResponseEdit(i.Interaction, &discordgo.WebhookEdit{Content: &text})
+		},
+	})
+	receive(t, b.ready, "READY")
+	register(t, b, srv, g.ID, &discordgo.ApplicationCommand{Name: "request-access", Description: "Ask for access"})
+
+	resp, err := srv.Interact(testContext(t), fakediscord.Slash{GuildID: g.ID, Name: "request-access"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Message.Content != "Access requested" {
+		t.Fatalf("response = %q", resp.Message.Content)
+	}
+	dms := srv.DMs(owner)
+	if len(dms) != 1 || dms[0].Content != "Guild "+g.ID+" asks for access" {
+		t.Errorf("DMs to the owner = %+v", dms)
+	}
+	msgs := srv.Messages(g.Channels[0].ID)
+	if len(msgs) != 2 || msgs[0].ID != resp.Message.ID || msgs[1].Embeds[0].Title != "Request sent" {
+		t.Errorf("channel messages = %+v, want the response and the embed", msgs)
+	}
+	if again, err := b.UserChannelCreate(owner); err != nil || again.ID != dms[0].ChannelID || again.Type != discordgo.ChannelTypeDM {
+		t.Errorf("second DM channel = %+v, %v; want the same DM channel %s", again, err, dms[0].ChannelID)
+	}
+	if errs := srv.RESTErrors(); len(errs) != 0 {
+		t.Errorf("REST errors: %+v", errs)
+	}
+}
+
+func TestLeaveGuild(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	g := srv.AddGuild(fakediscord.Guild{})
+	b := startBot(t, srv, nil)
+	deleted := make(chan *discordgo.GuildDelete, 1)
+	b.AddHandler(func(_ *discordgo.Session, d *discordgo.GuildDelete) { deleted <- d })
+	receive(t, b.ready, "READY")
+
+	if err := b.GuildLeave(g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if d := receive(t, deleted, "GUILD_DELETE"); d.ID != g.ID {
+		t.Errorf("GUILD_DELETE for %s, want %s", d.ID, g.ID)
+	}
+	if diff := cmp.Diff([]string{g.ID}, srv.LeftGuilds()); diff != "" {
+		t.Errorf("left guilds (-want +got):\n%s", diff)
+	}
+	if len(srv.Guilds()) != 0 {
+		t.Errorf("guilds after leaving = %+v", srv.Guilds())
+	}
+	if _, err := b.ChannelMessageSend(g.Channels[0].ID, "still here?"); err == nil {
+		t.Error("posting to a guild the bot left: no error")
+	}
+}
+
+func TestSessionSurvivesGatewayFailures(t *testing.T) {
+	tests := []struct {
+		name           string
+		fail           func(*fakediscord.Server)
+		wantIdentifies int
+		wantResumes    int
+	}{
+		{name: "dropped connection resumes", fail: (*fakediscord.Server).DropConnection, wantIdentifies: 1, wantResumes: 1},
+		{name: "reconnect request resumes", fail: (*fakediscord.Server).Reconnect, wantIdentifies: 1, wantResumes: 1},
+		{name: "invalid session identifies again", fail: func(s *fakediscord.Server) { s.InvalidateSession(false) }, wantIdentifies: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := fakediscord.New(t, fakediscord.Options{HeartbeatInterval: 50 * time.Millisecond})
+			g := srv.AddGuild(fakediscord.Guild{})
+			b := startBot(t, srv, map[string]handler{"ping": respond("pong", 0)})
+			first := receive(t, b.ready, "READY")
+			register(t, b, srv, g.ID, &discordgo.ApplicationCommand{Name: "ping", Description: "Ping"})
+			ctx := testContext(t)
+
+			tt.fail(srv)
+			if tt.wantResumes == 0 {
+				// A forgotten session gets nothing until the bot identifies again.
+				if again := receive(t, b.ready, "second READY"); again.SessionID == first.SessionID {
+					t.Errorf("new READY has the old session ID %s", again.SessionID)
+				}
+			}
+			// Dispatched while a resuming bot may be away: it must get it on RESUME.
+			resp, err := srv.Interact(ctx, fakediscord.Slash{GuildID: g.ID, Name: "ping"})
+			if err != nil {
+				t.Fatalf("interaction after the failure: %v (stats %+v)", err, srv.Stats())
+			}
+			if resp.Message.Content != "pong" {
+				t.Errorf("response = %q, want pong", resp.Message.Content)
+			}
+			st := srv.Stats()
+			if st.Identifies != tt.wantIdentifies || st.Resumes != tt.wantResumes {
+				t.Errorf("identifies %d resumes %d, want %d and %d", st.Identifies, st.Resumes, tt.wantIdentifies, tt.wantResumes)
+			}
+			if tt.wantResumes > 0 {
+				receive(t, b.resumed, "RESUMED")
+				if st.Replayed < 1 {
+					t.Errorf("replayed dispatches = %d, want the interaction replayed on RESUME", st.Replayed)
+				}
+			}
+			// Heartbeats continue on the new connection.
+			beats := srv.Stats().Heartbeats
+			if err := srv.Await(ctx, func(s *fakediscord.Server) bool { return s.Stats().Heartbeats >= beats+2 }); err != nil {
+				t.Errorf("heartbeats stopped after the failure: %v", err)
+			}
+			assertNoDecodeErrors(t)
+		})
+	}
 }
