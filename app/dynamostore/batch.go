@@ -1,0 +1,97 @@
+package dynamostore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/iddv/timmybot/app/music"
+)
+
+// DynamoDB's limits per batch request.
+const (
+	maxBatchWrite = 25
+	maxBatchGet   = 100
+)
+
+// unprocessedAttempts bounds the re-sending of the part of a batch that
+// DynamoDB left unprocessed (it does so when throttled).
+const unprocessedAttempts = 8
+
+func errUnprocessed(n int) error {
+	return fmt.Errorf("%d items still unprocessed after %d attempts: %w", n, unprocessedAttempts,
+		music.Errorf(music.EUNAVAILABLE, "The music database is too busy right now; try again in a moment."))
+}
+
+func (s *Store) putItems(ctx context.Context, table string, items []map[string]types.AttributeValue) error {
+	reqs := make([]types.WriteRequest, len(items))
+	for i, item := range items {
+		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item}}
+	}
+	return s.batchWrite(ctx, table, reqs)
+}
+
+func (s *Store) deleteItems(ctx context.Context, table string, keys []map[string]types.AttributeValue) error {
+	reqs := make([]types.WriteRequest, len(keys))
+	for i, key := range keys {
+		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key}}
+	}
+	return s.batchWrite(ctx, table, reqs)
+}
+
+func (s *Store) batchWrite(ctx context.Context, table string, reqs []types.WriteRequest) error {
+	for len(reqs) > 0 {
+		k := min(maxBatchWrite, len(reqs))
+		pending := map[string][]types.WriteRequest{table: reqs[:k]}
+		reqs = reqs[k:]
+		for attempt := 0; len(pending[table]) > 0; attempt++ {
+			if attempt == unprocessedAttempts {
+				return errUnprocessed(len(pending[table]))
+			}
+			if attempt > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return err
+				}
+			}
+			out, err := s.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+			if err != nil {
+				return err
+			}
+			pending = out.UnprocessedItems
+		}
+	}
+	return nil
+}
+
+// getQueueItems reads items of the queues table by key, consistently, and
+// returns those that exist by sort key.
+func (s *Store) getQueueItems(ctx context.Context, keys []map[string]types.AttributeValue) (map[string]map[string]types.AttributeValue, error) {
+	found := make(map[string]map[string]types.AttributeValue, len(keys))
+	table := s.tables.Queues
+	for len(keys) > 0 {
+		k := min(maxBatchGet, len(keys))
+		pending := map[string]types.KeysAndAttributes{table: {Keys: keys[:k], ConsistentRead: aws.Bool(true)}}
+		keys = keys[k:]
+		for attempt := 0; len(pending[table].Keys) > 0; attempt++ {
+			if attempt == unprocessedAttempts {
+				return nil, errUnprocessed(len(pending[table].Keys))
+			}
+			if attempt > 0 {
+				if err := backoff(ctx, attempt); err != nil {
+					return nil, err
+				}
+			}
+			out, err := s.api.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
+			if err != nil {
+				return nil, err
+			}
+			for _, item := range out.Responses[table] {
+				found[getStr(item, attrSort)] = item
+			}
+			pending = out.UnprocessedKeys
+		}
+	}
+	return found, nil
+}
