@@ -29,7 +29,6 @@ const (
 
 func pageSK(id uint32) string  { return fmt.Sprintf("p#%06x", id) }
 func entrySK(id uint64) string { return fmt.Sprintf("e#%016x", id) }
-func entryID(id uint64) string { return fmt.Sprintf("%016x", id) }
 
 func (s *Store) queueKey(guild music.GuildID, sk string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrGuild: str(string(guild)), attrSort: str(sk)}
