@@ -1,0 +1,464 @@
+package voice
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/iddv/timmybot/app/voice/transport"
+)
+
+// Params identify a voice session. SessionID comes from the main gateway's
+// VOICE_STATE_UPDATE, Token and Endpoint (host:port, no scheme) from its
+// VOICE_SERVER_UPDATE; GuildID is the server_id the voice gateway expects.
+type Params struct {
+	GuildID   string
+	ChannelID string // for logs; the E2EE layer is built for the channel
+	UserID    string
+	SessionID string
+	Token     string
+	Endpoint  string
+}
+
+func (p Params) validate() error {
+	for _, f := range []struct{ name, v string }{
+		{"guild ID", p.GuildID}, {"user ID", p.UserID}, {"session ID", p.SessionID},
+		{"token", p.Token}, {"endpoint", p.Endpoint},
+	} {
+		if f.v == "" {
+			return fmt.Errorf("voice: missing %s", f.name)
+		}
+	}
+	return nil
+}
+
+// Update carries what a later VOICE_STATE_UPDATE or VOICE_SERVER_UPDATE
+// changed; empty fields keep their value.
+type Update struct {
+	SessionID string
+	Token     string
+	Endpoint  string
+}
+
+// Config configures a connection.
+type Config struct {
+	Params
+	// E2EE is the end-to-end encryption layer, normally the DAVE session.
+	// Default: passthrough (DAVE protocol version 0), which Discord refuses
+	// with close code 4017.
+	E2EE E2EE
+	// TLSConfig verifies the voice server. Default: the system roots.
+	TLSConfig *tls.Config
+	// Logger receives connection events. Default: discard.
+	Logger *slog.Logger
+	// Pacer returns the ticks that pace frames and a function that stops
+	// them. Default: a 20 ms time.Ticker. Tests feed their own channel.
+	Pacer func() (ticks <-chan time.Time, stop func())
+	// MoveGrace is how long a connection closed with 4014 (disconnected,
+	// which is also how a move starts) waits for an Update before it ends.
+	// Default: 5 s.
+	MoveGrace time.Duration
+}
+
+// FrameProvider is the audio source Play sends: the audio engine implements
+// it.
+type FrameProvider interface {
+	// ProvideOpusFrame returns the next 20 ms Opus frame (48 kHz, stereo).
+	// An empty frame means nothing to send on this tick; io.EOF ends the
+	// stream. It must return quickly: it is called on the pacing tick.
+	ProvideOpusFrame() ([]byte, error)
+	// Close releases the source. Play calls it when it returns.
+	Close() error
+}
+
+// State is a connection's state as the player sees it.
+type State int
+
+// States. A connection starts Connecting, is Ready while media can flow,
+// Reconnecting while it resumes or starts a new session, and Closed at the
+// end. Play sends nothing unless the state is Ready.
+const (
+	StateConnecting State = iota
+	StateReady
+	StateReconnecting
+	StateClosed
+)
+
+func (s State) String() string {
+	switch s {
+	case StateConnecting:
+		return "connecting"
+	case StateReady:
+		return "ready"
+	case StateReconnecting:
+		return "reconnecting"
+	case StateClosed:
+		return "closed"
+	}
+	return fmt.Sprintf("State(%d)", int(s))
+}
+
+// Final errors. A connection that ends for another reason reports a
+// *CloseError or the error of its last attempt.
+var (
+	ErrDAVERequired = errors.New("voice: the channel requires DAVE end-to-end encryption (close 4017)")
+	ErrDisconnected = errors.New("voice: disconnected from the channel (close 4014)")
+	ErrClosed       = errors.New("voice: connection closed")
+	ErrBusy         = errors.New("voice: already playing")
+)
+
+// CloseError is a voice gateway close code that ended the connection.
+type CloseError struct {
+	Code   int
+	Reason string
+}
+
+func (e *CloseError) Error() string {
+	return fmt.Sprintf("voice: gateway closed the connection: %d %s", e.Code, e.Reason)
+}
+
+// Timing constants.
+const (
+	frameInterval    = 20 * time.Millisecond
+	silenceFrames    = 5
+	dialTimeout      = 10 * time.Second
+	writeTimeout     = 5 * time.Second
+	discoveryTimeout = 5 * time.Second
+	defaultMoveGrace = 5 * time.Second
+	maxFailures      = 5
+	firstBackoff     = 500 * time.Millisecond
+	maxBackoff       = 8 * time.Second
+	maxMessageSize   = 1 << 20
+)
+
+// opusSilence is the Opus silence frame.
+var opusSilence = []byte{0xF8, 0xFF, 0xFE}
+
+// Conn is a voice connection. It keeps itself connected (resuming or
+// starting new sessions as Discord's close codes say) until Close or a
+// final close code.
+type Conn struct {
+	log        *slog.Logger
+	e2ee       E2EE
+	httpClient *http.Client
+	pacer      func() (<-chan time.Time, func())
+	moveGrace  time.Duration
+
+	cancel  context.CancelFunc
+	done    chan struct{}
+	updates chan Update
+
+	// Owned by the run goroutine.
+	params    Params
+	seq       int    // last sequence number received, -1 for none
+	lastMedia *media // the session's transport, kept for resumes
+
+	mu      sync.Mutex
+	state   State
+	readyCh chan struct{} // closed on entering StateReady
+	err     error
+	media   *media // non-nil only while StateReady
+	send    func(op int, d any) error
+
+	playing  atomic.Bool
+	speaking atomic.Bool
+}
+
+// media is one session's UDP transport.
+type media struct {
+	udp  *net.UDPConn
+	ssrc uint32
+	pk   *transport.Packetizer
+}
+
+// Connect opens a voice connection and returns once media can flow, or
+// with the error that prevented it. ctx bounds only the connecting; the
+// connection lives until Close.
+func Connect(ctx context.Context, cfg Config) (*Conn, error) {
+	if err := cfg.Params.validate(); err != nil {
+		return nil, err
+	}
+	c := &Conn{
+		log:        cfg.Logger,
+		e2ee:       cfg.E2EE,
+		httpClient: &http.Client{Transport: &http.Transport{TLSClientConfig: cfg.TLSConfig, ForceAttemptHTTP2: false}},
+		pacer:      cfg.Pacer,
+		moveGrace:  cfg.MoveGrace,
+		done:       make(chan struct{}),
+		updates:    make(chan Update, 1),
+		params:     cfg.Params,
+		seq:        -1,
+		readyCh:    make(chan struct{}),
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With(slog.String("guild", cfg.GuildID), slog.String("channel", cfg.ChannelID))
+	if c.e2ee == nil {
+		c.e2ee = passthrough{}
+	}
+	if c.pacer == nil {
+		c.pacer = func() (<-chan time.Time, func()) {
+			t := time.NewTicker(frameInterval)
+			return t.C, t.Stop
+		}
+	}
+	if c.moveGrace <= 0 {
+		c.moveGrace = defaultMoveGrace
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	ready := c.readyCh
+	go c.run(runCtx)
+	select {
+	case <-ready:
+		return c, nil
+	case <-c.done:
+		return nil, c.Err()
+	case <-ctx.Done():
+		c.Close()
+		return nil, fmt.Errorf("voice: connecting: %w", ctx.Err())
+	}
+}
+
+// Close ends the connection and waits for its goroutines.
+func (c *Conn) Close() error {
+	c.cancel()
+	<-c.done
+	return nil
+}
+
+// Done is closed when the connection has ended; Err then says why.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err returns why the connection ended, or nil while it lives.
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// State returns the connection's current state.
+func (c *Conn) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// Update hands the connection a new session ID, token or endpoint. A new
+// token or endpoint moves the connection: it starts a new session there.
+func (c *Conn) Update(u Update) {
+	for {
+		select {
+		case c.updates <- u:
+			return
+		default:
+		}
+		// Replace an update not yet taken: the latest wins.
+		select {
+		case old := <-c.updates:
+			u = mergeUpdate(old, u)
+		default:
+		}
+	}
+}
+
+func mergeUpdate(old, u Update) Update {
+	if u.SessionID == "" {
+		u.SessionID = old.SessionID
+	}
+	if u.Token == "" {
+		u.Token = old.Token
+	}
+	if u.Endpoint == "" {
+		u.Endpoint = old.Endpoint
+	}
+	return u
+}
+
+func (c *Conn) applyUpdate(u Update) {
+	if u.SessionID != "" {
+		c.params.SessionID = u.SessionID
+	}
+	if u.Token != "" {
+		c.params.Token = u.Token
+	}
+	if u.Endpoint != "" {
+		c.params.Endpoint = u.Endpoint
+	}
+}
+
+// Play sends src's frames, one per 20 ms tick, until src ends (io.EOF,
+// then Play returns nil), src fails, ctx ends or the connection ends. It
+// then sends five silence frames and clears the speaking flag. Play closes
+// src. While the connection is not Ready, or the E2EE layer not ready, it
+// pulls no frames: a reconnect pauses the stream instead of losing it.
+//
+// Pacing lives here, once: the audio engine only has to have the next frame
+// when asked.
+func (c *Conn) Play(ctx context.Context, src FrameProvider) error {
+	defer func() {
+		if err := src.Close(); err != nil {
+			c.log.Warn("closing frame source", slog.Any("err", err))
+		}
+	}()
+	if !c.playing.CompareAndSwap(false, true) {
+		return ErrBusy
+	}
+	defer c.playing.Store(false)
+	ticks, stop := c.pacer()
+	defer stop()
+	s := &sender{c: c}
+	err := c.stream(ctx, ticks, src, s)
+	if c.Err() != nil {
+		return c.Err()
+	}
+	for sent := 0; sent < silenceFrames; {
+		select {
+		case <-c.done:
+			return c.Err()
+		case <-ticks:
+		}
+		if m := c.readyMedia(); m != nil {
+			s.send(m, opusSilence)
+			sent++
+		}
+	}
+	c.setSpeaking(false)
+	return err
+}
+
+// stream is Play's main loop; it returns the reason the stream ended.
+func (c *Conn) stream(ctx context.Context, ticks <-chan time.Time, src FrameProvider, s *sender) error {
+	gap := 0 // silence frames still due after a gap in the stream
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.done:
+			return c.Err()
+		case <-ticks:
+		}
+		m := c.readyMedia()
+		if m == nil || !c.e2ee.Ready() {
+			continue
+		}
+		if !c.speaking.Load() {
+			c.setSpeaking(true)
+		}
+		if s.held != nil {
+			// A frame whose transport closed under it goes out first.
+			s.send(m, s.held)
+			continue
+		}
+		frame, err := src.ProvideOpusFrame()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("voice: frame source: %w", err)
+		}
+		if len(frame) == 0 {
+			// Silence after a gap keeps the receivers' Opus decoders from
+			// interpolating into the next sound.
+			if gap > 0 {
+				s.send(m, opusSilence)
+				gap--
+			}
+			continue
+		}
+		gap = silenceFrames
+		s.send(m, frame)
+	}
+}
+
+// readyMedia returns the transport while the connection is Ready.
+func (c *Conn) readyMedia() *media {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.media
+}
+
+// setSpeaking records the flag and tells the gateway, if connected; a new
+// session repeats it once Ready.
+func (c *Conn) setSpeaking(on bool) {
+	c.speaking.Store(on)
+	c.mu.Lock()
+	send, m := c.send, c.media
+	c.mu.Unlock()
+	if send == nil || m == nil {
+		return
+	}
+	if err := send(opSpeaking, speakingPayload(on, m.ssrc)); err != nil {
+		c.log.Debug("sending speaking", slog.Any("err", err))
+	}
+}
+
+func speakingPayload(on bool, ssrc uint32) speakingData {
+	d := speakingData{SSRC: ssrc}
+	if on {
+		d.Speaking = speakingMicrophone
+	}
+	return d
+}
+
+// sender holds Play's reusable buffers.
+type sender struct {
+	c   *Conn
+	enc []byte
+	pkt []byte
+	// held is a frame to send again: its transport closed while it was
+	// being sent, because the connection is moving to a new session.
+	held    []byte
+	heldBuf []byte
+}
+
+// send encrypts and writes one frame. An encryption failure drops the
+// frame; a write on a closed transport holds it for the next transport;
+// other write errors drop it (UDP gives no delivery promise anyway).
+func (s *sender) send(m *media, frame []byte) {
+	pkt, err := s.packet(m, frame)
+	if err != nil {
+		s.c.log.Warn("encrypting frame", slog.Any("err", err))
+		s.held = nil
+		return
+	}
+	_, err = m.udp.Write(pkt)
+	switch {
+	case errors.Is(err, net.ErrClosed):
+		s.heldBuf = append(s.heldBuf[:0], frame...)
+		s.held = s.heldBuf
+	case err != nil:
+		s.c.log.Debug("writing frame", slog.Any("err", err))
+		s.held = nil
+	default:
+		s.held = nil
+	}
+}
+
+// packet builds the packet for frame: end-to-end encryption (silence
+// excepted), then RTP and transport encryption.
+func (s *sender) packet(m *media, frame []byte) ([]byte, error) {
+	payload := frame
+	if !isSilence(frame) {
+		var err error
+		if s.enc, err = s.c.e2ee.EncryptOpus(s.enc[:0], frame); err != nil {
+			return nil, err
+		}
+		payload = s.enc
+	}
+	s.pkt = m.pk.Packet(s.pkt[:0], payload)
+	return s.pkt, nil
+}
+
+func isSilence(frame []byte) bool {
+	return len(frame) == 3 && frame[0] == 0xF8 && frame[1] == 0xFF && frame[2] == 0xFE
+}

@@ -1,0 +1,485 @@
+package fakevoice_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/iddv/timmybot/app/voice"
+	"github.com/iddv/timmybot/app/voice/dave/frame"
+	"github.com/iddv/timmybot/app/voice/transport"
+	"github.com/iddv/timmybot/test/fakevoice"
+)
+
+// fastPacer paces frames at 1 ms instead of 20 ms: ten seconds of audio take
+// half a second, slow enough that loopback UDP does not drop bursts.
+func fastPacer() (<-chan time.Time, func()) {
+	t := time.NewTicker(time.Millisecond)
+	return t.C, t.Stop
+}
+
+// frames is a FrameProvider of n numbered frames; at frame k it calls
+// hooks[k] first, which lets a test break the connection mid-stream.
+type frames struct {
+	n      int
+	next   int
+	hooks  map[int]func()
+	closed bool
+}
+
+func (f *frames) ProvideOpusFrame() ([]byte, error) {
+	if f.next == f.n {
+		return nil, io.EOF
+	}
+	if h := f.hooks[f.next]; h != nil {
+		h()
+	}
+	f.next++
+	return opusFrame(f.next - 1), nil
+}
+
+func (f *frames) Close() error { f.closed = true; return nil }
+
+// opusFrame is frame i's content: 120 bytes that encode i.
+func opusFrame(i int) []byte {
+	b := bytes.Repeat([]byte{byte(i)}, 120)
+	binary.BigEndian.PutUint32(b, uint32(i))
+	return b
+}
+
+// daveE2EE is an E2EE layer with a fixed DAVE sender ratchet, standing in
+// for the DAVE session; it records what the gateway hands it and answers
+// messages with reply.
+type daveE2EE struct {
+	mu    sync.Mutex
+	enc   *frame.Encryptor
+	got   []voice.Message
+	reset int
+	reply func(voice.Message) []voice.Message
+}
+
+var senderSecret = bytes.Repeat([]byte{0x5E}, frame.BaseSecretSize)
+
+func newDAVE(t testing.TB) *daveE2EE {
+	r, err := frame.NewRatchet(senderSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &daveE2EE{enc: frame.NewEncryptor(r)}
+}
+
+func (d *daveE2EE) MaxProtocolVersion() int { return 1 }
+func (d *daveE2EE) Ready() bool             { return true }
+func (d *daveE2EE) Reset() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.reset++
+}
+func (d *daveE2EE) HandleMessage(m voice.Message) ([]voice.Message, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.got = append(d.got, m)
+	if d.reply != nil {
+		return d.reply(m), nil
+	}
+	return nil, nil
+}
+func (d *daveE2EE) EncryptOpus(dst, opus []byte) ([]byte, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.enc.EncryptOpus(dst, opus)
+}
+func (d *daveE2EE) messages() []voice.Message {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]voice.Message(nil), d.got...)
+}
+
+func params(srv *fakevoice.Server) voice.Params {
+	return voice.Params{
+		GuildID: "41771983423143937", ChannelID: "127121515262115840", UserID: "104694319306248192",
+		SessionID: "session-1", Token: "token-1", Endpoint: srv.Endpoint(),
+	}
+}
+
+func connect(t *testing.T, srv *fakevoice.Server, e2ee voice.E2EE) *voice.Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := voice.Connect(ctx, voice.Config{
+		Params: params(srv), E2EE: e2ee, TLSConfig: srv.TLSConfig(), Pacer: fastPacer,
+		MoveGrace: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func waitCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// decryptAll removes the DAVE layer of received frames, in order.
+func decryptAll(t *testing.T, got []fakevoice.Frame) [][]byte {
+	t.Helper()
+	r, err := frame.NewRatchet(senderSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := frame.NewDecryptor(nil)
+	dec.TransitionToRatchet(r)
+	var out [][]byte
+	for i, f := range got {
+		plain, err := dec.Decrypt(nil, f.Payload)
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		out = append(out, plain)
+	}
+	return out
+}
+
+// wantPayloads is n numbered frames then five silence frames.
+func wantPayloads(n int) [][]byte {
+	var want [][]byte
+	for i := range n {
+		want = append(want, opusFrame(i))
+	}
+	for range 5 {
+		want = append(want, frame.Silence)
+	}
+	return want
+}
+
+// checkRTP checks that frames of one SSRC run on in sequence and time.
+func checkRTP(t *testing.T, got []fakevoice.Frame) {
+	t.Helper()
+	for i := 1; i < len(got); i++ {
+		prev, f := got[i-1], got[i]
+		if f.SSRC != prev.SSRC {
+			continue
+		}
+		if f.Sequence != prev.Sequence+1 || f.Timestamp != prev.Timestamp+transport.FrameSamples {
+			t.Fatalf("frame %d: sequence %d timestamp %d after %d %d", i, f.Sequence, f.Timestamp, prev.Sequence, prev.Timestamp)
+		}
+	}
+}
+
+// TestPlayTenSeconds sends 10 s of frames (500) through DAVE and each
+// transport mode; the fake decrypts them intact and in order.
+func TestPlayTenSeconds(t *testing.T) {
+	tests := []struct {
+		name  string
+		modes []string
+		want  string
+	}{
+		{"aes-256-gcm preferred", []string{transport.ModeXChaCha20Poly1305, transport.ModeAES256GCM}, transport.ModeAES256GCM},
+		{"xchacha20 when alone", []string{transport.ModeXChaCha20Poly1305, "xsalsa20_poly1305_lite_rtpsize"}, transport.ModeXChaCha20Poly1305},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := fakevoice.Start(t, fakevoice.Config{Modes: tt.modes, RequireDAVE: true, DAVEProtocolVersion: 1})
+			dave := newDAVE(t)
+			conn := connect(t, srv, dave)
+			if conn.State() != voice.StateReady {
+				t.Fatalf("state after Connect: %v", conn.State())
+			}
+			src := &frames{n: 500}
+			if err := conn.Play(waitCtx(t), src); err != nil {
+				t.Fatalf("Play: %v", err)
+			}
+			if !src.closed {
+				t.Error("Play did not close its source")
+			}
+			if err := srv.WaitFrames(waitCtx(t), 505); err != nil {
+				t.Fatal(err)
+			}
+			got := srv.Frames()
+			if diff := cmp.Diff(wantPayloads(500), decryptAll(t, got)); diff != "" {
+				t.Fatalf("payloads (-want +got):\n%s", diff)
+			}
+			checkRTP(t, got)
+			// Silence goes out without DAVE; everything else is a protocol frame.
+			for i, f := range got[:500] {
+				if !frame.IsProtocolFrame(f.Payload) {
+					t.Fatalf("frame %d is not a DAVE protocol frame", i)
+				}
+			}
+			if srv.Count("select_protocol "+tt.want) != 1 || srv.Count("identify") != 1 {
+				t.Errorf("events %q, want one identify and select_protocol %s", srv.Events(), tt.want)
+			}
+			if err := srv.WaitEvent(waitCtx(t), "speaking 0", 1); err != nil {
+				t.Fatal(err)
+			}
+			if srv.Count("speaking 1") != 1 || srv.BadPackets() != 0 {
+				t.Errorf("speaking on %d times, %d bad packets", srv.Count("speaking 1"), srv.BadPackets())
+			}
+			// The E2EE layer saw the session description with the DAVE version.
+			var desc struct {
+				Version int `json:"dave_protocol_version"`
+			}
+			msgs := dave.messages()
+			if len(msgs) == 0 || msgs[0].Op != voice.OpSessionDescription || json.Unmarshal(msgs[0].JSON, &desc) != nil || desc.Version != 1 {
+				t.Errorf("E2EE messages %+v, want the session description with version 1", msgs)
+			}
+		})
+	}
+}
+
+func TestPassthroughWhenDAVEIsNotRequired(t *testing.T) {
+	srv := fakevoice.Start(t, fakevoice.Config{})
+	conn := connect(t, srv, nil)
+	if err := conn.Play(waitCtx(t), &frames{n: 20}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.WaitFrames(waitCtx(t), 25); err != nil {
+		t.Fatal(err)
+	}
+	var got [][]byte
+	for _, f := range srv.Frames() {
+		got = append(got, f.Payload)
+	}
+	if diff := cmp.Diff(wantPayloads(20), got); diff != "" {
+		t.Fatalf("payloads (-want +got):\n%s", diff)
+	}
+}
+
+// Since March 2026 Discord closes non-DAVE connections with 4017: the
+// connection must end at once, without a reconnect loop.
+func TestDAVERequiredIsFinal(t *testing.T) {
+	srv := fakevoice.Start(t, fakevoice.Config{RequireDAVE: true})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := voice.Connect(ctx, voice.Config{Params: params(srv), TLSConfig: srv.TLSConfig()})
+	if !errors.Is(err, voice.ErrDAVERequired) {
+		t.Fatalf("Connect: %v, %v; want ErrDAVERequired", conn, err)
+	}
+	if n := srv.Count("identify"); n != 1 {
+		t.Errorf("%d identifies, want 1", n)
+	}
+}
+
+// playAcross plays n frames and runs brk at frame k; it returns the frames
+// the server got, after checking they are all there, in order.
+func playAcross(t *testing.T, srv *fakevoice.Server, conn *voice.Conn, n, k int, brk func()) []fakevoice.Frame {
+	t.Helper()
+	src := &frames{n: n, hooks: map[int]func(){k: brk}}
+	if err := conn.Play(waitCtx(t), src); err != nil {
+		t.Fatalf("Play: %v", err)
+	}
+	if err := srv.WaitFrames(waitCtx(t), n+5); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Frames()
+	if diff := cmp.Diff(wantPayloads(n), decryptAll(t, got)); diff != "" {
+		t.Fatalf("payloads (-want +got):\n%s", diff)
+	}
+	checkRTP(t, got)
+	return got
+}
+
+func ssrcs(got []fakevoice.Frame) []uint32 {
+	var out []uint32
+	for _, f := range got {
+		if len(out) == 0 || out[len(out)-1] != f.SSRC {
+			out = append(out, f.SSRC)
+		}
+	}
+	return out
+}
+
+// TestReconnects breaks the connection in the middle of a stream; the
+// frame source waits until the client has reconnected (the server saw the
+// resume or the new identify), so the frames in flight meet the new
+// session deterministically.
+func TestReconnects(t *testing.T) {
+	tests := []struct {
+		name         string
+		brk          func(srv *fakevoice.Server)
+		until        string // event that shows the client reconnected
+		wantIdentify int
+		wantResume   int
+		wantSSRCs    int
+	}{
+		{"4015 resumes", func(srv *fakevoice.Server) { srv.CloseConnections(4015) }, "resume", 1, 1, 1},
+		{"drop resumes", func(srv *fakevoice.Server) { srv.DropConnections() }, "resume", 1, 1, 1},
+		{"4006 starts a new session", func(srv *fakevoice.Server) { srv.CloseConnections(4006) }, "identify", 2, 0, 2},
+		{"4009 starts a new session", func(srv *fakevoice.Server) { srv.CloseConnections(4009) }, "identify", 2, 0, 2},
+		{"failed resume starts a new session", func(srv *fakevoice.Server) {
+			srv.ForgetSessions()
+			srv.DropConnections()
+		}, "identify", 2, 1, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := fakevoice.Start(t, fakevoice.Config{RequireDAVE: true, DAVEProtocolVersion: 1})
+			dave := newDAVE(t)
+			conn := connect(t, srv, dave)
+			got := playAcross(t, srv, conn, 100, 50, func() {
+				before := srv.Count(tt.until)
+				tt.brk(srv)
+				if err := srv.WaitEvent(waitCtx(t), tt.until, before+1); err != nil {
+					t.Error(err)
+				}
+			})
+			if n := srv.Count("identify"); n != tt.wantIdentify {
+				t.Errorf("%d identifies, want %d (events %q)", n, tt.wantIdentify, srv.Events())
+			}
+			if n := srv.Count("resume"); n != tt.wantResume {
+				t.Errorf("%d resumes, want %d", n, tt.wantResume)
+			}
+			if n := len(ssrcs(got)); n != tt.wantSSRCs {
+				t.Errorf("frames came from %d SSRCs, want %d", n, tt.wantSSRCs)
+			}
+			if conn.State() != voice.StateReady {
+				t.Errorf("state %v after the reconnect", conn.State())
+			}
+		})
+	}
+}
+
+func TestDisconnected4014(t *testing.T) {
+	t.Run("no update: the connection ends", func(t *testing.T) {
+		srv := fakevoice.Start(t, fakevoice.Config{})
+		conn := connect(t, srv, nil)
+		srv.CloseConnections(4014)
+		select {
+		case <-conn.Done():
+		case <-waitCtx(t).Done():
+			t.Fatal("connection did not end after 4014")
+		}
+		if !errors.Is(conn.Err(), voice.ErrDisconnected) || conn.State() != voice.StateClosed {
+			t.Fatalf("err %v state %v, want ErrDisconnected, closed", conn.Err(), conn.State())
+		}
+		if n := srv.Count("identify") + srv.Count("resume"); n != 1 {
+			t.Errorf("%d identifies and resumes, want 1", n)
+		}
+		if err := conn.Play(waitCtx(t), &frames{n: 1}); !errors.Is(err, voice.ErrDisconnected) {
+			t.Errorf("Play on an ended connection: %v", err)
+		}
+	})
+	t.Run("update within the grace: the connection moves", func(t *testing.T) {
+		srv := fakevoice.Start(t, fakevoice.Config{RequireDAVE: true, DAVEProtocolVersion: 1})
+		next := fakevoice.Start(t, fakevoice.Config{RequireDAVE: true, DAVEProtocolVersion: 1})
+		conn := connect(t, srv, newDAVE(t))
+		srv.CloseConnections(4014)
+		conn.Update(voice.Update{Token: "token-2", Endpoint: next.Endpoint()})
+		if err := next.WaitEvent(waitCtx(t), "select_protocol "+transport.ModeAES256GCM, 1); err != nil {
+			t.Fatal(err)
+		}
+		// Frames continue on the new server; the DAVE stream continues too.
+		src := &frames{n: 30}
+		if err := conn.Play(waitCtx(t), src); err != nil {
+			t.Fatal(err)
+		}
+		if err := next.WaitFrames(waitCtx(t), 35); err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(wantPayloads(30), decryptAll(t, next.Frames())); diff != "" {
+			t.Fatalf("payloads (-want +got):\n%s", diff)
+		}
+		if next.Count("identify") != 1 || srv.Count("resume") != 0 {
+			t.Errorf("new server events %q, old %q", next.Events(), srv.Events())
+		}
+	})
+}
+
+func TestUpdateMovesTheConnection(t *testing.T) {
+	srv := fakevoice.Start(t, fakevoice.Config{})
+	next := fakevoice.Start(t, fakevoice.Config{})
+	conn := connect(t, srv, nil)
+	conn.Update(voice.Update{Token: "token-2", Endpoint: next.Endpoint()})
+	if err := next.WaitEvent(waitCtx(t), "select_protocol "+transport.ModeAES256GCM, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Play(waitCtx(t), &frames{n: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if err := next.WaitFrames(waitCtx(t), 15); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Count("resume") + srv.Count("identify"); n != 1 {
+		t.Errorf("old server saw %d sessions, want 1", n)
+	}
+}
+
+// dave relays DAVE messages both ways and acknowledges numbered messages.
+func TestDAVERelayAndSeqAck(t *testing.T) {
+	handled := make(chan fakevoice.Message, 4)
+	srv := fakevoice.Start(t, fakevoice.Config{
+		RequireDAVE: true, DAVEProtocolVersion: 1, HeartbeatInterval: 20,
+		Handler: handlerFunc(func(_ string, m fakevoice.Message) []fakevoice.Message {
+			handled <- m
+			return nil
+		}),
+	})
+	dave := newDAVE(t)
+	dave.reply = func(m voice.Message) []voice.Message {
+		switch m.Op {
+		case voice.OpDAVEExternalSender:
+			return []voice.Message{{Op: voice.OpDAVEKeyPackage, Binary: []byte("key package")}}
+		case voice.OpDAVEPrepareEpoch:
+			return []voice.Message{{Op: voice.OpDAVETransitionReady, JSON: json.RawMessage(`{"transition_id":7}`)}}
+		}
+		return nil
+	}
+	connect(t, srv, dave)
+	srv.Send(fakevoice.Message{Op: voice.OpDAVEExternalSender, Binary: []byte("external sender")})
+	srv.Send(fakevoice.Message{Op: voice.OpDAVEPrepareEpoch, JSON: json.RawMessage(`{"protocol_version":1,"epoch":1}`)})
+	srv.ClientsConnect("1090123456789012345")
+
+	want := []fakevoice.Message{
+		{Op: voice.OpDAVEKeyPackage, Binary: []byte("key package")},
+		{Op: voice.OpDAVETransitionReady, JSON: json.RawMessage(`{"transition_id":7}`)},
+	}
+	for i, w := range want {
+		select {
+		case got := <-handled:
+			if diff := cmp.Diff(w, got); diff != "" {
+				t.Fatalf("relayed message %d (-want +got):\n%s", i, diff)
+			}
+		case <-waitCtx(t).Done():
+			t.Fatalf("message %d not relayed; events %q", i, srv.Events())
+		}
+	}
+	// Numbered so far: session description 1, ops 25, 24, 11 → 4.
+	if err := srv.WaitEvent(waitCtx(t), "heartbeat 4", 1); err != nil {
+		t.Fatal(err)
+	}
+	var ops []int
+	for _, m := range dave.messages() {
+		ops = append(ops, m.Op)
+	}
+	if diff := cmp.Diff([]int{voice.OpSessionDescription, voice.OpDAVEExternalSender, voice.OpDAVEPrepareEpoch, voice.OpClientsConnect}, ops); diff != "" {
+		t.Errorf("E2EE saw ops (-want +got):\n%s", diff)
+	}
+	if got := dave.messages()[1].Binary; !bytes.Equal(got, []byte("external sender")) {
+		t.Errorf("binary payload %q", got)
+	}
+}
+
+type handlerFunc func(string, fakevoice.Message) []fakevoice.Message
+
+func (f handlerFunc) HandleClientMessage(id string, m fakevoice.Message) []fakevoice.Message {
+	return f(id, m)
+}
+
+func TestConnectValidatesParams(t *testing.T) {
+	_, err := voice.Connect(context.Background(), voice.Config{Params: voice.Params{GuildID: "1"}})
+	if err == nil || !strings.Contains(err.Error(), "missing user ID") {
+		t.Fatalf("Connect with missing params: %v", err)
+	}
+}
