@@ -189,6 +189,11 @@ func NewBotService(scope constructs.Construct, id string, props *BotServiceProps
 		},
 		StopTimeout: awscdk.Duration_Seconds(jsii.Number(30)),
 	})
+	// Only the ECR login is granted on "*": ecr:GetAuthorizationToken has no
+	// resource-level permissions. Image pulls are scoped to the repository.
+	suppress(task.ObtainExecutionRole(), "AwsSolutions-IAM5",
+		"ecr:GetAuthorizationToken does not support resource-level permissions; the image pull itself is limited to the image's repository.",
+		"Resource::*")
 	suppress(task, "AwsSolutions-ECS2",
 		"The environment carries only non-secret configuration (table names, prefixes); every credential is injected as an ECS secret.")
 

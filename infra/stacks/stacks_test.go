@@ -1,0 +1,340 @@
+package stacks_test
+
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/iddv/timmybot/constructs/cdktest"
+	"github.com/iddv/timmybot/infra/cost"
+	"github.com/iddv/timmybot/infra/stacks"
+)
+
+func noContext(string) any { return nil }
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadConfig(t *testing.T) {
+	defaults := stacks.Config{
+		Region: "eu-central-1", AvailabilityZones: []string{"eu-central-1a", "eu-central-1b"},
+		Environment: "prod", DesiredCount: 1, Spot: true, LogRetention: "ONE_MONTH", ImageDirectory: ".",
+	}
+	tests := []struct {
+		name    string
+		context map[string]any
+		env     map[string]string
+		want    func(c *stacks.Config)
+	}{
+		{name: "defaults", want: func(*stacks.Config) {}},
+		{
+			name: "environment variables",
+			env: map[string]string{
+				"TIMMYBOT_REGION": "eu-west-1", "TIMMYBOT_ENVIRONMENT": "dev", "TIMMYBOT_SPOT": "false",
+				"TIMMYBOT_LOG_RETENTION_DAYS": "7", "TIMMYBOT_IMAGE_URI": "example.com/bot:1", "CDK_DEFAULT_ACCOUNT": "111111111111",
+			},
+			want: func(c *stacks.Config) {
+				c.Region, c.AvailabilityZones = "eu-west-1", []string{"eu-west-1a", "eu-west-1b"}
+				c.Environment, c.Spot, c.LogRetention, c.ImageURI, c.Account = "dev", false, "ONE_WEEK", "example.com/bot:1", "111111111111"
+			},
+		},
+		{
+			name: "context wins over environment",
+			context: map[string]any{
+				"account": "222222222222", "environment": "staging", "desiredCount": float64(0), "spot": false,
+				"alertEmail": "ops@example.com", "availabilityZones": "ap-northeast-1a, ap-northeast-1c", "region": "ap-northeast-1",
+				"githubRepository": "acme/bot",
+			},
+			env: map[string]string{"TIMMYBOT_ACCOUNT": "111111111111", "TIMMYBOT_ENVIRONMENT": "dev", "TIMMYBOT_DESIRED_COUNT": "1"},
+			want: func(c *stacks.Config) {
+				c.Account, c.Environment, c.DesiredCount, c.Spot, c.AlertEmail = "222222222222", "staging", 0, false, "ops@example.com"
+				c.Region, c.AvailabilityZones, c.GitHubRepository = "ap-northeast-1", []string{"ap-northeast-1a", "ap-northeast-1c"}, "acme/bot"
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := func(k string) any {
+				if v, ok := tt.context[k]; ok {
+					return v
+				}
+				return nil
+			}
+			got, err := stacks.LoadConfig(ctx, envOf(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := defaults
+			want.AvailabilityZones = slices.Clone(defaults.AvailabilityZones)
+			tt.want(&want)
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("config (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadConfigRejects(t *testing.T) {
+	tests := []struct {
+		env      map[string]string
+		wantText string
+	}{
+		{map[string]string{"TIMMYBOT_ACCOUNT": "12345"}, "TIMMYBOT_ACCOUNT"},
+		{map[string]string{"TIMMYBOT_ENVIRONMENT": "Prod!"}, "TIMMYBOT_ENVIRONMENT"},
+		{map[string]string{"TIMMYBOT_DESIRED_COUNT": "2"}, "must be 0 or 1"},
+		{map[string]string{"TIMMYBOT_SPOT": "maybe"}, "TIMMYBOT_SPOT"},
+		{map[string]string{"TIMMYBOT_LOG_RETENTION_DAYS": "10"}, "must be one of [1 3 5 7 14 30"},
+		{map[string]string{"TIMMYBOT_ALERT_EMAIL": "nobody"}, "TIMMYBOT_ALERT_EMAIL"},
+		{map[string]string{"TIMMYBOT_GITHUB_REPOSITORY": "just-a-name"}, "owner/name"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.wantText, func(t *testing.T) {
+			_, err := stacks.LoadConfig(noContext, envOf(tt.env))
+			if err == nil || !strings.Contains(err.Error(), tt.wantText) {
+				t.Errorf("err = %v, want one mentioning %q", err, tt.wantText)
+			}
+		})
+	}
+}
+
+// apps are synthesized once per test binary: one Node process, two apps.
+var (
+	appsOnce        sync.Once
+	prodApp, devApp *stacks.Stacks
+	prodCfg, devCfg stacks.Config
+)
+
+func deployments(t *testing.T) (prod, dev *stacks.Stacks) {
+	t.Helper()
+	cdktest.Check(t, func() {
+		appsOnce.Do(func() {
+			var err error
+			// The default deployment, except that the image is built from a
+			// tiny test Dockerfile rather than the repository.
+			prodCfg, err = stacks.LoadConfig(noContext, envOf(map[string]string{"TIMMYBOT_ACCOUNT": "123456789012"}))
+			if err != nil {
+				panic(err)
+			}
+			prodCfg.ImageDirectory = "testdata/image"
+			prodApp = stacks.New(awscdk.NewApp(nil), prodCfg)
+
+			devCfg, err = stacks.LoadConfig(noContext, envOf(map[string]string{
+				"TIMMYBOT_ACCOUNT": "123456789012", "TIMMYBOT_ENVIRONMENT": "dev", "TIMMYBOT_SPOT": "false",
+				"TIMMYBOT_IMAGE_URI": "example.com/timmybot:1", "TIMMYBOT_GITHUB_REPOSITORY": "acme/timmybot",
+				"TIMMYBOT_ALERT_EMAIL": "ops@example.com",
+			}))
+			if err != nil {
+				panic(err)
+			}
+			devApp = stacks.New(awscdk.NewApp(nil), devCfg)
+		})
+	})
+	if prodApp == nil || devApp == nil {
+		t.Fatal("apps failed to build")
+	}
+	return prodApp, devApp
+}
+
+func all(s *stacks.Stacks) []awscdk.Stack {
+	return []awscdk.Stack{s.Network, s.Data, s.Secrets, s.Service, s.Monitoring}
+}
+
+func TestExactlyFiveStacksWithExplicitDependencies(t *testing.T) {
+	// GIVEN the default configuration, WHEN the app is built
+	prod, _ := deployments(t)
+	app := prod.Network.Node().Root()
+
+	// THEN it holds exactly the five stacks
+	var names []string
+	for _, c := range *app.Node().Children() {
+		if s, ok := c.(awscdk.Stack); ok && *awscdk.Stack_IsStack(s) {
+			names = append(names, *s.StackName())
+		}
+	}
+	want := []string{"TimmyBot-prod-Data", "TimmyBot-prod-Monitoring", "TimmyBot-prod-Network", "TimmyBot-prod-Secrets", "TimmyBot-prod-Service"}
+	if diff := cmp.Diff(want, slices.Sorted(slices.Values(names))); diff != "" {
+		t.Errorf("stacks (-want +got):\n%s", diff)
+	}
+
+	// AND the stacks reference each other explicitly: Service imports from
+	// Network, Data and Secrets, Monitoring from Service
+	got := map[string][]string{}
+	for _, s := range all(prod) {
+		got[*s.StackName()] = importedStacks(t, s)
+	}
+	wantImports := map[string][]string{
+		"TimmyBot-prod-Network":    nil,
+		"TimmyBot-prod-Data":       nil,
+		"TimmyBot-prod-Secrets":    nil,
+		"TimmyBot-prod-Service":    {"TimmyBot-prod-Data", "TimmyBot-prod-Network", "TimmyBot-prod-Secrets"},
+		"TimmyBot-prod-Monitoring": {"TimmyBot-prod-Service"},
+	}
+	if diff := cmp.Diff(wantImports, got); diff != "" {
+		t.Errorf("imports (-want +got):\n%s", diff)
+	}
+}
+
+// importedStacks lists the stacks whose exports a stack's template imports.
+func importedStacks(t *testing.T, s awscdk.Stack) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if name, ok := x["Fn::ImportValue"].(string); ok {
+				stack, _, _ := strings.Cut(name, ":")
+				seen[stack] = true
+			}
+			for _, e := range x {
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(cdktest.FromStack(t, s).JSON)
+	if len(seen) == 0 {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+func TestAvailabilityZonesArePinned(t *testing.T) {
+	prod, _ := deployments(t)
+	tpl := cdktest.FromStack(t, prod.Network)
+	var azs []string
+	for _, s := range tpl.Resources("AWS::EC2::Subnet") {
+		azs = append(azs, cdktest.Props(s)["AvailabilityZone"].(string))
+	}
+	if diff := cmp.Diff([]string{"eu-central-1a", "eu-central-1b"}, slices.Sorted(slices.Values(azs))); diff != "" {
+		t.Errorf("subnet zones (-want +got):\n%s", diff)
+	}
+	tpl.Count(t, "AWS::EC2::NatGateway", 0)
+}
+
+func TestServiceGetsTheBotsNames(t *testing.T) {
+	prod, _ := deployments(t)
+	tpl := cdktest.FromStack(t, prod.Service)
+	task := cdktest.Props(tpl.Only(t, "AWS::ECS::TaskDefinition"))
+	container := task["ContainerDefinitions"].([]any)[0].(map[string]any)
+	names := func(key string) []string {
+		var out []string
+		for _, e := range container[key].([]any) {
+			out = append(out, e.(map[string]any)["Name"].(string))
+		}
+		return slices.Sorted(slices.Values(out))
+	}
+	// THEN every table reaches the bot by its variable, plus plain settings
+	wantEnv := []string{
+		stacks.EnvHTTPAddr, stacks.EnvLogFormat, "TIMMYBOT_TABLE_ALLOWLIST", "TIMMYBOT_TABLE_PREFERENCES",
+		"TIMMYBOT_TABLE_QUEUES", "TIMMYBOT_TABLE_TRACK_CACHE", stacks.EnvUserTokenPrefix, stacks.EnvUserTokenKey,
+	}
+	if diff := cmp.Diff(slices.Sorted(slices.Values(wantEnv)), names("Environment")); diff != "" {
+		t.Errorf("environment (-want +got):\n%s", diff)
+	}
+	// AND every credential is an ECS secret
+	wantSecrets := []string{"DISCORD_TOKEN", "GOOGLE_CLIENT_SECRET", "SOUNDCLOUD_CLIENT_SECRET", "SPOTIFY_CLIENT_SECRET"}
+	if diff := cmp.Diff(wantSecrets, names("Secrets")); diff != "" {
+		t.Errorf("secrets (-want +got):\n%s", diff)
+	}
+	// AND the image is built from the Dockerfile as a CDK asset
+	if img, _ := json.Marshal(container["Image"]); !strings.Contains(string(img), "container-assets") {
+		t.Errorf("image = %s, want the asset repository", img)
+	}
+	if hc, _ := json.Marshal(container["HealthCheck"]); !strings.Contains(string(hc), "http://127.0.0.1:8080/readyz") {
+		t.Errorf("health check = %s", hc)
+	}
+}
+
+func TestEnvironmentSettings(t *testing.T) {
+	prod, dev := deployments(t)
+	tests := []struct {
+		name                string
+		s                   *stacks.Stacks
+		wantDeletion        string
+		wantCapacity        string
+		wantRole, wantEmail int
+	}{
+		{"prod keeps data, runs on Spot", prod, "Retain", "FARGATE_SPOT", 0, 0},
+		{"dev drops data, on demand, deploy role, e-mail", dev, "Delete", "FARGATE", 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for id, table := range cdktest.FromStack(t, tt.s.Data).Resources("AWS::DynamoDB::Table") {
+				if table["DeletionPolicy"] != tt.wantDeletion {
+					t.Errorf("table %s DeletionPolicy = %v, want %s", id, table["DeletionPolicy"], tt.wantDeletion)
+				}
+			}
+			svc := cdktest.Props(cdktest.FromStack(t, tt.s.Service).Only(t, "AWS::ECS::Service"))
+			if got, _ := json.Marshal(svc["CapacityProviderStrategy"]); !strings.Contains(string(got), `"`+tt.wantCapacity+`"`) {
+				t.Errorf("capacity = %s, want %s", got, tt.wantCapacity)
+			}
+			secrets := cdktest.FromStack(t, tt.s.Secrets)
+			secrets.Count(t, "AWS::IAM::OIDCProvider", tt.wantRole)
+			cdktest.FromStack(t, tt.s.Monitoring).Count(t, "AWS::SNS::Subscription", tt.wantEmail)
+		})
+	}
+}
+
+func TestNoUnsuppressedNagErrors(t *testing.T) {
+	prod, dev := deployments(t)
+	for _, s := range append(all(prod), all(dev)...) {
+		t.Run(*s.StackName(), func(t *testing.T) {
+			if errs := cdktest.NagErrors(t, s); len(errs) > 0 {
+				t.Errorf("unsuppressed cdk-nag errors:\n%s", strings.Join(errs, "\n"))
+			}
+		})
+	}
+}
+
+func TestDefaultDeploymentCostsUnderTenDollarsAtIdle(t *testing.T) {
+	// GIVEN the default deployment's templates and the committed prices
+	prod, _ := deployments(t)
+	prices, err := cost.DefaultPrices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var templates []cost.Template
+	for _, s := range all(prod) {
+		raw, err := json.Marshal(cdktest.FromStack(t, s).JSON)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tpl, err := cost.ParseTemplate(*s.StackName(), raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		templates = append(templates, tpl)
+	}
+	// WHEN they are priced
+	r := cost.Estimate(templates, prices)
+	var out strings.Builder
+	if err := r.Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + out.String())
+	// THEN the idle deployment stays under USD 10 a month with CloudWatch's
+	// always-free tier, and nothing was left unpriced
+	if r.IdleAfterFreeTier >= 10 {
+		t.Errorf("idle cost after free tier = %.2f, want < 10", r.IdleAfterFreeTier)
+	}
+	if len(r.Warnings) > 0 {
+		t.Errorf("unpriced resources: %v", r.Warnings)
+	}
+	// AND a NAT gateway or a load balancer, which would dominate, is absent
+	for _, l := range r.Lines {
+		if l.Item == "NAT gateway" || l.Item == "load balancer" {
+			t.Errorf("default deployment has a %s", l.Item)
+		}
+	}
+}
