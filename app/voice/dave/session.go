@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iddv/timmybot/app/voice"
 	"github.com/iddv/timmybot/app/voice/dave/frame"
 	"github.com/iddv/timmybot/app/voice/mls"
 )
@@ -43,11 +44,10 @@ const senderSecretLabel = "Discord Secure Frames v0"
 // Message is one voice gateway message in either direction: JSON holds a
 // text message's "d", Binary a binary message's payload after the opcode
 // (and, from the server, after the sequence number).
-type Message struct {
-	Op     int
-	JSON   json.RawMessage
-	Binary []byte
-}
+type Message = voice.Message
+
+// The voice connection drives the session through its E2EE seam.
+var _ voice.E2EE = (*Session)(nil)
 
 // Epoch describes the keys of an epoch the session has just entered.
 type Epoch struct {
