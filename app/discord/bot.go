@@ -30,6 +30,7 @@ type BotConfig struct {
 	Owners    []music.UserID
 	Queues    music.QueueStore
 	Allowlist music.AllowlistStore
+	Observer  observer // optional: receives every interaction's latency
 	Logger    *slog.Logger
 }
 
@@ -69,6 +70,7 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		Approvals:  cfg.Allowlist,
 		Owners:     cfg.Owners,
 		Responder:  s,
+		Observer:   cfg.Observer,
 		Logger:     cfg.Logger,
 	})
 	if err != nil {

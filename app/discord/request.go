@@ -38,6 +38,7 @@ type Reply struct {
 	Embeds     []*discordgo.MessageEmbed
 	Components []discordgo.MessageComponent
 	Ephemeral  bool
+	failed     bool // the bot, not the user, failed: counted as an error
 }
 
 func (r Reply) responseData() *discordgo.InteractionResponseData {

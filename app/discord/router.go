@@ -24,6 +24,12 @@ type responder interface {
 	FollowupMessageCreate(i *discordgo.Interaction, wait bool, p *discordgo.WebhookParams, opts ...discordgo.RequestOption) (*discordgo.Message, error)
 }
 
+// observer records each answered interaction: the time to its first
+// answer and whether it failed on the bot's side.
+type observer interface {
+	ObserveInteraction(latency time.Duration, failed bool)
+}
+
 // approvals is the part of the allowlist the router checks.
 type approvals interface {
 	IsApproved(ctx context.Context, guild music.GuildID) (bool, error)
@@ -50,6 +56,7 @@ type Router struct {
 	approvals  approvals
 	owners     map[music.UserID]bool
 	respond    responder
+	observe    observer
 	log        *slog.Logger
 	locks      guildLocks
 
@@ -66,6 +73,7 @@ type RouterConfig struct {
 	Approvals  approvals
 	Owners     []music.UserID
 	Responder  responder
+	Observer   observer // optional
 	Logger     *slog.Logger
 }
 
@@ -81,6 +89,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		approvals:      cfg.Approvals,
 		owners:         make(map[music.UserID]bool, len(cfg.Owners)),
 		respond:        cfg.Responder,
+		observe:        cfg.Observer,
 		log:            cfg.Logger,
 		AckAfter:       1500 * time.Millisecond,
 		HandlerTimeout: 30 * time.Second,
@@ -105,15 +114,16 @@ type route struct {
 // HandleInteraction answers one interaction. It never panics and never
 // returns before the interaction was answered or answering failed.
 func (rt *Router) HandleInteraction(ctx context.Context, i *discordgo.Interaction) {
+	start := time.Now()
 	log := rt.log.With(slog.String("interaction", i.ID), slog.String("guild", i.GuildID))
 	r, err := rt.resolve(i)
 	if err != nil {
-		rt.answer(ctx, log, i, false, rt.errorReply(log, "", err))
+		rt.answer(ctx, log, start, i, false, rt.errorReply(log, "", err))
 		return
 	}
 	log = log.With(slog.String("command", r.req.Command))
 	if reply, denied := rt.deny(r); denied {
-		rt.answer(ctx, log, i, r.update, reply)
+		rt.answer(ctx, log, start, i, r.update, reply)
 		return
 	}
 
@@ -126,9 +136,16 @@ func (rt *Router) HandleInteraction(ctx context.Context, i *discordgo.Interactio
 	defer timer.Stop()
 	select {
 	case reply := <-done:
-		rt.answer(ctx, log, i, r.update, reply)
+		rt.answer(ctx, log, start, i, r.update, reply)
 	case <-timer.C:
-		rt.deferThenEdit(ctx, log, i, r.update, done)
+		rt.deferThenEdit(ctx, log, start, i, r.update, done)
+	}
+}
+
+// observeSince reports an interaction answered now to the observer.
+func (rt *Router) observeSince(start time.Time, failed bool) {
+	if rt.observe != nil {
+		rt.observe.ObserveInteraction(time.Since(start), failed)
 	}
 }
 
@@ -220,7 +237,10 @@ func (rt *Router) run(ctx context.Context, log *slog.Logger, r *route) (reply Re
 }
 
 // answer sends the reply as the interaction's first and only response.
-func (rt *Router) answer(ctx context.Context, log *slog.Logger, i *discordgo.Interaction, update bool, reply Reply) {
+// The observation precedes the send, so that whoever sees the answer also
+// sees it counted.
+func (rt *Router) answer(ctx context.Context, log *slog.Logger, start time.Time, i *discordgo.Interaction, update bool, reply Reply) {
+	rt.observeSince(start, reply.failed)
 	typ := discordgo.InteractionResponseChannelMessageWithSource
 	if update && !reply.Ephemeral {
 		typ = discordgo.InteractionResponseUpdateMessage
@@ -234,17 +254,22 @@ func (rt *Router) answer(ctx context.Context, log *slog.Logger, i *discordgo.Int
 // deferThenEdit acknowledges now and replaces the placeholder when the
 // handler is done. An ephemeral reply (an error) cannot replace a public
 // placeholder, so the placeholder is deleted and the reply follows up.
-func (rt *Router) deferThenEdit(ctx context.Context, log *slog.Logger, i *discordgo.Interaction, update bool, done <-chan Reply) {
+func (rt *Router) deferThenEdit(ctx context.Context, log *slog.Logger, start time.Time, i *discordgo.Interaction, update bool, done <-chan Reply) {
 	typ := discordgo.InteractionResponseDeferredChannelMessageWithSource
 	if update {
 		typ = discordgo.InteractionResponseDeferredMessageUpdate
 	}
-	if err := rt.respond.InteractionRespond(i, &discordgo.InteractionResponse{Type: typ}, discordgo.WithContext(ctx)); err != nil {
+	latency := time.Since(start)
+	err := rt.respond.InteractionRespond(i, &discordgo.InteractionResponse{Type: typ}, discordgo.WithContext(ctx))
+	// The handler honours ctx, so done always delivers.
+	reply := <-done
+	if rt.observe != nil {
+		rt.observe.ObserveInteraction(latency, reply.failed)
+	}
+	if err != nil {
 		log.Error("deferring interaction", slog.Any("err", err))
 		return
 	}
-	// The handler honours ctx, so done always delivers.
-	reply := <-done
 	if reply.Ephemeral {
 		if !update {
 			if err := rt.respond.InteractionResponseDelete(i, discordgo.WithContext(ctx)); err != nil {
@@ -278,7 +303,9 @@ func (rt *Router) errorReply(log *slog.Logger, command string, err error) Reply 
 	if command != "" {
 		msg += " while running /" + command
 	}
-	return ephemeral("%s. (error ID `%s`)", msg, id)
+	reply := ephemeral("%s. (error ID `%s`)", msg, id)
+	reply.failed = true
+	return reply
 }
 
 func newErrorID() string {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -68,6 +69,18 @@ func (r *recorder) only(t *testing.T) *discordgo.InteractionResponse {
 	return r.responses[0]
 }
 
+// observations records what the router reports to its observer.
+type observations struct {
+	mu     sync.Mutex
+	failed []bool
+}
+
+func (o *observations) ObserveInteraction(_ time.Duration, failed bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.failed = append(o.failed, failed)
+}
+
 type fakeApprovals map[music.GuildID]bool
 
 func (f fakeApprovals) IsApproved(_ context.Context, g music.GuildID) (bool, error) {
@@ -99,7 +112,13 @@ func echoCommands(run HandlerFunc) []Command {
 
 func newTestRouter(t *testing.T, run HandlerFunc) (*Router, *recorder, *bytes.Buffer) {
 	t.Helper()
-	rec := newRecorder()
+	rt, rec, logs, _ := newObservedRouter(t, run)
+	return rt, rec, logs
+}
+
+func newObservedRouter(t *testing.T, run HandlerFunc) (*Router, *recorder, *bytes.Buffer, *observations) {
+	t.Helper()
+	rec, obs := newRecorder(), &observations{}
 	var logs bytes.Buffer
 	rt, err := NewRouter(RouterConfig{
 		Commands:   echoCommands(run),
@@ -107,12 +126,13 @@ func newTestRouter(t *testing.T, run HandlerFunc) (*Router, *recorder, *bytes.Bu
 		Approvals:  fakeApprovals{approvedGuild: true},
 		Owners:     []music.UserID{ownerID},
 		Responder:  rec,
+		Observer:   obs,
 		Logger:     slog.New(slog.NewTextHandler(&logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rt, rec, &logs
+	return rt, rec, &logs, obs
 }
 
 func command(guild, user, name string, opts ...*discordgo.ApplicationCommandInteractionDataOption) *discordgo.Interaction {
@@ -210,9 +230,12 @@ func TestRouterMapsErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rt, rec, logs := newTestRouter(t, tt.run)
+			rt, rec, logs, obs := newObservedRouter(t, tt.run)
 			rt.HandleInteraction(context.Background(), command(approvedGuild, memberID, "ping"))
 			resp := rec.only(t)
+			if len(obs.failed) != 1 || obs.failed[0] != tt.wantLogged {
+				t.Errorf("observed failures = %v, want [%v]", obs.failed, tt.wantLogged)
+			}
 			if !strings.Contains(resp.Data.Content, tt.want) || resp.Data.Flags&discordgo.MessageFlagsEphemeral == 0 {
 				t.Fatalf("reply = %q (flags %d), want ephemeral containing %q", resp.Data.Content, resp.Data.Flags, tt.want)
 			}

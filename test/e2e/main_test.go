@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,7 +50,8 @@ const (
 // bot is a running timmybot process.
 type bot struct {
 	cmd      *exec.Cmd
-	logs     *lockedBuffer
+	logs     *lockedBuffer // stderr
+	stdout   *lockedBuffer
 	httpAddr string
 	dataDir  string
 	exited   chan error
@@ -100,6 +102,10 @@ func cli(t testing.TB, fake *fakediscord.Server, dataDir string, args ...string)
 	return stdout.String()
 }
 
+// listeningAddr finds the HTTP address in the bot's "http listening" log
+// line, in text or JSON format.
+var listeningAddr = regexp.MustCompile(`"?msg"?[=:]"http listening".*"?addr"?[=:]"?([0-9.]+:[0-9]+)`)
+
 // startBot runs `timmybot serve` against fake and waits until its commands
 // are registered and /readyz answers. The process is stopped with SIGTERM
 // when the test ends, and must exit cleanly.
@@ -112,7 +118,8 @@ func startBot(t testing.TB, fake *fakediscord.Server, dataDir string, extraEnv .
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bot{cmd: cmd, logs: &lockedBuffer{}, dataDir: dataDir, exited: make(chan error, 1)}
+	b := &bot{cmd: cmd, logs: &lockedBuffer{}, stdout: &lockedBuffer{}, dataDir: dataDir, exited: make(chan error, 1)}
+	cmd.Stdout = b.stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -124,9 +131,8 @@ func startBot(t testing.TB, fake *fakediscord.Server, dataDir string, extraEnv .
 		for sc.Scan() {
 			line := sc.Text()
 			fmt.Fprintln(b.logs, line)
-			if strings.Contains(line, `msg="http listening"`) {
-				_, a, _ := strings.Cut(line, "addr=")
-				addr <- strings.Fields(a)[0]
+			if m := listeningAddr.FindStringSubmatch(line); m != nil {
+				addr <- m[1]
 			}
 		}
 		_, _ = io.Copy(io.Discard, stderr)
@@ -155,12 +161,22 @@ func startBot(t testing.TB, fake *fakediscord.Server, dataDir string, extraEnv .
 
 func (b *bot) get(t testing.TB, path string) int {
 	t.Helper()
+	code, _ := b.fetch(t, path)
+	return code
+}
+
+func (b *bot) fetch(t testing.TB, path string) (int, string) {
+	t.Helper()
 	resp, err := http.Get("http://" + b.httpAddr + path)
 	if err != nil {
 		t.Fatalf("GET %s: %v", path, err)
 	}
-	resp.Body.Close()
-	return resp.StatusCode
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+	return resp.StatusCode, string(body)
 }
 
 // stop sends SIGTERM and checks for a clean exit.
@@ -188,7 +204,7 @@ type harness struct {
 	approved fakediscord.Guild
 }
 
-func newHarness(t testing.TB) *harness {
+func newHarness(t testing.TB, extraEnv ...string) *harness {
 	t.Helper()
 	fake := fakediscord.New(t, fakediscord.Options{HeartbeatInterval: time.Second})
 	g := fake.AddGuild(fakediscord.Guild{Name: "Approved"})
@@ -196,7 +212,7 @@ func newHarness(t testing.TB) *harness {
 	if out := cli(t, fake, dataDir, "allowlist", "approve", g.ID); !strings.Contains(out, "approved "+g.ID) {
 		t.Fatalf("allowlist approve printed %q", out)
 	}
-	return &harness{fake: fake, bot: startBot(t, fake, dataDir), approved: g}
+	return &harness{fake: fake, bot: startBot(t, fake, dataDir, extraEnv...), approved: g}
 }
 
 // do runs a slash command as a user and returns the bot's final message.

@@ -27,6 +27,7 @@ type config struct {
 	APIURL        string
 	LogFormat     string
 	LogLevel      slog.Level
+	Metrics       string // "prometheus" (/metrics) or "emf" (CloudWatch EMF on stdout, too)
 }
 
 // errNoToken is reported with exit status 2 and a pointer to the README.
@@ -72,6 +73,10 @@ func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
 			return c, fmt.Errorf("TIMMYBOT_OWNER_IDS: %q is not a Discord user ID (comma-separated numeric IDs expected)", id)
 		}
 		c.Owners = append(c.Owners, music.UserID(id))
+	}
+	c.Metrics = get("TIMMYBOT_METRICS", "prometheus")
+	if c.Metrics != "prometheus" && c.Metrics != "emf" {
+		return c, fmt.Errorf("TIMMYBOT_METRICS: must be prometheus or emf, got %q", c.Metrics)
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("TIMMYBOT_LOG_FORMAT: must be text or json, got %q", c.LogFormat)

@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr i
 	var err error
 	switch cmd {
 	case "serve":
-		err = serve(ctx, lookup, stderr)
+		err = serve(ctx, lookup, stdout, stderr)
 	case "invite":
 		err = invite(lookup, stdout)
 	case "allowlist":

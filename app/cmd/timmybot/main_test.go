@@ -68,15 +68,16 @@ func TestLoadConfig(t *testing.T) {
 		want    config
 		wantErr string
 	}{
-		{name: "defaults", env: env("DISCORD_TOKEN", "t"), want: config{Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo}},
+		{name: "defaults", env: env("DISCORD_TOKEN", "t"), want: config{Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus"}},
 		{name: "everything", env: env("DISCORD_TOKEN", " t ", "DISCORD_APPLICATION_ID", "123", "TIMMYBOT_OWNER_IDS", "1, 2,", "TIMMYBOT_DEV_GUILD_ID", "42",
-			"TIMMYBOT_DATA_DIR", "/d", "TIMMYBOT_HTTP_ADDR", ":0", "TIMMYBOT_DISCORD_API_URL", "http://127.0.0.1:9", "TIMMYBOT_LOG_FORMAT", "json", "TIMMYBOT_LOG_LEVEL", "debug"),
-			want: config{Token: "t", ApplicationID: "123", Owners: []music.UserID{"1", "2"}, DevGuild: "42", DataDir: "/d", HTTPAddr: ":0", APIURL: "http://127.0.0.1:9", LogFormat: "json", LogLevel: slog.LevelDebug}},
+			"TIMMYBOT_DATA_DIR", "/d", "TIMMYBOT_HTTP_ADDR", ":0", "TIMMYBOT_DISCORD_API_URL", "http://127.0.0.1:9", "TIMMYBOT_LOG_FORMAT", "json", "TIMMYBOT_LOG_LEVEL", "debug", "TIMMYBOT_METRICS", "emf"),
+			want: config{Token: "t", ApplicationID: "123", Owners: []music.UserID{"1", "2"}, DevGuild: "42", DataDir: "/d", HTTPAddr: ":0", APIURL: "http://127.0.0.1:9", LogFormat: "json", LogLevel: slog.LevelDebug, Metrics: "emf"}},
 		{name: "no token", env: env(), wantErr: "DISCORD_TOKEN is not set"},
 		{name: "bad owner", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_OWNER_IDS", "alice"), wantErr: `TIMMYBOT_OWNER_IDS: "alice"`},
 		{name: "bad dev guild", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_DEV_GUILD_ID", "x"), wantErr: "TIMMYBOT_DEV_GUILD_ID"},
 		{name: "bad app id", env: env("DISCORD_TOKEN", "t", "DISCORD_APPLICATION_ID", "0"), wantErr: "DISCORD_APPLICATION_ID"},
 		{name: "bad log format", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LOG_FORMAT", "xml"), wantErr: "TIMMYBOT_LOG_FORMAT"},
+		{name: "bad metrics", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_METRICS", "statsd"), wantErr: "TIMMYBOT_METRICS"},
 		{name: "bad log level", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LOG_LEVEL", "loud"), wantErr: "TIMMYBOT_LOG_LEVEL"},
 	}
 	for _, tt := range tests {

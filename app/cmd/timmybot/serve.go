@@ -11,10 +11,11 @@ import (
 	"time"
 
 	"github.com/iddv/timmybot/app/discord"
+	"github.com/iddv/timmybot/app/telemetry"
 )
 
 // serve runs the bot until ctx is cancelled.
-func serve(ctx context.Context, lookup lookupFunc, stderr io.Writer) error {
+func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) error {
 	c, err := loadConfig(lookup, true)
 	if err != nil {
 		return usageError{err}
@@ -27,6 +28,7 @@ func serve(ctx context.Context, lookup lookupFunc, stderr io.Writer) error {
 	}
 	defer st.close()
 
+	metrics := telemetry.NewMetrics()
 	bot, err := discord.NewBot(discord.BotConfig{
 		Token:         c.Token,
 		APIURL:        c.APIURL,
@@ -35,17 +37,33 @@ func serve(ctx context.Context, lookup lookupFunc, stderr io.Writer) error {
 		Owners:        c.Owners,
 		Queues:        st.queues,
 		Allowlist:     st.allowlist,
+		Observer:      metrics,
 		Logger:        log,
 	})
 	if err != nil {
 		return fmt.Errorf("building the bot: %w", err)
+	}
+	metrics.SetGauge(telemetry.GatewayConnected, func() float64 {
+		if bot.Connected() {
+			return 1
+		}
+		return 0
+	})
+	if c.Metrics == "emf" {
+		emfCtx, stopEMF := context.WithCancel(context.Background())
+		emfDone := make(chan struct{})
+		go func() {
+			defer close(emfDone)
+			(&telemetry.EMFExporter{Metrics: metrics, Out: stdout, Log: log}).Run(emfCtx)
+		}()
+		defer func() { stopEMF(); <-emfDone }()
 	}
 
 	ln, err := net.Listen("tcp", c.HTTPAddr)
 	if err != nil {
 		return usageError{fmt.Errorf("TIMMYBOT_HTTP_ADDR: listening on %s: %w", c.HTTPAddr, err)}
 	}
-	srv := &http.Server{Handler: healthHandler(bot, st), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: httpHandler(bot, st, metrics), ReadHeaderTimeout: 5 * time.Second}
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
 	log.Info("http listening", slog.String("addr", ln.Addr().String()))
@@ -85,10 +103,11 @@ func shutdown(srv *http.Server, done <-chan error, log *slog.Logger) {
 // connectedChecker tells whether the gateway session is up.
 type connectedChecker interface{ Connected() bool }
 
-// healthHandler serves /healthz (the process is alive) and /readyz (the
-// gateway is connected and the store answers).
-func healthHandler(gw connectedChecker, st *stores) http.Handler {
+// httpHandler serves /healthz (the process is alive), /readyz (the
+// gateway is connected and the store answers) and /metrics (Prometheus).
+func httpHandler(gw connectedChecker, st *stores, metrics *telemetry.Metrics) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "ok")
 	})
