@@ -80,6 +80,9 @@ type Config struct {
 	HeartbeatInterval float64
 	// Handler receives the client's DAVE messages. Optional.
 	Handler Handler
+	// IgnoreHeartbeats leaves heartbeats unacknowledged, as a server that
+	// silently died would.
+	IgnoreHeartbeats bool
 }
 
 // Frame is one received, transport-decrypted RTP payload.
@@ -354,6 +357,9 @@ func (s *Server) handleText(c *wsConn, op int, d json.RawMessage) bool {
 			return false
 		}
 		s.event("heartbeat " + strconv.Itoa(*hb.SeqAck))
+		if s.cfg.IgnoreHeartbeats {
+			return true
+		}
 		return c.writeJSON(opHeartbeatAck, map[string]any{"t": hb.T}, false) == nil
 	case opSpeaking:
 		var sp struct {

@@ -483,3 +483,114 @@ func TestConnectValidatesParams(t *testing.T) {
 		t.Fatalf("Connect with missing params: %v", err)
 	}
 }
+
+// A server that stops acknowledging heartbeats is a dead connection: the
+// client resumes on a new one.
+func TestMissedHeartbeatAckResumes(t *testing.T) {
+	srv := fakevoice.Start(t, fakevoice.Config{HeartbeatInterval: 10, IgnoreHeartbeats: true})
+	connect(t, srv, nil)
+	if err := srv.WaitEvent(waitCtx(t), "resume", 1); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Count("identify"); n != 1 {
+		t.Errorf("%d identifies, want 1", n)
+	}
+}
+
+// gappy yields frame 0, a gap of empty frames, frame 1, then ends.
+type gappy struct{ calls int }
+
+func (g *gappy) ProvideOpusFrame() ([]byte, error) {
+	g.calls++
+	switch {
+	case g.calls == 1:
+		return opusFrame(0), nil
+	case g.calls <= 9:
+		return nil, nil
+	case g.calls == 10:
+		return opusFrame(1), nil
+	}
+	return nil, io.EOF
+}
+
+func (g *gappy) Close() error { return nil }
+
+func TestSilenceAfterGapAndAtEnd(t *testing.T) {
+	srv := fakevoice.Start(t, fakevoice.Config{})
+	conn := connect(t, srv, nil)
+	if err := conn.Play(waitCtx(t), &gappy{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.WaitFrames(waitCtx(t), 12); err != nil {
+		t.Fatal(err)
+	}
+	var got [][]byte
+	for _, f := range srv.Frames() {
+		got = append(got, f.Payload)
+	}
+	want := [][]byte{opusFrame(0)}
+	for range 5 {
+		want = append(want, frame.Silence)
+	}
+	want = append(want, wantPayloads(2)[1:]...)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("payloads (-want +got):\n%s", diff)
+	}
+}
+
+// endless never ends; it counts frames served.
+type endless struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (e *endless) ProvideOpusFrame() ([]byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.n++
+	return opusFrame(e.n), nil
+}
+
+func (e *endless) Close() error { return nil }
+
+func TestPlayEndsWithTheConnection(t *testing.T) {
+	srv := fakevoice.Start(t, fakevoice.Config{})
+	conn := connect(t, srv, nil)
+	played := make(chan error, 1)
+	go func() { played <- conn.Play(context.Background(), &endless{}) }()
+	if err := srv.WaitFrames(waitCtx(t), 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.Play(waitCtx(t), &frames{n: 1}); !errors.Is(err, voice.ErrBusy) {
+		t.Errorf("second Play: %v, want ErrBusy", err)
+	}
+	srv.CloseConnections(4017)
+	select {
+	case err := <-played:
+		if !errors.Is(err, voice.ErrDAVERequired) {
+			t.Errorf("Play: %v, want ErrDAVERequired", err)
+		}
+	case <-waitCtx(t).Done():
+		t.Fatal("Play did not return after the connection ended")
+	}
+	if n := srv.Count("identify") + srv.Count("resume"); n != 1 {
+		t.Errorf("%d sessions after 4017, want 1", n)
+	}
+}
+
+func TestCloseStopsPlay(t *testing.T) {
+	srv := fakevoice.Start(t, fakevoice.Config{})
+	conn := connect(t, srv, nil)
+	played := make(chan error, 1)
+	go func() { played <- conn.Play(context.Background(), &endless{}) }()
+	if err := srv.WaitFrames(waitCtx(t), 5); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	if err := <-played; !errors.Is(err, voice.ErrClosed) {
+		t.Errorf("Play after Close: %v, want ErrClosed", err)
+	}
+	if conn.State() != voice.StateClosed {
+		t.Errorf("state %v", conn.State())
+	}
+}
