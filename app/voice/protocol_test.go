@@ -169,3 +169,14 @@ func TestPassthrough(t *testing.T) {
 		t.Errorf("passthrough answered %v, %v", replies, err)
 	}
 }
+
+func TestHelloIntervalIsAFloat(t *testing.T) {
+	m, err := decodeText([]byte(`{"op":8,"d":{"heartbeat_interval":13750.5,"v":8}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d helloData
+	if err := decodeData(m, &d); err != nil || d.HeartbeatInterval != 13750.5 {
+		t.Fatalf("hello = %+v, %v", d, err)
+	}
+}

@@ -308,7 +308,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		ws.Close()
 	}()
-	if err := c.writeJSON(opHello, map[string]any{"heartbeat_interval": s.cfg.HeartbeatInterval, "v": 8}, false); err != nil {
+	// Discord sends the interval with a decimal point (13750.0).
+	interval := json.Number(strconv.FormatFloat(s.cfg.HeartbeatInterval, 'f', 1, 64))
+	if err := c.writeJSON(opHello, map[string]any{"heartbeat_interval": interval, "v": 8}, false); err != nil {
 		return
 	}
 	for {
