@@ -36,6 +36,17 @@ lint: tools ## gofmt, go vet, staticcheck, actionlint
 bench: prereqs-test ## run the benchmarks and print their reports
 	scripts/with-dynalite go test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
 
+CDK := node_modules/.bin/cdk --no-notices
+
+synth: prereqs-test ## synthesize the five AWS stacks into cdk.out/ (no AWS credentials needed)
+	$(CDK) synth --quiet
+
+deploy: prereqs-test ## deploy the five stacks with `cdk deploy --all` (see docs/deploy.md)
+	$(CDK) deploy --all
+
+cost: synth ## print the monthly AWS cost of the synthesized stacks, idle and per extra task
+	go run ./infra/cmd/cost -dir cdk.out
+
 tools: $(BIN)/staticcheck $(BIN)/actionlint
 
 $(BIN)/staticcheck:
