@@ -2,6 +2,7 @@ package fakediscord_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -95,9 +96,18 @@ func startBot(t *testing.T, srv *fakediscord.Server, handlers map[string]handler
 		guildCreate: make(chan *discordgo.GuildCreate, 64),
 		resumed:     make(chan *discordgo.Resumed, 16),
 	}
-	s.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) { b.ready <- r })
-	s.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) { b.guildCreate <- g })
-	s.AddHandler(func(_ *discordgo.Session, r *discordgo.Resumed) { b.resumed <- r })
+	// discordgo's state cache mutates the structs it hands to handlers, so
+	// the tests decode their own copies from the raw payloads.
+	s.AddHandler(func(_ *discordgo.Session, e *discordgo.Event) {
+		switch e.Type {
+		case "READY":
+			b.ready <- decodeEvent[discordgo.Ready](t, e)
+		case "GUILD_CREATE":
+			b.guildCreate <- decodeEvent[discordgo.GuildCreate](t, e)
+		case "RESUMED":
+			b.resumed <- decodeEvent[discordgo.Resumed](t, e)
+		}
+	})
 	s.AddHandler(func(s *discordgo.Session, i *discordgo.InteractionCreate) {
 		name := ""
 		switch i.Type {
@@ -115,6 +125,14 @@ func startBot(t *testing.T, srv *fakediscord.Server, handlers map[string]handler
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return b
+}
+
+func decodeEvent[T any](t *testing.T, e *discordgo.Event) *T {
+	v := new(T)
+	if err := json.Unmarshal(e.RawData, v); err != nil {
+		t.Errorf("decoding %s: %v", e.Type, err)
+	}
+	return v
 }
 
 func receive[T any](t *testing.T, ch <-chan T, what string) T {
@@ -602,5 +620,45 @@ func TestSessionSurvivesGatewayFailures(t *testing.T) {
 			}
 			assertNoDecodeErrors(t)
 		})
+	}
+}
+
+func TestConcurrentInteractionsAcrossGuilds(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	guilds := make([]fakediscord.Guild, 50)
+	for i := range guilds {
+		guilds[i] = srv.AddGuild(fakediscord.Guild{})
+	}
+	b := startBot(t, srv, map[string]handler{
+		"where": func(s *discordgo.Session, i *discordgo.InteractionCreate) {
+			_ = s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource})
+			text := "guild " + i.GuildID + " channel " + i.ChannelID
+			_, _ = s.InteractionResponseEdit(i.Interaction, &discordgo.WebhookEdit{Content: &text})
+		},
+	})
+	receive(t, b.ready, "READY")
+	register(t, b, srv, "", &discordgo.ApplicationCommand{Name: "where", Description: "Where am I"})
+	ctx := testContext(t)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, len(guilds))
+	for _, g := range guilds {
+		wg.Go(func() {
+			resp, err := srv.Interact(ctx, fakediscord.Slash{GuildID: g.ID, Name: "where"})
+			if want := "guild " + g.ID + " channel " + g.Channels[0].ID; err == nil && resp.Message.Content != want {
+				err = fmt.Errorf("guild %s got %q, want %q", g.ID, resp.Message.Content, want)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if st := srv.Stats(); st.Interactions != len(guilds) || st.Callbacks != len(guilds) {
+		t.Errorf("stats = %+v, want %d interactions and callbacks", st, len(guilds))
 	}
 }

@@ -1,21 +1,35 @@
 // Package fakediscord is a local stand-in for Discord that speaks its real
-// wire protocol: the gateway (websocket, JSON encoding, API v9 and v10) and the
-// REST routes a slash-command bot uses. An unmodified discordgo Session whose
-// HTTP client sends discord.com requests to Server.URL connects, identifies,
-// resumes and makes its REST calls against it.
+// wire protocol: the gateway (websocket, JSON encoding, API v9 and v10,
+// optional zlib payload compression) and the REST routes a slash-command bot
+// uses. An unmodified discordgo Session whose HTTP client sends discord.com
+// requests to Server.URL connects, identifies, resumes and makes its REST
+// calls against it; the gateway address comes from the fake's GET /gateway.
 //
-// The package owns the Discord side of a test: guilds the bot is in, the
-// slash commands it registered, interactions a user starts (Interact, Click)
+// The package owns the Discord side of a test: the guilds the bot is in,
+// the commands it registered, the interactions users start (Interact, Click)
 // and the messages the bot answered with. It enforces Discord's documented
-// rules where a bot could get them wrong — token checks, the 3-second
-// acknowledgement window, one callback per interaction, command and message
-// limits — and answers with Discord's error shapes, so that a bot that works
-// here has a fair chance of working against Discord.
+// rules where a bot could get them wrong — token checks, intents, the
+// 3-second acknowledgement window, one callback per interaction, command
+// registration and message limits — and answers with Discord's status codes
+// and JSON error bodies, so that a bot that works here has a fair chance of
+// working against Discord.
 //
-// It does not implement the voice gateway, rate limits, sharding, caching of
-// guild members or any route a slash-command bot does not call: such requests
-// get Discord's 404 JSON and are recorded (UnknownRoutes) so tests can assert
-// that none happened.
+// It does not implement the voice gateway (it only hands out a configurable
+// voice server endpoint), rate limits, sharding, presences, member chunks or
+// any route a slash-command bot does not call: such requests get Discord's
+// 404 body and are recorded (UnknownRoutes) so tests can assert that none
+// happened. Sessions do not expire and heartbeats are counted, not enforced.
+//
+// A typical end-to-end test:
+//
+//	srv := fakediscord.New(t, fakediscord.Options{})
+//	g := srv.AddGuild(fakediscord.Guild{}) // before the bot registers guild commands
+//	// start the bot with its Discord API base URL set to srv.URL()
+//	// and its token set to srv.Token(), then wait for its commands:
+//	err := srv.Await(ctx, func(s *fakediscord.Server) bool { return len(s.Commands(g.ID)) > 0 })
+//	resp, err := srv.Interact(ctx, fakediscord.Slash{GuildID: g.ID, Name: "play",
+//		Options: []fakediscord.Option{{Name: "query", Value: "https://example.test/a.mp3"}}})
+//	// resp.Message is the final answer; resp.Ack and resp.Done the latencies.
 //
 // Nothing here polls: waiting for the bot (Interact, Click, Await) is driven
 // by channels that the request handlers close, so the fake adds microseconds,

@@ -295,7 +295,7 @@ func (s *Server) dropConn(c *gwConn) {
 
 func (s *Server) closeConn(c *gwConn, code int, text string) {
 	s.mu.Lock()
-	s.stats.GatewayClosing++
+	s.stats.ClosedWithCode++
 	s.notifyLocked()
 	s.mu.Unlock()
 	c.closeWith(code, text)

@@ -34,6 +34,8 @@ var (
 	ErrNotAcknowledged = errors.New("fakediscord: the application did not respond in time")
 	// ErrNoSession: no bot has identified, so there is nobody to dispatch to.
 	ErrNoSession = errors.New("fakediscord: no identified gateway session")
+	// ErrClosed: the server was closed while a caller waited.
+	ErrClosed = errors.New("fakediscord: server closed")
 )
 
 // Slash is a user invoking a slash command.
@@ -159,11 +161,15 @@ func (s *Server) run(ctx context.Context, in *interaction, payload map[string]an
 		if !acked {
 			return Response{InteractionID: in.id}, ErrNotAcknowledged
 		}
+	case <-s.stopped:
+		return Response{InteractionID: in.id}, ErrClosed
 	case <-ctx.Done():
 		return Response{InteractionID: in.id}, fmt.Errorf("waiting for the interaction callback: %w", ctx.Err())
 	}
 	select {
 	case <-in.done:
+	case <-s.stopped:
+		return Response{InteractionID: in.id}, ErrClosed
 	case <-ctx.Done():
 		return Response{InteractionID: in.id}, fmt.Errorf("waiting for the deferred response: %w", ctx.Err())
 	}

@@ -440,3 +440,30 @@ func TestWebhookRoutes(t *testing.T) {
 		t.Errorf("channel messages = %+v, want only the follow-up (the original was deleted)", msgs)
 	}
 }
+
+func TestCloseEndsWaits(t *testing.T) {
+	srv, c, g := rawBotWithCommand(t, fakediscord.Options{})
+	p := startInteraction(t, srv, c, fakediscord.Slash{GuildID: g.ID, Name: "ping"})
+	if status, out := p.callback(t, srv, map[string]any{"type": 5}); status != 204 {
+		t.Fatalf("deferring: %d %s", status, out)
+	}
+	awaited := make(chan error, 1)
+	go func() {
+		awaited <- srv.Await(context.Background(), func(*fakediscord.Server) bool { return false })
+	}()
+	srv.Close()
+	if r := p.wait(t); !errors.Is(r.err, fakediscord.ErrClosed) {
+		t.Errorf("Interact waiting for a deferred edit: %v, want ErrClosed", r.err)
+	}
+	select {
+	case err := <-awaited:
+		if !errors.Is(err, fakediscord.ErrClosed) {
+			t.Errorf("Await: %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Await did not return after Close")
+	}
+	if _, err := c.next(); err == nil {
+		t.Error("the gateway connection survived Close")
+	}
+}

@@ -54,6 +54,8 @@ type Server struct {
 	// connWG tracks gateway connection goroutines so Close can wait for them.
 	connWG sync.WaitGroup
 
+	stopped chan struct{} // closed by Close; ends every wait
+
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced on every state change
 	closed   bool
@@ -90,7 +92,7 @@ type Stats struct {
 	RESTRequests   int // REST requests received, rejected ones included
 	Unauthorized   int // REST requests rejected with 401
 	ClientErrors   int // REST requests answered with a Discord error, 401 and unknown routes aside
-	GatewayClosing int // connections the fake closed with a close code
+	ClosedWithCode int // connections the fake closed with a gateway close code
 }
 
 // New starts a fake Discord on 127.0.0.1 and closes it when tb's test ends.
@@ -103,6 +105,7 @@ func New(tb testing.TB, opts Options) *Server {
 
 func newServer(opts Options) *Server {
 	s := &Server{
+		stopped:  make(chan struct{}),
 		changed:  make(chan struct{}),
 		conns:    make(map[*gwConn]struct{}),
 		sessions: make(map[string]*session),
@@ -163,6 +166,7 @@ func (s *Server) Close() {
 		return
 	}
 	s.closed = true
+	close(s.stopped)
 	for c := range s.conns {
 		c.abort()
 	}
@@ -216,6 +220,8 @@ func (s *Server) Await(ctx context.Context, cond func(*Server) bool) error {
 		}
 		select {
 		case <-ch:
+		case <-s.stopped:
+			return ErrClosed
 		case <-ctx.Done():
 			return fmt.Errorf("awaiting fake discord state: %w", ctx.Err())
 		}
