@@ -275,9 +275,9 @@ func TestCLIListsApprovalsAndRequests(t *testing.T) {
 	t.Parallel()
 	fake := fakediscord.New(t, fakediscord.Options{})
 	dir := t.TempDir()
-	cli(t, fake, dir, "allowlist", "approve", "500000000000000002")
-	cli(t, fake, dir, "allowlist", "approve", "500000000000000001")
-	out := cli(t, fake, dir, "allowlist", "list")
+	cli(t, fake, dir, nil, "allowlist", "approve", "500000000000000002")
+	cli(t, fake, dir, nil, "allowlist", "approve", "500000000000000001")
+	out := cli(t, fake, dir, nil, "allowlist", "list")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "GUILD") {
 		t.Fatalf("list printed:\n%s", out)
@@ -286,8 +286,8 @@ func TestCLIListsApprovalsAndRequests(t *testing.T) {
 	if got[0] != "500000000000000002" || got[1] != "500000000000000001" {
 		t.Errorf("list order = %v, want oldest approval first", got)
 	}
-	cli(t, fake, dir, "allowlist", "revoke", "500000000000000002")
-	if out := cli(t, fake, dir, "allowlist", "list"); strings.Contains(out, "500000000000000002") {
+	cli(t, fake, dir, nil, "allowlist", "revoke", "500000000000000002")
+	if out := cli(t, fake, dir, nil, "allowlist", "list"); strings.Contains(out, "500000000000000002") {
 		t.Errorf("revoked guild still listed:\n%s", out)
 	}
 }

@@ -89,10 +89,10 @@ func botEnv(fake *fakediscord.Server, dataDir string) []string {
 }
 
 // cli runs a timmybot subcommand to completion and returns its stdout.
-func cli(t testing.TB, fake *fakediscord.Server, dataDir string, args ...string) string {
+func cli(t testing.TB, fake *fakediscord.Server, dataDir string, extraEnv []string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(botBinary, args...)
-	cmd.Env = botEnv(fake, dataDir)
+	cmd.Env = append(botEnv(fake, dataDir), extraEnv...)
 	cmd.Dir = dataDir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -209,7 +209,7 @@ func newHarness(t testing.TB, extraEnv ...string) *harness {
 	fake := fakediscord.New(t, fakediscord.Options{HeartbeatInterval: time.Second})
 	g := fake.AddGuild(fakediscord.Guild{Name: "Approved"})
 	dataDir := t.TempDir()
-	if out := cli(t, fake, dataDir, "allowlist", "approve", g.ID); !strings.Contains(out, "approved "+g.ID) {
+	if out := cli(t, fake, dataDir, extraEnv, "allowlist", "approve", g.ID); !strings.Contains(out, "approved "+g.ID) {
 		t.Fatalf("allowlist approve printed %q", out)
 	}
 	return &harness{fake: fake, bot: startBot(t, fake, dataDir, extraEnv...), approved: g}

@@ -7,8 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sort"
 	"strings"
 
+	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/music"
 )
 
@@ -28,7 +30,15 @@ type config struct {
 	LogFormat     string
 	LogLevel      slog.Level
 	Metrics       string // "prometheus" (/metrics) or "emf" (CloudWatch EMF on stdout, too)
+
+	// Tables selects DynamoDB when set (all four or none); the embedded
+	// store otherwise.
+	Tables         dynamostore.TableNames
+	DynamoEndpoint string // a local DynamoDB-compatible server instead of AWS
 }
+
+// awsMode reports whether the configuration selects DynamoDB.
+func (c config) awsMode() bool { return c.Tables != (dynamostore.TableNames{}) }
 
 // errNoToken is reported with exit status 2 and a pointer to the README.
 var errNoToken = errors.New("DISCORD_TOKEN is not set: create a bot and copy its token as README.md explains " +
@@ -74,7 +84,33 @@ func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
 		}
 		c.Owners = append(c.Owners, music.UserID(id))
 	}
-	c.Metrics = get("TIMMYBOT_METRICS", "prometheus")
+	c.Tables = dynamostore.TableNames{
+		Queues:      get("TIMMYBOT_TABLE_QUEUES", ""),
+		Preferences: get("TIMMYBOT_TABLE_PREFERENCES", ""),
+		TrackCache:  get("TIMMYBOT_TABLE_TRACK_CACHE", ""),
+		Allowlist:   get("TIMMYBOT_TABLE_ALLOWLIST", ""),
+	}
+	if c.awsMode() {
+		var missing []string
+		for key, v := range map[string]string{
+			"TIMMYBOT_TABLE_QUEUES": c.Tables.Queues, "TIMMYBOT_TABLE_PREFERENCES": c.Tables.Preferences,
+			"TIMMYBOT_TABLE_TRACK_CACHE": c.Tables.TrackCache, "TIMMYBOT_TABLE_ALLOWLIST": c.Tables.Allowlist,
+		} {
+			if v == "" {
+				missing = append(missing, key)
+			}
+		}
+		if len(missing) > 0 {
+			sort.Strings(missing)
+			return c, fmt.Errorf("%s: set all four TIMMYBOT_TABLE_* variables to use DynamoDB, or none for the embedded store", strings.Join(missing, ", "))
+		}
+	}
+	c.DynamoEndpoint = get("TIMMYBOT_DYNAMODB_ENDPOINT", "")
+	defaultMetrics := "prometheus"
+	if c.awsMode() {
+		defaultMetrics = "emf"
+	}
+	c.Metrics = get("TIMMYBOT_METRICS", defaultMetrics)
 	if c.Metrics != "prometheus" && c.Metrics != "emf" {
 		return c, fmt.Errorf("TIMMYBOT_METRICS: must be prometheus or emf, got %q", c.Metrics)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/music"
 )
 
@@ -77,6 +78,10 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad dev guild", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_DEV_GUILD_ID", "x"), wantErr: "TIMMYBOT_DEV_GUILD_ID"},
 		{name: "bad app id", env: env("DISCORD_TOKEN", "t", "DISCORD_APPLICATION_ID", "0"), wantErr: "DISCORD_APPLICATION_ID"},
 		{name: "bad log format", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LOG_FORMAT", "xml"), wantErr: "TIMMYBOT_LOG_FORMAT"},
+		{name: "dynamodb", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_TABLE_QUEUES", "q", "TIMMYBOT_TABLE_PREFERENCES", "p", "TIMMYBOT_TABLE_TRACK_CACHE", "c", "TIMMYBOT_TABLE_ALLOWLIST", "a", "TIMMYBOT_DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"),
+			want: config{Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "emf",
+				Tables: dynamostore.TableNames{Queues: "q", Preferences: "p", TrackCache: "c", Allowlist: "a"}, DynamoEndpoint: "http://127.0.0.1:8000"}},
+		{name: "some tables", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_TABLE_QUEUES", "q", "TIMMYBOT_TABLE_ALLOWLIST", "a"), wantErr: "TIMMYBOT_TABLE_PREFERENCES, TIMMYBOT_TABLE_TRACK_CACHE: set all four"},
 		{name: "bad metrics", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_METRICS", "statsd"), wantErr: "TIMMYBOT_METRICS"},
 		{name: "bad log level", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LOG_LEVEL", "loud"), wantErr: "TIMMYBOT_LOG_LEVEL"},
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/localstore"
 	"github.com/iddv/timmybot/app/music"
 )
@@ -19,8 +20,12 @@ type stores struct {
 	close     func()
 }
 
-// openStores opens the embedded store under the data directory.
-func openStores(_ context.Context, c config) (*stores, error) {
+// openStores opens DynamoDB when table names are configured, and the
+// embedded store under the data directory otherwise.
+func openStores(ctx context.Context, c config) (*stores, error) {
+	if c.awsMode() {
+		return openDynamo(ctx, c)
+	}
 	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("TIMMYBOT_DATA_DIR: creating %s: %w", c.DataDir, err)
 	}
@@ -35,5 +40,23 @@ func openStores(_ context.Context, c config) (*stores, error) {
 		allowlist: db,
 		ping:      db.Ping,
 		close:     func() { _ = db.Close() },
+	}, nil
+}
+
+func openDynamo(ctx context.Context, c config) (*stores, error) {
+	client, err := dynamostore.NewClient(ctx, dynamostore.ClientConfig{Endpoint: c.DynamoEndpoint})
+	if err != nil {
+		return nil, fmt.Errorf("configuring DynamoDB: %w", err)
+	}
+	db, err := dynamostore.New(client, c.Tables)
+	if err != nil {
+		return nil, fmt.Errorf("configuring DynamoDB: %w", err)
+	}
+	return &stores{
+		kind:      "dynamodb",
+		queues:    db,
+		allowlist: db,
+		ping:      db.Ping,
+		close:     func() {},
 	}, nil
 }
