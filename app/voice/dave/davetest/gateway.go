@@ -53,8 +53,11 @@ type Gateway struct {
 	proposals   []proposal
 	transition  uint16
 	waiting     map[uint64]bool // members not yet ready for the transition
-	// Announced counts commits announced, for tests to assert on.
-	Announced int
+	// Accept, when set, decides whose commits may win; others are dropped
+	// as if they had arrived late.
+	Accept func(committer uint64) bool
+	// Received and Announced count commits, for tests to assert on.
+	Received, Announced int
 }
 
 // NewGateway makes a gateway with a fresh external sender key.
@@ -288,9 +291,13 @@ func (g *Gateway) Reappend(user uint64) ([]Delivery, error) {
 // commitWelcome announces the first valid commit of the epoch and forwards
 // its welcome.
 func (g *Gateway) commitWelcome(from uint64, b []byte) ([]Delivery, error) {
+	g.Received++
 	commit, welcome, err := mls.NextMessage(b)
 	if err != nil {
 		return nil, err
+	}
+	if g.Accept != nil && !g.Accept(from) {
+		return nil, nil
 	}
 	sum, err := mls.InspectCommit(commit)
 	if err != nil {
