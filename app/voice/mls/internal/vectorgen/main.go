@@ -29,7 +29,13 @@ var files = []string{
 	"transcript-hashes.json",
 	"passive-client-welcome.json",
 	"passive-client-handling-commit.json",
+	"messages.json",
 }
+
+// messagesKept caps messages.json, whose entries carry no cipher suite field
+// and are large: the first entries whose key package uses suite 2 are enough
+// to exercise every structure.
+const messagesKept = 25
 
 const suite = 2
 
@@ -60,14 +66,15 @@ func filter(in, out string) error {
 	buf.WriteString("[\n")
 	kept := 0
 	for _, e := range entries {
-		var head struct {
-			CipherSuite *int `json:"cipher_suite"`
+		keep, err := wanted(e)
+		if err != nil {
+			return err
 		}
-		if err := json.Unmarshal(e, &head); err != nil {
-			return fmt.Errorf("decoding entry: %w", err)
-		}
-		if head.CipherSuite != nil && *head.CipherSuite != suite {
+		if !keep {
 			continue
+		}
+		if filepath.Base(in) == "messages.json" && kept == messagesKept {
+			break
 		}
 		if kept > 0 {
 			buf.WriteString(",\n")
@@ -79,4 +86,29 @@ func filter(in, out string) error {
 	}
 	buf.WriteString("\n]\n")
 	return os.WriteFile(out, buf.Bytes(), 0o644)
+}
+
+// wanted reports whether an entry is for cipher suite 2: by its cipher_suite
+// field, or for messages.json by its key package's suite; entries with
+// neither are suite-independent.
+func wanted(e json.RawMessage) (bool, error) {
+	var head struct {
+		CipherSuite *int   `json:"cipher_suite"`
+		KeyPackage  string `json:"mls_key_package"`
+	}
+	if err := json.Unmarshal(e, &head); err != nil {
+		return false, fmt.Errorf("decoding entry: %w", err)
+	}
+	if head.CipherSuite != nil {
+		return *head.CipherSuite == suite, nil
+	}
+	if head.KeyPackage != "" {
+		// MLSMessage version and wire format, then the KeyPackage's version
+		// and cipher suite: the suite is hex characters 12 to 16.
+		if len(head.KeyPackage) < 16 {
+			return false, fmt.Errorf("short key package %q", head.KeyPackage)
+		}
+		return head.KeyPackage[12:16] == fmt.Sprintf("%04x", suite), nil
+	}
+	return true, nil
 }
