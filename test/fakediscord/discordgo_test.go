@@ -401,6 +401,13 @@ func TestInteractChecksWhatDiscordsClientWould(t *testing.T) {
 	if status != 200 {
 		t.Fatalf("registering: %d %s", status, out)
 	}
+	status, out = call(t, srv, "PUT", "/api/v10/applications/"+srv.ApplicationID()+"/commands", "Bot "+srv.Token(), []any{
+		map[string]any{"name": "guild-only", "description": "Not in DMs", "dm_permission": false},
+		map[string]any{"name": "anywhere", "description": "Also in DMs"},
+	})
+	if status != 200 {
+		t.Fatalf("registering: %d %s", status, out)
+	}
 	q := func(v any) fakediscord.Option { return fakediscord.Option{Name: "query", Value: v} }
 	tests := []struct {
 		name    string
@@ -417,12 +424,18 @@ func TestInteractChecksWhatDiscordsClientWould(t *testing.T) {
 		{name: "not a choice", cmd: fakediscord.Slash{Name: "play", Options: []fakediscord.Option{q("x"), {Name: "mode", Value: "shuffle"}}}, wantErr: "not one of the choices"},
 		{name: "guild the bot is not in", cmd: fakediscord.Slash{GuildID: "42", Name: "play"}, wantErr: "the bot is not in guild"},
 		{name: "user ID not a snowflake", cmd: fakediscord.Slash{UserID: "bob", Name: "play", Options: []fakediscord.Option{q("x")}}, wantErr: "not a snowflake"},
+		{name: "global command in a DM", cmd: fakediscord.Slash{GuildID: "dm", Name: "anywhere"}},
+		{name: "guild-only command in a DM", cmd: fakediscord.Slash{GuildID: "dm", Name: "guild-only"}, wantErr: "not available in DMs"},
+		{name: "guild command in a DM", cmd: fakediscord.Slash{GuildID: "dm", Name: "play", Options: []fakediscord.Option{q("x")}}, wantErr: "is not registered"},
 		{name: "unchecked lets a stale client through", cmd: fakediscord.Slash{GuildID: "not-a-guild", UserID: "bob", Name: "stop", Options: []fakediscord.Option{{Name: "x", Value: 1}}, Unchecked: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.cmd.GuildID == "" {
+			switch tt.cmd.GuildID {
+			case "":
 				tt.cmd.GuildID = g.ID
+			case "dm":
+				tt.cmd.GuildID = ""
 			}
 			_, err := srv.Interact(testContext(t), tt.cmd)
 			if tt.wantErr == "" {

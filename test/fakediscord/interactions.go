@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -249,6 +250,9 @@ func (s *Server) prepareSlash(cmd Slash) (map[string]any, *interaction, error) {
 	if schema == nil && !cmd.Unchecked {
 		return nil, nil, fmt.Errorf("fakediscord: command %q is not registered for guild %q or globally", cmd.Name, cmd.GuildID)
 	}
+	if schema != nil && cmd.GuildID == "" && !usableInDMs(*schema) && !cmd.Unchecked {
+		return nil, nil, fmt.Errorf("fakediscord: command %q is not available in DMs", cmd.Name)
+	}
 	data := map[string]any{"name": cmd.Name, "type": CommandChatInput}
 	var schemaOpts []CommandOption
 	if schema != nil {
@@ -302,6 +306,16 @@ func (s *Server) invocationChannelLocked(cmd Slash, g *guildState) (*channelStat
 	ch := &channelState{id: id, guildID: cmd.GuildID, name: "unknown", typ: ChannelText}
 	s.channels[id] = ch
 	return ch, nil
+}
+
+// usableInDMs reports whether Discord's client offers a global command in a
+// DM with the bot: dm_permission not false and, when contexts are set,
+// BOT_DM (1) among them.
+func usableInDMs(c ApplicationCommand) bool {
+	if c.DMPermission != nil && !*c.DMPermission {
+		return false
+	}
+	return len(c.Contexts) == 0 || slices.Contains(c.Contexts, 1)
 }
 
 func (s *Server) findCommandLocked(guildID, name string) *ApplicationCommand {
