@@ -217,3 +217,31 @@ func TestVectorsWelcome(t *testing.T) {
 		})
 	}
 }
+
+func TestVectorsPSKSecret(t *testing.T) {
+	type vector struct {
+		PSKs []struct {
+			ID    hexBytes `json:"psk_id"`
+			PSK   hexBytes `json:"psk"`
+			Nonce hexBytes `json:"psk_nonce"`
+		} `json:"psks"`
+		PSKSecret hexBytes `json:"psk_secret"`
+	}
+	tally := newTally(t, "psk_secret.json")
+	for i, tv := range loadVectors[vector](t, "psk_secret.json") {
+		tally.run(fmt.Sprintf("%d/psks=%d", i, len(tv.PSKs)), func(t *testing.T) {
+			var ids []pskID
+			keys := map[string][]byte{}
+			for _, p := range tv.PSKs {
+				ids = append(ids, pskID{typ: pskTypeExternal, id: p.ID, nonce: p.Nonce})
+				keys[string(p.ID)] = p.PSK
+			}
+			g := &Group{cfg: Config{ExternalPSKs: keys}}
+			got, err := pskSecret(ids, g.lookupPSK)
+			if err != nil {
+				t.Fatal(err)
+			}
+			assertBytes(t, "psk secret", got, tv.PSKSecret)
+		})
+	}
+}

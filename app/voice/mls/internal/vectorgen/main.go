@@ -30,6 +30,7 @@ var files = []string{
 	"passive-client-welcome.json",
 	"passive-client-handling-commit.json",
 	"messages.json",
+	"psk_secret.json",
 }
 
 // messagesKept caps messages.json, whose entries carry no cipher suite field
