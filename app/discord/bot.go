@@ -43,6 +43,7 @@ type Bot struct {
 	log        *slog.Logger
 	connected  atomic.Bool
 	registered atomic.Bool
+	voice      voiceRoutes
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -86,6 +87,8 @@ func (b *Bot) Open() error {
 	b.session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { b.connected.Store(true) })
 	b.session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { b.connected.Store(false) })
 	b.session.AddHandler(b.onInteraction)
+	b.session.AddHandler(b.onVoiceStateUpdate)
+	b.session.AddHandler(b.onVoiceServerUpdate)
 	if err := b.session.Open(); err != nil {
 		return fmt.Errorf("opening the Discord gateway: %w", redact(err, b.cfg.Token))
 	}
