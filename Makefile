@@ -14,7 +14,7 @@ ACTIONLINT_VERSION  := v1.7.12
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := 1
 
-.PHONY: help run test unit lint bench synth deploy cost tools prereqs-run prereqs-test
+.PHONY: help run test unit fuzz lint bench synth deploy cost tools prereqs-run prereqs-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -22,7 +22,7 @@ help: ## list the targets
 run: prereqs-run ## run the bot locally (embedded store, secrets from env / .env)
 	go run ./app/cmd/timmybot serve
 
-test: prereqs-test lint unit ## run the whole suite: lint, unit, integration and end-to-end tests
+test: prereqs-test lint unit fuzz ## run the whole suite: lint, unit, integration and end-to-end tests
 
 unit: prereqs-test
 	scripts/with-dynalite go test -count=1 -timeout 15m $(PKGS)
@@ -32,6 +32,15 @@ lint: tools ## gofmt, go vet, staticcheck, actionlint
 	go vet $(PKGS)
 	$(BIN)/staticcheck $(PKGS)
 	$(BIN)/actionlint
+
+# Fuzz targets as package:FuzzName. Each runs FUZZTIME new inputs beyond its
+# committed seed corpus (testdata/fuzz), which plain `go test` already replays;
+# a count rather than a duration, so a slow machine cannot fail it on time.
+FUZZTIME ?= 100000x
+FUZZ_TARGETS := ./app/voice:FuzzGatewayMessage ./app/voice/transport:FuzzOpen ./app/voice/dave/frame:FuzzDecrypt
+
+fuzz: ## run every fuzz target briefly (FUZZTIME executions, default 100000x)
+	@for t in $(FUZZ_TARGETS); do go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; done
 
 bench: prereqs-test ## run the benchmarks and print their reports
 	scripts/with-dynalite go test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
