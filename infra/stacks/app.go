@@ -79,6 +79,18 @@ func New(app awscdk.App, cfg Config) *Stacks {
 	}
 
 	serviceStack := newStack("Service", "ECS cluster and the bot's Fargate service")
+	botEnv := map[string]string{
+		EnvUserTokenPrefix: secrets.UserTokenPrefix,
+		EnvUserTokenKey:    *secrets.Key.KeyArn(),
+		EnvLogFormat:       "json",
+		EnvHTTPAddr:        "127.0.0.1:8080",
+	}
+	if cfg.OwnerIDs != "" {
+		botEnv[EnvOwnerIDs] = cfg.OwnerIDs
+	}
+	if cfg.ApplicationID != "" {
+		botEnv[EnvApplicationID] = cfg.ApplicationID
+	}
 	service := timmybot.NewBotService(serviceStack, "Bot", &timmybot.BotServiceProps{
 		Vpc:               network.Vpc,
 		SecurityGroup:     network.ServiceSecurityGroup,
@@ -87,15 +99,10 @@ func New(app awscdk.App, cfg Config) *Stacks {
 		Secrets:           secretEnv(secrets),
 		ExecutionPolicies: []awsiam.IManagedPolicy{secrets.ReadPolicy},
 		TaskPolicies:      []awsiam.IManagedPolicy{secrets.UserTokenPolicy},
-		Environment: map[string]string{
-			EnvUserTokenPrefix: secrets.UserTokenPrefix,
-			EnvUserTokenKey:    *secrets.Key.KeyArn(),
-			EnvLogFormat:       "json",
-			EnvHTTPAddr:        "127.0.0.1:8080",
-		},
-		DesiredCount: jsii.Number(float64(cfg.DesiredCount)),
-		Spot:         jsii.Bool(cfg.Spot),
-		LogRetention: cfg.LogRetention,
+		Environment:       botEnv,
+		DesiredCount:      jsii.Number(float64(cfg.DesiredCount)),
+		Spot:              jsii.Bool(cfg.Spot),
+		LogRetention:      cfg.LogRetention,
 	})
 
 	monitoringStack := newStack("Monitoring", "alarms, dashboard, alarm topic")

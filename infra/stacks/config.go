@@ -38,6 +38,12 @@ type Config struct {
 	ImageURI string
 	// ImageDirectory holds the Dockerfile the image is built from.
 	ImageDirectory string
+	// OwnerIDs are the Discord user IDs of the bot's owners, comma-separated,
+	// passed to the bot as TIMMYBOT_OWNER_IDS; "" for none.
+	OwnerIDs string
+	// ApplicationID is the Discord application ID, passed to the bot as
+	// DISCORD_APPLICATION_ID; "" lets the bot ask Discord.
+	ApplicationID string
 	// GitHubRepository ("owner/name") gets a deploy role for GitHub Actions;
 	// "" creates none.
 	GitHubRepository string
@@ -62,6 +68,8 @@ var settings = map[string]setting{
 	"retention":          {"logRetentionDays", "TIMMYBOT_LOG_RETENTION_DAYS", "30"},
 	"imageURI":           {"imageUri", "TIMMYBOT_IMAGE_URI", ""},
 	"imageDir":           {"imageDirectory", "TIMMYBOT_IMAGE_DIRECTORY", "."},
+	"owners":             {"ownerIds", "TIMMYBOT_OWNER_IDS", ""},
+	"applicationID":      {"applicationId", "DISCORD_APPLICATION_ID", ""},
 	"githubRepo":         {"githubRepository", "TIMMYBOT_GITHUB_REPOSITORY", ""},
 	"githubOIDCProvider": {"githubOidcProviderArn", "TIMMYBOT_GITHUB_OIDC_PROVIDER_ARN", ""},
 }
@@ -82,6 +90,8 @@ var (
 	envNamePattern = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
 	accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
 	repoPattern    = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	idPattern      = regexp.MustCompile(`^[0-9]{15,21}$`)
+	idListPattern  = regexp.MustCompile(`^[0-9]{15,21}(,[0-9]{15,21})*$`)
 )
 
 // LoadConfig reads the configuration: context first, then the environment,
@@ -111,6 +121,8 @@ func LoadConfig(context func(key string) any, getenv func(string) string) (Confi
 		AlertEmail:            get("email"),
 		ImageURI:              get("imageURI"),
 		ImageDirectory:        get("imageDir"),
+		OwnerIDs:              get("owners"),
+		ApplicationID:         get("applicationID"),
 		GitHubRepository:      get("githubRepo"),
 		GitHubOIDCProviderArn: get("githubOIDCProvider"),
 	}
@@ -126,6 +138,12 @@ func LoadConfig(context func(key string) any, getenv func(string) string) (Confi
 	}
 	if cfg.AlertEmail != "" && !strings.Contains(cfg.AlertEmail, "@") {
 		fail("email", "%q is not an e-mail address", cfg.AlertEmail)
+	}
+	if cfg.OwnerIDs != "" && !idListPattern.MatchString(cfg.OwnerIDs) {
+		fail("owners", "%q is not a comma-separated list of Discord user IDs", cfg.OwnerIDs)
+	}
+	if cfg.ApplicationID != "" && !idPattern.MatchString(cfg.ApplicationID) {
+		fail("applicationID", "%q is not a Discord application ID", cfg.ApplicationID)
 	}
 	if cfg.GitHubRepository != "" && !repoPattern.MatchString(cfg.GitHubRepository) {
 		fail("githubRepo", "%q is not owner/name", cfg.GitHubRepository)

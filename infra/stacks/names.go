@@ -35,6 +35,10 @@ const (
 	EnvUserTokenKey = "TIMMYBOT_USER_TOKEN_KMS_KEY"
 	// EnvLogFormat selects JSON logs, which CloudWatch Logs parses.
 	EnvLogFormat = "TIMMYBOT_LOG_FORMAT"
+	// EnvOwnerIDs lists the bot owners' Discord user IDs.
+	EnvOwnerIDs = "TIMMYBOT_OWNER_IDS"
+	// EnvApplicationID is the Discord application ID.
+	EnvApplicationID = "DISCORD_APPLICATION_ID"
 	// EnvHTTPAddr is where the bot serves /healthz and /readyz; the
 	// container health check calls it on loopback.
 	EnvHTTPAddr = "TIMMYBOT_HTTP_ADDR"

@@ -50,12 +50,14 @@ func TestLoadConfig(t *testing.T) {
 			context: map[string]any{
 				"account": "222222222222", "environment": "staging", "desiredCount": float64(0), "spot": false,
 				"alertEmail": "ops@example.com", "availabilityZones": "ap-northeast-1a, ap-northeast-1c", "region": "ap-northeast-1",
-				"githubRepository": "acme/bot",
+				"githubRepository": "acme/bot", "ownerIds": "123456789012345678,223456789012345678",
+				"applicationId": "323456789012345678",
 			},
 			env: map[string]string{"TIMMYBOT_ACCOUNT": "111111111111", "TIMMYBOT_ENVIRONMENT": "dev", "TIMMYBOT_DESIRED_COUNT": "1"},
 			want: func(c *stacks.Config) {
 				c.Account, c.Environment, c.DesiredCount, c.Spot, c.AlertEmail = "222222222222", "staging", 0, false, "ops@example.com"
 				c.Region, c.AvailabilityZones, c.GitHubRepository = "ap-northeast-1", []string{"ap-northeast-1a", "ap-northeast-1c"}, "acme/bot"
+				c.OwnerIDs, c.ApplicationID = "123456789012345678,223456789012345678", "323456789012345678"
 			},
 		},
 	}
@@ -93,6 +95,8 @@ func TestLoadConfigRejects(t *testing.T) {
 		{map[string]string{"TIMMYBOT_LOG_RETENTION_DAYS": "10"}, "must be one of [1 3 5 7 14 30"},
 		{map[string]string{"TIMMYBOT_ALERT_EMAIL": "nobody"}, "TIMMYBOT_ALERT_EMAIL"},
 		{map[string]string{"TIMMYBOT_GITHUB_REPOSITORY": "just-a-name"}, "owner/name"},
+		{map[string]string{"TIMMYBOT_OWNER_IDS": "123456789012345678;1"}, "TIMMYBOT_OWNER_IDS"},
+		{map[string]string{"DISCORD_APPLICATION_ID": "123456789012345678,223456789012345678"}, "DISCORD_APPLICATION_ID"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.wantText, func(t *testing.T) {
@@ -128,7 +132,7 @@ func deployments(t *testing.T) (prod, dev *stacks.Stacks) {
 			devCfg, err = stacks.LoadConfig(noContext, envOf(map[string]string{
 				"TIMMYBOT_ACCOUNT": "123456789012", "TIMMYBOT_ENVIRONMENT": "dev", "TIMMYBOT_SPOT": "false",
 				"TIMMYBOT_IMAGE_URI": "example.com/timmybot:1", "TIMMYBOT_GITHUB_REPOSITORY": "acme/timmybot",
-				"TIMMYBOT_ALERT_EMAIL": "ops@example.com",
+				"TIMMYBOT_ALERT_EMAIL": "ops@example.com", "TIMMYBOT_OWNER_IDS": "123456789012345678",
 			}))
 			if err != nil {
 				panic(err)
@@ -264,9 +268,10 @@ func TestEnvironmentSettings(t *testing.T) {
 		wantDeletion        string
 		wantCapacity        string
 		wantRole, wantEmail int
+		wantOwners          bool
 	}{
-		{"prod keeps data, runs on Spot", prod, "Retain", "FARGATE_SPOT", 0, 0},
-		{"dev drops data, on demand, deploy role, e-mail", dev, "Delete", "FARGATE", 1, 1},
+		{"prod keeps data, runs on Spot", prod, "Retain", "FARGATE_SPOT", 0, 0, false},
+		{"dev drops data, on demand, deploy role, e-mail, owners", dev, "Delete", "FARGATE", 1, 1, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -275,7 +280,12 @@ func TestEnvironmentSettings(t *testing.T) {
 					t.Errorf("table %s DeletionPolicy = %v, want %s", id, table["DeletionPolicy"], tt.wantDeletion)
 				}
 			}
-			svc := cdktest.Props(cdktest.FromStack(t, tt.s.Service).Only(t, "AWS::ECS::Service"))
+			service := cdktest.FromStack(t, tt.s.Service)
+			task, _ := json.Marshal(cdktest.Props(service.Only(t, "AWS::ECS::TaskDefinition")))
+			if got := strings.Contains(string(task), `"Name":"TIMMYBOT_OWNER_IDS","Value":"123456789012345678"`); got != tt.wantOwners {
+				t.Errorf("owner IDs in the environment = %v, want %v", got, tt.wantOwners)
+			}
+			svc := cdktest.Props(service.Only(t, "AWS::ECS::Service"))
 			if got, _ := json.Marshal(svc["CapacityProviderStrategy"]); !strings.Contains(string(got), `"`+tt.wantCapacity+`"`) {
 				t.Errorf("capacity = %s, want %s", got, tt.wantCapacity)
 			}
