@@ -27,6 +27,10 @@ var (
 	ErrUnsupported = errors.New("unsupported MLS feature")
 	// ErrNotInWelcome reports a Welcome that is not for this key package.
 	ErrNotInWelcome = errNotInWelcome
+
+	errConfirmationTag = errors.New("confirmation tag does not match")
+	errTreeHash        = errors.New("ratchet tree does not match the group's tree hash")
+	errNoTree          = errors.New("welcome carries no ratchet tree and none was given")
 )
 
 // Config holds what a group accepts beyond or short of RFC 9420's defaults.
@@ -758,7 +762,7 @@ func (g *Group) ProcessCommit(msg []byte) error {
 	next.enterEpoch(ac, newCtx, g.secrets.initSecret, commitSecret, psk)
 	want := mac(next.secrets.confirmationKey, next.ctx.confirmedTranscriptHash)
 	if !hmac.Equal(want, ac.auth.confirmationTag) {
-		return errors.New("commit confirmation tag does not match")
+		return fmt.Errorf("commit: %w", errConfirmationTag)
 	}
 	next.interim = interimTranscriptHash(next.ctx.confirmedTranscriptHash, ac.auth.confirmationTag)
 	*g = *next
@@ -823,7 +827,7 @@ func joinFromWelcome(w *welcome, b *KeyPackageBundle, treeBytes []byte, cfg Conf
 		treeBytes = ext.Data
 	}
 	if treeBytes == nil {
-		return nil, errors.New("welcome carries no ratchet tree and none was given")
+		return nil, errNoTree
 	}
 	tree, err := parseRatchetTree(treeBytes)
 	if err != nil {
@@ -837,7 +841,7 @@ func joinFromWelcome(w *welcome, b *KeyPackageBundle, treeBytes []byte, cfg Conf
 		return nil, err
 	}
 	if !bytes.Equal(tree.rootHash(), gi.context.treeHash) {
-		return nil, errors.New("ratchet tree does not match the group's tree hash")
+		return nil, errTreeHash
 	}
 	if err := tree.validate(gi.context.groupID, gi.context.extensions); err != nil {
 		return nil, err
@@ -864,7 +868,7 @@ func joinFromWelcome(w *welcome, b *KeyPackageBundle, treeBytes []byte, cfg Conf
 		return nil, err
 	}
 	if !hmac.Equal(mac(g.secrets.confirmationKey, gi.context.confirmedTranscriptHash), gi.confirmationTag) {
-		return nil, errors.New("welcome confirmation tag does not match")
+		return nil, fmt.Errorf("welcome: %w", errConfirmationTag)
 	}
 	if gs.pathSecret != nil {
 		if err := g.installPathSecret(gi.signer, gs.pathSecret); err != nil {

@@ -151,3 +151,59 @@ func TestVectorsTreeKEM(t *testing.T) {
 		})
 	}
 }
+
+func TestTreeValidateRejectsTampering(t *testing.T) {
+	type vector struct {
+		Tree    hexBytes `json:"tree"`
+		GroupID hexBytes `json:"group_id"`
+	}
+	vectors := loadVectors[vector](t, "tree-validation.json")
+	// The largest tree has parents with parent hashes and several leaves.
+	tv := vectors[0]
+	for _, v := range vectors {
+		if len(v.Tree) > len(tv.Tree) {
+			tv = v
+		}
+	}
+	parse := func(t *testing.T) *ratchetTree {
+		tree, err := parseRatchetTree(tv.Tree)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tree
+	}
+	firstParent := func(tree *ratchetTree) *parentNode {
+		for _, n := range tree.nodes {
+			if n.parent != nil {
+				return n.parent
+			}
+		}
+		t.Fatal("tree has no parent node")
+		return nil
+	}
+	tests := []struct {
+		name   string
+		tamper func(tree *ratchetTree)
+	}{
+		{"leaf signature", func(tree *ratchetTree) { tree.nodes[0].leaf.Signature[5] ^= 1 }},
+		{"parent hash", func(tree *ratchetTree) { p := firstParent(tree); p.parentHash = append(p.parentHash, 0) }},
+		{"parent key", func(tree *ratchetTree) { p := firstParent(tree); p.encryptionKey = tree.nodes[0].leaf.EncryptionKey }},
+		{"unmerged leaf outside the subtree", func(tree *ratchetTree) {
+			p := firstParent(tree)
+			p.unmergedLeaves = append(p.unmergedLeaves, tree.leafCount()+3)
+		}},
+		{"duplicate signature key", func(tree *ratchetTree) { tree.nodes[2].leaf.SignatureKey = tree.nodes[0].leaf.SignatureKey }},
+	}
+	if err := parse(t).validate(tv.GroupID, nil); err != nil {
+		t.Fatalf("untampered tree: %v", err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tree := parse(t)
+			tt.tamper(tree)
+			if err := tree.validate(tv.GroupID, nil); err == nil {
+				t.Error("tampered tree validated")
+			}
+		})
+	}
+}
