@@ -31,7 +31,10 @@ type BotConfig struct {
 	Queues    music.QueueStore
 	Allowlist music.AllowlistStore
 	Observer  observer // optional: receives every interaction's latency
-	Logger    *slog.Logger
+	// LeaveUnapprovedAfter, when positive, makes the bot leave guilds still
+	// unapproved this long after it joined them. Default: 0, never leave.
+	LeaveUnapprovedAfter time.Duration
+	Logger               *slog.Logger
 }
 
 // Bot is the Discord side of TimmyBot: one gateway session, the command
@@ -44,6 +47,7 @@ type Bot struct {
 	connected  atomic.Bool
 	registered atomic.Bool
 	voice      voiceRoutes
+	leaver     *leaver // nil unless LeaveUnapprovedAfter > 0
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -57,6 +61,16 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		return nil, err
 	}
 	b := &Bot{cfg: cfg, session: s, log: cfg.Logger}
+	if cfg.LeaveUnapprovedAfter > 0 {
+		b.leaver = &leaver{
+			grace:     cfg.LeaveUnapprovedAfter,
+			approvals: cfg.Allowlist,
+			leave: func(ctx context.Context, g music.GuildID) error {
+				return s.GuildLeave(string(g), discordgo.WithContext(ctx))
+			},
+			log: cfg.Logger,
+		}
+	}
 	h := &Handlers{
 		Queues:    cfg.Queues,
 		Allowlist: cfg.Allowlist,
@@ -89,6 +103,8 @@ func (b *Bot) Open() error {
 	b.session.AddHandler(b.onInteraction)
 	b.session.AddHandler(b.onVoiceStateUpdate)
 	b.session.AddHandler(b.onVoiceServerUpdate)
+	b.session.AddHandler(b.onGuildCreate)
+	b.session.AddHandler(b.onGuildDelete)
 	if err := b.session.Open(); err != nil {
 		return fmt.Errorf("opening the Discord gateway: %w", redact(err, b.cfg.Token))
 	}
@@ -100,6 +116,9 @@ func (b *Bot) Close() error {
 	err := b.session.Close()
 	b.cancel()
 	b.inFlight.Wait()
+	if b.leaver != nil {
+		b.leaver.close()
+	}
 	if err != nil {
 		return fmt.Errorf("closing the Discord gateway: %w", err)
 	}

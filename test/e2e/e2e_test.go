@@ -291,3 +291,17 @@ func TestCLIListsApprovalsAndRequests(t *testing.T) {
 		t.Errorf("revoked guild still listed:\n%s", out)
 	}
 }
+
+func TestUnapprovedGuildsAreLeftAfterTheGracePeriod(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "TIMMYBOT_LEAVE_UNAPPROVED_AFTER=200ms")
+	stranger := h.fake.AddGuild(fakediscord.Guild{Name: "Stranger"})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := h.fake.Await(ctx, func(s *fakediscord.Server) bool { return len(s.LeftGuilds()) > 0 }); err != nil {
+		t.Fatalf("the bot never left the unapproved guild: %v\n%s", err, h.bot.logs)
+	}
+	if left := h.fake.LeftGuilds(); len(left) != 1 || left[0] != stranger.ID {
+		t.Fatalf("left guilds = %v, want only %s (not the approved %s)", left, stranger.ID, h.approved.ID)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/music"
@@ -30,6 +31,9 @@ type config struct {
 	LogFormat     string
 	LogLevel      slog.Level
 	Metrics       string // "prometheus" (/metrics) or "emf" (CloudWatch EMF on stdout, too)
+	// LeaveUnapprovedAfter is the grace period before the bot leaves an
+	// unapproved guild; 0 keeps it.
+	LeaveUnapprovedAfter time.Duration
 
 	// Tables selects DynamoDB when set (all four or none); the embedded
 	// store otherwise.
@@ -113,6 +117,13 @@ func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
 	c.Metrics = get("TIMMYBOT_METRICS", defaultMetrics)
 	if c.Metrics != "prometheus" && c.Metrics != "emf" {
 		return c, fmt.Errorf("TIMMYBOT_METRICS: must be prometheus or emf, got %q", c.Metrics)
+	}
+	if v := get("TIMMYBOT_LEAVE_UNAPPROVED_AFTER", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return c, fmt.Errorf("TIMMYBOT_LEAVE_UNAPPROVED_AFTER: must be a duration such as 72h, got %q", v)
+		}
+		c.LeaveUnapprovedAfter = d
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("TIMMYBOT_LOG_FORMAT: must be text or json, got %q", c.LogFormat)

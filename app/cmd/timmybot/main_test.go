@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -82,6 +83,9 @@ func TestLoadConfig(t *testing.T) {
 			want: config{Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "emf",
 				Tables: dynamostore.TableNames{Queues: "q", Preferences: "p", TrackCache: "c", Allowlist: "a"}, DynamoEndpoint: "http://127.0.0.1:8000"}},
 		{name: "some tables", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_TABLE_QUEUES", "q", "TIMMYBOT_TABLE_ALLOWLIST", "a"), wantErr: "TIMMYBOT_TABLE_PREFERENCES, TIMMYBOT_TABLE_TRACK_CACHE: set all four"},
+		{name: "leave unapproved", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LEAVE_UNAPPROVED_AFTER", "72h"),
+			want: config{Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus", LeaveUnapprovedAfter: 72 * time.Hour}},
+		{name: "bad grace", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LEAVE_UNAPPROVED_AFTER", "3 days"), wantErr: "TIMMYBOT_LEAVE_UNAPPROVED_AFTER"},
 		{name: "bad metrics", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_METRICS", "statsd"), wantErr: "TIMMYBOT_METRICS"},
 		{name: "bad log level", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LOG_LEVEL", "loud"), wantErr: "TIMMYBOT_LOG_LEVEL"},
 	}

@@ -39,6 +39,8 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		Allowlist:     st.allowlist,
 		Observer:      metrics,
 		Logger:        log,
+
+		LeaveUnapprovedAfter: c.LeaveUnapprovedAfter,
 	})
 	if err != nil {
 		return fmt.Errorf("building the bot: %w", err)
