@@ -20,7 +20,8 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
 run: prereqs-run ## run the bot locally (embedded store, secrets from env / .env)
-	go run ./app/cmd/timmybot serve
+	go build -o $(BIN)/timmybot ./app/cmd/timmybot
+	$(BIN)/timmybot serve
 
 test: prereqs-test lint unit fuzz ## run the whole suite: lint, unit, integration and end-to-end tests
 

@@ -34,7 +34,7 @@ func allowlistCommand(ctx context.Context, args []string, lookup lookupFunc, std
 	}
 	c, err := loadConfig(lookup, false)
 	if err != nil {
-		return usageError{err}
+		return configError{err}
 	}
 	st, err := openStores(ctx, c)
 	if err != nil {

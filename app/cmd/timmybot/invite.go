@@ -18,14 +18,14 @@ const invitePermissions = 1<<10 | 1<<11 | 1<<14 | 1<<20 | 1<<21
 func invite(lookup lookupFunc, stdout io.Writer) error {
 	c, err := loadConfig(lookup, false)
 	if err != nil {
-		return usageError{err}
+		return configError{err}
 	}
 	appID := c.ApplicationID
 	if appID == "" {
 		appID = applicationIDFromToken(c.Token)
 	}
 	if appID == "" {
-		return usageError{fmt.Errorf("set DISCORD_APPLICATION_ID (Developer Portal → your application → General Information → Application ID) or DISCORD_TOKEN")}
+		return configError{fmt.Errorf("set DISCORD_APPLICATION_ID (Developer Portal → your application → General Information → Application ID) or DISCORD_TOKEN")}
 	}
 	fmt.Fprintln(stdout, inviteURL(appID))
 	return nil

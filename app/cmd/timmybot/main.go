@@ -42,11 +42,18 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], lookup, os.Stdout, os.Stderr))
 }
 
-// usageError marks errors that are the caller's: bad arguments or config.
+// usageError marks bad arguments: reported with the usage text.
 type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
+
+// configError marks bad configuration: reported alone, since the message
+// names the variable to fix.
+type configError struct{ err error }
+
+func (e configError) Error() string { return e.err.Error() }
+func (e configError) Unwrap() error { return e.err }
 
 // run executes one subcommand and returns the process exit status.
 func run(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr io.Writer) int {
@@ -69,11 +76,15 @@ func run(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr i
 		err = usageError{fmt.Errorf("unknown command %q", cmd)}
 	}
 	var ue usageError
+	var ce configError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "timmybot: %v\n%s\n", err, usage)
+		return exitUsage
+	case errors.As(err, &ce):
+		fmt.Fprintln(stderr, "timmybot:", err)
 		return exitUsage
 	default:
 		fmt.Fprintln(stderr, "timmybot:", err)

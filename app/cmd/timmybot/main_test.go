@@ -36,6 +36,9 @@ func TestServeWithoutTokenExitsTwoAndPointsToTheReadme(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
+	if strings.Contains(stderr.String(), "usage:") {
+		t.Errorf("a configuration error printed the usage text:\n%s", stderr.String())
+	}
 }
 
 func TestRunRejectsBadUsage(t *testing.T) {

@@ -18,7 +18,7 @@ import (
 func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) error {
 	c, err := loadConfig(lookup, true)
 	if err != nil {
-		return usageError{err}
+		return configError{err}
 	}
 	log := newLogger(c, stderr)
 
@@ -63,7 +63,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 
 	ln, err := net.Listen("tcp", c.HTTPAddr)
 	if err != nil {
-		return usageError{fmt.Errorf("TIMMYBOT_HTTP_ADDR: listening on %s: %w", c.HTTPAddr, err)}
+		return configError{fmt.Errorf("TIMMYBOT_HTTP_ADDR: listening on %s: %w", c.HTTPAddr, err)}
 	}
 	srv := &http.Server{Handler: httpHandler(bot, st, metrics), ReadHeaderTimeout: 5 * time.Second}
 	httpDone := make(chan error, 1)
