@@ -183,6 +183,29 @@ func TestSessionInvalidCommitRecovers(t *testing.T) {
 	}
 }
 
+func TestSessionInvalidWelcomeRecovers(t *testing.T) {
+	h := newHarness(t)
+	h.connect(1)
+	h.connect(2)
+	corrupted := false
+	h.net.Filter = func(d *davetest.Delivery) bool {
+		if d.To == 3 && d.Msg.Op == dave.OpWelcome && !corrupted {
+			corrupted = true
+			d.Msg.Binary = bytes.Clone(d.Msg.Binary)
+			d.Msg.Binary[len(d.Msg.Binary)-1] ^= 0xff
+		}
+		return true
+	}
+	h.connect(3)
+	if !corrupted {
+		t.Fatal("no welcome reached user 3")
+	}
+	h.assertAgree()
+	if len(h.net.MemberErrors[3]) == 0 {
+		t.Fatal("user 3 did not report the invalid welcome")
+	}
+}
+
 func TestSessionRevokeAndReappend(t *testing.T) {
 	h := newHarness(t)
 	h.connect(1)
