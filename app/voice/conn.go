@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -167,6 +169,7 @@ type Conn struct {
 	err     error
 	media   *media // non-nil only while StateReady
 	send    func(op int, d any) error
+	clients map[string]struct{} // user IDs in the channel, from opcodes 11 and 13
 
 	playing  atomic.Bool
 	speaking atomic.Bool
@@ -197,6 +200,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		params:     cfg.Params,
 		seq:        -1,
 		readyCh:    make(chan struct{}),
+		clients:    make(map[string]struct{}),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -251,6 +255,14 @@ func (c *Conn) State() State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.state
+}
+
+// Clients returns the IDs of the other users in the channel, as the voice
+// gateway announced them (clients connect and disconnect), sorted.
+func (c *Conn) Clients() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Sorted(maps.Keys(c.clients))
 }
 
 // Update hands the connection a new session ID, token or endpoint. A new

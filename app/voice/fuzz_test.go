@@ -40,6 +40,9 @@ func FuzzGatewayMessage(f *testing.F) {
 		case opReady:
 			var d readyData
 			_ = decodeData(m, &d)
+		case OpClientsConnect, OpClientDisconnect:
+			c := &Conn{clients: make(map[string]struct{})}
+			_ = c.trackClients(m)
 		case OpSessionDescription:
 			var d sessionDescriptionData
 			if decodeData(m, &d) == nil {

@@ -177,6 +177,14 @@ func (s sessionDescriptionData) key() ([]byte, error) {
 	return key, nil
 }
 
+type clientsConnectData struct {
+	UserIDs []string `json:"user_ids"`
+}
+
+type clientDisconnectData struct {
+	UserID string `json:"user_id"`
+}
+
 type speakingData struct {
 	Speaking int    `json:"speaking"`
 	Delay    int    `json:"delay"`

@@ -168,6 +168,35 @@ func (c *Conn) dropSession() {
 	}
 	c.seq = -1
 	c.e2ee.Reset()
+	c.mu.Lock()
+	clear(c.clients)
+	c.mu.Unlock()
+}
+
+// trackClients keeps the set of users in the channel from opcodes 11
+// and 13.
+func (c *Conn) trackClients(m inbound) error {
+	switch m.op {
+	case OpClientsConnect:
+		var d clientsConnectData
+		if err := decodeData(m, &d); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for _, id := range d.UserIDs {
+			c.clients[id] = struct{}{}
+		}
+	case OpClientDisconnect:
+		var d clientDisconnectData
+		if err := decodeData(m, &d); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		delete(c.clients, d.UserID)
+	}
+	return nil
 }
 
 func (c *Conn) leaveReady() {
@@ -377,6 +406,9 @@ func (s *session) handle(m inbound) error {
 		c.log.Info("voice session resumed")
 		c.enterReady(c.lastMedia, s.send)
 	case isE2EEOp(m.op):
+		if err := c.trackClients(m); err != nil {
+			c.log.Warn("voice gateway message", slog.Any("err", err))
+		}
 		s.toE2EE(m)
 	}
 	return nil

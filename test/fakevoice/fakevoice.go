@@ -49,6 +49,7 @@ const (
 	opHello              = 8
 	opResumed            = 9
 	opClientsConnect     = 11
+	opClientDisconnect   = 13
 )
 
 // Message is a DAVE message: JSON is a text message's "d", Binary the
@@ -280,6 +281,12 @@ func (s *Server) Send(m Message) {
 func (s *Server) ClientsConnect(userIDs ...string) {
 	d, _ := json.Marshal(map[string]any{"user_ids": userIDs})
 	s.Send(Message{Op: opClientsConnect, JSON: d})
+}
+
+// ClientDisconnect announces a user who left the channel (opcode 13).
+func (s *Server) ClientDisconnect(userID string) {
+	d, _ := json.Marshal(map[string]any{"user_id": userID})
+	s.Send(Message{Op: opClientDisconnect, JSON: d})
 }
 
 func (s *Server) openConns() []*wsConn {

@@ -60,6 +60,7 @@ func opusFrame(i int) []byte {
 // for the DAVE session; it records what the gateway hands it and answers
 // messages with reply.
 type daveE2EE struct {
+	seen  chan int // opcode of each handled message, when non-nil
 	mu    sync.Mutex
 	enc   *frame.Encryptor
 	got   []voice.Message
@@ -88,6 +89,9 @@ func (d *daveE2EE) HandleMessage(m voice.Message) ([]voice.Message, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.got = append(d.got, m)
+	if d.seen != nil {
+		d.seen <- m.Op
+	}
 	if d.reply != nil {
 		return d.reply(m), nil
 	}
@@ -592,5 +596,43 @@ func TestCloseStopsPlay(t *testing.T) {
 	}
 	if conn.State() != voice.StateClosed {
 		t.Errorf("state %v", conn.State())
+	}
+}
+
+func TestClientsTracking(t *testing.T) {
+	srv := fakevoice.Start(t, fakevoice.Config{RequireDAVE: true, DAVEProtocolVersion: 1})
+	dave := newDAVE(t)
+	dave.seen = make(chan int, 8)
+	conn := connect(t, srv, dave)
+	// wait consumes handled opcodes up to op; the connection updates its
+	// client set before it hands the message on.
+	wait := func(op int) {
+		t.Helper()
+		for {
+			select {
+			case got := <-dave.seen:
+				if got == op {
+					return
+				}
+			case <-waitCtx(t).Done():
+				t.Fatalf("opcode %d never reached the E2EE layer", op)
+			}
+		}
+	}
+	srv.ClientsConnect("300", "100", "200")
+	wait(voice.OpClientsConnect)
+	srv.ClientDisconnect("100")
+	wait(voice.OpClientDisconnect)
+	if diff := cmp.Diff([]string{"200", "300"}, conn.Clients()); diff != "" {
+		t.Errorf("clients (-want +got):\n%s", diff)
+	}
+	// A new session forgets them: the gateway announces the channel again.
+	srv.CloseConnections(4006)
+	if err := srv.WaitEvent(waitCtx(t), "select_protocol "+transport.ModeAES256GCM, 2); err != nil {
+		t.Fatal(err)
+	}
+	wait(voice.OpSessionDescription)
+	if got := conn.Clients(); len(got) != 0 {
+		t.Errorf("clients after a new session: %v", got)
 	}
 }
