@@ -1,6 +1,8 @@
 package timmybot
 
 import (
+	"encoding/json"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -85,17 +87,24 @@ func NewBotSecrets(scope constructs.Construct, id string, props *BotSecretsProps
 		EncryptionKey: key,
 		RemovalPolicy: removal,
 	})
-	fields := make(map[string]awscdk.SecretValue, len(providers))
-	for _, p := range providers {
-		// An empty placeholder, not a secret: the operator writes the value.
-		fields[p] = awscdk.SecretValue_UnsafePlainText(jsii.String(""))
+	// A generated secret rather than a literal value: CloudFormation would
+	// write a literal back over the operator's values whenever the resource
+	// is updated, a generated one only when the generator changes.
+	template, err := json.Marshal(emptyFields(providers))
+	if err != nil {
+		panic("timmybot.NewBotSecrets: " + err.Error())
 	}
 	oauth := awssecretsmanager.NewSecret(c, jsii.String("OAuthClients"), &awssecretsmanager.SecretProps{
-		SecretName:        jsii.String(prefix + "/oauth-clients"),
-		Description:       jsii.String("OAuth client secrets, one JSON field per provider; empty means the provider is off"),
-		EncryptionKey:     key,
-		RemovalPolicy:     removal,
-		SecretObjectValue: &fields,
+		SecretName:    jsii.String(prefix + "/oauth-clients"),
+		Description:   jsii.String("OAuth client secrets, one JSON field per provider; empty means the provider is off"),
+		EncryptionKey: key,
+		RemovalPolicy: removal,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			SecretStringTemplate: jsii.String(string(template)),
+			// The generator must add one field; the bot ignores it.
+			GenerateStringKey:  jsii.String("unused"),
+			ExcludePunctuation: jsii.Bool(true),
+		},
 	})
 	for _, s := range []constructs.IConstruct{token, oauth} {
 		suppress(s, "AwsSolutions-SMG4",
@@ -177,4 +186,12 @@ func NewBotSecrets(scope constructs.Construct, id string, props *BotSecretsProps
 		UserTokenPrefix: userPrefix,
 		UserTokenPolicy: policy,
 	}
+}
+
+func emptyFields(keys []string) map[string]string {
+	m := make(map[string]string, len(keys))
+	for _, k := range keys {
+		m[k] = ""
+	}
+	return m
 }

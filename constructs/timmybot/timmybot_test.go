@@ -258,11 +258,20 @@ func TestBotSecrets(t *testing.T) {
 	if diff := cmp.Diff([]string{"timmybot/discord-token", "timmybot/oauth-clients"}, slices.Sorted(slices.Values(names))); diff != "" {
 		t.Errorf("secret names (-want +got):\n%s", diff)
 	}
-	// AND the OAuth secret has one empty field per default provider
+	// AND the OAuth secret starts with one empty field per default provider,
+	// generated so that stack updates never overwrite the operator's values
 	tpl.Has(t, "AWS::SecretsManager::Secret", obj(map[string]any{
-		"Name":         "timmybot/oauth-clients",
-		"SecretString": `{"google":"","soundcloud":"","spotify":""}`,
+		"Name": "timmybot/oauth-clients",
+		"GenerateSecretString": map[string]any{
+			"SecretStringTemplate": `{"google":"","soundcloud":"","spotify":""}`,
+			"GenerateStringKey":    "unused",
+		},
 	}))
+	for id, s := range secrets {
+		if _, ok := cdktest.Props(s)["SecretString"]; ok {
+			t.Errorf("secret %s has a literal value in the template", id)
+		}
+	}
 
 	// AND the user-token policy is scoped to one name prefix
 	policies := tpl.Resources("AWS::IAM::ManagedPolicy")
