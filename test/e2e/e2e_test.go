@@ -29,6 +29,19 @@ func TestCommandsAreRegisteredWithTheirOptions(t *testing.T) {
 	}
 }
 
+func TestDevGuildRegistersCommandsInThatGuildOnly(t *testing.T) {
+	t.Parallel()
+	fake := fakediscord.New(t, fakediscord.Options{})
+	dev := fake.AddGuild(fakediscord.Guild{Name: "Dev"})
+	startBot(t, fake, t.TempDir(), "TIMMYBOT_DEV_GUILD_ID="+dev.ID)
+	if global := fake.Commands(""); len(global) != 0 {
+		t.Errorf("global commands registered with a dev guild: %v", global)
+	}
+	if got := len(fake.Commands(dev.ID)); got != 8 {
+		t.Errorf("dev guild has %d commands, want 8", got)
+	}
+}
+
 func TestPlayEnqueuesAndQueueShowsIt(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
