@@ -675,3 +675,38 @@ func TestConcurrentInteractionsAcrossGuilds(t *testing.T) {
 		t.Errorf("stats = %+v, want %d interactions and callbacks", st, len(guilds))
 	}
 }
+
+func TestUserVoiceStatesReachTheBotsState(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	g := srv.AddGuild(fakediscord.Guild{})
+	voiceChannel := g.Channels[1].ID
+	early, late := srv.NewID(), srv.NewID()
+	if err := srv.SetVoiceState(g.ID, early, voiceChannel); err != nil {
+		t.Fatal(err)
+	}
+	b := startBot(t, srv, nil)
+	updates := make(chan string, 4)
+	b.AddHandler(func(_ *discordgo.Session, v *discordgo.VoiceStateUpdate) { updates <- v.UserID })
+	receive(t, b.guildCreate, "GUILD_CREATE")
+
+	if err := srv.SetVoiceState(g.ID, late, voiceChannel); err != nil {
+		t.Fatal(err)
+	}
+	if got := receive(t, updates, "VOICE_STATE_UPDATE"); got != late {
+		t.Fatalf("VOICE_STATE_UPDATE for %s, want %s", got, late)
+	}
+	for _, user := range []string{early, late} {
+		vs, err := b.State.VoiceState(g.ID, user)
+		if err != nil || vs.ChannelID != voiceChannel {
+			t.Errorf("discordgo state for %s: %+v, %v; want in %s", user, vs, err, voiceChannel)
+		}
+	}
+	if err := srv.SetVoiceState(g.ID, early, ""); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, updates, "VOICE_STATE_UPDATE for leaving")
+	if vs, err := b.State.VoiceState(g.ID, early); err == nil {
+		t.Errorf("after leaving, discordgo state still has %+v", vs)
+	}
+	assertNoDecodeErrors(t)
+}

@@ -61,6 +61,21 @@ type Identify struct {
 	Intents        *int64            `json:"intents"`
 }
 
+// eventIntents maps the dispatches the fake sends to the gateway intent a
+// session needs to receive them; absent events need none.
+var eventIntents = map[string]int64{
+	"GUILD_CREATE":       1 << 0, // GUILDS
+	"GUILD_DELETE":       1 << 0,
+	"VOICE_STATE_UPDATE": 1 << 7, // GUILD_VOICE_STATES
+}
+
+func (id Identify) intents() int64 {
+	if id.Intents == nil {
+		return 0
+	}
+	return *id.Intents
+}
+
 // VoiceStateRequest is a voice state update (op 4) the bot sent.
 type VoiceStateRequest struct {
 	SessionID string // gateway session that sent it
@@ -224,7 +239,11 @@ func (s *Server) dispatch(t string, d any) int {
 	}
 	s.mu.Lock()
 	boxes := make([]outbox, 0, len(s.sessions))
+	need := eventIntents[t]
 	for _, sess := range s.sessions {
+		if need != 0 && sess.ident.intents()&need == 0 {
+			continue // Discord sends only the events a session subscribed to
+		}
 		frame := s.sequenceLocked(sess, t, data)
 		if sess.conn != nil {
 			boxes = append(boxes, outbox{c: sess.conn, frames: [][]byte{frame}, compress: sess.conn.compress})
@@ -373,7 +392,9 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 
 	frames := [][]byte{s.sequenceLocked(sess, "READY", mustJSON(s.readyPayload(sess)))}
 	for _, g := range s.guilds {
-		frames = append(frames, s.sequenceLocked(sess, "GUILD_CREATE", mustJSON(s.guildPayload(g))))
+		if id.intents()&eventIntents["GUILD_CREATE"] != 0 {
+			frames = append(frames, s.sequenceLocked(sess, "GUILD_CREATE", mustJSON(s.guildPayload(g))))
+		}
 	}
 	s.sendAndUnlock([]outbox{{c: c, frames: frames, compress: c.compress}})
 	return true
@@ -461,30 +482,20 @@ func (s *Server) voiceStateUpdate(c *gwConn, raw json.RawMessage) bool {
 		req.ChannelID = *v.ChannelID
 	}
 	g := s.guildLocked(v.GuildID)
-	if s.opts.VoiceEndpoint == "" || g == nil {
+	ch := s.channels[req.ChannelID]
+	joinable := req.ChannelID == "" || (ch != nil && ch.guildID == v.GuildID && ch.typ == ChannelVoice)
+	if s.opts.VoiceEndpoint == "" || g == nil || !joinable {
 		s.voice = append(s.voice, req)
 		s.notifyLocked()
 		s.mu.Unlock()
 		return true
 	}
-	var channelID any // JSON null when leaving
-	if req.ChannelID != "" {
-		channelID = req.ChannelID
+	vs := voiceState{channelID: req.ChannelID, sessionID: sess.id, selfMute: req.SelfMute, selfDeaf: req.SelfDeaf}
+	s.setVoiceLocked(g, s.opts.BotUserID, vs)
+	var frames [][]byte
+	if sess.ident.intents()&eventIntents["VOICE_STATE_UPDATE"] != 0 {
+		frames = append(frames, s.sequenceLocked(sess, "VOICE_STATE_UPDATE", mustJSON(s.voiceStatePayload(g, s.opts.BotUserID, vs, true))))
 	}
-	frames := [][]byte{s.sequenceLocked(sess, "VOICE_STATE_UPDATE", mustJSON(map[string]any{
-		"guild_id":                   g.ID,
-		"channel_id":                 channelID,
-		"user_id":                    s.opts.BotUserID,
-		"member":                     s.memberPayload(s.botUser(), g),
-		"session_id":                 sess.id,
-		"deaf":                       false,
-		"mute":                       false,
-		"self_deaf":                  req.SelfDeaf,
-		"self_mute":                  req.SelfMute,
-		"self_video":                 false,
-		"suppress":                   false,
-		"request_to_speak_timestamp": nil,
-	}))}
 	if req.ChannelID != "" {
 		req.Token = randomHex(voiceServerTokenBytes)
 		req.Endpoint = s.opts.VoiceEndpoint

@@ -412,3 +412,66 @@ func TestGatewayVoiceStateUpdate(t *testing.T) {
 		t.Error("VOICE_SERVER_UPDATE carried no token")
 	}
 }
+
+func TestGatewayDispatchesFollowIntents(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	g := srv.AddGuild(fakediscord.Guild{})
+	voiceChannel := g.Channels[1].ID
+	user := srv.NewID()
+	if err := srv.SetVoiceState(g.ID, user, voiceChannel); err != nil {
+		t.Fatal(err)
+	}
+
+	guildsOnly := connect(t, srv)
+	guildsOnly.send(identifyPayload(srv.Token(), 1<<0, false))
+	voiceOnly := connect(t, srv)
+	voiceOnly.send(identifyPayload(srv.Token(), 1<<7, false))
+	var gc struct {
+		VoiceStates []struct {
+			UserID    string `json:"user_id"`
+			ChannelID string `json:"channel_id"`
+		} `json:"voice_states"`
+	}
+	for _, f := range []frame{guildsOnly.read(), guildsOnly.read()} {
+		if f.event() == "GUILD_CREATE" {
+			if err := json.Unmarshal(f.D, &gc); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(gc.VoiceStates) != 1 || gc.VoiceStates[0].UserID != user || gc.VoiceStates[0].ChannelID != voiceChannel {
+		t.Errorf("GUILD_CREATE voice states = %+v, want %s in %s", gc.VoiceStates, user, voiceChannel)
+	}
+	if f := voiceOnly.read(); f.event() != "READY" {
+		t.Fatalf("voice-only session got %s first, want READY", f.event())
+	}
+
+	if err := srv.SetVoiceState(g.ID, user, ""); err != nil {
+		t.Fatal(err)
+	}
+	srv.RemoveGuild(g.ID)
+	// A heartbeat's ACK comes after anything dispatched before it, so the
+	// frames up to the ACK are everything each session was sent.
+	upToAck := func(c *rawClient) []string {
+		c.send(map[string]any{"op": 1, "d": nil})
+		var got []string
+		for f := c.read(); f.Op != 11; f = c.read() {
+			got = append(got, f.event())
+		}
+		return got
+	}
+	if diff := cmp.Diff([]string{"GUILD_DELETE"}, upToAck(guildsOnly)); diff != "" {
+		t.Errorf("GUILDS session got (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"VOICE_STATE_UPDATE"}, upToAck(voiceOnly)); diff != "" {
+		t.Errorf("GUILD_VOICE_STATES session got (-want +got):\n%s", diff)
+	}
+
+	if err := srv.SetVoiceState(g.ID, user, voiceChannel); err == nil {
+		t.Error("SetVoiceState in a guild the bot left: no error")
+	}
+	other := srv.AddGuild(fakediscord.Guild{})
+	if err := srv.SetVoiceState(other.ID, user, other.Channels[0].ID); err == nil {
+		t.Error("SetVoiceState into a text channel: no error")
+	}
+}

@@ -1,6 +1,7 @@
 package fakediscord
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -30,6 +31,12 @@ type Channel struct {
 type guildState struct {
 	Guild
 	joinedAt time.Time
+	voice    map[string]voiceState // by user ID; guarded by Server.mu
+}
+
+type voiceState struct {
+	channelID, sessionID string
+	selfMute, selfDeaf   bool
 }
 
 type channelState struct {
@@ -63,7 +70,7 @@ func (s *Server) AddGuild(g Guild) Guild {
 			g.Channels[i].ID = s.NewID()
 		}
 	}
-	gs := &guildState{Guild: g, joinedAt: time.Now().UTC()}
+	gs := &guildState{Guild: g, joinedAt: time.Now().UTC(), voice: map[string]voiceState{}}
 
 	s.mu.Lock()
 	s.removeGuildLocked(g.ID)
@@ -79,6 +86,67 @@ func (s *Server) AddGuild(g Guild) Guild {
 	s.mu.Unlock()
 	s.dispatch("GUILD_CREATE", payload)
 	return g
+}
+
+// SetVoiceState moves a user into a voice channel of a guild the bot is in,
+// or out of voice when channelID is "": VOICE_STATE_UPDATE goes to sessions
+// with the GUILD_VOICE_STATES intent, and GUILD_CREATE lists the state from
+// then on.
+func (s *Server) SetVoiceState(guildID, userID, channelID string) error {
+	s.mu.Lock()
+	g := s.guildLocked(guildID)
+	if g == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("fakediscord: the bot is not in guild %q", guildID)
+	}
+	if ch := s.channels[channelID]; channelID != "" && (ch == nil || ch.guildID != guildID || ch.typ != ChannelVoice) {
+		s.mu.Unlock()
+		return fmt.Errorf("fakediscord: %q is not a voice channel of guild %q", channelID, guildID)
+	}
+	vs := voiceState{channelID: channelID, sessionID: randomHex(gatewaySessionIDBytes)}
+	s.setVoiceLocked(g, userID, vs)
+	payload := s.voiceStatePayload(g, userID, vs, true)
+	s.mu.Unlock()
+	s.dispatch("VOICE_STATE_UPDATE", payload)
+	return nil
+}
+
+func (s *Server) setVoiceLocked(g *guildState, userID string, vs voiceState) {
+	if vs.channelID == "" {
+		delete(g.voice, userID)
+		return
+	}
+	g.voice[userID] = vs
+}
+
+// voiceStatePayload is a voice state object; GUILD_CREATE's omit guild_id.
+// The caller holds s.mu.
+func (s *Server) voiceStatePayload(g *guildState, userID string, vs voiceState, withGuild bool) map[string]any {
+	user := userFor(userID)
+	if userID == s.opts.BotUserID {
+		user = s.botUser()
+	}
+	var channelID any // JSON null when out of voice
+	if vs.channelID != "" {
+		channelID = vs.channelID
+	}
+	p := map[string]any{
+		"channel_id":                 channelID,
+		"user_id":                    userID,
+		"member":                     s.memberPayload(user, g),
+		"session_id":                 vs.sessionID,
+		"deaf":                       false,
+		"mute":                       false,
+		"self_deaf":                  vs.selfDeaf,
+		"self_mute":                  vs.selfMute,
+		"self_video":                 false,
+		"suppress":                   false,
+		"request_to_speak_timestamp": nil,
+	}
+	if withGuild {
+		p["guild_id"] = g.ID
+	}
+	return p
 }
 
 // RemoveGuild removes the bot from a guild, as a kick would: GUILD_DELETE
@@ -247,6 +315,10 @@ func channelPayload(ch *channelState) map[string]any {
 
 // guildPayload is a GUILD_CREATE body. The caller holds s.mu.
 func (s *Server) guildPayload(g *guildState) map[string]any {
+	voiceStates := make([]any, 0, len(g.voice))
+	for userID, vs := range g.voice {
+		voiceStates = append(voiceStates, s.voiceStatePayload(g, userID, vs, false))
+	}
 	channels := make([]any, 0, len(g.Channels))
 	for _, ch := range g.Channels {
 		if cs := s.channels[ch.ID]; cs != nil {
@@ -292,7 +364,7 @@ func (s *Server) guildPayload(g *guildState) map[string]any {
 		"members":                []any{s.memberPayload(s.botUser(), g)},
 		"channels":               channels,
 		"threads":                []any{},
-		"voice_states":           []any{},
+		"voice_states":           voiceStates,
 		"presences":              []any{},
 		"stage_instances":        []any{},
 		"guild_scheduled_events": []any{},
