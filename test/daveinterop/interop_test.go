@@ -377,3 +377,33 @@ func TestForeignProposalRejected(t *testing.T) {
 	}
 	w.agree()
 }
+
+// TestInvalidCommitAndWelcomeRecovery corrupts a commit on its way to davey
+// and a welcome on its way to the bot: each flags it, is removed and re-added.
+func TestInvalidCommitAndWelcomeRecovery(t *testing.T) {
+	w := newWorld(t)
+	w.bot(1)
+	w.davey(2)
+	w.agree()
+	corrupt := map[uint64]int{2: dave.OpAnnounceCommitTransition, 3: dave.OpWelcome}
+	w.net.Filter = func(d *davetest.Delivery) bool {
+		if op, ok := corrupt[d.To]; ok && d.Msg.Op == op {
+			delete(corrupt, d.To)
+			d.Msg.Binary = bytes.Clone(d.Msg.Binary)
+			d.Msg.Binary[len(d.Msg.Binary)-1] ^= 0xff
+		}
+		return true
+	}
+	w.acceptOnly(1)
+	w.bot(3)
+	if len(corrupt) != 0 {
+		t.Fatalf("messages never corrupted: %v", corrupt)
+	}
+	for _, user := range []uint64{2, 3} {
+		if len(w.net.MemberErrors[user]) == 0 {
+			t.Errorf("user %d did not report its invalid message", user)
+		}
+	}
+	clear(w.net.MemberErrors)
+	w.agree()
+}

@@ -195,7 +195,9 @@ type Group struct {
 	secrets   epochSecrets
 	interim   []byte
 	proposals []cachedProposal
-	pending   *pendingCommit
+	// pending holds this member's commits for the current epoch; the
+	// delivery service may confirm any of them, not only the last.
+	pending []pendingCommit
 	// resumption holds recent epochs' resumption PSKs by epoch.
 	resumption map[uint64][]byte
 }
@@ -647,7 +649,7 @@ func (g *Group) Commit() (*CommitResult, error) {
 		}
 		res.Welcome = encode(w.marshal)
 	}
-	g.pending = &pendingCommit{message: res.Commit, next: next}
+	g.pending = append(g.pending, pendingCommit{message: res.Commit, next: next})
 	return res, nil
 }
 
@@ -701,9 +703,11 @@ func commonAncestor(x, y uint32) uint32 {
 // member's own once the delivery service confirms it. On error the group is
 // unchanged. ErrRemoved means the commit took this member out.
 func (g *Group) ProcessCommit(msg []byte) error {
-	if g.pending != nil && bytes.Equal(msg, g.pending.message) {
-		*g = *g.pending.next
-		return nil
+	for _, p := range g.pending {
+		if bytes.Equal(msg, p.message) {
+			*g = *p.next
+			return nil
+		}
 	}
 	m, err := parseMLSMessage(msg)
 	if err != nil {
@@ -721,7 +725,7 @@ func (g *Group) ProcessCommit(msg []byte) error {
 	}
 	committer := ac.content.sender.index
 	if committer == g.me {
-		return errors.New("commit claims to come from this member but is not its pending commit")
+		return errors.New("commit claims to come from this member but is none of its pending commits")
 	}
 	props, err := g.resolveProposals(ac.content.commit, committer)
 	if err != nil {

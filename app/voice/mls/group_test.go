@@ -215,6 +215,34 @@ func TestGroupCompetingCommits(t *testing.T) {
 	assertSameEpoch(t, a, b, c)
 }
 
+func TestGroupAcceptsEitherOwnCommit(t *testing.T) {
+	gw := newTestGateway(t)
+	b0, b1, b2 := newBundle(t, 1), newBundle(t, 2), newBundle(t, 3)
+	a, err := CreateGroup([]byte("two commits"), b0, []Extension{gw.extension()}, daveConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustStore(t, gw.propose(a, AddProposal(b1.KeyPackage)), a)
+	first, err := a.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second proposal arrives and a commits again; the first commit wins.
+	mustStore(t, gw.propose(a, AddProposal(b2.KeyPackage)), a)
+	if _, err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	mustProcess(t, first.Commit, a)
+	b, err := JoinGroup(first.Welcome, b1, nil, daveConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameEpoch(t, a, b)
+	if got := len(a.Members()); got != 2 {
+		t.Errorf("%d members, want 2", got)
+	}
+}
+
 func TestGroupRejectsBadInput(t *testing.T) {
 	gw := newTestGateway(t)
 	foreign := newTestGateway(t)

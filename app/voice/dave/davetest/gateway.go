@@ -33,6 +33,8 @@ type proposal struct {
 	msg    []byte
 	add    uint64 // user added, 0 for a remove
 	remove uint32 // leaf removed
+	// removed is the user at the removed leaf when proposed.
+	removed uint64
 }
 
 // Gateway is the simulated voice gateway of one channel.
@@ -162,7 +164,11 @@ func (g *Gateway) propose(p *mls.Proposal, add uint64, remove uint32, to []uint6
 	if err != nil {
 		return nil, err
 	}
-	g.proposals = append(g.proposals, proposal{ref: ref, msg: msg, add: add, remove: remove})
+	pr := proposal{ref: ref, msg: msg, add: add, remove: remove}
+	if add == 0 && int(remove) < len(g.leaves) {
+		pr.removed = g.leaves[remove]
+	}
+	g.proposals = append(g.proposals, pr)
 	var out []Delivery
 	for _, u := range to {
 		out = append(out, Delivery{u, appendProposals(msg)})
@@ -345,6 +351,16 @@ func (g *Gateway) commitWelcome(from uint64, b []byte) ([]Delivery, error) {
 	for len(g.leaves) > 0 && g.leaves[len(g.leaves)-1] == 0 {
 		g.leaves = g.leaves[:len(g.leaves)-1]
 	}
+	// Removals broadcast after the winning commit was made are proposed
+	// again in the new epoch, for the users they still concern.
+	var removals []uint64
+	for _, p := range g.proposals {
+		if p.add == 0 && !slices.ContainsFunc(covered, func(c proposal) bool { return bytes.Equal(c.ref, p.ref) }) {
+			if _, in := g.LeafOf(p.removed); in && p.removed != 0 {
+				removals = append(removals, p.removed)
+			}
+		}
+	}
 	g.established = true
 	g.epoch++
 	g.transition++
@@ -366,6 +382,18 @@ func (g *Gateway) commitWelcome(from uint64, b []byte) ([]Delivery, error) {
 	}
 	for _, u := range added {
 		out = append(out, Delivery{u, dave.Message{Op: dave.OpWelcome, Binary: append(bytes.Clone(tid), welcome...)}})
+	}
+	for _, u := range removals {
+		leaf, ok := g.LeafOf(u)
+		if !ok {
+			continue
+		}
+		others := slices.DeleteFunc(g.Members(), func(m uint64) bool { return m == u })
+		more, err := g.propose(mls.RemoveProposal(leaf), 0, leaf, others)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, more...)
 	}
 	// Connected members still outside the group are proposed again.
 	for _, u := range g.connected {
