@@ -17,7 +17,6 @@ import (
 
 // Gateway opcodes (https://discord.com/developers/docs/topics/opcodes-and-status-codes).
 const (
-	opDispatch         = 0
 	opHeartbeat        = 1
 	opIdentify         = 2
 	opPresenceUpdate   = 3
@@ -89,11 +88,10 @@ type VoiceStateRequest struct {
 	Endpoint string
 }
 
+// gwPayload is a client payload; clients send no sequence or event name.
 type gwPayload struct {
 	Op int             `json:"op"`
 	D  json.RawMessage `json:"d"`
-	S  *int64          `json:"s,omitempty"`
-	T  *string         `json:"t,omitempty"`
 }
 
 // gwConn is one websocket connection. Writers hold wmu; a goroutine that
@@ -230,13 +228,14 @@ func (s *Server) sendAndUnlock(boxes []outbox) {
 	}
 }
 
-// dispatch sends an event to every identified session; sessions whose client
-// is away keep it for replay. It reports how many sessions got it.
-func (s *Server) dispatch(t string, d any) int {
-	data, err := json.Marshal(d)
-	if err != nil {
-		panic("fakediscord: encoding " + t + ": " + err.Error()) // payloads are built by this package
-	}
+// dispatch sends an event to every identified session that subscribed to
+// it; sessions whose client is away keep it for replay.
+func (s *Server) dispatch(t string, d any) {
+	s.dispatchJSON(t, mustJSON(d))
+}
+
+// dispatchJSON is dispatch for an encoded payload.
+func (s *Server) dispatchJSON(t string, data []byte) {
 	s.mu.Lock()
 	boxes := make([]outbox, 0, len(s.sessions))
 	need := eventIntents[t]
@@ -249,9 +248,7 @@ func (s *Server) dispatch(t string, d any) int {
 			boxes = append(boxes, outbox{c: sess.conn, frames: [][]byte{frame}, compress: sess.conn.compress})
 		}
 	}
-	n := len(s.sessions)
 	s.sendAndUnlock(boxes)
-	return n
 }
 
 func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {

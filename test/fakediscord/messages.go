@@ -391,7 +391,8 @@ func (s *Server) Messages(channelID string) []Message {
 	return out
 }
 
-// DMs returns the direct messages the bot sent to a user, in order.
+// DMs returns the messages in the bot's DM channel with a user, in order:
+// what it sent there, and its answers to commands the user ran in the DM.
 func (s *Server) DMs(userID string) []Message {
 	s.mu.Lock()
 	id := s.dmByUser[userID]
