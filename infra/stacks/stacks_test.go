@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/iddv/timmybot/constructs/cdktest"
@@ -290,6 +292,13 @@ func TestEnvironmentSettings(t *testing.T) {
 				t.Errorf("capacity = %s, want %s", got, tt.wantCapacity)
 			}
 			secrets := cdktest.FromStack(t, tt.s.Secrets)
+			for _, typ := range []string{"AWS::KMS::Key", "AWS::SecretsManager::Secret"} {
+				for id, r := range secrets.Resources(typ) {
+					if r["DeletionPolicy"] != tt.wantDeletion {
+						t.Errorf("%s DeletionPolicy = %v, want %s", id, r["DeletionPolicy"], tt.wantDeletion)
+					}
+				}
+			}
 			secrets.Count(t, "AWS::IAM::OIDCProvider", tt.wantRole)
 			cdktest.FromStack(t, tt.s.Monitoring).Count(t, "AWS::SNS::Subscription", tt.wantEmail)
 		})
@@ -346,5 +355,32 @@ func TestDefaultDeploymentCostsUnderTenDollarsAtIdle(t *testing.T) {
 		if l.Item == "NAT gateway" || l.Item == "load balancer" {
 			t.Errorf("default deployment has a %s", l.Item)
 		}
+	}
+}
+
+func TestNagChecksEveryStack(t *testing.T) {
+	// GIVEN the app with a topic that allows plain-HTTP publishers added to
+	// each of the five stacks
+	deployments(t) // loads prodCfg
+	var s *stacks.Stacks
+	cdktest.Check(t, func() {
+		cfg := prodCfg
+		cfg.ImageURI = "example.com/timmybot:1"
+		s = stacks.New(awscdk.NewApp(nil), cfg)
+		for _, st := range all(s) {
+			awssns.NewTopic(st, jsii.String("Insecure"), nil)
+		}
+	})
+	for _, st := range all(s) {
+		t.Run(*st.StackName(), func(t *testing.T) {
+			// WHEN it is synthesized
+			errs := cdktest.NagErrors(t, st)
+			// THEN cdk-nag reports the topic as an error in that stack
+			if !slices.ContainsFunc(errs, func(e string) bool {
+				return strings.Contains(e, "Insecure") && strings.Contains(e, "AwsSolutions-SNS3")
+			}) {
+				t.Errorf("no AwsSolutions-SNS3 error for the insecure topic; errors:\n%s", strings.Join(errs, "\n"))
+			}
+		})
 	}
 }
