@@ -153,9 +153,9 @@ func NewKeyPackageBundle(sigKey *SignatureKey, identity []byte) (*KeyPackageBund
 	return &KeyPackageBundle{KeyPackage: kp, initKey: initKey, leafKey: leafKey, sigKey: sigKey}, nil
 }
 
-// NewKeyPackageBundleFromKeys rebuilds a bundle from its serialized private
-// keys, for a key package made elsewhere.
-func NewKeyPackageBundleFromKeys(kp *KeyPackage, initPriv, leafPriv []byte, sigKey *SignatureKey) (*KeyPackageBundle, error) {
+// keyPackageBundleFromKeys rebuilds a bundle from its serialized private
+// keys, for a key package made elsewhere (the passive-client vectors).
+func keyPackageBundleFromKeys(kp *KeyPackage, initPriv, leafPriv []byte, sigKey *SignatureKey) (*KeyPackageBundle, error) {
 	initKey, err := parseHPKEPrivateKey(initPriv)
 	if err != nil {
 		return nil, err
@@ -243,9 +243,8 @@ func (g *Group) Export(label string, context []byte, length int) ([]byte, error)
 
 // Member is one leaf of the group.
 type Member struct {
-	LeafIndex    uint32
-	Identity     []byte
-	SignatureKey []byte
+	LeafIndex uint32
+	Identity  []byte
 }
 
 // Members lists the group's members in leaf order.
@@ -253,14 +252,11 @@ func (g *Group) Members() []Member {
 	var out []Member
 	for i := range g.tree.leafCount() {
 		if l := g.tree.leaf(i); l != nil {
-			out = append(out, Member{LeafIndex: i, Identity: l.Credential.Identity, SignatureKey: l.SignatureKey})
+			out = append(out, Member{LeafIndex: i, Identity: l.Credential.Identity})
 		}
 	}
 	return out
 }
-
-// RatchetTree returns the ratchet_tree extension body for the current epoch.
-func (g *Group) RatchetTree() []byte { return g.tree.bytes() }
 
 // clone copies the state that processing a message may change.
 func (g *Group) clone() *Group {
@@ -271,19 +267,10 @@ func (g *Group) clone() *Group {
 	return &c
 }
 
-// ProposalInfo describes a proposal the group accepted.
-type ProposalInfo struct {
-	Ref  []byte
-	Type uint16
-	// Identity is the new member's credential identity for an Add.
-	Identity []byte
-	// Removed is the leaf an accepted Remove takes out.
-	Removed uint32
-}
-
 // StoreProposal verifies a proposal MLSMessage (from the external sender or a
-// member) for the current epoch and keeps it for the next commit.
-func (g *Group) StoreProposal(msg []byte) (*ProposalInfo, error) {
+// member) for the current epoch and keeps it for the next commit. It returns
+// the proposal's reference.
+func (g *Group) StoreProposal(msg []byte) ([]byte, error) {
 	m, err := parseMLSMessage(msg)
 	if err != nil {
 		return nil, err
@@ -301,11 +288,7 @@ func (g *Group) StoreProposal(msg []byte) (*ProposalInfo, error) {
 	}
 	ref := ac.proposalRef()
 	g.proposals = append(g.proposals, cachedProposal{ref: ref, proposal: p, sender: ac.content.sender})
-	info := &ProposalInfo{Ref: ref, Type: p.Type, Removed: p.Removed}
-	if p.KeyPackage != nil {
-		info.Identity = p.KeyPackage.LeafNode.Credential.Identity
-	}
-	return info, nil
+	return ref, nil
 }
 
 // RevokeProposal forgets a stored proposal.

@@ -10,11 +10,11 @@ import (
 
 // testGateway plays the delivery service's external sender.
 type testGateway struct {
-	t   *testing.T
+	t   testing.TB
 	key *SignatureKey
 }
 
-func newTestGateway(t *testing.T) *testGateway {
+func newTestGateway(t testing.TB) *testGateway {
 	t.Helper()
 	key, err := GenerateSignatureKey()
 	if err != nil {
@@ -42,7 +42,7 @@ func (gw *testGateway) propose(g *Group, p *Proposal) []byte {
 
 func daveIdentity(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }
 
-func newBundle(t *testing.T, id uint64) *KeyPackageBundle {
+func newBundle(t testing.TB, id uint64) *KeyPackageBundle {
 	t.Helper()
 	key, err := GenerateSignatureKey()
 	if err != nil {
@@ -72,7 +72,7 @@ func assertSameEpoch(t *testing.T, groups ...*Group) {
 		if !bytes.Equal(g.EpochAuthenticator(), first.EpochAuthenticator()) {
 			t.Errorf("member %d epoch authenticator differs", i+1)
 		}
-		if !bytes.Equal(g.RatchetTree(), first.RatchetTree()) {
+		if !bytes.Equal(g.tree.bytes(), first.tree.bytes()) {
 			t.Errorf("member %d ratchet tree differs", i+1)
 		}
 		got, err := g.Export("Discord Secure Frames v0", []byte{1, 2, 3}, 16)

@@ -37,7 +37,7 @@ func runPassive(tv passiveVector) error {
 	if err != nil {
 		return err
 	}
-	b, err := NewKeyPackageBundleFromKeys(kpMsg.keyPackage, tv.InitPriv, tv.EncryptionPriv, sig)
+	b, err := keyPackageBundleFromKeys(kpMsg.keyPackage, tv.InitPriv, tv.EncryptionPriv, sig)
 	if err != nil {
 		return err
 	}

@@ -184,6 +184,9 @@ func (t *ratchetTree) applyUpdatePath(sender, me uint32, keys nodeKeys, path *up
 	if !bytes.Equal(old.SignatureKey, leaf.SignatureKey) {
 		return nil, errors.New("update path changes the committer's signature key")
 	}
+	if !bytes.Equal(encode(old.Credential.marshal), encode(leaf.Credential.marshal)) {
+		return nil, errors.New("update path changes the committer's credential")
+	}
 	// Which resolution entries an encrypted secret maps to depends on the tree
 	// before the merge; find the common ancestor and our decryption key now.
 	mine := leafNode(me)

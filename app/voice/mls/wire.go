@@ -69,12 +69,11 @@ func SplitVectors(b []byte) ([][]byte, error) {
 type CommitSummary struct {
 	GroupID   []byte
 	Epoch     uint64
-	Committer uint32
+	Committer uint32 // leaf index
 	// ProposalRefs lists the proposals the commit references, in order.
 	ProposalRefs [][]byte
 	// InlineProposals counts proposals carried inline.
 	InlineProposals int
-	HasPath         bool
 }
 
 // InspectCommit reads the public parts of a commit MLSMessage. It verifies
@@ -88,7 +87,7 @@ func InspectCommit(msg []byte) (*CommitSummary, error) {
 		return nil, errors.New("not a public commit from a member")
 	}
 	c := m.public.content
-	s := &CommitSummary{GroupID: c.groupID, Epoch: c.epoch, Committer: c.sender.index, HasPath: c.commit.path != nil}
+	s := &CommitSummary{GroupID: c.groupID, Epoch: c.epoch, Committer: c.sender.index}
 	for _, p := range c.commit.proposals {
 		if p.proposal != nil {
 			s.InlineProposals++

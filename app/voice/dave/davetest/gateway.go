@@ -309,8 +309,14 @@ func (g *Gateway) commitWelcome(from uint64, b []byte) ([]Delivery, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !bytes.Equal(sum.GroupID, binary.BigEndian.AppendUint64(nil, g.ChannelID)) {
+		return nil, errors.New("davetest: commit for another group")
+	}
 	if sum.Epoch != g.epoch {
 		return nil, nil // a losing commit from an earlier epoch
+	}
+	if leaf, ok := g.LeafOf(from); g.established && (!ok || leaf != sum.Committer) {
+		return nil, fmt.Errorf("davetest: commit from %d claims leaf %d", from, sum.Committer)
 	}
 	if sum.InlineProposals > 0 {
 		return nil, errors.New("davetest: commit carries inline proposals")
