@@ -710,3 +710,44 @@ func TestUserVoiceStatesReachTheBotsState(t *testing.T) {
 	}
 	assertNoDecodeErrors(t)
 }
+
+func TestDiscordgoCopesWithInjectedFaults(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	g := srv.AddGuild(fakediscord.Guild{})
+	owner := srv.NewID()
+	b := startBot(t, srv, map[string]handler{
+		"ping": respond("pong", 0),
+		"notify": func(s *discordgo.Session, i *discordgo.InteractionCreate) {
+			text := "sent"
+			ch, err := s.UserChannelCreate(owner)
+			if err == nil {
+				_, err = s.ChannelMessageSend(ch.ID, "hello")
+			}
+			var rest *discordgo.RESTError
+			if errors.As(err, &rest) && rest.Message != nil {
+				text = fmt.Sprintf("failed: %d %d", rest.Response.StatusCode, rest.Message.Code)
+			}
+			respond(text, discordgo.MessageFlagsEphemeral)(s, i)
+		},
+	})
+	receive(t, b.ready, "READY")
+	register(t, b, srv, g.ID,
+		&discordgo.ApplicationCommand{Name: "ping", Description: "Ping"},
+		&discordgo.ApplicationCommand{Name: "notify", Description: "DM the owner"})
+	ctx := testContext(t)
+
+	// discordgo waits out a 429 and retries; the user still gets an answer.
+	srv.InjectFault(fakediscord.Fault{Route: "POST /interactions/*/*/callback", Status: 429})
+	if resp, err := srv.Interact(ctx, fakediscord.Slash{GuildID: g.ID, Name: "ping"}); err != nil || resp.Message.Content != "pong" {
+		t.Errorf("after a rate-limited callback: %+v, %v", resp.Message, err)
+	}
+	// A user who does not accept DMs.
+	srv.InjectFault(fakediscord.Fault{Route: "POST /channels/*/messages", Status: 403, Code: 50007, Message: "Cannot send messages to this user"})
+	resp, err := srv.Interact(ctx, fakediscord.Slash{GuildID: g.ID, Name: "notify"})
+	if err != nil || resp.Message.Content != "failed: 403 50007" {
+		t.Errorf("with DMs refused: %+v, %v", resp.Message, err)
+	}
+	if st := srv.Stats(); st.Faults != 2 || len(srv.DMs(owner)) != 0 {
+		t.Errorf("faults %d, DMs %+v; want 2 faults and no DM", st.Faults, srv.DMs(owner))
+	}
+}

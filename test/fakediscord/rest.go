@@ -160,6 +160,19 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, auth authMode
 		writeJSON(w, errUnauthorized.status, errUnauthorized)
 		return
 	}
+	s.mu.Lock()
+	f := s.takeFaultLocked(r.Method, strings.TrimPrefix(r.URL.Path, "/api/"+r.PathValue("version")))
+	if f != nil {
+		s.stats.RESTRequests++
+		s.stats.Faults++
+		s.restErrors = append(s.restErrors, RESTError{Method: r.Method, Path: r.URL.Path, Status: f.Status, Code: f.Code, Message: f.Message})
+		s.notifyLocked()
+	}
+	s.mu.Unlock()
+	if f != nil {
+		writeFault(w, f)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
 	status, body := h(r)
 	s.mu.Lock()

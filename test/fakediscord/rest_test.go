@@ -476,3 +476,63 @@ func TestCloseEndsWaits(t *testing.T) {
 		t.Error("the gateway connection survived Close")
 	}
 }
+
+func TestInjectedFaults(t *testing.T) {
+	bot := func(srv *fakediscord.Server) string { return "Bot " + srv.Token() }
+	tests := []struct {
+		name   string
+		fault  fakediscord.Fault
+		method string
+		path   string
+		want   []int // statuses of successive identical requests
+	}{
+		{name: "exact route", fault: fakediscord.Fault{Route: "GET /users/@me", Status: 500}, method: "GET", path: "/api/v10/users/@me", want: []int{500, 200}},
+		{name: "wildcard segment", fault: fakediscord.Fault{Route: "GET /users/*", Status: 502}, method: "GET", path: "/api/v9/users/@me", want: []int{502, 200}},
+		{name: "twice", fault: fakediscord.Fault{Route: "GET /gateway/bot", Status: 503, Times: 2}, method: "GET", path: "/api/v10/gateway/bot", want: []int{503, 503, 200}},
+		{name: "other method", fault: fakediscord.Fault{Route: "POST /users/@me", Status: 500}, method: "GET", path: "/api/v10/users/@me", want: []int{200}},
+		{name: "shorter route", fault: fakediscord.Fault{Route: "GET /users", Status: 500}, method: "GET", path: "/api/v10/users/@me", want: []int{200}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := fakediscord.New(t, fakediscord.Options{})
+			srv.InjectFault(tt.fault)
+			var got []int
+			for range tt.want {
+				status, _ := call(t, srv, tt.method, tt.path, bot(srv), nil)
+				got = append(got, status)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("statuses (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	t.Run("rate limit body and headers", func(t *testing.T) {
+		srv := fakediscord.New(t, fakediscord.Options{})
+		srv.InjectFault(fakediscord.Fault{Route: "GET /users/@me", Status: 429, RetryAfter: 1500 * time.Millisecond})
+		req, err := http.NewRequest("GET", srv.URL()+"/api/v10/users/@me", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", bot(srv))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Message    string  `json:"message"`
+			RetryAfter float64 `json:"retry_after"`
+			Global     bool    `json:"global"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "2" || body.RetryAfter != 1.5 || body.Message != "You are being rate limited." || body.Global {
+			t.Errorf("429 = %d Retry-After %q body %+v", resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+		if st := srv.Stats(); st.Faults != 1 {
+			t.Errorf("faults counted = %d, want 1", st.Faults)
+		}
+	})
+}

@@ -75,6 +75,7 @@ type Server struct {
 	unknown  []string
 	// restErrors are the Discord errors REST requests got.
 	restErrors []RESTError
+	faults     []*Fault // armed, in injection order
 }
 
 // Stats counts gateway and REST traffic for assertions.
@@ -91,6 +92,7 @@ type Stats struct {
 	LateCallbacks  int // callbacks rejected for arriving after the window
 	RESTRequests   int // REST requests received, rejected ones included
 	Unauthorized   int // REST requests rejected with 401
+	Faults         int // REST requests failed by an injected Fault
 	ClientErrors   int // REST requests answered with a Discord error, 401 and unknown routes aside
 	ClosedWithCode int // connections the fake closed with a gateway close code
 }
