@@ -427,18 +427,23 @@ type sender struct {
 	c   *Conn
 	enc []byte
 	pkt []byte
-	// held is a frame to send again: its transport closed while it was
-	// being sent, because the connection is moving to a new session.
+	// held is a frame to send again once the session is back (see send).
 	held    []byte
 	heldBuf []byte
 }
 
-// send encrypts and writes one frame. An encryption failure drops the
-// frame; a write on a closed transport holds it for the next transport;
-// other write errors drop it (UDP gives no delivery promise anyway).
+// send encrypts and writes one frame. A frame that could not go out
+// because the session is changing is held for the next tick: encryption
+// failed while the E2EE layer has no keys (a new group is forming), or the
+// transport closed (a new session is starting). Other failures drop the
+// frame; UDP promises no delivery anyway.
 func (s *sender) send(m *media, frame []byte) {
 	pkt, err := s.packet(m, frame)
 	if err != nil {
+		if !s.c.e2ee.Ready() {
+			s.hold(frame)
+			return
+		}
 		s.c.log.Warn("encrypting frame", slog.Any("err", err))
 		s.held = nil
 		return
@@ -446,14 +451,18 @@ func (s *sender) send(m *media, frame []byte) {
 	_, err = m.udp.Write(pkt)
 	switch {
 	case errors.Is(err, net.ErrClosed):
-		s.heldBuf = append(s.heldBuf[:0], frame...)
-		s.held = s.heldBuf
+		s.hold(frame)
 	case err != nil:
 		s.c.log.Debug("writing frame", slog.Any("err", err))
 		s.held = nil
 	default:
 		s.held = nil
 	}
+}
+
+func (s *sender) hold(frame []byte) {
+	s.heldBuf = append(s.heldBuf[:0], frame...)
+	s.held = s.heldBuf
 }
 
 // packet builds the packet for frame: end-to-end encryption (silence

@@ -60,10 +60,15 @@ type Message struct {
 	Binary []byte
 }
 
-// Handler sits behind the fake voice gateway for the DAVE opcodes: it
-// receives what the client sends (23 and 31 as text, 26 and 28 as binary)
-// and returns what to send back to that client.
+// Handler sits behind the fake voice gateway for DAVE, as the gateway's
+// external sender and delivery service: SessionStarted is called once a new
+// session has its session description (not on resumes) and returns what to
+// send that client next (clients connect, external sender...);
+// HandleClientMessage receives what the client sends (23 and 31 as text, 26
+// and 28 as binary) and returns what to send back to that client. Calls are
+// serialised per connection, not across connections.
 type Handler interface {
+	SessionStarted(sessionID, userID string) []Message
 	HandleClientMessage(sessionID string, m Message) []Message
 }
 
@@ -125,6 +130,7 @@ type wsConn struct {
 	writeMu sync.Mutex
 	seq     int
 	session *voiceSession
+	userID  string
 }
 
 // Start runs a fake voice server until the test ends.
@@ -416,6 +422,7 @@ func (s *Server) identify(c *wsConn, d json.RawMessage) bool {
 	s.sessions[vs.id] = vs
 	s.mu.Unlock()
 	c.session = vs
+	c.userID = id.UserID
 	port := s.udp.LocalAddr().(*net.UDPAddr).Port
 	return c.writeJSON(opReady, map[string]any{
 		"ssrc": vs.ssrc, "ip": "127.0.0.1", "port": port, "modes": s.cfg.Modes,
@@ -487,9 +494,15 @@ func (s *Server) selectProtocol(c *wsConn, d json.RawMessage) bool {
 	for i, b := range key {
 		keyInts[i] = int(b)
 	}
-	return c.writeJSON(opSessionDescription, map[string]any{
+	if err := c.writeJSON(opSessionDescription, map[string]any{
 		"mode": sp.Data.Mode, "secret_key": keyInts, "dave_protocol_version": c.session.dave,
-	}, true) == nil
+	}, true); err != nil {
+		return false
+	}
+	if s.cfg.Handler == nil {
+		return true
+	}
+	return c.sendAll(s.cfg.Handler.SessionStarted(c.session.id, c.userID)) == nil
 }
 
 // fromClient records a DAVE message and relays it to the handler.
@@ -498,11 +511,16 @@ func (s *Server) fromClient(c *wsConn, m Message) {
 	if s.cfg.Handler == nil || c.session == nil {
 		return
 	}
-	for _, r := range s.cfg.Handler.HandleClientMessage(c.session.id, m) {
-		if err := c.sendMessage(r); err != nil {
-			return
+	_ = c.sendAll(s.cfg.Handler.HandleClientMessage(c.session.id, m))
+}
+
+func (c *wsConn) sendAll(ms []Message) error {
+	for _, m := range ms {
+		if err := c.sendMessage(m); err != nil {
+			return err
 		}
 	}
+	return nil
 }
 
 func (c *wsConn) sendMessage(m Message) error {

@@ -475,7 +475,10 @@ func TestDAVERelayAndSeqAck(t *testing.T) {
 	}
 }
 
+// handlerFunc handles client messages and starts sessions with nothing.
 type handlerFunc func(string, fakevoice.Message) []fakevoice.Message
+
+func (f handlerFunc) SessionStarted(string, string) []fakevoice.Message { return nil }
 
 func (f handlerFunc) HandleClientMessage(id string, m fakevoice.Message) []fakevoice.Message {
 	return f(id, m)
