@@ -137,17 +137,23 @@ func testQueueMax(t *testing.T, open Open) {
 	}
 }
 
-// testQueueConcurrency runs many commands at once on one guild through two
-// clients and checks the result against what the successful commands did:
-// every entry enqueued and not removed is there exactly once.
+// testQueueConcurrency runs QueueConcurrency with two clients, as two bot
+// tasks would use.
 func testQueueConcurrency(t *testing.T, open Open) {
+	client := open(t, NewClock().Now)
+	QueueConcurrency(t, []music.QueueStore{client().Queue, client().Queue})
+}
+
+// QueueConcurrency runs 200 goroutines of mixed commands at once on one
+// guild, spread over clients (of the same, empty data), and checks the
+// result against what the successful commands did: every entry enqueued and
+// not removed is there exactly once, and nothing else is.
+func QueueConcurrency(t *testing.T, clients []music.QueueStore) {
 	const (
 		workers      = 200
 		opsPerWorker = 4
 		initial      = 30
 	)
-	client := open(t, NewClock().Now)
-	clients := []music.QueueStore{client().Queue, client().Queue}
 	enqueue(t, clients[0], guildA, 0, tracks("init", initial)...)
 
 	var (
