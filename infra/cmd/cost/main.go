@@ -6,6 +6,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/iddv/timmybot/infra/cost"
@@ -14,13 +15,13 @@ import (
 func main() {
 	dir := flag.String("dir", "cdk.out", "cloud assembly directory with *.template.json")
 	flag.Parse()
-	if err := run(*dir); err != nil {
+	if err := run(*dir, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "cost:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir string) error {
+func run(dir string, w io.Writer) error {
 	prices, err := cost.DefaultPrices()
 	if err != nil {
 		return err
@@ -29,5 +30,5 @@ func run(dir string) error {
 	if err != nil {
 		return err
 	}
-	return cost.Estimate(templates, prices).Write(os.Stdout)
+	return cost.Estimate(templates, prices).Write(w)
 }
