@@ -37,6 +37,7 @@ const (
 	CloseAuthFailed        = 4004
 	CloseAlreadyAuth       = 4005
 	CloseInvalidSeq        = 4007
+	CloseRateLimited       = 4008
 	CloseInvalidAPIVersion = 4012
 	CloseDisallowedIntents = 4014
 )
@@ -45,6 +46,8 @@ const (
 	privilegedIntents     = 1<<1 | 1<<8 | 1<<15 // GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT
 	compressThreshold     = 4096                // larger dispatches are zlib-compressed when the client asked
 	maxClientPayload      = 4096                // Discord closes with 4002 on larger client payloads
+	sendLimit             = 120                 // client payloads (heartbeats aside) per sendWindow, then 4008
+	sendWindow            = 60 * time.Second
 	gatewayWriteTimeout   = 5 * time.Second
 	voiceServerTokenBytes = 8
 	gatewaySessionIDBytes = 16
@@ -102,6 +105,8 @@ type gwConn struct {
 	ws  *websocket.Conn
 	wmu sync.Mutex
 
+	sent []time.Time // client payloads within the last sendWindow; reader only
+
 	// Guarded by Server.mu.
 	sess     *session
 	compress bool
@@ -118,6 +123,17 @@ type session struct {
 type sentDispatch struct {
 	seq   int64
 	frame []byte
+}
+
+// allowSend applies Discord's gateway send limit to a client payload
+// received at now. Only the connection's reader calls it.
+func (c *gwConn) allowSend(now time.Time) bool {
+	cut := 0
+	for cut < len(c.sent) && now.Sub(c.sent[cut]) >= sendWindow {
+		cut++
+	}
+	c.sent = append(c.sent[cut:], now)
+	return len(c.sent) <= sendLimit
 }
 
 // write sends one frame; the caller holds c.wmu.
@@ -322,6 +338,12 @@ func (s *Server) handleGateway(c *gwConn, msg []byte) bool {
 	var p gwPayload
 	if len(msg) > maxClientPayload || json.Unmarshal(msg, &p) != nil {
 		s.closeConn(c, CloseDecodeError, "Error while decoding payload.")
+		return false
+	}
+	// Heartbeats are left out of the send limit so that tests can shorten
+	// the heartbeat interval without tripping it.
+	if p.Op != opHeartbeat && !c.allowSend(time.Now()) {
+		s.closeConn(c, CloseRateLimited, "You are being rate limited.")
 		return false
 	}
 	switch p.Op {

@@ -166,6 +166,7 @@ func TestGatewayCloseCodes(t *testing.T) {
 		{name: "identify without intents", send: []any{map[string]any{"op": 2, "d": map[string]any{"token": srv.Token()}}}, want: fakediscord.CloseDecodeError},
 		{name: "privileged intent", send: []any{identifyPayload(srv.Token(), 1<<15, false)}, want: fakediscord.CloseDisallowedIntents},
 		{name: "identify twice", send: []any{good, good}, want: fakediscord.CloseAlreadyAuth},
+		{name: "over 120 payloads a minute", send: append([]any{good}, presences(120)...), want: fakediscord.CloseRateLimited},
 		{name: "old API version", query: "v=6&encoding=json", want: fakediscord.CloseInvalidAPIVersion},
 		{name: "etf encoding", query: "v=10&encoding=etf", want: fakediscord.CloseDecodeError},
 	}
@@ -189,6 +190,14 @@ func TestGatewayCloseCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func presences(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = map[string]any{"op": 3, "d": map[string]any{"status": "online", "activities": []any{}, "afk": false, "since": nil}}
+	}
+	return out
 }
 
 func TestGatewayHelloAndHeartbeat(t *testing.T) {
@@ -473,5 +482,17 @@ func TestGatewayDispatchesFollowIntents(t *testing.T) {
 	other := srv.AddGuild(fakediscord.Guild{})
 	if err := srv.SetVoiceState(other.ID, user, other.Channels[0].ID); err == nil {
 		t.Error("SetVoiceState into a text channel: no error")
+	}
+}
+
+func TestGatewaySendLimitSparesHeartbeats(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	c := connect(t, srv)
+	c.identify(srv, 0)
+	for range 150 {
+		c.send(map[string]any{"op": 1, "d": 1})
+		if f := c.read(); f.Op != 11 {
+			t.Fatalf("got op %d, want a heartbeat ACK", f.Op)
+		}
 	}
 }
