@@ -19,6 +19,7 @@ import (
 	"crypto/x509"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -28,6 +29,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,12 +125,14 @@ type voiceSession struct {
 	ssrc   uint32
 	cipher *transport.Cipher
 	dave   int
+	// seq numbers the session's messages; it runs on across resumes, as
+	// version 8's buffered resume needs.
+	seq atomic.Int32
 }
 
 type wsConn struct {
 	ws      *websocket.Conn
 	writeMu sync.Mutex
-	seq     int
 	session *voiceSession
 	userID  string
 }
@@ -421,7 +425,7 @@ func (s *Server) identify(c *wsConn, d json.RawMessage) bool {
 	vs := &voiceSession{id: id.SessionID, token: id.Token, ssrc: s.nextSSRC, dave: min(*id.MaxDAVE, s.cfg.DAVEProtocolVersion)}
 	s.sessions[vs.id] = vs
 	s.mu.Unlock()
-	c.session = vs
+	c.setSession(vs)
 	c.userID = id.UserID
 	port := s.udp.LocalAddr().(*net.UDPAddr).Port
 	return c.writeJSON(opReady, map[string]any{
@@ -442,6 +446,7 @@ func (s *Server) resume(c *wsConn, d json.RawMessage) bool {
 		return false
 	}
 	s.event("resume")
+	s.event("resume seq_ack " + strconv.Itoa(*r.SeqAck))
 	s.mu.Lock()
 	vs := s.sessions[r.SessionID]
 	s.mu.Unlock()
@@ -449,7 +454,7 @@ func (s *Server) resume(c *wsConn, d json.RawMessage) bool {
 		c.closeWith(4006)
 		return false
 	}
-	c.session = vs
+	c.setSession(vs)
 	return c.writeJSON(opResumed, nil, false) == nil
 }
 
@@ -527,8 +532,10 @@ func (c *wsConn) sendMessage(m Message) error {
 	if m.Binary != nil {
 		c.writeMu.Lock()
 		defer c.writeMu.Unlock()
-		c.seq++
-		b := binary.BigEndian.AppendUint16(nil, uint16(c.seq))
+		if c.session == nil {
+			return errNoSession
+		}
+		b := binary.BigEndian.AppendUint16(nil, uint16(c.session.seq.Add(1)))
 		b = append(b, byte(m.Op))
 		b = append(b, m.Binary...)
 		return c.ws.WriteMessage(websocket.BinaryMessage, b)
@@ -536,14 +543,26 @@ func (c *wsConn) sendMessage(m Message) error {
 	return c.writeJSON(m.Op, m.JSON, true)
 }
 
+// setSession is called by the connection's reader; writers from other
+// goroutines read the session under writeMu.
+func (c *wsConn) setSession(vs *voiceSession) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	c.session = vs
+}
+
+var errNoSession = errors.New("fakevoice: numbered message before identify")
+
 // writeJSON sends a text message; numbered messages carry "seq".
 func (c *wsConn) writeJSON(op int, d any, numbered bool) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
 	msg := map[string]any{"op": op, "d": d}
 	if numbered {
-		c.seq++
-		msg["seq"] = c.seq
+		if c.session == nil {
+			return errNoSession
+		}
+		msg["seq"] = c.session.seq.Add(1)
 	}
 	b, err := json.Marshal(msg)
 	if err != nil {

@@ -345,6 +345,10 @@ func TestReconnects(t *testing.T) {
 			if n := srv.Count("resume"); n != tt.wantResume {
 				t.Errorf("%d resumes, want %d", n, tt.wantResume)
 			}
+			// The only numbered message so far was the session description.
+			if n := srv.Count("resume seq_ack 1"); n != tt.wantResume {
+				t.Errorf("%d resumes acknowledged sequence 1, want %d (events %q)", n, tt.wantResume, srv.Events())
+			}
 			if n := len(ssrcs(got)); n != tt.wantSSRCs {
 				t.Errorf("frames came from %d SSRCs, want %d", n, tt.wantSSRCs)
 			}
