@@ -26,7 +26,11 @@
 //
 // The player never sees a half-open connection: Play pulls frames only
 // while the connection is Ready and the E2EE layer reports Ready, and a
-// frame whose transport closed under it is sent again on the next one.
+// frame caught by a change (its transport closed, or the E2EE layer lost its
+// keys for a new group) is held and sent once the connection is back.
+//
+// Clients lists the other users in the channel, from the gateway's clients
+// connect and disconnect messages; a new session starts the list afresh.
 //
 // # Pacing
 //
