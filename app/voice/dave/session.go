@@ -402,10 +402,17 @@ func (s *Session) proposals(payload []byte) ([]Message, error) {
 		if err != nil {
 			return nil, fmt.Errorf("dave: proposals: %w", err)
 		}
+		// A batch is taken whole or not at all.
+		var stored [][]byte
 		for _, msg := range msgs {
-			if _, err := s.group.StoreProposal(msg); err != nil {
+			ref, err := s.group.StoreProposal(msg)
+			if err != nil {
+				for _, r := range stored {
+					_ = s.group.RevokeProposal(r) // stored just above, so known
+				}
 				return nil, fmt.Errorf("dave: proposal refused: %w", err)
 			}
+			stored = append(stored, ref)
 		}
 	case proposalsRevoke:
 		refs, err := mls.SplitVectors(body)
@@ -413,8 +420,10 @@ func (s *Session) proposals(payload []byte) ([]Message, error) {
 			return nil, fmt.Errorf("dave: revoked refs: %w", err)
 		}
 		for _, ref := range refs {
+			// A ref this member never stored (say, a proposal it refused)
+			// is already not pending: revoking it is done.
 			if err := s.group.RevokeProposal(ref); err != nil {
-				return nil, fmt.Errorf("dave: revoke: %w", err)
+				s.log.Debug("dave: revoking an unknown proposal", slog.Any("err", err))
 			}
 		}
 	default:

@@ -10,6 +10,7 @@ import (
 	"github.com/iddv/timmybot/app/voice/dave"
 	"github.com/iddv/timmybot/app/voice/dave/davetest"
 	"github.com/iddv/timmybot/app/voice/dave/frame"
+	"github.com/iddv/timmybot/app/voice/mls"
 )
 
 const channelID = 1234567890123
@@ -274,7 +275,6 @@ func TestSessionRejectsBadInput(t *testing.T) {
 		{"truncated proposals", dave.Message{Op: dave.OpProposals, Binary: []byte{0, 0x40}}},
 		{"unknown proposals operation", dave.Message{Op: dave.OpProposals, Binary: []byte{7, 0}}},
 		{"garbage proposal", dave.Message{Op: dave.OpProposals, Binary: []byte{0, 3, 0, 1, 9}}},
-		{"revoke of unknown ref", dave.Message{Op: dave.OpProposals, Binary: []byte{1, 2, 1, 0xaa}}},
 		{"short commit", dave.Message{Op: dave.OpAnnounceCommitTransition, Binary: []byte{1}}},
 		{"bad external sender", dave.Message{Op: dave.OpExternalSender, Binary: []byte{1, 2, 3}}},
 		{"bad json", dave.Message{Op: dave.OpPrepareEpoch, JSON: []byte("{")}},
@@ -291,6 +291,44 @@ func TestSessionRejectsBadInput(t *testing.T) {
 			}
 		})
 	}
+	t.Run("revoke of an unknown ref is a no-op", func(t *testing.T) {
+		replies, err := a.HandleMessage(dave.Message{Op: dave.OpProposals, Binary: []byte{1, 2, 1, 0xaa}})
+		if err != nil || len(replies) != 0 {
+			t.Errorf("HandleMessage = %v, %v; want nothing", replies, err)
+		}
+	})
+	t.Run("a batch with one bad proposal is refused whole", func(t *testing.T) {
+		gw := h.net.GW
+		// A genuine add for a connected user, then garbage.
+		joiner, err := dave.NewSession(dave.Config{UserID: 3, ChannelID: channelID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		announce, _ := json.Marshal(map[string][]string{"user_ids": {"3"}})
+		if _, err := a.HandleMessage(dave.Message{Op: dave.OpClientsConnect, JSON: announce}); err != nil {
+			t.Fatal(err)
+		}
+		kp := keyPackageOf(t, joiner)
+		ds, err := gw.Handle(3, dave.Message{Op: dave.OpKeyPackage, Binary: kp})
+		if err != nil || len(ds) == 0 {
+			t.Fatalf("gateway: %v %v", ds, err)
+		}
+		good := ds[0].Msg.Binary // op 27 append with one proposal
+		body, _, err := mls.ReadVector(good[1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch := append([]byte{0}, mls.AppendVector(nil, append(bytes.Clone(body), 0, 1, 0, 1))...)
+		if replies, err := a.HandleMessage(dave.Message{Op: dave.OpProposals, Binary: batch}); err == nil || len(replies) != 0 {
+			t.Fatalf("batch with garbage: %v, %v", replies, err)
+		}
+		// The good proposal alone is then committed: it was not left stored
+		// twice, which would make the commit add the user twice.
+		replies, err := a.HandleMessage(dave.Message{Op: dave.OpProposals, Binary: good})
+		if err != nil || len(replies) != 1 || replies[0].Op != dave.OpCommitWelcome {
+			t.Fatalf("good batch: %v, %v", opsOf(replies), err)
+		}
+	})
 	t.Run("garbage commit is flagged", func(t *testing.T) {
 		replies, err := a.HandleMessage(dave.Message{Op: dave.OpAnnounceCommitTransition, Binary: []byte{0, 9, 0, 1, 0, 1}})
 		if err == nil {
@@ -306,6 +344,17 @@ func TestSessionRejectsBadInput(t *testing.T) {
 			t.Errorf("Decrypt = %v", err)
 		}
 	})
+}
+
+// keyPackageOf returns the key package a session sends after its session
+// description.
+func keyPackageOf(t *testing.T, s *dave.Session) []byte {
+	t.Helper()
+	replies, err := s.HandleMessage(dave.Message{Op: dave.OpSessionDescription, JSON: []byte(`{"dave_protocol_version":1}`)})
+	if err != nil || len(replies) != 1 || replies[0].Op != dave.OpKeyPackage {
+		t.Fatalf("session description: %v, %v", opsOf(replies), err)
+	}
+	return replies[0].Binary
 }
 
 func opsOf(ms []dave.Message) []int {
