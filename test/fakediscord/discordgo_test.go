@@ -171,6 +171,7 @@ func register(t *testing.T, b *bot, srv *fakediscord.Server, guildID string, cmd
 }
 
 func TestSessionReceivesReadyAndGuildCreate(t *testing.T) {
+	t.Parallel() // each test waits a second in discordgo's Close
 	srv := fakediscord.New(t, fakediscord.Options{})
 	g := srv.AddGuild(fakediscord.Guild{Name: "Jazz Club"})
 	b := startBot(t, srv, nil)
@@ -206,6 +207,7 @@ func TestSessionReceivesReadyAndGuildCreate(t *testing.T) {
 }
 
 func TestInteractImmediateAndDeferred(t *testing.T) {
+	t.Parallel() // each test waits a second in discordgo's Close
 	srv := fakediscord.New(t, fakediscord.Options{})
 	g := srv.AddGuild(fakediscord.Guild{})
 	ping := &discordgo.ApplicationCommand{Name: "ping", Description: "Ping"}
@@ -291,6 +293,7 @@ func TestInteractImmediateAndDeferred(t *testing.T) {
 }
 
 func TestCommandOverwriteKeepsIDs(t *testing.T) {
+	t.Parallel() // each test waits a second in discordgo's Close
 	srv := fakediscord.New(t, fakediscord.Options{})
 	g := srv.AddGuild(fakediscord.Guild{})
 	b := startBot(t, srv, nil)
@@ -334,6 +337,7 @@ func TestCommandOverwriteKeepsIDs(t *testing.T) {
 }
 
 func TestInteractionPayloadDecodes(t *testing.T) {
+	t.Parallel() // each test waits a second in discordgo's Close
 	srv := fakediscord.New(t, fakediscord.Options{})
 	g := srv.AddGuild(fakediscord.Guild{})
 	got := make(chan *discordgo.InteractionCreate, 1)
@@ -452,6 +456,7 @@ func TestInteractChecksWhatDiscordsClientWould(t *testing.T) {
 }
 
 func TestClickUpdatesTheMessage(t *testing.T) {
+	t.Parallel() // each test waits a second in discordgo's Close
 	srv := fakediscord.New(t, fakediscord.Options{})
 	g := srv.AddGuild(fakediscord.Guild{})
 	clicked := make(chan *discordgo.InteractionCreate, 1)
@@ -507,6 +512,7 @@ func TestClickUpdatesTheMessage(t *testing.T) {
 }
 
 func TestDirectMessagesAndChannelMessages(t *testing.T) {
+	t.Parallel() // each test waits a second in discordgo's Close
 	srv := fakediscord.New(t, fakediscord.Options{})
 	g := srv.AddGuild(fakediscord.Guild{})
 	owner := srv.NewID()
@@ -557,6 +563,7 @@ func TestDirectMessagesAndChannelMessages(t *testing.T) {
 }
 
 func TestLeaveGuild(t *testing.T) {
+	t.Parallel() // each test waits a second in discordgo's Close
 	srv := fakediscord.New(t, fakediscord.Options{})
 	g := srv.AddGuild(fakediscord.Guild{})
 	b := startBot(t, srv, nil)
@@ -582,6 +589,7 @@ func TestLeaveGuild(t *testing.T) {
 }
 
 func TestSessionSurvivesGatewayFailures(t *testing.T) {
+	t.Parallel() // each test waits a second in discordgo's Close
 	tests := []struct {
 		name           string
 		fail           func(*fakediscord.Server)
@@ -637,6 +645,7 @@ func TestSessionSurvivesGatewayFailures(t *testing.T) {
 }
 
 func TestConcurrentInteractionsAcrossGuilds(t *testing.T) {
+	t.Parallel() // each test waits a second in discordgo's Close
 	srv := fakediscord.New(t, fakediscord.Options{})
 	guilds := make([]fakediscord.Guild, 50)
 	for i := range guilds {
@@ -677,6 +686,7 @@ func TestConcurrentInteractionsAcrossGuilds(t *testing.T) {
 }
 
 func TestUserVoiceStatesReachTheBotsState(t *testing.T) {
+	t.Parallel() // each test waits a second in discordgo's Close
 	srv := fakediscord.New(t, fakediscord.Options{})
 	g := srv.AddGuild(fakediscord.Guild{})
 	voiceChannel := g.Channels[1].ID
@@ -712,6 +722,7 @@ func TestUserVoiceStatesReachTheBotsState(t *testing.T) {
 }
 
 func TestDiscordgoCopesWithInjectedFaults(t *testing.T) {
+	t.Parallel() // each test waits a second in discordgo's Close
 	srv := fakediscord.New(t, fakediscord.Options{})
 	g := srv.AddGuild(fakediscord.Guild{})
 	owner := srv.NewID()
