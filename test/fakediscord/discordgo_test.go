@@ -431,6 +431,7 @@ func TestInteractChecksWhatDiscordsClientWould(t *testing.T) {
 		{name: "global command in a DM", cmd: fakediscord.Slash{GuildID: "dm", Name: "anywhere"}},
 		{name: "guild-only command in a DM", cmd: fakediscord.Slash{GuildID: "dm", Name: "guild-only"}, wantErr: "not available in DMs"},
 		{name: "guild command in a DM", cmd: fakediscord.Slash{GuildID: "dm", Name: "play", Options: []fakediscord.Option{q("x")}}, wantErr: "is not registered"},
+		{name: "value JSON cannot hold", cmd: fakediscord.Slash{Name: "stop", Options: []fakediscord.Option{{Name: "x", Value: make(chan int)}}, Unchecked: true}, wantErr: "encoding the interaction"},
 		{name: "unchecked lets a stale client through", cmd: fakediscord.Slash{GuildID: "not-a-guild", UserID: "bob", Name: "stop", Options: []fakediscord.Option{{Name: "x", Value: 1}}, Unchecked: true}},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,7 @@ package fakediscord
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -136,6 +137,10 @@ func (s *Server) Click(ctx context.Context, c Click) (Response, error) {
 }
 
 func (s *Server) run(ctx context.Context, in *interaction, payload map[string]any) (Response, error) {
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return Response{}, fmt.Errorf("fakediscord: encoding the interaction: %w", err)
+	}
 	s.mu.Lock()
 	if len(s.sessions) == 0 {
 		s.mu.Unlock()
@@ -144,9 +149,6 @@ func (s *Server) run(ctx context.Context, in *interaction, payload map[string]an
 	s.pending[in.id] = in
 	s.byToken[in.token] = in
 	s.stats.Interactions++
-	s.mu.Unlock()
-	data := mustJSON(payload)
-	s.mu.Lock()
 	in.dispatched = time.Now()
 	s.mu.Unlock()
 	s.dispatchJSON("INTERACTION_CREATE", data)

@@ -18,8 +18,6 @@ type apiError struct {
 	Errors  map[string]any `json:"errors,omitempty"`
 }
 
-func (e *apiError) Error() string { return e.Message }
-
 // Discord errors the fake answers with
 // (https://discord.com/developers/docs/topics/opcodes-and-status-codes#json).
 var (
