@@ -265,8 +265,10 @@ func (c *Conn) Clients() []string {
 	return slices.Sorted(maps.Keys(c.clients))
 }
 
-// Update hands the connection a new session ID, token or endpoint. A new
-// token or endpoint moves the connection: it starts a new session there.
+// Update hands the connection a new session ID, token or endpoint, as a
+// later VOICE_STATE_UPDATE or VOICE_SERVER_UPDATE carries them. An update
+// that changes any of them moves the connection: it starts a new session
+// with them; one that changes nothing is ignored.
 func (c *Conn) Update(u Update) {
 	for {
 		select {
@@ -296,7 +298,11 @@ func mergeUpdate(old, u Update) Update {
 	return u
 }
 
-func (c *Conn) applyUpdate(u Update) {
+// applyUpdate takes an update into the params and reports whether it
+// changed any: an update that repeats what the connection has (a voice
+// state update for a mute, say) must not move it.
+func (c *Conn) applyUpdate(u Update) bool {
+	old := c.params
 	if u.SessionID != "" {
 		c.params.SessionID = u.SessionID
 	}
@@ -306,6 +312,7 @@ func (c *Conn) applyUpdate(u Update) {
 	if u.Endpoint != "" {
 		c.params.Endpoint = u.Endpoint
 	}
+	return c.params != old
 }
 
 // Play sends src's frames, one per 20 ms tick, until src ends (io.EOF,

@@ -152,9 +152,14 @@ func TestUpdateLatestWins(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	c.params = Params{SessionID: "s1", Token: "t1", Endpoint: "e1"}
-	c.applyUpdate(Update{Token: "t4"})
+	if !c.applyUpdate(Update{Token: "t4"}) {
+		t.Error("a new token reported as no change")
+	}
 	if diff := cmp.Diff(Params{SessionID: "s1", Token: "t4", Endpoint: "e1"}, c.params); diff != "" {
 		t.Errorf("applyUpdate (-want +got):\n%s", diff)
+	}
+	if c.applyUpdate(Update{SessionID: "s1", Endpoint: "e1"}) {
+		t.Error("an update repeating the params reported as a change")
 	}
 }
 

@@ -69,8 +69,9 @@ func (c *Conn) run(ctx context.Context) {
 	for {
 		select {
 		case u := <-c.updates:
-			c.applyUpdate(u)
-			resume = false
+			if c.applyUpdate(u) {
+				resume = false
+			}
 		default:
 		}
 		if !resume {
@@ -145,18 +146,22 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// waitForUpdate waits MoveGrace for an Update after a 4014 close.
+// waitForUpdate waits MoveGrace for an Update that changes something after
+// a 4014 close.
 func (c *Conn) waitForUpdate(ctx context.Context) bool {
 	t := time.NewTimer(c.moveGrace)
 	defer t.Stop()
-	select {
-	case u := <-c.updates:
-		c.applyUpdate(u)
-		return true
-	case <-t.C:
-		return false
-	case <-ctx.Done():
-		return false
+	for {
+		select {
+		case u := <-c.updates:
+			if c.applyUpdate(u) {
+				return true
+			}
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
 	}
 }
 
@@ -315,9 +320,10 @@ func (c *Conn) runSession(ctx context.Context, resume bool) (reached bool, err e
 				return s.reached, err
 			}
 		case u := <-c.updates:
-			c.applyUpdate(u)
-			ws.Close(websocket.StatusNormalClosure, "moving")
-			return s.reached, errMoved
+			if c.applyUpdate(u) {
+				ws.Close(websocket.StatusNormalClosure, "moving")
+				return s.reached, errMoved
+			}
 		case err := <-readErr:
 			return s.reached, err
 		case <-ctx.Done():

@@ -409,6 +409,15 @@ func TestUpdateMovesTheConnection(t *testing.T) {
 	srv := fakevoice.Start(t, fakevoice.Config{})
 	next := fakevoice.Start(t, fakevoice.Config{})
 	conn := connect(t, srv, nil)
+	// An update that changes nothing (a mute, say) leaves the session be;
+	// the frames below then show it is still the first session.
+	conn.Update(voice.Update{SessionID: "session-1", Token: "token-1"})
+	if err := conn.Play(waitCtx(t), &frames{n: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.WaitFrames(waitCtx(t), 8); err != nil {
+		t.Fatal(err)
+	}
 	conn.Update(voice.Update{Token: "token-2", Endpoint: next.Endpoint()})
 	if err := next.WaitEvent(waitCtx(t), "select_protocol "+transport.ModeAES256GCM, 1); err != nil {
 		t.Fatal(err)
