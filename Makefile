@@ -38,7 +38,9 @@ lint: tools ## gofmt, go vet, staticcheck, actionlint
 # committed seed corpus (testdata/fuzz), which plain `go test` already replays;
 # a count rather than a duration, so a slow machine cannot fail it on time.
 FUZZTIME ?= 100000x
-FUZZ_TARGETS := ./app/voice:FuzzGatewayMessage ./app/voice/transport:FuzzOpen ./app/voice/dave/frame:FuzzDecrypt
+FUZZ_TARGETS := ./app/voice:FuzzGatewayMessage ./app/voice/transport:FuzzOpen ./app/voice/dave/frame:FuzzDecrypt \
+	./app/voice/mls:FuzzMLSMessage ./app/voice/mls:FuzzKeyPackage ./app/voice/mls:FuzzWelcome \
+	./app/voice/mls:FuzzRatchetTree ./app/voice/mls:FuzzGroupHandshake
 
 fuzz: ## run every fuzz target briefly (FUZZTIME executions, default 100000x)
 	@for t in $(FUZZ_TARGETS); do go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; done

@@ -78,19 +78,20 @@ func FuzzGroupHandshake(f *testing.F) {
 		}
 		return b
 	}
-	a, b := mk(1), mk(2)
+	// The group is built once; each input meets a fresh copy of it.
+	base, err := CreateGroup([]byte("fuzz"), mk(1), []Extension{ext}, daveConfig)
+	if err != nil {
+		f.Fatal(err)
+	}
+	add, _, err := NewExternalProposal(base.GroupID(), 0, 0, AddProposal(mk(2).KeyPackage), gwKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := base.StoreProposal(add); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		g, err := CreateGroup([]byte("fuzz"), a, []Extension{ext}, daveConfig)
-		if err != nil {
-			t.Fatal(err)
-		}
-		add, _, err := NewExternalProposal(g.GroupID(), 0, 0, AddProposal(b.KeyPackage), gwKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := g.StoreProposal(add); err != nil {
-			t.Fatal(err)
-		}
+		g := base.clone()
 		_, _ = g.StoreProposal(msg)
 		_ = g.ProcessCommit(msg)
 	})
