@@ -192,7 +192,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 	c := &Conn{
 		log:        cfg.Logger,
 		e2ee:       cfg.E2EE,
-		httpClient: &http.Client{Transport: &http.Transport{TLSClientConfig: cfg.TLSConfig, ForceAttemptHTTP2: false}},
+		httpClient: newHTTPClient(cfg.TLSConfig),
 		pacer:      cfg.Pacer,
 		moveGrace:  cfg.MoveGrace,
 		done:       make(chan struct{}),
@@ -231,6 +231,17 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		c.Close()
 		return nil, fmt.Errorf("voice: connecting: %w", ctx.Err())
 	}
+}
+
+// newHTTPClient is the websocket dialer's client. Its timeouts bound the
+// dials the transport finishes in the background after a cancelled attempt.
+func newHTTPClient(tlsConfig *tls.Config) *http.Client {
+	dialer := &net.Dialer{Timeout: dialTimeout}
+	return &http.Client{Transport: &http.Transport{
+		DialContext:         dialer.DialContext,
+		TLSClientConfig:     tlsConfig,
+		TLSHandshakeTimeout: dialTimeout,
+	}}
 }
 
 // Close ends the connection and waits for its goroutines.

@@ -64,6 +64,9 @@ func classify(err error) (next, error) {
 // connection is closed or ends.
 func (c *Conn) run(ctx context.Context) {
 	defer close(c.done)
+	// The HTTP transport finishes abandoned dials in the background and
+	// pools them; this cancels and closes them.
+	defer c.httpClient.CloseIdleConnections()
 	resume := false
 	failures := 0
 	for {
