@@ -318,3 +318,23 @@ func TestUnapprovedGuildsAreLeftAfterTheGracePeriod(t *testing.T) {
 		t.Fatalf("left guilds = %v, want only %s (not the approved %s)", left, stranger.ID, h.approved.ID)
 	}
 }
+
+func TestAccessRequestSurvivesAFailedOwnerDM(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	other := h.fake.AddGuild(fakediscord.Guild{Name: "Closed DMs"})
+	// The owner does not accept DMs from the bot.
+	h.fake.InjectFault(fakediscord.Fault{Route: "POST /channels/*/messages", Status: 403, Code: 50007, Message: "Cannot send messages to this user"})
+
+	asked := h.do(t, other.ID, memberID, "request-access", opt("reason", "please"))
+	if !strings.Contains(asked.Content, "sent to TimmyBot's owners") {
+		t.Fatalf("/request-access answered %q", asked.Content)
+	}
+	reqs := h.do(t, h.approved.ID, ownerID, "allowlist", fakediscord.Option{Name: "requests"})
+	if len(reqs.Embeds) != 1 || !strings.Contains(reqs.Embeds[0].Description, other.ID) {
+		t.Fatalf("the request was lost with the DM: %+v", reqs)
+	}
+	if !strings.Contains(h.bot.logs.String(), "direct message failed") {
+		t.Errorf("the failed DM was not logged:\n%s", h.bot.logs)
+	}
+}
