@@ -2,6 +2,7 @@ package frame
 
 import (
 	"bytes"
+	"crypto/aes"
 	"crypto/cipher"
 	"crypto/subtle"
 	"encoding/binary"
@@ -34,7 +35,12 @@ type Decryptor struct {
 	// set or until passUntil.
 	passForever bool
 	passUntil   time.Time
-	scratch     []byte
+	// Buffers reused across frames.
+	scratch   []byte
+	ranges    []Range
+	nonce     [nonceSize]byte
+	ctr       [aes.BlockSize]byte
+	keystream [aes.BlockSize]byte
 }
 
 // NewDecryptor returns a Decryptor with no keys and passthrough off. now is
@@ -119,23 +125,19 @@ func (d *Decryptor) decryptIn(e *epochKeys, now time.Time, dst []byte, p Parsed)
 	if err != nil {
 		return dst, err
 	}
-	var nonce [nonceSize]byte
-	binary.LittleEndian.PutUint32(nonce[nonceSize-4:], p.Nonce)
+	binary.LittleEndian.PutUint32(d.nonce[nonceSize-4:], p.Nonce)
 
 	// scratch = aad | ciphertext | plaintext | recomputed ciphertext+tag
-	buf := d.scratch[:0]
-	ranges := p.AppendRanges(nil)
-	buf = gather(buf, p.Media, ranges, true)
+	d.ranges = p.AppendRanges(d.ranges[:0])
+	buf := gather(d.scratch[:0], p.Media, d.ranges, true)
 	aadEnd := len(buf)
-	buf = gather(buf, p.Media, ranges, false)
+	buf = gather(buf, p.Media, d.ranges, false)
 	ctEnd := len(buf)
 	buf = append(buf, buf[aadEnd:ctEnd]...)
+	buf = slices.Grow(buf, ctEnd-aadEnd+gcmTagSize)
 	plain := buf[ctEnd:]
-	var iv [16]byte
-	copy(iv[:], nonce[:])
-	iv[15] = 2 // GCM's first counter block for the payload is J0+1
-	cipher.NewCTR(k.block, iv[:]).XORKeyStream(plain, plain)
-	check := k.aead.Seal(buf[len(buf):], nonce[:], plain, buf[:aadEnd])
+	d.ctrXOR(k.block, plain)
+	check := k.aead.Seal(buf[len(buf):], d.nonce[:], plain, buf[:aadEnd])
 	d.scratch = buf
 	if subtle.ConstantTimeCompare(check[len(check)-gcmTagSize:][:TagSize], p.Tag) != 1 {
 		return dst, ErrAuth
@@ -143,8 +145,19 @@ func (d *Decryptor) decryptIn(e *epochKeys, now time.Time, dst []byte, p Parsed)
 	e.accepted(gen, big, now)
 	start := len(dst)
 	dst = append(dst, p.Media...)
-	scatter(dst[start:], plain, ranges)
+	scatter(dst[start:], plain, d.ranges)
 	return dst, nil
+}
+
+// ctrXOR decrypts b in place with AES-CTR from GCM's first payload counter
+// block, nonce || 2 (J0 + 1 for a 96-bit nonce), as GCM does.
+func (d *Decryptor) ctrXOR(block cipher.Block, b []byte) {
+	copy(d.ctr[:nonceSize], d.nonce[:])
+	for ctr := uint32(2); len(b) > 0; ctr++ {
+		binary.BigEndian.PutUint32(d.ctr[nonceSize:], ctr)
+		block.Encrypt(d.keystream[:], d.ctr[:])
+		b = b[subtle.XORBytes(b, b, d.keystream[:]):]
+	}
 }
 
 // wrapGeneration turns the 8-bit generation of a nonce into the full one,
