@@ -1,0 +1,62 @@
+package dynamostore_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/iddv/timmybot/app/dynamostore"
+	"github.com/iddv/timmybot/app/dynamostore/dynamotest"
+	"github.com/iddv/timmybot/app/music"
+)
+
+// TestCapacityIndependentOfLength checks the queue's cost target: the
+// commands a user runs most consume the same read and write units on a
+// queue of 10,000 entries as on one of 10.
+func TestCapacityIndependentOfLength(t *testing.T) {
+	endpoint := dynamotest.Endpoint(t)
+	client := dynamotest.Client(t, endpoint)
+	m := &meter{API: client}
+	s, err := dynamostore.New(m, dynamotest.NewTables(t, client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	ops := map[string]func(g music.GuildID, length int) error{
+		"enqueue one": func(g music.GuildID, _ int) error { return enqueueOne(ctx, s, g, 0) },
+		"peek":        func(g music.GuildID, _ int) error { _, err := s.Peek(ctx, g); return err },
+		"skip":        func(g music.GuildID, _ int) error { _, err := s.Pop(ctx, g); return err },
+		"remove at index": func(g music.GuildID, length int) error {
+			_, err := s.RemoveAt(ctx, g, length/2)
+			return err
+		},
+	}
+	type units struct{ RCU, WCU float64 }
+	measure := func(length int) map[string]units {
+		got := map[string]units{}
+		for name, op := range ops {
+			// A queue of full pages and a partly filled last page, as
+			// playlists leave it; the enqueue leaves room for one more.
+			g := music.GuildID(fmt.Sprintf("5%017d", length))
+			if err := refillIfNeeded(ctx, s, g, min(length, music.MaxQueueLen-1)); err != nil {
+				t.Fatal(err)
+			}
+			m.reset()
+			m.set(true)
+			err := op(g, length)
+			m.set(false)
+			if err != nil {
+				t.Fatalf("%s at %d: %v", name, length, err)
+			}
+			rcu, wcu := m.units()
+			got[name] = units{rcu, wcu}
+		}
+		return got
+	}
+	small, large := measure(10), measure(music.MaxQueueLen)
+	t.Logf("capacity per operation at 10 entries: %+v", small)
+	if diff := cmp.Diff(small, large); diff != "" {
+		t.Errorf("capacity at 10 entries differs from 10,000 (-10 +10,000):\n%s", diff)
+	}
+}
