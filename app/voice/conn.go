@@ -351,16 +351,20 @@ func (c *Conn) Play(ctx context.Context, src FrameProvider) error {
 	if c.Err() != nil {
 		return c.Err()
 	}
-	for sent := 0; sent < silenceFrames; {
+	// The closing silence goes out on the next five ticks, if the
+	// connection is Ready for them; a reconnect makes a gap anyway, and
+	// waiting for it would keep a cancelled Play from returning.
+	for range silenceFrames {
 		select {
 		case <-c.done:
 			return c.Err()
 		case <-ticks:
 		}
-		if m := c.readyMedia(); m != nil {
-			s.send(m, opusSilence)
-			sent++
+		m := c.readyMedia()
+		if m == nil {
+			break
 		}
+		s.send(m, opusSilence)
 	}
 	c.setSpeaking(false)
 	return err
@@ -385,7 +389,7 @@ func (c *Conn) stream(ctx context.Context, ticks <-chan time.Time, src FrameProv
 			c.setSpeaking(true)
 		}
 		if s.held != nil {
-			// A frame whose transport closed under it goes out first.
+			// A held frame goes out before the source is asked again.
 			s.send(m, s.held)
 			continue
 		}
