@@ -18,8 +18,9 @@
 //
 // Order keys are 8-byte big-endian numbers spaced orderGap apart, so that
 // moving an entry takes a key between its new neighbours; when none is left
-// the guild's keys are renumbered. Finding index i walks i keys: cheap in
-// memory, and what a file on one disk is good at.
+// the guild's keys are renumbered. Operations by index walk the guild's
+// keys in order: at most 10,000 small keys in a memory-mapped file, which is
+// cheaper than keeping an index up to date.
 package localstore
 
 import (
