@@ -94,6 +94,7 @@ type Session struct {
 	connected       map[uint64]bool
 	transitions     map[uint16]transition
 	latest          *Epoch
+	privacyCode     string
 	encryptor       *frame.Encryptor
 	sendPassthrough bool
 	// recvPassthrough is whether new decryptors accept unencrypted frames.
@@ -135,6 +136,7 @@ func (s *Session) resetLocked() {
 	s.connected = map[uint64]bool{}
 	s.transitions = map[uint16]transition{}
 	s.latest = nil
+	s.privacyCode = ""
 	s.encryptor = nil
 	s.sendPassthrough = true
 	s.recvPassthrough = true
@@ -198,15 +200,13 @@ func (s *Session) LatestEpoch() *Epoch {
 	return &e
 }
 
-// PrivacyCode is the 30-digit voice privacy code of the latest epoch, or ""
-// before the session has one.
+// PrivacyCode is the 30-digit voice privacy code of the epoch whose
+// transition executed last, or "" before one has. Like Discord's clients, it
+// changes when media switches to the new keys, not when they arrive.
 func (s *Session) PrivacyCode() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.latest == nil {
-		return ""
-	}
-	return privacyCode(s.latest.Authenticator)
+	return s.privacyCode
 }
 
 // HandleMessage acts on one gateway message and returns the replies to send.
@@ -256,6 +256,7 @@ func (s *Session) HandleMessage(m Message) ([]Message, error) {
 			return nil, fmt.Errorf("dave: client disconnect: user id %q: %w", d.UserID, err)
 		}
 		delete(s.connected, id)
+		delete(s.decryptors, id)
 		return nil, nil
 	case OpPrepareTransition:
 		var d struct {
@@ -623,6 +624,9 @@ func (s *Session) executeTransition(id uint16) {
 	s.setRecvPassthrough(false)
 	if t.send == nil {
 		return
+	}
+	if s.latest != nil {
+		s.privacyCode = privacyCode(s.latest.Authenticator)
 	}
 	s.sendPassthrough = false
 	if s.encryptor == nil {
