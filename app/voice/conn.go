@@ -136,6 +136,7 @@ const (
 	discoveryTimeout = 5 * time.Second
 	defaultMoveGrace = 5 * time.Second
 	maxFailures      = 5
+	stableSession    = 10 * time.Second
 	firstBackoff     = 500 * time.Millisecond
 	maxBackoff       = 8 * time.Second
 	maxMessageSize   = 1 << 20
@@ -162,6 +163,7 @@ type Conn struct {
 	params    Params
 	seq       int    // last sequence number received, -1 for none
 	lastMedia *media // the session's transport, kept for resumes
+	readyAt   time.Time
 
 	mu      sync.Mutex
 	state   State

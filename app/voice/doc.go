@@ -21,8 +21,9 @@
 // Config.MoveGrace for an Update and ends with ErrDisconnected without
 // one; 4017 ends at once with ErrDAVERequired, without retrying; the other
 // 40xx codes are final too. An Update with a new endpoint or token closes
-// the session and identifies at the new endpoint. Failed attempts back off
-// from 0.5 s to 8 s, and five in a row end the connection.
+// the session and identifies at the new endpoint. The first reconnect is
+// immediate; attempts that fail, or sessions that drop within 10 s, back off
+// from 0.5 s to 8 s; five failed attempts in a row end the connection.
 //
 // The player never sees a half-open connection: Play pulls frames only
 // while the connection is Ready and the E2EE layer reports Ready, and a

@@ -135,10 +135,10 @@ func TestClassify(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	var got []string
-	for n := range 7 {
+	for n := range 8 {
 		got = append(got, backoff(n).String())
 	}
-	if diff := cmp.Diff([]string{"0s", "500ms", "1s", "2s", "4s", "8s", "8s"}, got); diff != "" {
+	if diff := cmp.Diff([]string{"0s", "0s", "500ms", "1s", "2s", "4s", "8s", "8s"}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

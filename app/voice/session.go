@@ -68,7 +68,10 @@ func (c *Conn) run(ctx context.Context) {
 	// pools them; this cancels and closes them.
 	defer c.httpClient.CloseIdleConnections()
 	resume := false
-	failures := 0
+	// failures counts attempts in a row that never became Ready; flaps,
+	// sessions in a row that were Ready only briefly. Both slow reconnects
+	// down, so that a server that keeps dropping the bot is not hammered.
+	failures, flaps := 0, 0
 	for {
 		select {
 		case u := <-c.updates:
@@ -88,6 +91,11 @@ func (c *Conn) run(ctx context.Context) {
 		}
 		if reached {
 			failures = 0
+			if time.Since(c.readyAt) < stableSession {
+				flaps++
+			} else {
+				flaps = 0
+			}
 		}
 		what, ferr := classify(err)
 		c.log.Info("voice session ended", slog.Any("err", err), slog.Bool("was_ready", reached))
@@ -118,21 +126,20 @@ func (c *Conn) run(ctx context.Context) {
 			c.finish(fmt.Errorf("voice: giving up after %d attempts: %w", failures, ferr))
 			return
 		}
-		if !sleepCtx(ctx, backoff(failures)) {
+		if !sleepCtx(ctx, backoff(max(failures, flaps))) {
 			c.finish(ErrClosed)
 			return
 		}
 	}
 }
 
-// backoff is the wait before reconnect attempt n+1 after n failures: none
-// after a session that worked, then doubling from firstBackoff.
-func backoff(failures int) time.Duration {
-	if failures == 0 {
+// backoff is the wait before reconnecting after n troubled attempts in a
+// row: none for the first, then doubling from firstBackoff.
+func backoff(n int) time.Duration {
+	if n <= 1 {
 		return 0
 	}
-	d := firstBackoff << (failures - 1)
-	return min(d, maxBackoff)
+	return min(firstBackoff<<(n-2), maxBackoff)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
@@ -219,6 +226,7 @@ func (c *Conn) leaveReady() {
 }
 
 func (c *Conn) enterReady(m *media, send func(int, any) error) {
+	c.readyAt = time.Now()
 	c.mu.Lock()
 	if c.state != StateReady {
 		close(c.readyCh)
