@@ -43,7 +43,9 @@ func (p Params) validate() error {
 }
 
 // Update carries what a later VOICE_STATE_UPDATE or VOICE_SERVER_UPDATE
-// changed; empty fields keep their value.
+// changed; empty fields keep their value. A VOICE_SERVER_UPDATE whose
+// endpoint is null means Discord is allocating a new voice server: pass
+// nothing and wait for the one that names it.
 type Update struct {
 	SessionID string
 	Token     string
