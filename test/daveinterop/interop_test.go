@@ -407,3 +407,34 @@ func TestInvalidCommitAndWelcomeRecovery(t *testing.T) {
 	clear(w.net.MemberErrors)
 	w.agree()
 }
+
+func TestDowngradeToPassthrough(t *testing.T) {
+	w := newWorld(t)
+	bot := w.bot(1)
+	d := w.davey(2)
+	w.agree()
+	w.net.Enqueue(w.net.GW.Downgrade()...)
+	if err := w.net.Run(); err != nil {
+		t.Fatal(err)
+	}
+	w.noMemberErrors()
+	opus := []byte("\xfc plain opus after the downgrade")
+	sent, err := bot.EncryptOpus(nil, opus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(sent, opus) {
+		t.Fatalf("bot still encrypts after the downgrade: %x", sent)
+	}
+	got, err := d.Decrypt(1, sent)
+	if err != nil || !bytes.Equal(got, opus) {
+		t.Fatalf("davey on the bot's plain frame: %q, %v", got, err)
+	}
+	got, err = bot.Decrypt(2, nil, opus)
+	if err != nil || !bytes.Equal(got, opus) {
+		t.Fatalf("bot on davey's plain frame: %q, %v", got, err)
+	}
+	if bot.ProtocolVersion() != 0 {
+		t.Errorf("bot at protocol version %d", bot.ProtocolVersion())
+	}
+}

@@ -436,3 +436,16 @@ func (g *Gateway) ready(from uint64, id uint16) []Delivery {
 	}
 	return out
 }
+
+// Downgrade announces a transition to protocol version 0 (a member without
+// DAVE joined); it executes once every member is ready.
+func (g *Gateway) Downgrade() []Delivery {
+	g.transition++
+	g.waiting = map[uint64]bool{}
+	var out []Delivery
+	for _, u := range g.Members() {
+		g.waiting[u] = true
+		out = append(out, Delivery{u, text(dave.OpPrepareTransition, map[string]uint16{"protocol_version": 0, "transition_id": g.transition})})
+	}
+	return out
+}
