@@ -23,34 +23,37 @@ func TestCapacityIndependentOfLength(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	ops := map[string]func(g music.GuildID, length int) error{
-		"enqueue one": func(g music.GuildID, _ int) error { return enqueueOne(ctx, s, g, 0) },
-		"peek":        func(g music.GuildID, _ int) error { _, err := s.Peek(ctx, g); return err },
-		"skip":        func(g music.GuildID, _ int) error { _, err := s.Pop(ctx, g); return err },
-		"remove at index": func(g music.GuildID, length int) error {
+	ops := []struct {
+		name string
+		run  func(g music.GuildID, length int) error
+	}{
+		{"enqueue one", func(g music.GuildID, _ int) error { return enqueueOne(ctx, s, g, 0) }},
+		{"peek", func(g music.GuildID, _ int) error { _, err := s.Peek(ctx, g); return err }},
+		{"skip", func(g music.GuildID, _ int) error { _, err := s.Pop(ctx, g); return err }},
+		{"remove at index", func(g music.GuildID, length int) error {
 			_, err := s.RemoveAt(ctx, g, length/2)
 			return err
-		},
+		}},
 	}
 	type units struct{ RCU, WCU float64 }
 	measure := func(length int) map[string]units {
 		got := map[string]units{}
-		for name, op := range ops {
-			// A queue of full pages and a partly filled last page, as
-			// playlists leave it; the enqueue leaves room for one more.
-			g := music.GuildID(fmt.Sprintf("5%017d", length))
-			if err := refillIfNeeded(ctx, s, g, min(length, music.MaxQueueLen-1)); err != nil {
+		for i, op := range ops {
+			// A fresh queue of full pages and a partly filled last page,
+			// as playlists leave it, with room for one more entry.
+			g := music.GuildID(fmt.Sprintf("5%d%016d", i, length))
+			if err := grow(ctx, s, g, min(length, music.MaxQueueLen-1)); err != nil {
 				t.Fatal(err)
 			}
 			m.reset()
 			m.set(true)
-			err := op(g, length)
+			err := op.run(g, length)
 			m.set(false)
 			if err != nil {
-				t.Fatalf("%s at %d: %v", name, length, err)
+				t.Fatalf("%s at %d: %v", op.name, length, err)
 			}
 			rcu, wcu := m.units()
-			got[name] = units{rcu, wcu}
+			got[op.name] = units{rcu, wcu}
 		}
 		return got
 	}

@@ -26,16 +26,18 @@
 //   - page items ("p#" + 6 hex digits of a random 24-bit id) hold the ids of
 //     up to pageCap (100) consecutive entries, in order, 8 bytes each, and
 //     never change once written either;
-//   - the meta item ("meta") holds a version number and the ordered list of
-//     the queue's pages with their entry counts (4 bytes per page).
+//   - the meta item ("meta") holds a version number, the ordered list of the
+//     queue's pages with their entry counts (4 bytes per page), and the
+//     tokens of the last eight changes (64 bytes).
 //
 // Index i is found from the meta item alone (running sum of the counts),
 // then one page read gives the entry id. Pages are kept dense: any two
 // adjacent pages hold more than pageCap entries together (a page that
 // shrinks merges with a neighbour, one that overflows splits and merges its
 // halves outward), so a queue of n entries has at most 2n/pageCap+1 pages and
-// the meta item of a full queue (10,000 entries, at most 201 pages) stays
-// under 1 KB: one write unit, one read unit, whatever the length.
+// the meta item of a full queue (10,000 entries, at most 201 pages: about
+// 930 bytes in all) stays under 1 KB: one write unit, one read unit,
+// whatever the length.
 //
 // Operations read the meta item, the pages they touch and the entries they
 // return, and write new page items, entry items and the meta item; replaced
@@ -54,7 +56,8 @@
 //	shuffle         meta, all pages                  all pages, meta, -old pages     n/100 2n/100
 //	clear           meta, all pages                  meta, -all pages, -all entries  n/100 1.01n
 //
-// (A "-" marks a delete.) An entry at the bounds of music.Track (256-rune
+// (A "-" marks a delete.) Enqueueing onto a full last page reads and writes
+// one page less (1 RCU, 3 WCU). An entry at the bounds of music.Track (256-rune
 // title, 2 KB URL) is about 3 KB: one read unit, up to four write units.
 //
 // # Concurrency without transactions
@@ -74,9 +77,15 @@
 // (striped locks), so that retries are spent only on writers in other
 // processes; correctness does not depend on it.
 //
+// A change carries a random token into the meta item. When the put of the
+// meta item fails, the change reads the meta item again: if its token is
+// there, the put did land (its answer was lost and the SDK's retry then
+// failed the condition), and the change counts as done, not repeated.
+//
 // A change that fails before its commit (conflict exhausted, endpoint gone)
 // leaves the queue exactly as it was; the items it wrote are unreachable
-// and, where the endpoint still answers, deleted.
+// and, where the endpoint still answers, deleted. When not even the meta item
+// can be read to tell, they are kept, since they might be referenced.
 //
 // # Failures
 //

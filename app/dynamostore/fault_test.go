@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/go-cmp/cmp"
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/dynamostore/dynamotest"
 	"github.com/iddv/timmybot/app/music"
@@ -29,9 +30,11 @@ import (
 
 // fault is an answer the proxy gives instead of forwarding.
 type fault struct {
-	status int
-	kind   string // DynamoDB error type; "" with status 0 drops the connection
+	status int    // 0 drops the connection; lostAnswer forwards, then drops it
+	kind   string // DynamoDB error type
 }
+
+const lostAnswer = -1
 
 var (
 	throttled   = fault{400, "ProvisionedThroughputExceededException"}
@@ -39,6 +42,7 @@ var (
 	internal    = fault{500, "InternalServerError"}
 	unavailable = fault{503, "ServiceUnavailable"}
 	dropped     = fault{}
+	lost        = fault{status: lostAnswer}
 )
 
 // faultProxy forwards requests to a DynamoDB endpoint, except that it answers
@@ -111,7 +115,10 @@ func (p *faultProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.forward.ServeHTTP(w, r)
 		return
 	}
-	if f.status == 0 {
+	if f.status == lostAnswer {
+		p.forward.ServeHTTP(httptest.NewRecorder(), r)
+	}
+	if f.status <= 0 {
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			p.t.Errorf("hijacking: %v", err)
@@ -291,6 +298,79 @@ func TestUnreachableEndpointFailsAtOnce(t *testing.T) {
 			var retried *retry.MaxAttemptsError
 			if errors.As(err, &retried) {
 				t.Errorf("a refused connection was retried %d times", retried.Attempt)
+			}
+		})
+	}
+}
+
+// TestLostAnswerIsNotAppliedTwice loses the answer to a change's commit
+// after the server applied it: the SDK's retry then fails its condition,
+// and the store must find its change committed rather than apply it again
+// or delete what it committed.
+func TestLostAnswerIsNotAppliedTwice(t *testing.T) {
+	endpoint := dynamotest.Endpoint(t)
+	proxy, proxied := newFaultProxy(t, endpoint)
+	names := dynamotest.NewTables(t, dynamotest.Client(t, endpoint))
+	s, err := dynamostore.New(faultClient(t, proxied), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	tracks := make([]music.Track, 150)
+	for i := range tracks {
+		tracks[i] = music.Track{Title: fmt.Sprint(i), URL: "https://audio.example/x"}
+	}
+	if _, err := s.Enqueue(ctx, faultGuild, tracks...); err != nil {
+		t.Fatal(err)
+	}
+	model := make([]string, len(tracks))
+	for i, tr := range tracks {
+		model[i] = tr.Title
+	}
+	steps := []struct {
+		name  string
+		run   func() error
+		apply func([]string) []string
+	}{
+		{"enqueue", func() error {
+			_, err := s.Enqueue(ctx, faultGuild, music.Track{Title: "new", URL: "https://audio.example/new"})
+			return err
+		}, func(m []string) []string { return append(m, "new") }},
+		{"skip", func() error { _, err := s.Pop(ctx, faultGuild); return err },
+			func(m []string) []string { return m[1:] }},
+		{"remove", func() error { _, err := s.RemoveAt(ctx, faultGuild, 99); return err },
+			func(m []string) []string { return append(m[:99:99], m[100:]...) }},
+		{"move", func() error { return s.Move(ctx, faultGuild, 0, 120) },
+			func(m []string) []string {
+				out := append([]string{}, m[1:121]...)
+				out = append(out, m[0])
+				return append(out, m[121:]...)
+			}},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			proxy.injectWhere("PutItem", `"S":"meta"`, false, lost)
+			if err := step.run(); err != nil {
+				t.Fatalf("%s: %v", step.name, err)
+			}
+			if injected, _ := proxy.counts(); injected != 1 {
+				t.Fatalf("%d answers lost, want 1", injected)
+			}
+			model = step.apply(model)
+			page, err := s.Page(ctx, faultGuild, 0, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rest, err := s.Page(ctx, faultGuild, 100, 100)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range append(page.Entries, rest.Entries...) {
+				got = append(got, e.Track.Title)
+			}
+			if diff := cmp.Diff(model, got); diff != "" {
+				t.Errorf("queue after a lost answer (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -20,6 +21,7 @@ const (
 	skMeta      = "meta"
 	attrVersion = "v"
 	attrPages   = "pages"
+	attrRecent  = "recent"
 	attrIDs     = "ids"
 	attrAdded   = "at"
 
@@ -41,11 +43,19 @@ type pageRef struct {
 }
 
 // meta is a guild's queue at one version. Version 0 is a queue that has no
-// meta item yet.
+// meta item yet. recent holds the tokens of the last changes committed,
+// newest first.
 type meta struct {
 	version int64
 	pages   []pageRef
+	recent  []uint64
 }
+
+// recentTokens is how many change tokens the meta item keeps: a change whose
+// commit succeeded but whose answer was lost (so that the SDK's retry then
+// failed its condition) finds its token there, and neither applies itself
+// twice nor deletes the pages it committed. Eight tokens cost 64 bytes.
+const recentTokens = 8
 
 func encodePages(pages []pageRef) []byte {
 	b := make([]byte, 0, len(pages)*pageRefSize)
@@ -103,7 +113,7 @@ func (s *Store) readMeta(ctx context.Context, guild music.GuildID) (meta, error)
 	if err != nil {
 		return meta{}, fmt.Errorf("queue of %s: %w", guild, err)
 	}
-	return meta{version: v, pages: pages}, nil
+	return meta{version: v, pages: pages, recent: decodeIDs(getBytes(out.Item, attrRecent))}, nil
 }
 
 // readPage returns a page's entry ids; errStale when the page is gone.
@@ -198,7 +208,7 @@ func (s *Store) Enqueue(ctx context.Context, guild music.GuildID, tracks ...musi
 		}
 		return w.appendIDs(ids)
 	})
-	if err != nil && written {
+	if err != nil && written && !errors.Is(err, errUncertain) {
 		keys := make([]map[string]types.AttributeValue, len(ids))
 		for i, id := range ids {
 			keys[i] = s.queueKey(guild, entrySK(id))
@@ -463,8 +473,9 @@ func (s *Store) mutate(ctx context.Context, guild music.GuildID, edit func(w *wo
 	mu := s.guildLock(guild)
 	mu.Lock()
 	defer mu.Unlock()
+	token := rand.Uint64()
 	for attempt := 0; ; attempt++ {
-		err := s.tryMutate(ctx, guild, edit)
+		err := s.tryMutate(ctx, guild, token, edit)
 		if !errors.Is(err, errStale) && !errors.Is(err, errConflict) {
 			return err
 		}
@@ -477,12 +488,12 @@ func (s *Store) mutate(ctx context.Context, guild music.GuildID, edit func(w *wo
 	}
 }
 
-func (s *Store) tryMutate(ctx context.Context, guild music.GuildID, edit func(w *work) error) error {
+func (s *Store) tryMutate(ctx context.Context, guild music.GuildID, token uint64, edit func(w *work) error) error {
 	m, err := s.readMeta(ctx, guild)
 	if err != nil {
 		return err
 	}
-	w := &work{ctx: ctx, s: s, guild: guild, base: m.version}
+	w := &work{ctx: ctx, s: s, guild: guild, base: m.version, token: token, recent: m.recent}
 	for _, p := range m.pages {
 		w.slots = append(w.slots, slot{id: p.id, n: p.n})
 	}
@@ -524,6 +535,8 @@ func (s *Store) commit(ctx context.Context, w *work) error {
 	if len(refs) > 0 {
 		item[attrPages] = &types.AttributeValueMemberB{Value: encodePages(refs)}
 	}
+	recent := append([]uint64{w.token}, w.recent[:min(len(w.recent), recentTokens-1)]...)
+	item[attrRecent] = &types.AttributeValueMemberB{Value: encodeIDs(recent)}
 	in := &dynamodb.PutItemInput{TableName: aws.String(s.tables.Queues), Item: item}
 	if w.base == 0 {
 		in.ConditionExpression = aws.String("attribute_not_exists(#sk)")
@@ -534,11 +547,37 @@ func (s *Store) commit(ctx context.Context, w *work) error {
 		in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(w.base)}
 	}
 	if _, err := s.api.PutItem(ctx, in); err != nil {
-		if isConditionFailed(err) {
+		// The SDK may have retried a put whose first answer was lost:
+		// only the meta item can tell whether this change is in.
+		landed, checkErr := s.landed(ctx, w.guild, w.token)
+		switch {
+		case checkErr != nil:
+			// The pages written may be referenced: keep them.
+			return fmt.Errorf("%w: %w", errUncertain, err)
+		case landed:
+			s.collect(ctx, w)
+			return nil
+		case isConditionFailed(err):
 			return fail(errConflict)
 		}
 		return fail(err)
 	}
+	s.collect(ctx, w)
+	return nil
+}
+
+// errUncertain marks a change that failed in a way that leaves open whether
+// it was committed: what it wrote must stay.
+var errUncertain = errors.New("cannot tell whether the change was committed")
+
+// landed reports whether the change with token is committed.
+func (s *Store) landed(ctx context.Context, guild music.GuildID, token uint64) (bool, error) {
+	m, err := s.readMeta(ctx, guild)
+	return slices.Contains(m.recent, token), err
+}
+
+// collect deletes what a committed change no longer references.
+func (s *Store) collect(ctx context.Context, w *work) {
 	garbage := make([]map[string]types.AttributeValue, 0, len(w.retired)+len(w.deadEntries))
 	for _, id := range w.retired {
 		garbage = append(garbage, s.queueKey(w.guild, pageSK(id)))
@@ -547,7 +586,6 @@ func (s *Store) commit(ctx context.Context, w *work) error {
 		garbage = append(garbage, s.queueKey(w.guild, entrySK(id)))
 	}
 	s.deleteQuietly(ctx, garbage)
-	return nil
 }
 
 // pageIDAttempts bounds the search for an unused random page id; a guild

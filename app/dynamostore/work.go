@@ -32,6 +32,9 @@ type work struct {
 	base  int64
 	slots []slot
 
+	token  uint64   // identifies this change across attempts
+	recent []uint64 // tokens of the changes before base, newest first
+
 	retired     []uint32 // committed pages the new version drops
 	deadEntries []uint64 // entries the new version drops
 }
