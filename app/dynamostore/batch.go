@@ -3,6 +3,8 @@ package dynamostore
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -42,27 +44,60 @@ func (s *Store) deleteItems(ctx context.Context, table string, keys []map[string
 }
 
 func (s *Store) batchWrite(ctx context.Context, table string, reqs []types.WriteRequest) error {
-	for len(reqs) > 0 {
-		k := min(maxBatchWrite, len(reqs))
-		pending := map[string][]types.WriteRequest{table: reqs[:k]}
-		reqs = reqs[k:]
-		for attempt := 0; len(pending[table]) > 0; attempt++ {
-			if attempt == unprocessedAttempts {
-				return errUnprocessed(len(pending[table]))
-			}
-			if attempt > 0 {
-				if err := backoff(ctx, attempt); err != nil {
-					return err
-				}
-			}
-			out, err := s.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
-			if err != nil {
+	batches := (len(reqs) + maxBatchWrite - 1) / maxBatchWrite
+	return inParallel(ctx, batches, func(ctx context.Context, i int) error {
+		batch := reqs[i*maxBatchWrite : min((i+1)*maxBatchWrite, len(reqs))]
+		return s.writeBatch(ctx, table, batch)
+	})
+}
+
+func (s *Store) writeBatch(ctx context.Context, table string, batch []types.WriteRequest) error {
+	pending := map[string][]types.WriteRequest{table: batch}
+	for attempt := 0; len(pending[table]) > 0; attempt++ {
+		if attempt == unprocessedAttempts {
+			return errUnprocessed(len(pending[table]))
+		}
+		if attempt > 0 {
+			if err := backoff(ctx, attempt); err != nil {
 				return err
 			}
-			pending = out.UnprocessedItems
 		}
+		out, err := s.api.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: pending})
+		if err != nil {
+			return err
+		}
+		pending = out.UnprocessedItems
 	}
 	return nil
+}
+
+// batchWorkers bounds the requests one operation has in flight: enough to
+// write a 500-track playlist or clear a full queue in a few round trips,
+// few enough not to be throttled for it.
+const batchWorkers = 8
+
+// inParallel calls fn for 0..n-1 on up to batchWorkers goroutines, stops
+// handing out work at the first error, and returns it once all calls have
+// returned.
+func inParallel(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(n, batchWorkers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < n && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
+				if err := fn(ctx, i); err != nil {
+					cancel(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return context.Cause(ctx)
 }
 
 // getQueueItems reads items of the queues table by key, consistently, and

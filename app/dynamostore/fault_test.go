@@ -224,22 +224,26 @@ func TestPersistentFailureLeavesNothingBehind(t *testing.T) {
 	before := partitionItems(t, direct, names.Queues)
 	const wantAttempts = 5 // NewClient's default
 
+	// Each case fails one request for good: the playlist's other requests,
+	// sent in parallel, succeed and must be undone.
 	tests := []struct {
 		name      string
+		tracks    int
 		operation string
 		bodyHas   string
 		fault     fault
 	}{
-		{"entries throttled", "BatchWriteItem", `"PutRequest"`, throttled},
-		{"pages answer 500", "PutItem", `"ids"`, internal},
-		{"meta commit throttled", "PutItem", `"S":"meta"`, throttled},
-		{"meta commit answers 503", "PutItem", `"S":"meta"`, unavailable},
-		{"meta commit's connection dropped", "PutItem", `"S":"meta"`, dropped},
+		{"entries throttled", 20, "BatchWriteItem", `"PutRequest"`, throttled},
+		{"one batch of a playlist throttled", 500, "BatchWriteItem", `"S":"lost 170"`, throttled},
+		{"pages answer 500", 20, "PutItem", `"ids"`, internal},
+		{"meta commit throttled", 500, "PutItem", `"S":"meta"`, throttled},
+		{"meta commit answers 503", 20, "PutItem", `"S":"meta"`, unavailable},
+		{"meta commit's connection dropped", 20, "PutItem", `"S":"meta"`, dropped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			proxy.injectWhere(tt.operation, tt.bodyHas, true, tt.fault)
-			playlist := make([]music.Track, 60)
+			playlist := make([]music.Track, tt.tracks)
 			for i := range playlist {
 				playlist[i] = music.Track{Title: fmt.Sprint("lost ", i), URL: "https://audio.example/lost"}
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -510,21 +511,34 @@ func (s *Store) tryMutate(ctx context.Context, guild music.GuildID, token uint64
 // nobody committed since w's version; then it deletes what the new version
 // no longer references. On failure it deletes the pages it wrote.
 func (s *Store) commit(ctx context.Context, w *work) error {
-	var written []map[string]types.AttributeValue
+	var (
+		mu      sync.Mutex
+		written []map[string]types.AttributeValue
+		changed []int
+	)
 	fail := func(err error) error {
 		s.deleteQuietly(ctx, written)
 		return err
 	}
-	for i := range w.slots {
-		if w.slots[i].id != 0 {
-			continue
+	for i, sl := range w.slots {
+		if sl.id == 0 {
+			changed = append(changed, i)
 		}
-		id, err := s.putPage(ctx, w.guild, w.slots[i].ids)
+	}
+	err := inParallel(ctx, len(changed), func(ctx context.Context, k int) error {
+		sl := &w.slots[changed[k]]
+		id, err := s.putPage(ctx, w.guild, sl.ids)
 		if err != nil {
-			return fail(err)
+			return err
 		}
+		sl.id = id
+		mu.Lock()
+		defer mu.Unlock()
 		written = append(written, s.queueKey(w.guild, pageSK(id)))
-		w.slots[i].id = id
+		return nil
+	})
+	if err != nil {
+		return fail(err)
 	}
 	refs := make([]pageRef, len(w.slots))
 	for i, sl := range w.slots {
