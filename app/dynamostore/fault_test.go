@@ -286,6 +286,7 @@ func TestUnreachableEndpointFailsAtOnce(t *testing.T) {
 		"Peek":       func() error { _, err := s.Peek(ctx, faultGuild); return err },
 		"IsApproved": func() error { _, err := s.IsApproved(ctx, faultGuild); return err },
 		"CacheTrack": func() error { return s.CacheTrack(ctx, "k", track, time.Now().Add(time.Hour)) },
+		"Ping":       func() error { return s.Ping(ctx) },
 	}
 	for name, call := range calls {
 		t.Run(name, func(t *testing.T) {

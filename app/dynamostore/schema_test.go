@@ -44,6 +44,13 @@ func TestCreateTablesMatchesTables(t *testing.T) {
 	if err := dynamostore.CreateTables(context.Background(), client, names); err != nil {
 		t.Fatalf("CreateTables again: %v", err)
 	}
+	s, err := dynamostore.New(client, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Ping(context.Background()); err != nil {
+		t.Errorf("Ping with the tables in place: %v", err)
+	}
 	for _, spec := range dynamostore.Tables(names) {
 		t.Run(spec.Role, func(t *testing.T) {
 			if diff := cmp.Diff(spec, describedSpec(t, client, spec)); diff != "" {

@@ -52,8 +52,14 @@ func TestReopenKeepsData(t *testing.T) {
 	if _, err := localstore.Open(path); err == nil {
 		t.Fatal("a second Open of a file in use succeeded")
 	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping of an open store: %v", err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
+	}
+	if err := s.Ping(ctx); err == nil {
+		t.Error("Ping of a closed store succeeded")
 	}
 	s = mustOpen(t, path, time.Now)
 	e, err := s.Peek(ctx, guild)
