@@ -9,6 +9,7 @@ import (
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/dynamostore/dynamotest"
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/storetest"
 )
 
 // TestCapacityIndependentOfLength checks the queue's cost target: the
@@ -27,7 +28,7 @@ func TestCapacityIndependentOfLength(t *testing.T) {
 		name string
 		run  func(g music.GuildID, length int) error
 	}{
-		{"enqueue one", func(g music.GuildID, _ int) error { return enqueueOne(ctx, s, g, 0) }},
+		{"enqueue one", func(g music.GuildID, _ int) error { _, err := s.Enqueue(ctx, g, storetest.BenchTrack(0)); return err }},
 		{"peek", func(g music.GuildID, _ int) error { _, err := s.Peek(ctx, g); return err }},
 		{"skip", func(g music.GuildID, _ int) error { _, err := s.Pop(ctx, g); return err }},
 		{"remove at index", func(g music.GuildID, length int) error {
@@ -42,10 +43,10 @@ func TestCapacityIndependentOfLength(t *testing.T) {
 			// A fresh queue of full pages and a partly filled last page,
 			// as playlists leave it, with room for one more entry.
 			g := music.GuildID(fmt.Sprintf("5%d%016d", i, length))
-			if err := grow(ctx, s, g, min(length, music.MaxQueueLen-1)); err != nil {
+			if err := storetest.Grow(ctx, s, g, min(length, music.MaxQueueLen-1)); err != nil {
 				t.Fatal(err)
 			}
-			m.reset()
+			m.Reset()
 			m.set(true)
 			err := op.run(g, length)
 			m.set(false)

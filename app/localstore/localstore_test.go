@@ -113,3 +113,9 @@ func TestPing(t *testing.T) {
 		t.Fatal("ping on a closed store succeeded")
 	}
 }
+
+// BenchmarkQueue measures the queue operations at 10, 1,000 and 10,000
+// entries (see storetest.BenchQueue).
+func BenchmarkQueue(b *testing.B) {
+	storetest.BenchQueue(b, mustOpen(b, filepath.Join(b.TempDir(), "timmybot.db"), time.Now), nil)
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/iddv/timmybot/app/music"
 	bolt "go.etcd.io/bbolt"
@@ -105,19 +106,24 @@ func (s *Store) Page(_ context.Context, guild music.GuildID, offset, limit int) 
 	page := music.QueuePage{Offset: offset}
 	err := s.view("reading the queue", func(tx *bolt.Tx) error {
 		b, _ := guildQueue(tx, guild, false)
-		all := entries(b)
-		start, end, err := music.PageWindow(len(all), offset, limit)
+		page.Total = count(b)
+		start, end, err := music.PageWindow(page.Total, offset, limit)
 		if err != nil {
 			return err
 		}
-		page.Total = len(all)
 		page.Entries = make([]music.Entry, 0, end-start)
-		for _, p := range all[start:end] {
-			e, err := decodeEntry(p)
+		if start == end {
+			return nil
+		}
+		c := b.Cursor()
+		k, v := seek(c, start)
+		for range end - start {
+			e, err := decodeEntry(pair{key: k, value: v})
 			if err != nil {
 				return err
 			}
 			page.Entries = append(page.Entries, e)
+			k, v = c.Next()
 		}
 		return nil
 	})
@@ -159,15 +165,15 @@ func (s *Store) RemoveAt(_ context.Context, guild music.GuildID, index int) (mus
 	var e music.Entry
 	err := s.update("removing from the queue", func(tx *bolt.Tx) error {
 		b, _ := guildQueue(tx, guild, false)
-		all := entries(b)
-		if err := music.CheckIndex(len(all), index); err != nil {
+		if err := music.CheckIndex(count(b), index); err != nil {
 			return err
 		}
+		k, v := seek(b.Cursor(), index)
 		var err error
-		if e, err = decodeEntry(all[index]); err != nil {
+		if e, err = decodeEntry(pair{key: k, value: v}); err != nil {
 			return err
 		}
-		return b.Delete(all[index].key)
+		return b.Delete(k)
 	})
 	return e, err
 }
@@ -179,53 +185,72 @@ func (s *Store) Move(_ context.Context, guild music.GuildID, from, to int) error
 	}
 	return s.update("moving in the queue", func(tx *bolt.Tx) error {
 		b, _ := guildQueue(tx, guild, false)
-		all := entries(b)
-		if err := music.CheckIndex(len(all), from); err != nil {
+		n := count(b)
+		if err := music.CheckIndex(n, from); err != nil {
 			return err
 		}
-		if err := music.CheckIndex(len(all), to); err != nil {
+		if err := music.CheckIndex(n, to); err != nil {
 			return err
 		}
 		if from == to {
 			return nil
 		}
-		moved := all[from]
-		// bbolt's slices are valid only until the transaction writes.
-		value := append([]byte(nil), moved.value...)
-		rest := append(all[:from:from], all[from+1:]...)
-		key, ok := keyBetween(rest, to)
-		if !ok {
-			return renumber(b, insert(rest, to, pair{value: value}))
+		// The new neighbours of the moved entry, by index before it moves.
+		lo, hi := to-1, to
+		if to > from {
+			lo, hi = to, to+1
 		}
-		if err := b.Delete(moved.key); err != nil {
+		key, ok := keyBetween(keyAt(b, lo), keyAt(b, hi))
+		c := b.Cursor()
+		k, v := seek(c, from)
+		// bbolt's slices are valid only until the transaction writes.
+		k, v = slices.Clone(k), slices.Clone(v)
+		if !ok {
+			all := entries(b)
+			rest := append(all[:from:from], all[from+1:]...)
+			return renumber(b, slices.Insert(rest, to, pair{value: v}))
+		}
+		if err := b.Delete(k); err != nil {
 			return err
 		}
-		return b.Put(key, value)
+		return b.Put(key, v)
 	})
 }
 
-// keyBetween returns an unused order key for position to of rest, or false
-// when its neighbours' keys are adjacent numbers.
-func keyBetween(rest []pair, to int) ([]byte, bool) {
-	var lo uint64
-	if to > 0 {
-		lo = binary.BigEndian.Uint64(rest[to-1].key)
+// seek positions c at index i of the queue and returns that entry; nil
+// past the end.
+func seek(c *bolt.Cursor, i int) (k, v []byte) {
+	k, v = c.First()
+	for ; k != nil && i > 0; i-- {
+		k, v = c.Next()
 	}
-	hi := lo + 2*orderGap
-	if to < len(rest) {
-		hi = binary.BigEndian.Uint64(rest[to].key)
-	}
-	if hi-lo < 2 {
-		return nil, false
-	}
-	return orderKey(lo + (hi-lo)/2), true
+	return k, v
 }
 
-func insert(ps []pair, at int, p pair) []pair {
-	out := make([]pair, 0, len(ps)+1)
-	out = append(out, ps[:at]...)
-	out = append(out, p)
-	return append(out, ps[at:]...)
+// keyAt returns the order key at index i, nil when there is none.
+func keyAt(b *bolt.Bucket, i int) []byte {
+	if i < 0 {
+		return nil
+	}
+	k, _ := seek(b.Cursor(), i)
+	return k
+}
+
+// keyBetween returns an unused order key between lo and hi (nil: the
+// start, the end), or false when they are adjacent numbers.
+func keyBetween(lo, hi []byte) ([]byte, bool) {
+	var l uint64
+	if lo != nil {
+		l = binary.BigEndian.Uint64(lo)
+	}
+	h := l + 2*orderGap
+	if hi != nil {
+		h = binary.BigEndian.Uint64(hi)
+	}
+	if h-l < 2 {
+		return nil, false
+	}
+	return orderKey(l + (h-l)/2), true
 }
 
 // renumber rewrites the whole queue as values, evenly spaced. The values are
