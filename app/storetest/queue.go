@@ -126,23 +126,30 @@ func testQueue(t *testing.T, open Open) {
 	t.Run("peek and pop", func(t *testing.T) {
 		q := open(t, NewClock().Now)().Queue
 		enqueue(t, q, guildA, 0, tracks("a", 3)...)
+		head, err := q.Page(ctx(t), guildA, 0, 1)
+		must(t, "Page", err)
 		for range 2 { // peeking twice removes nothing
 			e, err := q.Peek(ctx(t), guildA)
 			must(t, "Peek", err)
-			if e.Track.Title != "Track a0" {
-				t.Errorf("Peek = %q, want Track a0", e.Track.Title)
+			if diff := cmp.Diff(head.Entries[0], e); diff != "" {
+				t.Errorf("Peek differs from the head of Page (-page +peek):\n%s", diff)
 			}
 		}
 		popped := []string{}
-		for range 3 {
+		for i := range 3 {
 			e, err := q.Pop(ctx(t), guildA)
 			must(t, "Pop", err)
+			if i == 0 {
+				if diff := cmp.Diff(head.Entries[0], e); diff != "" {
+					t.Errorf("Pop differs from the head it removed (-page +pop):\n%s", diff)
+				}
+			}
 			popped = append(popped, e.Track.Title)
 		}
 		if diff := cmp.Diff([]string{"Track a0", "Track a1", "Track a2"}, popped); diff != "" {
 			t.Errorf("popped (-want +got):\n%s", diff)
 		}
-		_, err := q.Pop(ctx(t), guildA)
+		_, err = q.Pop(ctx(t), guildA)
 		wantCode(t, "Pop on empty", err, music.ENOTFOUND)
 	})
 
