@@ -111,6 +111,7 @@ func Tables(names TableNames) []TableSpec {
 type SchemaAPI interface {
 	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	DescribeTimeToLive(ctx context.Context, in *dynamodb.DescribeTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTimeToLiveOutput, error)
 	UpdateTimeToLive(ctx context.Context, in *dynamodb.UpdateTimeToLiveInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateTimeToLiveOutput, error)
 }
 
@@ -166,32 +167,33 @@ func createTable(ctx context.Context, client SchemaAPI, t TableSpec) error {
 	if t.TTLAttribute == "" {
 		return nil
 	}
-	_, err := client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+	return enableTTL(ctx, client, t)
+}
+
+// enableTTL turns time-to-live on unless it is on already; a server without
+// time-to-live (dynalite answers UnknownOperationException) is fine.
+func enableTTL(ctx context.Context, client SchemaAPI, t TableSpec) error {
+	desc, err := client.DescribeTimeToLive(ctx, &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(t.Name)})
+	if err != nil {
+		return fmt.Errorf("reading time-to-live: %w", err)
+	}
+	if d := desc.TimeToLiveDescription; d != nil && aws.ToString(d.AttributeName) == t.TTLAttribute &&
+		(d.TimeToLiveStatus == types.TimeToLiveStatusEnabled || d.TimeToLiveStatus == types.TimeToLiveStatusEnabling) {
+		return nil
+	}
+	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName: aws.String(t.Name),
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{
 			AttributeName: aws.String(t.TTLAttribute),
 			Enabled:       aws.Bool(true),
 		},
 	})
-	if err != nil && !isUnsupportedTTL(err) {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "UnknownOperationException" {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("enabling time-to-live: %w", err)
 	}
 	return nil
-}
-
-// isUnsupportedTTL reports the answer of a server that has no time-to-live
-// (dynalite), or of one where it is already on (DynamoDB refuses to enable it
-// twice with a ValidationException).
-func isUnsupportedTTL(err error) bool {
-	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	switch apiErr.ErrorCode() {
-	case "UnknownOperationException":
-		return true
-	case "ValidationException":
-		return apiErr.ErrorMessage() == "TimeToLive is already enabled"
-	}
-	return false
 }
