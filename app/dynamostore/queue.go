@@ -471,9 +471,11 @@ func conflict() error {
 // doc). edit may run several times; it must not have effects outside w
 // other than idempotent ones.
 func (s *Store) mutate(ctx context.Context, guild music.GuildID, edit func(w *work) error) error {
-	mu := s.guildLock(guild)
-	mu.Lock()
-	defer mu.Unlock()
+	unlock, err := s.lockGuild(ctx, guild)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	token := rand.Uint64()
 	for attempt := 0; ; attempt++ {
 		err := s.tryMutate(ctx, guild, token, edit)
@@ -563,7 +565,9 @@ func (s *Store) commit(ctx context.Context, w *work) error {
 	if _, err := s.api.PutItem(ctx, in); err != nil {
 		// The SDK may have retried a put whose first answer was lost:
 		// only the meta item can tell whether this change is in.
-		landed, checkErr := s.landed(ctx, w.guild, w.token)
+		checkCtx, cancel := cleanupContext(ctx) // also when ctx ended
+		landed, checkErr := s.landed(checkCtx, w.guild, w.token)
+		cancel()
 		switch {
 		case checkErr != nil:
 			// The pages written may be referenced: keep them.

@@ -7,7 +7,6 @@ import (
 	"hash/maphash"
 	"math/rand/v2"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,7 +37,7 @@ type Store struct {
 	// guildLocks serialise this process's changes to one guild's queue
 	// (striped by guild), so that optimistic retries are spent only on
 	// writers in other processes.
-	guildLocks [64]sync.Mutex
+	guildLocks [64]chan struct{}
 }
 
 // Interface guards.
@@ -71,6 +70,9 @@ func New(api API, names TableNames, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{api: api, tables: names, now: time.Now, attempts: 40}
+	for i := range s.guildLocks {
+		s.guildLocks[i] = make(chan struct{}, 1)
+	}
 	for _, opt := range opts {
 		opt(s)
 	}
@@ -79,8 +81,16 @@ func New(api API, names TableNames, opts ...Option) (*Store, error) {
 
 var lockSeed = maphash.MakeSeed()
 
-func (s *Store) guildLock(guild music.GuildID) *sync.Mutex {
-	return &s.guildLocks[maphash.String(lockSeed, string(guild))%uint64(len(s.guildLocks))]
+// lockGuild waits for the guild's lock, or for ctx to end, and returns the
+// function that releases it.
+func (s *Store) lockGuild(ctx context.Context, guild music.GuildID) (unlock func(), err error) {
+	lock := s.guildLocks[maphash.String(lockSeed, string(guild))%uint64(len(s.guildLocks))]
+	select {
+	case lock <- struct{}{}:
+		return func() { <-lock }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // errStale means a read found an item gone that the meta item it had read
