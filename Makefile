@@ -28,8 +28,9 @@ test: prereqs-test lint unit fuzz ## run the whole suite: lint, unit, integratio
 unit: prereqs-test
 	scripts/with-dynalite go test -count=1 -timeout 15m $(PKGS)
 
-lint: tools ## gofmt, go vet, staticcheck, actionlint
+lint: tools ## gofmt, go mod tidy, go vet, staticcheck, actionlint
 	@out=$$(gofmt -l app constructs infra test); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@for m in app constructs infra test; do (cd $$m && go mod tidy -diff) || { echo "go mod tidy would change $$m/go.mod or go.sum: run it there"; exit 1; }; done
 	go vet $(PKGS)
 	$(BIN)/staticcheck $(PKGS)
 	$(BIN)/actionlint
