@@ -43,6 +43,21 @@ func (h *harness) connect(user uint64) *dave.Session {
 	return s
 }
 
+// corruptFirst makes the network flip the last byte of the first op message
+// it delivers to user; the returned func reports whether that has happened.
+func (h *harness) corruptFirst(user uint64, op int) (corrupted func() bool) {
+	done := false
+	h.net.Filter = func(d *davetest.Delivery) bool {
+		if d.To == user && d.Msg.Op == op && !done {
+			done = true
+			d.Msg.Binary = bytes.Clone(d.Msg.Binary)
+			d.Msg.Binary[len(d.Msg.Binary)-1] ^= 0xff
+		}
+		return true
+	}
+	return func() bool { return done }
+}
+
 func (h *harness) disconnect(user uint64) {
 	h.t.Helper()
 	delete(h.s, user)
@@ -161,17 +176,9 @@ func TestSessionInvalidCommitRecovers(t *testing.T) {
 	h := newHarness(t)
 	h.connect(1)
 	h.connect(2)
-	corrupted := false
-	h.net.Filter = func(d *davetest.Delivery) bool {
-		if d.To == 2 && d.Msg.Op == dave.OpAnnounceCommitTransition && !corrupted {
-			corrupted = true
-			d.Msg.Binary = bytes.Clone(d.Msg.Binary)
-			d.Msg.Binary[len(d.Msg.Binary)-1] ^= 0xff
-		}
-		return true
-	}
+	corrupted := h.corruptFirst(2, dave.OpAnnounceCommitTransition)
 	h.connect(3)
-	if !corrupted {
+	if !corrupted() {
 		t.Fatal("no commit reached user 2")
 	}
 	h.assertAgree()
@@ -188,17 +195,9 @@ func TestSessionInvalidWelcomeRecovers(t *testing.T) {
 	h := newHarness(t)
 	h.connect(1)
 	h.connect(2)
-	corrupted := false
-	h.net.Filter = func(d *davetest.Delivery) bool {
-		if d.To == 3 && d.Msg.Op == dave.OpWelcome && !corrupted {
-			corrupted = true
-			d.Msg.Binary = bytes.Clone(d.Msg.Binary)
-			d.Msg.Binary[len(d.Msg.Binary)-1] ^= 0xff
-		}
-		return true
-	}
+	corrupted := h.corruptFirst(3, dave.OpWelcome)
 	h.connect(3)
-	if !corrupted {
+	if !corrupted() {
 		t.Fatal("no welcome reached user 3")
 	}
 	h.assertAgree()
