@@ -48,18 +48,11 @@ func (s *Server) applyCallbackLocked(in *interaction, body callbackBody, now tim
 	if body.Data != nil {
 		data = *body.Data
 	}
-	var m Message
-	data.apply(&m)
-	if data.Flags != nil {
-		m.Flags = *data.Flags
-	}
+	m := data.message()
 	ch := s.channels[in.channelID]
 	switch {
 	case body.Type == CallbackMessage:
-		if e := checkFlags(m.Flags, FlagSuppressEmbeds|FlagEphemeral|FlagSuppressNotifications, "data", "flags"); e != nil {
-			return e
-		}
-		if e := validateMessage(m, "data"); e != nil {
+		if e := checkNewMessage(m, FlagSuppressEmbeds|FlagEphemeral|FlagSuppressNotifications, "data"); e != nil {
 			return e
 		}
 		in.original = s.newRecordLocked(ch, m, in)
@@ -178,15 +171,8 @@ func (s *Server) postFollowup(r *http.Request) (int, any) {
 	if e != nil {
 		return fail(e)
 	}
-	var m Message
-	body.apply(&m)
-	if body.Flags != nil {
-		m.Flags = *body.Flags
-	}
-	if e := checkFlags(m.Flags, FlagSuppressEmbeds|FlagEphemeral|FlagSuppressNotifications, "flags"); e != nil {
-		return fail(e)
-	}
-	if e := validateMessage(m); e != nil {
+	m := body.message()
+	if e := checkNewMessage(m, FlagSuppressEmbeds|FlagEphemeral|FlagSuppressNotifications); e != nil {
 		return fail(e)
 	}
 	var rec *record

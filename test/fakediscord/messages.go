@@ -153,6 +153,27 @@ func (b messageBody) apply(m *Message) {
 	}
 }
 
+// message is the new message b describes; unlike an edit, a create sets the
+// flags it names.
+func (b messageBody) message() Message {
+	var m Message
+	b.apply(&m)
+	if b.Flags != nil {
+		m.Flags = *b.Flags
+	}
+	return m
+}
+
+// checkNewMessage checks a message about to be created: its flags against
+// allowed, then its content against Discord's limits; prefix is the path of
+// the message in the request body.
+func checkNewMessage(m Message, allowed int, prefix ...string) *apiError {
+	if e := checkFlags(m.Flags, allowed, append(append([]string(nil), prefix...), "flags")...); e != nil {
+		return e
+	}
+	return validateMessage(m, prefix...)
+}
+
 // Limits Discord enforces on messages.
 const (
 	maxContent          = 2000

@@ -286,15 +286,8 @@ func (s *Server) postChannelMessage(r *http.Request) (int, any) {
 	if e := decodeBody(r, &body); e != nil {
 		return fail(e)
 	}
-	var m Message
-	body.apply(&m)
-	if body.Flags != nil {
-		m.Flags = *body.Flags
-	}
-	if e := checkFlags(m.Flags, FlagSuppressEmbeds|FlagSuppressNotifications, "flags"); e != nil {
-		return fail(e)
-	}
-	if e := validateMessage(m); e != nil {
+	m := body.message()
+	if e := checkNewMessage(m, FlagSuppressEmbeds|FlagSuppressNotifications); e != nil {
 		return fail(e)
 	}
 	s.mu.Lock()
