@@ -7,41 +7,25 @@ import "testing"
 func benchGroup(b *testing.B, n int) (a, m *Group, gw *testGateway) {
 	b.Helper()
 	gw = newTestGateway(b)
-	bundle := func(id uint64) *KeyPackageBundle { return newBundle(b, id) }
-	var err error
-	if a, err = CreateGroup([]byte("bench"), bundle(1), []Extension{gw.extension()}, daveConfig); err != nil {
-		b.Fatal(err)
-	}
-	second := bundle(2)
+	a = newGroup(b, gw, []byte("bench"), newBundle(b, 1))
+	second := newBundle(b, 2)
 	for i := 2; i <= n; i++ {
 		kb := second
 		if i > 2 {
-			kb = bundle(uint64(i))
+			kb = newBundle(b, uint64(i))
 		}
-		if _, err := a.StoreProposal(gw.propose(a, AddProposal(kb.KeyPackage))); err != nil {
-			b.Fatal(err)
-		}
+		mustStore(b, gw.propose(a, AddProposal(kb.KeyPackage)), a)
 	}
-	res, err := a.Commit()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := a.ProcessCommit(res.Commit); err != nil {
-		b.Fatal(err)
-	}
-	if m, err = JoinGroup(res.Welcome, second, nil, daveConfig); err != nil {
-		b.Fatal(err)
-	}
-	return a, m, gw
+	res := mustCommit(b, a)
+	mustProcess(b, res.Commit, a)
+	return a, mustJoin(b, res.Welcome, second), gw
 }
 
 // BenchmarkCommitRemove measures a commit that removes a member of a
 // 16-member group: it carries an update path encrypted to the others.
 func BenchmarkCommitRemove(b *testing.B) {
 	a, _, gw := benchGroup(b, 16)
-	if _, err := a.StoreProposal(gw.propose(a, RemoveProposal(9))); err != nil {
-		b.Fatal(err)
-	}
+	mustStore(b, gw.propose(a, RemoveProposal(9)), a)
 	b.ReportAllocs()
 	for b.Loop() {
 		a.pending = nil
@@ -54,16 +38,8 @@ func BenchmarkCommitRemove(b *testing.B) {
 // BenchmarkProcessCommitRemove measures processing that commit as a member.
 func BenchmarkProcessCommitRemove(b *testing.B) {
 	a, m, gw := benchGroup(b, 16)
-	p := gw.propose(a, RemoveProposal(9))
-	for _, g := range []*Group{a, m} {
-		if _, err := g.StoreProposal(p); err != nil {
-			b.Fatal(err)
-		}
-	}
-	res, err := a.Commit()
-	if err != nil {
-		b.Fatal(err)
-	}
+	mustStore(b, gw.propose(a, RemoveProposal(9)), a, m)
+	res := mustCommit(b, a)
 	b.ReportAllocs()
 	for b.Loop() {
 		g := m.clone()
@@ -77,13 +53,8 @@ func BenchmarkProcessCommitRemove(b *testing.B) {
 func BenchmarkJoinGroup(b *testing.B) {
 	a, _, gw := benchGroup(b, 15)
 	kb := newBundle(b, 99)
-	if _, err := a.StoreProposal(gw.propose(a, AddProposal(kb.KeyPackage))); err != nil {
-		b.Fatal(err)
-	}
-	res, err := a.Commit()
-	if err != nil {
-		b.Fatal(err)
-	}
+	mustStore(b, gw.propose(a, AddProposal(kb.KeyPackage)), a)
+	res := mustCommit(b, a)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := JoinGroup(res.Welcome, kb, nil, daveConfig); err != nil {

@@ -12,26 +12,14 @@ func commitFixture(t *testing.T) (b *Group, commitMsg []byte) {
 	t.Helper()
 	gw := newTestGateway(t)
 	bundles := []*KeyPackageBundle{newBundle(t, 1), newBundle(t, 2), newBundle(t, 3)}
-	a, err := CreateGroup([]byte("commits"), bundles[0], []Extension{gw.extension()}, daveConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := newGroup(t, gw, []byte("commits"), bundles[0])
 	mustStore(t, gw.propose(a, AddProposal(bundles[1].KeyPackage)), a)
 	mustStore(t, gw.propose(a, AddProposal(bundles[2].KeyPackage)), a)
-	res, err := a.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := mustCommit(t, a)
 	mustProcess(t, res.Commit, a)
-	if b, err = JoinGroup(res.Welcome, bundles[1], nil, daveConfig); err != nil {
-		t.Fatal(err)
-	}
+	b = mustJoin(t, res.Welcome, bundles[1])
 	mustStore(t, gw.propose(a, RemoveProposal(2)), a, b)
-	res, err = a.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b, res.Commit
+	return b, mustCommit(t, a).Commit
 }
 
 // remac re-encodes a modified commit with a valid membership tag, so that the

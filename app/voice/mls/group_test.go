@@ -85,7 +85,7 @@ func assertSameEpoch(t *testing.T, groups ...*Group) {
 	}
 }
 
-func mustStore(t *testing.T, msg []byte, groups ...*Group) {
+func mustStore(t testing.TB, msg []byte, groups ...*Group) {
 	t.Helper()
 	for _, g := range groups {
 		if _, err := g.StoreProposal(msg); err != nil {
@@ -94,7 +94,7 @@ func mustStore(t *testing.T, msg []byte, groups ...*Group) {
 	}
 }
 
-func mustProcess(t *testing.T, msg []byte, groups ...*Group) {
+func mustProcess(t testing.TB, msg []byte, groups ...*Group) {
 	t.Helper()
 	for _, g := range groups {
 		if err := g.ProcessCommit(msg); err != nil {
@@ -103,22 +103,57 @@ func mustProcess(t *testing.T, msg []byte, groups ...*Group) {
 	}
 }
 
+// newGroup creates a group with DAVE's rules and gw as its external sender.
+func newGroup(t testing.TB, gw *testGateway, groupID []byte, creator *KeyPackageBundle) *Group {
+	t.Helper()
+	g, err := CreateGroup(groupID, creator, []Extension{gw.extension()}, daveConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// mustCommit has g commit the proposals it holds.
+func mustCommit(t testing.TB, g *Group) *CommitResult {
+	t.Helper()
+	res, err := g.Commit()
+	if err != nil {
+		t.Fatalf("commit at leaf %d: %v", g.LeafIndex(), err)
+	}
+	return res
+}
+
+// mustJoin joins the group a Welcome invites kb to.
+func mustJoin(t testing.TB, welcome []byte, kb *KeyPackageBundle) *Group {
+	t.Helper()
+	g, err := JoinGroup(welcome, kb, nil, daveConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// addMember adds kb to a's group: gw proposes the add to a and others, a
+// commits, a and others process the commit, and kb joins from its Welcome.
+func addMember(t testing.TB, gw *testGateway, a *Group, kb *KeyPackageBundle, others ...*Group) *Group {
+	t.Helper()
+	members := append([]*Group{a}, others...)
+	mustStore(t, gw.propose(a, AddProposal(kb.KeyPackage)), members...)
+	res := mustCommit(t, a)
+	mustProcess(t, res.Commit, members...)
+	return mustJoin(t, res.Welcome, kb)
+}
+
 func TestGroupLifecycle(t *testing.T) {
 	gw := newTestGateway(t)
 	groupID := binary.BigEndian.AppendUint64(nil, 42)
 	bundles := []*KeyPackageBundle{newBundle(t, 1), newBundle(t, 2), newBundle(t, 3), newBundle(t, 4)}
 
-	a, err := CreateGroup(groupID, bundles[0], []Extension{gw.extension()}, daveConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := newGroup(t, gw, groupID, bundles[0])
 	// Two adds in one commit: no path, one Welcome for both.
 	mustStore(t, gw.propose(a, AddProposal(bundles[1].KeyPackage)), a)
 	mustStore(t, gw.propose(a, AddProposal(bundles[2].KeyPackage)), a)
-	res, err := a.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := mustCommit(t, a)
 	if res.Welcome == nil {
 		t.Fatal("commit with adds produced no welcome")
 	}
@@ -133,23 +168,14 @@ func TestGroupLifecycle(t *testing.T) {
 		t.Fatal("commit applied before it was confirmed")
 	}
 	mustProcess(t, res.Commit, a)
-	b, err := JoinGroup(res.Welcome, bundles[1], nil, daveConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := JoinGroup(res.Welcome, bundles[2], nil, daveConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := mustJoin(t, res.Welcome, bundles[1])
+	c := mustJoin(t, res.Welcome, bundles[2])
 	assertSameEpoch(t, a, b, c)
 
 	// Remove b; c commits with a path, a follows, b learns it is out.
 	remove := gw.propose(a, RemoveProposal(b.LeafIndex()))
 	mustStore(t, remove, a, b, c)
-	res, err = c.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = mustCommit(t, c)
 	mustProcess(t, res.Commit, a, c)
 	if err := b.ProcessCommit(res.Commit); !errors.Is(err, ErrRemoved) {
 		t.Errorf("removed member got %v, want ErrRemoved", err)
@@ -158,21 +184,9 @@ func TestGroupLifecycle(t *testing.T) {
 
 	// Add d while both others stay; a commits, d joins; then an empty commit
 	// (path only) by d.
-	mustStore(t, gw.propose(a, AddProposal(bundles[3].KeyPackage)), a, c)
-	res, err = a.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustProcess(t, res.Commit, a, c)
-	d, err := JoinGroup(res.Welcome, bundles[3], nil, daveConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := addMember(t, gw, a, bundles[3], c)
 	assertSameEpoch(t, a, c, d)
-	res, err = d.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = mustCommit(t, d)
 	mustProcess(t, res.Commit, a, c, d)
 	assertSameEpoch(t, a, c, d)
 	if got := len(a.Members()); got != 3 {
@@ -184,59 +198,28 @@ func TestGroupCompetingCommits(t *testing.T) {
 	gw := newTestGateway(t)
 	groupID := []byte("competing")
 	b0, b1, b2 := newBundle(t, 1), newBundle(t, 2), newBundle(t, 3)
-	a, err := CreateGroup(groupID, b0, []Extension{gw.extension()}, daveConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustStore(t, gw.propose(a, AddProposal(b1.KeyPackage)), a)
-	res, err := a.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustProcess(t, res.Commit, a)
-	b, err := JoinGroup(res.Welcome, b1, nil, daveConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := newGroup(t, gw, groupID, b0)
+	b := addMember(t, gw, a, b1)
 	// Both commit the same add; the delivery service picks b's.
 	mustStore(t, gw.propose(a, AddProposal(b2.KeyPackage)), a, b)
-	if _, err := a.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	win, err := b.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
+	mustCommit(t, a)
+	win := mustCommit(t, b)
 	mustProcess(t, win.Commit, a, b)
-	c, err := JoinGroup(win.Welcome, b2, nil, daveConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustJoin(t, win.Welcome, b2)
 	assertSameEpoch(t, a, b, c)
 }
 
 func TestGroupAcceptsEitherOwnCommit(t *testing.T) {
 	gw := newTestGateway(t)
 	b0, b1, b2 := newBundle(t, 1), newBundle(t, 2), newBundle(t, 3)
-	a, err := CreateGroup([]byte("two commits"), b0, []Extension{gw.extension()}, daveConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := newGroup(t, gw, []byte("two commits"), b0)
 	mustStore(t, gw.propose(a, AddProposal(b1.KeyPackage)), a)
-	first, err := a.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := mustCommit(t, a)
 	// A second proposal arrives and a commits again; the first commit wins.
 	mustStore(t, gw.propose(a, AddProposal(b2.KeyPackage)), a)
-	if _, err := a.Commit(); err != nil {
-		t.Fatal(err)
-	}
+	mustCommit(t, a)
 	mustProcess(t, first.Commit, a)
-	b, err := JoinGroup(first.Welcome, b1, nil, daveConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := mustJoin(t, first.Welcome, b1)
 	assertSameEpoch(t, a, b)
 	if got := len(a.Members()); got != 2 {
 		t.Errorf("%d members, want 2", got)
@@ -248,14 +231,7 @@ func TestGroupRejectsBadInput(t *testing.T) {
 	foreign := newTestGateway(t)
 	groupID := []byte("bad input")
 	b0, b1 := newBundle(t, 1), newBundle(t, 2)
-	newGroup := func(t *testing.T) *Group {
-		g, err := CreateGroup(groupID, b0, []Extension{gw.extension()}, daveConfig)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return g
-	}
-	g := newGroup(t)
+	g := newGroup(t, gw, groupID, b0)
 	good := gw.propose(g, AddProposal(b1.KeyPackage))
 	other, _, err := NewExternalProposal([]byte("other group"), 0, 0, AddProposal(b1.KeyPackage), gw.key)
 	if err != nil {
@@ -290,7 +266,7 @@ func TestGroupRejectsBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := newGroup(t)
+			g := newGroup(t, gw, groupID, b0)
 			if _, err := g.StoreProposal(tt.msg); !errors.Is(err, tt.want) {
 				t.Errorf("StoreProposal = %v, want %v", err, tt.want)
 			}
@@ -301,7 +277,7 @@ func TestGroupRejectsBadInput(t *testing.T) {
 	}
 
 	t.Run("duplicate identity", func(t *testing.T) {
-		g := newGroup(t)
+		g := newGroup(t, gw, groupID, b0)
 		mustStore(t, gw.propose(g, AddProposal(dup.KeyPackage)), g)
 		if _, err := g.Commit(); err == nil {
 			t.Error("commit adding a second leaf with the same identity succeeded")
@@ -319,22 +295,10 @@ func TestGroupRejectsBadInput(t *testing.T) {
 		}
 	})
 	t.Run("commit with unknown proposal", func(t *testing.T) {
-		a := newGroup(t)
-		mustStore(t, gw.propose(a, AddProposal(b1.KeyPackage)), a)
-		res, err := a.Commit()
-		if err != nil {
-			t.Fatal(err)
-		}
-		mustProcess(t, res.Commit, a)
-		b, err := JoinGroup(res.Welcome, b1, nil, daveConfig)
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := newGroup(t, gw, groupID, b0)
+		b := addMember(t, gw, a, b1)
 		mustStore(t, gw.propose(a, RemoveProposal(b.LeafIndex())), a)
-		res, err = a.Commit()
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := mustCommit(t, a)
 		before := b.EpochAuthenticator()
 		if err := b.ProcessCommit(res.Commit); !errors.Is(err, ErrUnknownProposal) {
 			t.Errorf("ProcessCommit = %v, want ErrUnknownProposal", err)
@@ -344,12 +308,9 @@ func TestGroupRejectsBadInput(t *testing.T) {
 		}
 	})
 	t.Run("welcome for another key package", func(t *testing.T) {
-		a := newGroup(t)
+		a := newGroup(t, gw, groupID, b0)
 		mustStore(t, gw.propose(a, AddProposal(b1.KeyPackage)), a)
-		res, err := a.Commit()
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := mustCommit(t, a)
 		if _, err := JoinGroup(res.Welcome, newBundle(t, 9), nil, daveConfig); !errors.Is(err, ErrNotInWelcome) {
 			t.Errorf("JoinGroup = %v, want ErrNotInWelcome", err)
 		}

@@ -8,15 +8,9 @@ import (
 func TestJoinGroupRejectsBadWelcome(t *testing.T) {
 	gw := newTestGateway(t)
 	creator, joiner := newBundle(t, 1), newBundle(t, 2)
-	a, err := CreateGroup([]byte("welcomes"), creator, []Extension{gw.extension()}, daveConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := newGroup(t, gw, []byte("welcomes"), creator)
 	mustStore(t, gw.propose(a, AddProposal(joiner.KeyPackage)), a)
-	res, err := a.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := mustCommit(t, a)
 	// reseal opens the welcome as the joiner, lets mutate change the
 	// GroupInfo, and seals it again so only the mutated check can fail.
 	reseal := func(t *testing.T, mutate func(gi *groupInfo)) []byte {

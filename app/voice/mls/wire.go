@@ -19,18 +19,7 @@ func NextMessage(b []byte) (msg, rest []byte, err error) {
 }
 
 // SplitMessages splits concatenated MLSMessages.
-func SplitMessages(b []byte) ([][]byte, error) {
-	var out [][]byte
-	for len(b) > 0 {
-		msg, rest, err := NextMessage(b)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, msg)
-		b = rest
-	}
-	return out, nil
-}
+func SplitMessages(b []byte) ([][]byte, error) { return splitAll(b, NextMessage) }
 
 // ReadVector reads one variable-length vector: its body and what follows it.
 func ReadVector(b []byte) (body, rest []byte, err error) {
@@ -51,14 +40,17 @@ func AppendVector(dst, body []byte) []byte {
 
 // SplitVectors splits a body of concatenated variable-length vectors, such
 // as a list of proposal references.
-func SplitVectors(b []byte) ([][]byte, error) {
+func SplitVectors(b []byte) ([][]byte, error) { return splitAll(b, ReadVector) }
+
+// splitAll applies next until b is used up and collects what it splits off.
+func splitAll(b []byte, next func([]byte) (item, rest []byte, err error)) ([][]byte, error) {
 	var out [][]byte
 	for len(b) > 0 {
-		body, rest, err := ReadVector(b)
+		item, rest, err := next(b)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, body)
+		out = append(out, item)
 		b = rest
 	}
 	return out, nil
