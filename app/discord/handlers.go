@@ -214,14 +214,9 @@ func (h *Handlers) listApproved(ctx context.Context, _ *Request) (Reply, error) 
 	if err != nil {
 		return Reply{}, fmt.Errorf("listing approved servers: %w", err)
 	}
-	if len(list) == 0 {
-		return ephemeral("No server is approved yet."), nil
-	}
-	lines := make([]string, len(list))
-	for i, a := range list {
-		lines[i] = fmt.Sprintf("`%s` approved by <@%s> <t:%d:R>", a.Guild, a.ApprovedBy, a.ApprovedAt.Unix())
-	}
-	return Reply{Embeds: listEmbeds("Approved servers", lines), Ephemeral: true}, nil
+	return listReply("Approved servers", "No server is approved yet.", list, func(a music.Approval) string {
+		return fmt.Sprintf("`%s` approved by <@%s> <t:%d:R>", a.Guild, a.ApprovedBy, a.ApprovedAt.Unix())
+	}), nil
 }
 
 func (h *Handlers) listRequests(ctx context.Context, _ *Request) (Reply, error) {
@@ -229,14 +224,22 @@ func (h *Handlers) listRequests(ctx context.Context, _ *Request) (Reply, error) 
 	if err != nil {
 		return Reply{}, fmt.Errorf("listing access requests: %w", err)
 	}
-	if len(list) == 0 {
-		return ephemeral("No pending access requests."), nil
+	return listReply("Pending access requests", "No pending access requests.", list, func(q music.AccessRequest) string {
+		return fmt.Sprintf("`%s` %s — <@%s> <t:%d:R>: %s", q.Guild, escapeMarkdown(q.GuildName), q.RequestedBy, q.RequestedAt.Unix(), escapeMarkdown(truncateRunes(q.Reason, 120)))
+	}), nil
+}
+
+// listReply shows one line per item in an ephemeral embed titled title, or
+// the text empty when there are no items.
+func listReply[T any](title, empty string, items []T, line func(T) string) Reply {
+	if len(items) == 0 {
+		return Reply{Content: empty, Ephemeral: true}
 	}
-	lines := make([]string, len(list))
-	for i, q := range list {
-		lines[i] = fmt.Sprintf("`%s` %s — <@%s> <t:%d:R>: %s", q.Guild, escapeMarkdown(q.GuildName), q.RequestedBy, q.RequestedAt.Unix(), escapeMarkdown(truncateRunes(q.Reason, 120)))
+	lines := make([]string, len(items))
+	for i, item := range items {
+		lines[i] = line(item)
 	}
-	return Reply{Embeds: listEmbeds("Pending access requests", lines), Ephemeral: true}, nil
+	return Reply{Embeds: listEmbeds(title, lines), Ephemeral: true}
 }
 
 func plural(n int, one, many string) string {
