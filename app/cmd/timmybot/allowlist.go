@@ -62,23 +62,28 @@ func allowlistCommand(ctx context.Context, args []string, lookup lookupFunc, std
 		if err != nil {
 			return fmt.Errorf("listing approved servers: %w", err)
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "GUILD\tAPPROVED BY\tAPPROVED AT")
-		for _, a := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Guild, a.ApprovedBy, a.ApprovedAt.UTC().Format(time.RFC3339))
-		}
-		return tw.Flush()
+		return writeTable(stdout, "GUILD\tAPPROVED BY\tAPPROVED AT", list, func(a music.Approval) string {
+			return fmt.Sprintf("%s\t%s\t%s", a.Guild, a.ApprovedBy, a.ApprovedAt.UTC().Format(time.RFC3339))
+		})
 	case "requests":
 		list, err := st.allowlist.Requests(ctx)
 		if err != nil {
 			return fmt.Errorf("listing access requests: %w", err)
 		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "GUILD\tNAME\tREQUESTED BY\tREQUESTED AT\tREASON")
-		for _, r := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%q\n", r.Guild, r.GuildName, r.RequestedBy, r.RequestedAt.UTC().Format(time.RFC3339), r.Reason)
-		}
-		return tw.Flush()
+		return writeTable(stdout, "GUILD\tNAME\tREQUESTED BY\tREQUESTED AT\tREASON", list, func(r music.AccessRequest) string {
+			return fmt.Sprintf("%s\t%s\t%s\t%s\t%q", r.Guild, r.GuildName, r.RequestedBy, r.RequestedAt.UTC().Format(time.RFC3339), r.Reason)
+		})
 	}
 	return nil
+}
+
+// writeTable writes header and one row per item, with tab-separated columns
+// aligned.
+func writeTable[T any](w io.Writer, header string, items []T, row func(T) string) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, item := range items {
+		fmt.Fprintln(tw, row(item))
+	}
+	return tw.Flush()
 }
