@@ -149,6 +149,21 @@ func faultClient(t *testing.T, endpoint string) *dynamodb.Client {
 	return client
 }
 
+// newFaultStore returns a store on fresh tables whose requests pass through
+// proxy, and a client that reaches the tables directly.
+func newFaultStore(t *testing.T) (s *dynamostore.Store, proxy *faultProxy, direct *dynamodb.Client, names dynamostore.TableNames) {
+	t.Helper()
+	endpoint := dynamotest.Endpoint(t)
+	proxy, proxied := newFaultProxy(t, endpoint)
+	direct = dynamotest.Client(t, endpoint)
+	names = dynamotest.NewTables(t, direct)
+	s, err := dynamostore.New(faultClient(t, proxied), names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, proxy, direct, names
+}
+
 const faultGuild music.GuildID = "300000000000000001"
 
 // partitionItems returns the sort keys of every item under the guild,
@@ -172,13 +187,7 @@ func partitionItems(t *testing.T, client *dynamodb.Client, table string) []strin
 }
 
 func TestTransientFailuresAreRetried(t *testing.T) {
-	endpoint := dynamotest.Endpoint(t)
-	proxy, proxied := newFaultProxy(t, endpoint)
-	names := dynamotest.NewTables(t, dynamotest.Client(t, endpoint))
-	s, err := dynamostore.New(faultClient(t, proxied), names)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, proxy, _, _ := newFaultStore(t)
 	tests := []struct {
 		name      string
 		operation string
@@ -209,14 +218,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 }
 
 func TestPersistentFailureLeavesNothingBehind(t *testing.T) {
-	endpoint := dynamotest.Endpoint(t)
-	proxy, proxied := newFaultProxy(t, endpoint)
-	direct := dynamotest.Client(t, endpoint)
-	names := dynamotest.NewTables(t, direct)
-	s, err := dynamostore.New(faultClient(t, proxied), names)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, proxy, direct, names := newFaultStore(t)
 	ctx := context.Background()
 	if _, err := s.Enqueue(ctx, faultGuild, music.Track{Title: "kept", URL: "https://audio.example/kept"}); err != nil {
 		t.Fatalf("Enqueue: %v", err)
@@ -313,13 +315,7 @@ func TestUnreachableEndpointFailsAtOnce(t *testing.T) {
 // and the store must find its change committed rather than apply it again
 // or delete what it committed.
 func TestLostAnswerIsNotAppliedTwice(t *testing.T) {
-	endpoint := dynamotest.Endpoint(t)
-	proxy, proxied := newFaultProxy(t, endpoint)
-	names := dynamotest.NewTables(t, dynamotest.Client(t, endpoint))
-	s, err := dynamostore.New(faultClient(t, proxied), names)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, proxy, _, _ := newFaultStore(t)
 	ctx := context.Background()
 	tracks := make([]music.Track, 150)
 	for i := range tracks {
