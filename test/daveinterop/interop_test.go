@@ -102,6 +102,15 @@ func (w *world) leave(id uint64) {
 	}
 }
 
+// deliver has the network deliver ds and all that follows from them.
+func (w *world) deliver(ds ...davetest.Delivery) {
+	w.t.Helper()
+	w.net.Enqueue(ds...)
+	if err := w.net.Run(); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 // acceptOnly lets only committer's commits win.
 func (w *world) acceptOnly(committer uint64) {
 	w.net.GW.Accept = func(c uint64) bool { return c == committer }
@@ -299,10 +308,7 @@ func TestRevokeAndReappend(t *testing.T) {
 		t.Fatal("nobody committed the add")
 	}
 	epoch := w.net.GW.Epoch()
-	w.net.Enqueue(w.net.GW.Revoke()...)
-	if err := w.net.Run(); err != nil {
-		t.Fatal(err)
-	}
+	w.deliver(w.net.GW.Revoke()...)
 	w.noMemberErrors()
 	if w.net.GW.Epoch() != epoch {
 		t.Fatal("a revoked proposal was committed")
@@ -312,10 +318,7 @@ func TestRevokeAndReappend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.net.Enqueue(ds...)
-	if err := w.net.Run(); err != nil {
-		t.Fatal(err)
-	}
+	w.deliver(ds...)
 	w.agree()
 }
 
@@ -413,10 +416,7 @@ func TestDowngradeToPassthrough(t *testing.T) {
 	bot := w.bot(1)
 	d := w.davey(2)
 	w.agree()
-	w.net.Enqueue(w.net.GW.Downgrade()...)
-	if err := w.net.Run(); err != nil {
-		t.Fatal(err)
-	}
+	w.deliver(w.net.GW.Downgrade()...)
 	w.noMemberErrors()
 	opus := []byte("\xfc plain opus after the downgrade")
 	sent, err := bot.EncryptOpus(nil, opus)
