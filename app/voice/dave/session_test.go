@@ -43,6 +43,15 @@ func (h *harness) connect(user uint64) *dave.Session {
 	return s
 }
 
+// deliver has the network deliver ds and all that follows from them.
+func (h *harness) deliver(ds ...davetest.Delivery) {
+	h.t.Helper()
+	h.net.Enqueue(ds...)
+	if err := h.net.Run(); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
 // corruptFirst makes the network flip the last byte of the first op message
 // it delivers to user; the returned func reports whether that has happened.
 func (h *harness) corruptFirst(user uint64, op int) (corrupted func() bool) {
@@ -215,10 +224,7 @@ func TestSessionRevokeAndReappend(t *testing.T) {
 	if len(h.net.GW.Held) == 0 {
 		t.Fatal("no commit for the add")
 	}
-	h.net.Enqueue(h.net.GW.Revoke()...)
-	if err := h.net.Run(); err != nil {
-		t.Fatal(err)
-	}
+	h.deliver(h.net.GW.Revoke()...)
 	if h.s[3].LatestEpoch() != nil {
 		t.Fatal("revoked member joined")
 	}
@@ -227,10 +233,7 @@ func TestSessionRevokeAndReappend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.net.Enqueue(ds...)
-	if err := h.net.Run(); err != nil {
-		t.Fatal(err)
-	}
+	h.deliver(ds...)
 	h.assertAgree()
 }
 
