@@ -28,12 +28,8 @@ func (k *KeyPackage) marshal(w *writer) {
 }
 
 func (k *KeyPackage) unmarshal(r *reader) {
-	if v := r.u16(); v != protocolVersionMLS10 && r.err == nil {
-		r.fail(fmt.Errorf("unsupported protocol version %d", v))
-	}
-	if cs := r.u16(); cs != CipherSuite && r.err == nil {
-		r.fail(fmt.Errorf("unsupported cipher suite %d", cs))
-	}
+	r.checkVersion()
+	r.checkSuite()
 	k.InitKey = r.opaque()
 	k.LeafNode.unmarshal(r)
 	k.Extensions = unmarshalExtensions(r)

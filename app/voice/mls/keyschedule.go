@@ -65,12 +65,8 @@ func (c *groupContext) marshal(w *writer) {
 }
 
 func (c *groupContext) unmarshal(r *reader) {
-	if v := r.u16(); v != protocolVersionMLS10 && r.err == nil {
-		r.fail(fmt.Errorf("unsupported protocol version %d", v))
-	}
-	if cs := r.u16(); cs != CipherSuite && r.err == nil {
-		r.fail(fmt.Errorf("unsupported cipher suite %d", cs))
-	}
+	r.checkVersion()
+	r.checkSuite()
 	c.groupID = r.opaque()
 	c.epoch = r.u64()
 	c.treeHash = r.opaque()

@@ -48,7 +48,20 @@ const maxMessageSize = 1 << 20
 
 var errTooLarge = errors.New("message too large")
 
-func errUnsupportedSuite(cs uint16) error { return fmt.Errorf("unsupported cipher suite %d", cs) }
+// checkVersion reads a ProtocolVersion and fails r unless it is MLS 1.0.
+func (r *reader) checkVersion() {
+	if v := r.u16(); v != protocolVersionMLS10 && r.err == nil {
+		r.fail(fmt.Errorf("unsupported protocol version %d", v))
+	}
+}
+
+// checkSuite reads a CipherSuite and fails r unless it is the one this
+// package implements.
+func (r *reader) checkSuite() {
+	if cs := r.u16(); cs != CipherSuite && r.err == nil {
+		r.fail(fmt.Errorf("unsupported cipher suite %d", cs))
+	}
+}
 
 // pskID is PreSharedKeyID; DAVE never uses pre-shared keys, but Welcome and
 // proposals carry the structure.
@@ -484,8 +497,8 @@ func (m *mlsMessage) marshal(w *writer) {
 }
 
 func (m *mlsMessage) unmarshal(r *reader) {
-	if v := r.u16(); v != protocolVersionMLS10 && r.err == nil {
-		r.fail(fmt.Errorf("unsupported protocol version %d", v))
+	r.checkVersion()
+	if r.err != nil {
 		return
 	}
 	switch wf := r.u16(); wf {

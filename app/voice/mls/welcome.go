@@ -103,9 +103,7 @@ func (m *welcome) marshal(w *writer) {
 }
 
 func (m *welcome) unmarshal(r *reader) {
-	if cs := r.u16(); cs != CipherSuite && r.err == nil {
-		r.fail(errUnsupportedSuite(cs))
-	}
+	r.checkSuite()
 	r.vector(func(r *reader) {
 		var s encryptedGroupSecrets
 		s.newMember = r.opaque()
