@@ -51,6 +51,8 @@ type Bot struct {
 
 	ctx      context.Context
 	cancel   context.CancelFunc
+	mu       sync.Mutex // guards closed and the inFlight.Add that depends on it
+	closed   bool
 	inFlight sync.WaitGroup
 }
 
@@ -111,11 +113,25 @@ func (b *Bot) Open() error {
 	return nil
 }
 
-// Close disconnects and waits for in-flight interactions to finish.
+// drainTimeout is how long Close lets in-flight interactions finish before
+// it cancels them; it fits in the container's 30-second stop timeout.
+const drainTimeout = 10 * time.Second
+
+// Close disconnects, lets in-flight interactions finish (answering goes
+// over REST, which outlives the gateway), and cancels the stragglers.
 func (b *Bot) Close() error {
 	err := b.session.Close()
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
+	drained := make(chan struct{})
+	go func() { b.inFlight.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-time.After(drainTimeout):
+	}
 	b.cancel()
-	b.inFlight.Wait()
+	<-drained
 	if b.leaver != nil {
 		b.leaver.close()
 	}
@@ -155,7 +171,13 @@ func (b *Bot) onReady(s *discordgo.Session, r *discordgo.Ready) {
 }
 
 func (b *Bot) onInteraction(_ *discordgo.Session, i *discordgo.InteractionCreate) {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return
+	}
 	b.inFlight.Add(1)
+	b.mu.Unlock()
 	defer b.inFlight.Done()
 	b.router.HandleInteraction(b.ctx, i.Interaction)
 }

@@ -47,6 +47,9 @@ func (b *Bot) JoinVoice(ctx context.Context, guild music.GuildID, channel string
 	if err := music.GuildID(channel).Validate(); err != nil {
 		return voice.Params{}, music.Errorf(music.EINVALID, "%q is not a valid channel ID.", channel)
 	}
+	if !b.Connected() {
+		return voice.Params{}, errGatewayDown
+	}
 	j := &voiceJoin{params: voice.Params{GuildID: string(guild), ChannelID: channel, UserID: b.session.State.User.ID}, ready: make(chan struct{})}
 	b.voice.mu.Lock()
 	if b.voice.joins == nil {

@@ -37,25 +37,8 @@ func TestVoiceJoinThroughTheMainGateway(t *testing.T) {
 		}
 	}
 
-	st, err := localstore.Open(filepath.Join(t.TempDir(), "bot.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	bot, err := discord.NewBot(discord.BotConfig{
-		Token: fake.Token(), APIURL: fake.URL(), Queues: st, Allowlist: st,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := bot.Open(); err != nil {
-		t.Fatal(err)
-	}
+	bot, _ := openBot(ctx, t, fake)
 	defer bot.Close()
-	if err := fake.Await(ctx, func(s *fakediscord.Server) bool { return len(s.Commands("")) > 0 }); err != nil {
-		t.Fatal(err)
-	}
 
 	if _, err := bot.JoinVoice(ctx, music.GuildID(g.ID), "not-a-channel"); music.ErrorCode(err) != music.EINVALID {
 		t.Fatalf("JoinVoice with a bad channel ID: %v", err)
@@ -106,6 +89,31 @@ func TestVoiceJoinThroughTheMainGateway(t *testing.T) {
 	if leave := fake.VoiceStateRequests()[1]; leave.ChannelID != "" {
 		t.Errorf("leave request = %+v, want a null channel", leave)
 	}
+}
+
+// openBot runs a bot in this process against fake, on an embedded store,
+// and waits until its commands are registered.
+func openBot(ctx context.Context, t *testing.T, fake *fakediscord.Server) (*discord.Bot, *localstore.Store) {
+	t.Helper()
+	st, err := localstore.Open(filepath.Join(t.TempDir(), "bot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	bot, err := discord.NewBot(discord.BotConfig{
+		Token: fake.Token(), APIURL: fake.URL(), Queues: st, Allowlist: st,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := bot.Open(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.Await(ctx, func(s *fakediscord.Server) bool { return len(s.Commands("")) > 0 }); err != nil {
+		t.Fatal(err)
+	}
+	return bot, st
 }
 
 // fastPacer ticks as fast as the connection takes ticks.
