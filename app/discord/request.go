@@ -11,13 +11,11 @@ import (
 // Request is what a handler sees of an interaction: who, where, and the
 // validated option values. Guild is empty in direct messages.
 type Request struct {
-	Guild    music.GuildID
-	User     music.UserID
-	UserName string
-	Channel  string
-	Command  string // "play", "allowlist approve"; for components, the custom ID
-	Owner    bool   // the user is one of the bot's owners
-	options  map[string]any
+	Guild   music.GuildID
+	User    music.UserID
+	Command string // "play", "allowlist approve"; for components, the custom ID
+	Owner   bool   // the user is one of the bot's owners
+	options map[string]any
 }
 
 // String returns a string option, "" when it was not given.

@@ -142,18 +142,18 @@ func (rt *Router) HandleInteraction(ctx context.Context, i *discordgo.Interactio
 	}
 }
 
-// observeSince reports an interaction answered now to the observer.
-func (rt *Router) observeSince(start time.Time, failed bool) {
+// record reports an answered interaction to the observer, if any.
+func (rt *Router) record(latency time.Duration, failed bool) {
 	if rt.observe != nil {
-		rt.observe.ObserveInteraction(time.Since(start), failed)
+		rt.observe.ObserveInteraction(latency, failed)
 	}
 }
 
 // resolve parses the interaction into a route, validating IDs and options.
 func (rt *Router) resolve(i *discordgo.Interaction) (*route, error) {
-	req := &Request{Guild: music.GuildID(i.GuildID), Channel: i.ChannelID}
+	req := &Request{Guild: music.GuildID(i.GuildID)}
 	if u := interactionUser(i); u != nil {
-		req.User, req.UserName = music.UserID(u.ID), u.Username
+		req.User = music.UserID(u.ID)
 	}
 	if err := req.User.Validate(); err != nil {
 		return nil, err
@@ -240,7 +240,7 @@ func (rt *Router) run(ctx context.Context, log *slog.Logger, r *route) (reply Re
 // The observation precedes the send, so that whoever sees the answer also
 // sees it counted.
 func (rt *Router) answer(ctx context.Context, log *slog.Logger, start time.Time, i *discordgo.Interaction, update bool, reply Reply) {
-	rt.observeSince(start, reply.failed)
+	rt.record(time.Since(start), reply.failed)
 	typ := discordgo.InteractionResponseChannelMessageWithSource
 	if update && !reply.Ephemeral {
 		typ = discordgo.InteractionResponseUpdateMessage
@@ -263,9 +263,7 @@ func (rt *Router) deferThenEdit(ctx context.Context, log *slog.Logger, start tim
 	err := rt.respond.InteractionRespond(i, &discordgo.InteractionResponse{Type: typ}, discordgo.WithContext(ctx))
 	// The handler honours ctx, so done always delivers.
 	reply := <-done
-	if rt.observe != nil {
-		rt.observe.ObserveInteraction(latency, reply.failed)
-	}
+	rt.record(latency, reply.failed)
 	if err != nil {
 		log.Error("deferring interaction", slog.Any("err", err))
 		return
