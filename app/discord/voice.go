@@ -96,6 +96,14 @@ func (b *Bot) WatchVoice(guild music.GuildID, conn voiceUpdater) {
 	b.voice.conns[guild] = conn
 }
 
+// VoiceConnections returns how many guilds have a watched voice
+// connection, for the ActiveVoiceConnections metric.
+func (b *Bot) VoiceConnections() int {
+	b.voice.mu.Lock()
+	defer b.voice.mu.Unlock()
+	return len(b.voice.conns)
+}
+
 // UnwatchVoice stops WatchVoice.
 func (b *Bot) UnwatchVoice(guild music.GuildID) {
 	b.voice.mu.Lock()

@@ -22,6 +22,7 @@ func TestPrometheusMetricsCountInteractions(t *testing.T) {
 		"timmybot_interaction_errors_total 0\n", // bad input is the user's, not a failure
 		"timmybot_interaction_latency_ms_count 2\n",
 		"timmybot_gateway_connected 1\n",
+		"timmybot_active_voice_connections 0\n",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
@@ -41,7 +42,7 @@ func TestEMFMetricsOnStdout(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("stdout line is not JSON: %q", line)
 		}
-		if _, ok := rec["_aws"]; ok && rec["InteractionsHandled"] == 1.0 && rec["GatewayConnected"] != nil {
+		if _, ok := rec["_aws"]; ok && rec["InteractionsHandled"] == 1.0 && rec["GatewayConnected"] != nil && rec["ActiveVoiceConnections"] == 0.0 {
 			found = true
 		}
 	}

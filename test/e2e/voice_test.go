@@ -62,6 +62,9 @@ func TestVoiceJoinThroughTheMainGateway(t *testing.T) {
 	}
 	defer conn.Close()
 	bot.WatchVoice(music.GuildID(g.ID), conn)
+	if n := bot.VoiceConnections(); n != 1 {
+		t.Errorf("VoiceConnections = %d while connected, want 1", n)
+	}
 
 	frames := make([][]byte, 50)
 	for i := range frames {
@@ -82,6 +85,9 @@ func TestVoiceJoinThroughTheMainGateway(t *testing.T) {
 
 	if err := bot.LeaveVoice(music.GuildID(g.ID)); err != nil {
 		t.Fatal(err)
+	}
+	if n := bot.VoiceConnections(); n != 0 {
+		t.Errorf("VoiceConnections = %d after leaving, want 0", n)
 	}
 	if err := fake.Await(ctx, func(s *fakediscord.Server) bool { return len(s.VoiceStateRequests()) == 2 }); err != nil {
 		t.Fatal(err)

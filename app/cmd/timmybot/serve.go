@@ -51,6 +51,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		}
 		return 0
 	})
+	metrics.SetGauge(telemetry.ActiveVoiceConnections, func() float64 { return float64(bot.VoiceConnections()) })
 	if c.Metrics == "emf" {
 		emfCtx, stopEMF := context.WithCancel(context.Background())
 		emfDone := make(chan struct{})
