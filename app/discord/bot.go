@@ -34,7 +34,10 @@ type BotConfig struct {
 	// LeaveUnapprovedAfter, when positive, makes the bot leave guilds still
 	// unapproved this long after it joined them. Default: 0, never leave.
 	LeaveUnapprovedAfter time.Duration
-	Logger               *slog.Logger
+	// Playback configures the audio: the pipeline, the idle timeout, the
+	// DJ role.
+	Playback PlaybackConfig
+	Logger   *slog.Logger
 }
 
 // Bot is the Discord side of TimmyBot: one gateway session, the command
@@ -47,6 +50,7 @@ type Bot struct {
 	connected  atomic.Bool
 	registered atomic.Bool
 	voice      voiceRoutes
+	audio      *playback
 	leaver     *leaver // nil unless LeaveUnapprovedAfter > 0
 
 	ctx      context.Context
@@ -63,6 +67,7 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		return nil, err
 	}
 	b := &Bot{cfg: cfg, session: s, log: cfg.Logger}
+	b.audio = &playback{bot: b, cfg: cfg.Playback, queues: cfg.Queues, log: cfg.Logger}
 	if cfg.LeaveUnapprovedAfter > 0 {
 		b.leaver = &leaver{
 			grace:     cfg.LeaveUnapprovedAfter,
@@ -80,6 +85,8 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		Owners:    cfg.Owners,
 		GuildName: b.guildName,
 		Now:       time.Now,
+		Filters:   cfg.Playback.Filters,
+		audio:     b.audio,
 	}
 	b.router, err = NewRouter(RouterConfig{
 		Commands:   h.Commands(),
@@ -120,6 +127,7 @@ const drainTimeout = 10 * time.Second
 // Close disconnects, lets in-flight interactions finish (answering goes
 // over REST, which outlives the gateway), and cancels the stragglers.
 func (b *Bot) Close() error {
+	b.audio.close()
 	err := b.session.Close()
 	b.mu.Lock()
 	b.closed = true

@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -45,9 +46,10 @@ type Option struct {
 	Description string
 	Type        OptionType
 	Required    bool
-	MaxLength   int // strings: at most this many characters (0: Discord's 6000)
-	MinValue    int // integers: at least this
-	MaxValue    int // integers: at most this (0: unbounded)
+	MaxLength   int      // strings: at most this many characters (0: Discord's 6000)
+	MinValue    int      // integers: at least this
+	MaxValue    int      // integers: at most this (0: unbounded)
+	Choices     []string // strings: the only values allowed, offered as a list
 }
 
 // OptionType is the value type of an option.
@@ -56,18 +58,25 @@ type OptionType int
 const (
 	String OptionType = iota + 1
 	Integer
+	Boolean
 )
 
 func (t OptionType) discord() discordgo.ApplicationCommandOptionType {
-	if t == Integer {
+	switch t {
+	case Integer:
 		return discordgo.ApplicationCommandOptionInteger
+	case Boolean:
+		return discordgo.ApplicationCommandOptionBoolean
 	}
 	return discordgo.ApplicationCommandOptionString
 }
 
 func (t OptionType) String() string {
-	if t == Integer {
+	switch t {
+	case Integer:
 		return "number"
+	case Boolean:
+		return "true/false"
 	}
 	return "text"
 }
@@ -146,6 +155,9 @@ func (c *Command) discordOptions() []*discordgo.ApplicationCommandOption {
 			Description: o.Description,
 			Required:    o.Required,
 			MaxLength:   o.MaxLength,
+		}
+		for _, c := range o.Choices {
+			opt.Choices = append(opt.Choices, &discordgo.ApplicationCommandOptionChoice{Name: c, Value: c})
 		}
 		if o.Type == Integer {
 			minV := float64(o.MinValue)
@@ -252,7 +264,16 @@ func (o *Option) value(g *discordgo.ApplicationCommandInteractionDataOption) (an
 		if n := len([]rune(s)); n > maxLen {
 			return nil, music.Errorf(music.EINVALID, "Option %q is too long: %d characters, at most %d.", o.Name, n, maxLen)
 		}
+		if len(o.Choices) > 0 && !slices.Contains(o.Choices, s) {
+			return nil, music.Errorf(music.EINVALID, "Option %q must be one of: %s.", o.Name, strings.Join(o.Choices, ", "))
+		}
 		return s, nil
+	case Boolean:
+		b, ok := g.Value.(bool)
+		if !ok || g.Type != discordgo.ApplicationCommandOptionBoolean {
+			return nil, music.Errorf(music.EINVALID, "Option %q must be true or false.", o.Name)
+		}
+		return b, nil
 	case Integer:
 		f, ok := g.Value.(float64)
 		if !ok || g.Type != discordgo.ApplicationCommandOptionInteger || f != float64(int64(f)) {

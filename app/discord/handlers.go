@@ -26,6 +26,10 @@ type Handlers struct {
 	// GuildName returns a guild's name for messages, "" when unknown.
 	GuildName func(music.GuildID) string
 	Now       func() time.Time
+	// Filters names the audio filters /filter offers.
+	Filters []string
+
+	audio *playback
 }
 
 // queuePageSize is how many entries one /queue page shows.
@@ -35,14 +39,17 @@ const queuePageSize = 10
 func (h *Handlers) Commands() []Command {
 	guildOpt := Option{Name: "guild", Description: "Server ID", Type: String, Required: true, MaxLength: 20}
 	cmds := []Command{
-		{Name: "play", Description: "Queue a track by its direct http(s) audio URL", Run: h.play,
-			Options: []Option{{Name: "query", Description: "Direct http(s) URL of an audio file or stream", Type: String, Required: true, MaxLength: music.MaxURLLen}}},
+		{Name: "play", Description: "Play a track by its direct http(s) audio URL", Run: h.play,
+			Options: []Option{
+				{Name: "query", Description: "Direct http(s) URL of an audio file or stream", Type: String, Required: true, MaxLength: music.MaxURLLen},
+				{Name: "next", Description: "Play it after the current track instead of at the end", Type: Boolean},
+			}},
 		{Name: "queue", Description: "Show the queue", Run: h.queue,
 			Options: []Option{{Name: "page", Description: "Page number", Type: Integer, MinValue: 1, MaxValue: music.MaxQueueLen/queuePageSize + 1}}},
 		{Name: "remove", Description: "Remove a track from the queue", Run: h.remove,
 			Options: []Option{{Name: "position", Description: "Position in the queue, 1 is the current track", Type: Integer, Required: true, MinValue: 1, MaxValue: music.MaxQueueLen}}},
 		{Name: "clear", Description: "Empty the queue", Run: h.clear},
-		{Name: "nowplaying", Description: "Show the current track", Run: h.nowPlaying},
+		{Name: "nowplaying", Description: "Show the current track and its position", Run: h.nowPlaying},
 		{Name: "request-access", Description: "Ask the bot's owners to enable TimmyBot on this server", Access: Everyone, Run: h.requestAccess,
 			Options: []Option{{Name: "reason", Description: "Why you'd like TimmyBot here", Type: String, Required: true, MaxLength: music.MaxReasonLen}}},
 		{Name: "allowlist", Description: "Manage the servers TimmyBot serves", Access: Owners, Subcommands: []Command{
@@ -52,6 +59,7 @@ func (h *Handlers) Commands() []Command {
 			{Name: "requests", Description: "List pending access requests", Run: h.listRequests},
 		}},
 	}
+	cmds = append(cmds, h.playbackCommands()...)
 	all := append(cmds, Command{Name: "help", Description: "List TimmyBot's commands", Access: Everyone})
 	all[len(all)-1].Run = func(_ context.Context, r *Request) (Reply, error) {
 		return Reply{Content: helpText(all, r.Owner), Ephemeral: true}, nil
@@ -61,7 +69,7 @@ func (h *Handlers) Commands() []Command {
 
 // Components returns the button routes.
 func (h *Handlers) Components() []Component {
-	return []Component{{Prefix: "queue", Run: h.queuePageButton}}
+	return []Component{{Prefix: "queue", Run: h.queuePageButton}, {Prefix: "np", Run: h.nowPlayingButton}}
 }
 
 func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
@@ -73,9 +81,25 @@ func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
 	if err := track.Validate(); err != nil {
 		return Reply{}, err
 	}
+	g, err := h.audio.ensure(ctx, r)
+	if err != nil {
+		return Reply{}, err
+	}
 	pos, err := h.Queues.Enqueue(ctx, r.Guild, track)
 	if err != nil {
 		return Reply{}, fmt.Errorf("enqueueing: %w", err)
+	}
+	if r.Bool("next") && pos > 1 {
+		if err := h.Queues.Move(ctx, r.Guild, pos, 1); err != nil {
+			return Reply{}, fmt.Errorf("moving the track up: %w", err)
+		}
+		pos = 1
+	}
+	if err := g.player.Start(ctx); err != nil {
+		return Reply{}, err
+	}
+	if pos == 0 {
+		return Reply{Content: fmt.Sprintf("Playing **%s**.", escapeMarkdown(track.Title))}, nil
 	}
 	return Reply{Content: fmt.Sprintf("Queued **%s** at position %d.", escapeMarkdown(track.Title), pos+1)}, nil
 }
@@ -123,9 +147,21 @@ func (h *Handlers) renderQueuePage(ctx context.Context, guild music.GuildID, pag
 
 func (h *Handlers) remove(ctx context.Context, r *Request) (Reply, error) {
 	pos, _ := r.Int("position")
+	if !h.audio.isDJ(r) {
+		p, err := h.Queues.Page(ctx, r.Guild, pos-1, 1)
+		if err != nil {
+			return Reply{}, fmt.Errorf("reading position %d: %w", pos, err)
+		}
+		if len(p.Entries) == 1 && p.Entries[0].Track.RequestedBy != r.User {
+			return Reply{}, music.Errorf(music.EFORBIDDEN, "Only the DJ role can remove other people's tracks.")
+		}
+	}
 	e, err := h.Queues.RemoveAt(ctx, r.Guild, pos-1)
 	switch music.ErrorCode(err) {
 	case "":
+		if err := h.queueChanged(ctx, r.Guild, pos == 1); err != nil {
+			return Reply{}, err
+		}
 		return Reply{Content: fmt.Sprintf("Removed **%s** (position %d).", escapeMarkdown(e.Track.Title), pos)}, nil
 	case music.EINVALID, music.ENOTFOUND:
 		n, lenErr := h.Queues.Len(ctx, r.Guild)
@@ -138,21 +174,17 @@ func (h *Handlers) remove(ctx context.Context, r *Request) (Reply, error) {
 }
 
 func (h *Handlers) clear(ctx context.Context, r *Request) (Reply, error) {
+	if !h.audio.isDJ(r) {
+		return Reply{}, music.Errorf(music.EFORBIDDEN, "Only the DJ role can clear everyone's tracks.")
+	}
 	n, err := h.Queues.Clear(ctx, r.Guild)
 	if err != nil {
 		return Reply{}, fmt.Errorf("clearing the queue: %w", err)
 	}
-	return Reply{Content: fmt.Sprintf("Cleared the queue (%d %s).", n, plural(n, "track", "tracks"))}, nil
-}
-
-func (h *Handlers) nowPlaying(ctx context.Context, r *Request) (Reply, error) {
-	e, err := h.Queues.Peek(ctx, r.Guild)
-	if music.ErrorCode(err) == music.ENOTFOUND {
-		return Reply{Content: "Nothing is playing. Queue something with `/play query:<url>`."}, nil
-	} else if err != nil {
-		return Reply{}, fmt.Errorf("reading the queue head: %w", err)
+	if err := h.queueChanged(ctx, r.Guild, true); err != nil {
+		return Reply{}, err
 	}
-	return Reply{Embeds: nowPlayingEmbeds(e)}, nil
+	return Reply{Content: fmt.Sprintf("Cleared the queue (%d %s).", n, plural(n, "track", "tracks"))}, nil
 }
 
 func (h *Handlers) requestAccess(ctx context.Context, r *Request) (Reply, error) {

@@ -8,6 +8,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/player"
 )
 
 // Discord's embed limits that rendering must respect.
@@ -44,17 +45,79 @@ func queueButtons(page, pages int) []discordgo.MessageComponent {
 	}}}
 }
 
-func nowPlayingEmbeds(e music.Entry) []*discordgo.MessageEmbed {
-	fields := []*discordgo.MessageEmbedField{{Name: "Requested by", Value: fmt.Sprintf("<@%s>", e.Track.RequestedBy), Inline: true}}
-	if e.Track.Duration > 0 {
-		fields = append(fields, &discordgo.MessageEmbedField{Name: "Length", Value: formatDuration(e.Track.Duration), Inline: true})
+// nowPlayingStatusEmbeds renders the player's status: the current track,
+// who asked for it, a progress bar, and the settings in effect.
+func nowPlayingStatusEmbeds(st player.Status) []*discordgo.MessageEmbed {
+	if st.State == player.StateIdle {
+		return []*discordgo.MessageEmbed{{Title: "Nothing playing", Description: "The queue is empty. Add a track with `/play query:<url>`.", Color: embedColor}}
 	}
-	return []*discordgo.MessageEmbed{{
-		Title:       "Now playing",
-		Description: trackLink(e.Track),
+	t := st.Entry.Track
+	title := "Now playing"
+	if st.State == player.StatePaused {
+		title = "Paused"
+	}
+	fields := []*discordgo.MessageEmbedField{
+		{Name: "Requested by", Value: fmt.Sprintf("<@%s>", t.RequestedBy), Inline: true},
+		{Name: "Volume", Value: fmt.Sprintf("%d%%", st.Volume), Inline: true},
+		{Name: "Loop", Value: st.Loop.String(), Inline: true},
+	}
+	if fx := effectsText(st); fx != "" {
+		fields = append(fields, &discordgo.MessageEmbedField{Name: "Effects", Value: fx, Inline: true})
+	}
+	if st.AlwaysOn {
+		fields = append(fields, &discordgo.MessageEmbedField{Name: "24/7", Value: "on", Inline: true})
+	}
+	e := &discordgo.MessageEmbed{
+		Title:       title,
+		Description: trackLink(t) + "\n" + progressBar(st.Position, t.Duration),
 		Fields:      fields,
 		Color:       embedColor,
-	}}
+	}
+	return []*discordgo.MessageEmbed{e}
+}
+
+func effectsText(st player.Status) string {
+	fx := append([]string(nil), st.Filters...)
+	if st.Normalize {
+		fx = append(fx, "loudness normalisation")
+	}
+	return strings.Join(fx, ", ")
+}
+
+// progressBarWidth is how many segments the bar has.
+const progressBarWidth = 16
+
+// progressBar renders "▬▬▬🔘▬▬▬ 1:23 / 3:45", or only the position when the
+// length is unknown (live streams).
+func progressBar(pos, length time.Duration) string {
+	if length <= 0 {
+		return "`" + formatDuration(pos) + "` · live or unknown length"
+	}
+	pos = min(max(pos, 0), length)
+	at := int(int64(pos) * progressBarWidth / int64(length))
+	at = min(at, progressBarWidth-1)
+	return strings.Repeat("▬", at) + "🔘" + strings.Repeat("▬", progressBarWidth-1-at) +
+		" `" + formatDuration(pos) + " / " + formatDuration(length) + "`"
+}
+
+// nowPlayingButtons are the controls under the now-playing message.
+func nowPlayingButtons(st player.Status) []discordgo.MessageComponent {
+	if st.State == player.StateIdle {
+		return []discordgo.MessageComponent{}
+	}
+	pause := discordgo.Button{Label: "Pause", Emoji: &discordgo.ComponentEmoji{Name: "⏸"}, Style: discordgo.SecondaryButton, CustomID: "np:pause"}
+	if st.State == player.StatePaused {
+		pause = discordgo.Button{Label: "Resume", Emoji: &discordgo.ComponentEmoji{Name: "▶"}, Style: discordgo.PrimaryButton, CustomID: "np:resume"}
+	}
+	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: "Previous", Emoji: &discordgo.ComponentEmoji{Name: "⏮"}, Style: discordgo.SecondaryButton, CustomID: "np:previous"},
+		pause,
+		discordgo.Button{Label: "Skip", Emoji: &discordgo.ComponentEmoji{Name: "⏭"}, Style: discordgo.SecondaryButton, CustomID: "np:skip"},
+		discordgo.Button{Label: "Loop: " + st.Loop.String(), Emoji: &discordgo.ComponentEmoji{Name: "🔁"}, Style: discordgo.SecondaryButton, CustomID: "np:loop"},
+		discordgo.Button{Label: "Stop", Emoji: &discordgo.ComponentEmoji{Name: "⏹"}, Style: discordgo.DangerButton, CustomID: "np:stop"},
+	}}, discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: "Shuffle", Emoji: &discordgo.ComponentEmoji{Name: "🔀"}, Style: discordgo.SecondaryButton, CustomID: "np:shuffle"},
+	}}}
 }
 
 // listEmbeds shows lines in one embed, cutting the list where the

@@ -12,9 +12,11 @@ import (
 // validated option values. Guild is empty in direct messages.
 type Request struct {
 	Guild   music.GuildID
+	Channel string // the channel the interaction came from
 	User    music.UserID
-	Command string // "play", "allowlist approve"; for components, the custom ID
-	Owner   bool   // the user is one of the bot's owners
+	Roles   []string // the member's role IDs; none in direct messages
+	Command string   // "play", "allowlist approve"; for components, the custom ID
+	Owner   bool     // the user is one of the bot's owners
 	options map[string]any
 }
 
@@ -22,6 +24,12 @@ type Request struct {
 func (r *Request) String(name string) string {
 	s, _ := r.options[name].(string)
 	return s
+}
+
+// Bool returns a boolean option, false when it was not given.
+func (r *Request) Bool(name string) bool {
+	b, _ := r.options[name].(bool)
+	return b
 }
 
 // Int returns an integer option and whether it was given.

@@ -151,7 +151,10 @@ func (rt *Router) record(latency time.Duration, failed bool) {
 
 // resolve parses the interaction into a route, validating IDs and options.
 func (rt *Router) resolve(i *discordgo.Interaction) (*route, error) {
-	req := &Request{Guild: music.GuildID(i.GuildID)}
+	req := &Request{Guild: music.GuildID(i.GuildID), Channel: i.ChannelID}
+	if i.Member != nil {
+		req.Roles = i.Member.Roles
+	}
 	if u := interactionUser(i); u != nil {
 		req.User = music.UserID(u.ID)
 	}

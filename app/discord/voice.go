@@ -132,7 +132,11 @@ func (b *Bot) sendVoiceState(guild music.GuildID, channel string) (err error) {
 }
 
 func (b *Bot) onVoiceStateUpdate(s *discordgo.Session, v *discordgo.VoiceStateUpdate) {
-	if v.VoiceState == nil || s.State.User == nil || v.UserID != s.State.User.ID {
+	if v.VoiceState == nil || s.State.User == nil {
+		return
+	}
+	b.audio.voiceStateChanged(music.GuildID(v.GuildID))
+	if v.UserID != s.State.User.ID {
 		return
 	}
 	b.voice.route(music.GuildID(v.GuildID), func(p *voice.Params) { p.SessionID = v.SessionID }, voice.Update{SessionID: v.SessionID})

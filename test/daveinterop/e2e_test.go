@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,76 +25,6 @@ const (
 	botID   = 104694319306248192
 	daveyID = 104694319306248193
 )
-
-// remote is the bot as the gateway sees it: what the gateway sends it is
-// queued and goes out over the fake's websocket.
-type remote struct {
-	out []dave.Message
-}
-
-func (r *remote) UserID() uint64 { return botID }
-
-func (r *remote) HandleMessage(m dave.Message) ([]dave.Message, error) {
-	// The fake sends the real session description; the gateway's is for
-	// in-process members.
-	if m.Op != dave.OpSessionDescription {
-		r.out = append(r.out, m)
-	}
-	return nil, nil
-}
-
-// bridge is the fake voice server's DAVE handler.
-type bridge struct {
-	mu        sync.Mutex
-	net       *davetest.Network
-	bot       *remote
-	connected bool
-}
-
-var _ fakevoice.Handler = (*bridge)(nil)
-
-func (b *bridge) drain() []fakevoice.Message {
-	var out []fakevoice.Message
-	for _, m := range b.bot.out {
-		out = append(out, fakevoice.Message(m))
-	}
-	b.bot.out = nil
-	return out
-}
-
-func (b *bridge) SessionStarted(_, userID string) []fakevoice.Message {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if userID != strconv.FormatUint(botID, 10) {
-		return nil
-	}
-	// A new voice session is a new member: the old one leaves first.
-	if b.connected {
-		if err := b.net.Disconnect(botID); err != nil {
-			b.net.MemberErrors[0] = append(b.net.MemberErrors[0], err)
-		}
-	}
-	b.connected = true
-	if err := b.net.Connect(b.bot); err != nil {
-		b.net.MemberErrors[0] = append(b.net.MemberErrors[0], err)
-	}
-	return b.drain()
-}
-
-func (b *bridge) HandleClientMessage(_ string, m fakevoice.Message) []fakevoice.Message {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	ds, err := b.net.GW.Handle(botID, dave.Message(m))
-	if err != nil {
-		b.net.MemberErrors[0] = append(b.net.MemberErrors[0], err)
-		return nil
-	}
-	b.net.Enqueue(ds...)
-	if err := b.net.Run(); err != nil {
-		b.net.MemberErrors[0] = append(b.net.MemberErrors[0], err)
-	}
-	return b.drain()
-}
 
 // opusFrames is a voice.FrameProvider of n numbered 120-byte frames; at frame
 // k it runs hook first.
@@ -141,19 +70,12 @@ func TestVoiceConnectionWithDavey(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			drv := startDriver(t)
-			gw, err := davetest.NewGateway(channelID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			br := &bridge{net: davetest.NewNetwork(gw), bot: &remote{}}
-			srv := fakevoice.Start(t, fakevoice.Config{RequireDAVE: true, DAVEProtocolVersion: 1, Handler: br})
 			d := NewDavey(drv, daveyID, channelID)
-			br.mu.Lock()
-			err = br.net.Connect(d)
-			br.mu.Unlock()
+			ch, err := fakevoice.NewDAVEChannel(channelID, botID, d)
 			if err != nil {
 				t.Fatal(err)
 			}
+			srv := fakevoice.Start(t, fakevoice.Config{RequireDAVE: true, DAVEProtocolVersion: 1, Handler: ch})
 
 			session, err := dave.NewSession(dave.Config{UserID: botID, ChannelID: channelID})
 			if err != nil {
@@ -180,12 +102,12 @@ func TestVoiceConnectionWithDavey(t *testing.T) {
 			decrypted := 0
 			decryptUpTo := func(end int) {
 				t.Helper()
-				br.mu.Lock()
-				defer br.mu.Unlock()
 				got := srv.Frames()
 				for i := decrypted; i < end; i++ {
 					f := got[i]
-					plain, err := d.Decrypt(botID, f.Payload)
+					var plain []byte
+					var err error
+					ch.Locked(func(*davetest.Network) { plain, err = d.Decrypt(botID, f.Payload) })
 					if err != nil {
 						t.Fatalf("davey decrypting frame %d: %v", i, err)
 					}
@@ -223,12 +145,11 @@ func TestVoiceConnectionWithDavey(t *testing.T) {
 			}
 			decryptUpTo(n + 5)
 
-			br.mu.Lock()
-			defer br.mu.Unlock()
-			for user, errs := range br.net.MemberErrors {
-				t.Errorf("user %d: %v", user, errs)
+			for _, err := range ch.Errors() {
+				t.Errorf("DAVE: %v", err)
 			}
-			st, err := d.State()
+			var st State
+			ch.Locked(func(*davetest.Network) { st, err = d.State() })
 			if err != nil {
 				t.Fatal(err)
 			}

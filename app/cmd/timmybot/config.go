@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"sort"
 	"strings"
@@ -39,6 +40,12 @@ type config struct {
 	// store otherwise.
 	Tables         dynamostore.TableNames
 	DynamoEndpoint string // a local DynamoDB-compatible server instead of AWS
+
+	// Playback.
+	IdleTimeout   time.Duration  // leave a channel idle or alone this long
+	DJRole        string         // role name that manages everyone's tracks; "" off
+	FFmpeg        string         // the ffmpeg executable
+	AllowNetworks []netip.Prefix // networks user URLs may reach despite the guard
 }
 
 // awsMode reports whether the configuration selects DynamoDB.
@@ -125,6 +132,9 @@ func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
 		}
 		c.LeaveUnapprovedAfter = d
 	}
+	if err := c.loadPlayback(get); err != nil {
+		return c, err
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("TIMMYBOT_LOG_FORMAT: must be text or json, got %q", c.LogFormat)
 	}
@@ -132,6 +142,32 @@ func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
 		return c, fmt.Errorf("TIMMYBOT_LOG_LEVEL: must be debug, info, warn or error: %w", err)
 	}
 	return c, nil
+}
+
+// loadPlayback reads the audio settings.
+func (c *config) loadPlayback(get func(key, def string) string) error {
+	v := get("TIMMYBOT_IDLE_TIMEOUT", "5m")
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("TIMMYBOT_IDLE_TIMEOUT: must be a positive duration such as 5m, got %q", v)
+	}
+	c.IdleTimeout = d
+	c.DJRole = get("TIMMYBOT_DJ_ROLE", "")
+	if len([]rune(c.DJRole)) > 100 {
+		return fmt.Errorf("TIMMYBOT_DJ_ROLE: a role name has at most 100 characters")
+	}
+	c.FFmpeg = get("TIMMYBOT_FFMPEG", "ffmpeg")
+	for _, s := range strings.Split(get("TIMMYBOT_ALLOW_NETWORKS", ""), ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return fmt.Errorf("TIMMYBOT_ALLOW_NETWORKS: %q is not a network such as 192.0.2.0/24 (comma-separated)", s)
+		}
+		c.AllowNetworks = append(c.AllowNetworks, p.Masked())
+	}
+	return nil
 }
 
 // envWithDotenv looks variables up in the process environment first, then

@@ -10,6 +10,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/iddv/timmybot/app/audio"
+	"github.com/iddv/timmybot/app/audio/fetch"
+	"github.com/iddv/timmybot/app/audio/ffmpeg"
+	"github.com/iddv/timmybot/app/audio/filter"
 	"github.com/iddv/timmybot/app/discord"
 	"github.com/iddv/timmybot/app/telemetry"
 )
@@ -28,6 +32,19 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	}
 	defer st.close()
 
+	client := fetch.NewClient(fetch.Policy{Allow: c.AllowNetworks}, fetch.DefaultLimits())
+	relay, err := fetch.StartRelay(client, log)
+	if err != nil {
+		return err
+	}
+	defer relay.Close()
+	pipeline := audio.New(audio.Config{
+		Client: client, Relay: relay,
+		FFmpeg:           ffmpeg.Config{Path: c.FFmpeg},
+		MaxTrackDuration: fetch.DefaultLimits().MaxTrackDuration,
+		Logger:           log,
+	})
+
 	metrics := telemetry.NewMetrics()
 	bot, err := discord.NewBot(discord.BotConfig{
 		Token:         c.Token,
@@ -41,6 +58,12 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		Logger:        log,
 
 		LeaveUnapprovedAfter: c.LeaveUnapprovedAfter,
+		Playback: discord.PlaybackConfig{
+			Opener:      pipeline,
+			IdleTimeout: c.IdleTimeout,
+			DJRole:      c.DJRole,
+			Filters:     filterNames(),
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("building the bot: %w", err)
@@ -90,6 +113,15 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		shutdown(srv, httpDone, log)
 	}
 	return serveErr
+}
+
+// filterNames lists the audio filters users can choose.
+func filterNames() []string {
+	var names []string
+	for _, f := range filter.All() {
+		names = append(names, f.Name)
+	}
+	return names
 }
 
 func shutdown(srv *http.Server, done <-chan error, log *slog.Logger) {

@@ -1,0 +1,238 @@
+// Package audio turns a track into the 20 ms Opus frames the player sends.
+//
+// When the effects leave the audio alone (volume 100 %, no filter, no
+// normalisation) and the source is mono or stereo Opus in Ogg or WebM with
+// 20 ms packets, the source's own packets go out unchanged: no ffmpeg runs.
+// Otherwise ffmpeg transcodes to Ogg Opus, which the same Ogg reader splits
+// into frames. Every byte of a user's URL is fetched through the guarded
+// client of package fetch; ffmpeg never opens a user's URL itself: it reads
+// the first fetch through a pipe, or, to seek, the bot's loopback relay.
+//
+// It owns no goroutine of its own: each Frames owns its fetch and its
+// ffmpeg, and Close releases both.
+package audio
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/iddv/timmybot/app/audio/container"
+	"github.com/iddv/timmybot/app/audio/fetch"
+	"github.com/iddv/timmybot/app/audio/ffmpeg"
+	"github.com/iddv/timmybot/app/audio/ogg"
+	"github.com/iddv/timmybot/app/audio/opus"
+	"github.com/iddv/timmybot/app/audio/webm"
+	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/player"
+)
+
+// frameDuration is the packet length the voice connection sends.
+const frameDuration = 20 * time.Millisecond
+
+// Config configures a Pipeline.
+type Config struct {
+	// Client fetches user URLs: fetch.NewClient's guarded client.
+	Client *http.Client
+	// Relay gives ffmpeg a loopback URL for seeks.
+	Relay *fetch.Relay
+	// FFmpeg says which ffmpeg runs.
+	FFmpeg ffmpeg.Config
+	// MaxTrackDuration ends a track, a live stream above all, after this
+	// much audio. Default: no limit.
+	MaxTrackDuration time.Duration
+	// Logger receives which path each track took. Default: discard.
+	Logger *slog.Logger
+}
+
+// Pipeline opens tracks for the player.
+type Pipeline struct {
+	cfg Config
+	log *slog.Logger
+}
+
+var _ player.Opener = (*Pipeline)(nil)
+
+// New returns a pipeline.
+func New(cfg Config) *Pipeline {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Pipeline{cfg: cfg, log: log}
+}
+
+// Open starts a track's audio at a position with effects. The frames live
+// until Close or until ctx ends, which stops their fetch and ffmpeg.
+func (p *Pipeline) Open(ctx context.Context, t music.Track, at time.Duration, fx player.Effects) (player.Frames, error) {
+	return p.open(ctx, t, at, fx)
+}
+
+func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx player.Effects) (*frames, error) {
+	opts := ffmpeg.Options{Start: at, Volume: fx.Volume, Filters: fx.Filters, Normalize: fx.Normalize, MaxDuration: p.cfg.MaxTrackDuration}
+	log := p.log.With(slog.String("source", t.Source))
+	if at > 0 && !ffmpeg.Passthrough(opts) {
+		// A transcoded seek lets ffmpeg seek through the relay (Range).
+		log.Debug("opening track", slog.String("path", "transcode"), slog.Duration("at", at))
+		return p.transcodeURL(ctx, t.URL, opts)
+	}
+	body, err := fetch.Open(ctx, p.cfg.Client, t.URL, 0)
+	if err != nil {
+		return nil, err
+	}
+	src := bufio.NewReaderSize(body, 32<<10)
+	if ffmpeg.Passthrough(opts) {
+		f, err := p.passthrough(src, body, at)
+		if err == nil {
+			log.Debug("opening track", slog.String("path", "passthrough"), slog.Duration("at", at))
+			return f, nil
+		}
+		if !errors.Is(err, errNotPassthrough) {
+			_ = body.Close()
+			return nil, err
+		}
+		if at > 0 {
+			// What the demuxer read is gone: seek through the relay.
+			_ = body.Close()
+			log.Debug("opening track", slog.String("path", "transcode"), slog.Duration("at", at))
+			return p.transcodeURL(ctx, t.URL, opts)
+		}
+		log.Debug("opening track", slog.String("path", "transcode"), slog.Any("why", err))
+	}
+	proc, err := p.cfg.FFmpeg.Start(ctx, ffmpeg.Input{Reader: src}, opts)
+	if err != nil {
+		_ = body.Close()
+		return nil, fmt.Errorf("starting ffmpeg: %w", err)
+	}
+	return transcoded(proc, body.Close)
+}
+
+// transcodeURL runs ffmpeg on the relay's loopback URL for url.
+func (p *Pipeline) transcodeURL(ctx context.Context, url string, opts ffmpeg.Options) (*frames, error) {
+	local, release := p.cfg.Relay.Register(url)
+	proc, err := p.cfg.FFmpeg.Start(ctx, ffmpeg.Input{URL: local}, opts)
+	if err != nil {
+		release()
+		return nil, fmt.Errorf("starting ffmpeg: %w", err)
+	}
+	return transcoded(proc, func() error { release(); return nil })
+}
+
+// transcoded reads ffmpeg's Ogg Opus output as frames.
+func transcoded(proc *ffmpeg.Process, release func() error) (*frames, error) {
+	r := ogg.NewReader(proc)
+	closeAll := func() error { err := proc.Close(); _ = release(); return err }
+	if _, err := r.Head(); err != nil {
+		closeErr := closeAll()
+		if closeErr != nil {
+			// ffmpeg's own failure says more than the empty output.
+			err = closeErr
+		}
+		return nil, unplayable(err)
+	}
+	return &frames{next: r.ReadPacket, close: closeAll}, nil
+}
+
+// errNotPassthrough: the source must be transcoded.
+var errNotPassthrough = errors.New("source cannot be passed through")
+
+// passthrough demuxes an Opus source and skips to at. It returns an error
+// wrapping errNotPassthrough when the source is something else.
+func (p *Pipeline) passthrough(src *bufio.Reader, body io.Closer, at time.Duration) (*frames, error) {
+	magic, err := src.Peek(container.SniffLen)
+	if err != nil {
+		return nil, unplayable(fmt.Errorf("reading the first bytes: %w", err))
+	}
+	var next func() ([]byte, error)
+	switch container.Sniff(magic) {
+	case container.Ogg:
+		r := ogg.NewReader(src)
+		h, err := r.Head()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errNotPassthrough, err)
+		}
+		if err := h.Passthrough(); err != nil {
+			return nil, fmt.Errorf("%w: %w", errNotPassthrough, err)
+		}
+		next = r.ReadPacket
+	case container.Matroska:
+		r, err := webm.NewReader(src)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", errNotPassthrough, err)
+		}
+		if err := r.Track().Passthrough(); err != nil {
+			return nil, fmt.Errorf("%w: %w", errNotPassthrough, err)
+		}
+		next = func() ([]byte, error) { b, _, err := r.ReadPacket(); return b, err }
+	default:
+		return nil, fmt.Errorf("%w: not Ogg or WebM", errNotPassthrough)
+	}
+	first, err := next()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", errNotPassthrough, err)
+	}
+	if d, err := opus.PacketDuration(first); err != nil || d != frameDuration {
+		return nil, fmt.Errorf("%w: %v packets, not 20 ms", errNotPassthrough, d)
+	}
+	f := &frames{next: next, close: body.Close, pending: first}
+	// Seeking a passthrough source drops the packets before the position.
+	for skipped := time.Duration(0); skipped+frameDuration <= at; skipped += frameDuration {
+		if _, err := f.ReadFrame(); err != nil {
+			_ = f.Close()
+			if errors.Is(err, io.EOF) {
+				return nil, music.Errorf(music.EINVALID, "That position is past the end of the track.")
+			}
+			return nil, err
+		}
+	}
+	return f, nil
+}
+
+// frames adapts a packet reader to player.Frames. Packets are copied: the
+// readers reuse their buffers and the player keeps frames in its buffer.
+type frames struct {
+	next    func() ([]byte, error)
+	close   func() error
+	pending []byte // a packet read ahead, returned first
+}
+
+// ReadFrame implements player.Frames.
+func (f *frames) ReadFrame() ([]byte, error) {
+	if f.pending != nil {
+		b := append([]byte(nil), f.pending...)
+		f.pending = nil
+		return b, nil
+	}
+	b, err := f.next()
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(nil), b...), nil
+}
+
+// Close implements player.Frames: it stops the fetch and ffmpeg.
+func (f *frames) Close() error { return f.close() }
+
+// unplayable turns a failure to read a track's audio into what the user
+// sees, unless it already is a user-facing error.
+func unplayable(err error) error {
+	var me *music.Error
+	if errors.As(err, &me) {
+		return err
+	}
+	return &wrapped{user: music.Errorf(music.EINVALID, "That file could not be played: it is not audio TimmyBot can decode."), cause: err}
+}
+
+// wrapped is a user-facing error that keeps its cause for the log.
+type wrapped struct {
+	user  *music.Error
+	cause error
+}
+
+func (w *wrapped) Unwrap() []error { return []error{w.user, w.cause} }
+func (w *wrapped) Error() string   { return w.user.Error() + ": " + w.cause.Error() }
