@@ -238,11 +238,13 @@ func (p *Player) run() {
 		if p.idleTimer != nil {
 			idle = p.idleTimer.Chan()
 		}
+		var reply chan error
+		var err error
 		select {
 		case <-p.ctx.Done():
 			return
 		case c := <-p.cmds:
-			c.reply <- p.runCommand(c)
+			reply, err = c.reply, p.runCommand(c)
 		case <-p.wake:
 			p.withStoreContext(p.reconcile)
 		case s := <-p.streamEnded:
@@ -253,6 +255,9 @@ func (p *Player) run() {
 		}
 		p.updateIdle()
 		p.publish()
+		if reply != nil {
+			reply <- err // after publish: Status shows what the control did
+		}
 	}
 }
 
