@@ -221,14 +221,14 @@ func (o *fakeOpener) openedFrames() []*fakeFrames {
 }
 
 type fakeFrames struct {
-	o                      *fakeOpener
-	ctx                    context.Context
-	title                  string
-	fx                     Effects
-	next, end              int
-	failAt, stallAt        int
-	unstall                chan struct{}
-	closed                 atomic.Bool
+	o               *fakeOpener
+	ctx             context.Context
+	title           string
+	fx              Effects
+	next, end       int
+	failAt, stallAt int
+	unstall         chan struct{}
+	closed          atomic.Bool
 }
 
 func (f *fakeFrames) ReadFrame() ([]byte, error) {
@@ -318,4 +318,3 @@ func (t *fakeTimer) Stop() bool {
 	t.stopped = true
 	return was
 }
-
