@@ -1,0 +1,320 @@
+package player
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/iddv/timmybot/app/music"
+)
+
+// memQueue is an in-memory music.QueueStore for one or many guilds.
+type memQueue struct {
+	mu     sync.Mutex
+	queues map[music.GuildID][]music.Entry
+	nextID int
+}
+
+func newMemQueue() *memQueue { return &memQueue{queues: map[music.GuildID][]music.Entry{}} }
+
+var _ music.QueueStore = (*memQueue)(nil)
+
+func (q *memQueue) Enqueue(_ context.Context, g music.GuildID, tracks ...music.Track) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	first := len(q.queues[g])
+	for _, t := range tracks {
+		q.nextID++
+		q.queues[g] = append(q.queues[g], music.Entry{ID: strconv.Itoa(q.nextID), Track: t})
+	}
+	return first, nil
+}
+
+func (q *memQueue) Page(_ context.Context, g music.GuildID, offset, limit int) (music.QueuePage, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	es := q.queues[g]
+	start, end, err := music.PageWindow(len(es), offset, limit)
+	if err != nil {
+		return music.QueuePage{}, err
+	}
+	return music.QueuePage{Entries: slices.Clone(es[start:end]), Offset: start, Total: len(es)}, nil
+}
+
+func (q *memQueue) Peek(_ context.Context, g music.GuildID) (music.Entry, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if err := music.CheckIndex(len(q.queues[g]), 0); err != nil {
+		return music.Entry{}, err
+	}
+	return q.queues[g][0], nil
+}
+
+func (q *memQueue) Pop(ctx context.Context, g music.GuildID) (music.Entry, error) {
+	return q.RemoveAt(ctx, g, 0)
+}
+
+func (q *memQueue) RemoveAt(_ context.Context, g music.GuildID, i int) (music.Entry, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	es := q.queues[g]
+	if err := music.CheckIndex(len(es), i); err != nil {
+		return music.Entry{}, err
+	}
+	e := es[i]
+	q.queues[g] = slices.Delete(es, i, i+1)
+	return e, nil
+}
+
+func (q *memQueue) Move(_ context.Context, g music.GuildID, from, to int) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	es := q.queues[g]
+	if err := music.CheckIndex(len(es), from); err != nil {
+		return err
+	}
+	if err := music.CheckIndex(len(es), to); err != nil {
+		return err
+	}
+	e := es[from]
+	es = slices.Delete(es, from, from+1)
+	q.queues[g] = slices.Insert(es, to, e)
+	return nil
+}
+
+func (q *memQueue) Shuffle(context.Context, music.GuildID, int64) error {
+	return errors.New("memQueue: shuffle is not needed by the player tests")
+}
+
+func (q *memQueue) Clear(_ context.Context, g music.GuildID) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	n := len(q.queues[g])
+	delete(q.queues, g)
+	return n, nil
+}
+
+func (q *memQueue) Len(_ context.Context, g music.GuildID) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.queues[g]), nil
+}
+
+// titles lists a guild's queue by track title.
+func (q *memQueue) titles(g music.GuildID) []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var ts []string
+	for _, e := range q.queues[g] {
+		ts = append(ts, e.Track.Title)
+	}
+	return ts
+}
+
+// track is a test track of n frames, titled and addressed by title.
+func track(title string, n int) music.Track {
+	return music.Track{Title: title, URL: "https://tracks.test/" + title, Duration: time.Duration(n) * FrameDuration}
+}
+
+// fakeOpener opens numbered frames: track "a" at volume 100 yields "a#0",
+// "a#1", ... up to its duration (forever when it has none); other effects
+// add " v<volume>". Titles can be made to fail or block.
+type fakeOpener struct {
+	mu       sync.Mutex
+	gates    map[string]chan struct{} // Open waits until the channel closes
+	failOpen map[string]bool
+	failAt   map[string]int           // ReadFrame fails at this frame
+	stallAt  map[string]int           // ReadFrame waits at this frame until unstalled
+	stalls   map[string]chan struct{} // closed to unstall
+	opened   []*fakeFrames
+	open     atomic.Int64 // Frames opened and not closed
+	frame    []byte       // when set, every frame is this slice (benchmarks)
+}
+
+func newFakeOpener() *fakeOpener {
+	return &fakeOpener{
+		gates:    map[string]chan struct{}{},
+		failOpen: map[string]bool{},
+		failAt:   map[string]int{},
+		stallAt:  map[string]int{},
+		stalls:   map[string]chan struct{}{},
+	}
+}
+
+func (o *fakeOpener) Open(ctx context.Context, t music.Track, at time.Duration, fx Effects) (Frames, error) {
+	o.mu.Lock()
+	gate, fail := o.gates[t.Title], o.failOpen[t.Title]
+	o.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if fail {
+		return nil, fmt.Errorf("fake: %s cannot be opened", t.Title)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	f := &fakeFrames{o: o, ctx: ctx, title: t.Title, fx: fx, next: int(at / FrameDuration), end: -1, failAt: -1, stallAt: -1}
+	if t.Duration > 0 {
+		f.end = int(t.Duration / FrameDuration)
+	}
+	if n, ok := o.failAt[t.Title]; ok {
+		f.failAt = n
+	}
+	if n, ok := o.stallAt[t.Title]; ok {
+		f.stallAt, f.unstall = n, o.stalls[t.Title]
+	}
+	o.opened = append(o.opened, f)
+	o.open.Add(1)
+	return f, nil
+}
+
+// gate makes opens of title wait until the returned func is called.
+func (o *fakeOpener) gate(title string) (release func()) {
+	c := make(chan struct{})
+	o.mu.Lock()
+	o.gates[title] = c
+	o.mu.Unlock()
+	return func() {
+		o.mu.Lock()
+		delete(o.gates, title)
+		o.mu.Unlock()
+		close(c)
+	}
+}
+
+// stall makes reads of title wait at frame n until the returned func is called.
+func (o *fakeOpener) stall(title string, n int) (release func()) {
+	c := make(chan struct{})
+	o.mu.Lock()
+	o.stallAt[title], o.stalls[title] = n, c
+	o.mu.Unlock()
+	return func() {
+		o.mu.Lock()
+		delete(o.stallAt, title)
+		o.mu.Unlock()
+		close(c)
+	}
+}
+
+// blocked reports whether reading title may wait by design.
+func (o *fakeOpener) blocked(title string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, stalled := o.stallAt[title]
+	return o.gates[title] != nil || stalled
+}
+
+func (o *fakeOpener) openedFrames() []*fakeFrames {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.opened)
+}
+
+type fakeFrames struct {
+	o               *fakeOpener
+	ctx             context.Context
+	title           string
+	fx              Effects
+	next, end       int
+	failAt, stallAt int
+	unstall         chan struct{}
+	closed          atomic.Bool
+}
+
+func (f *fakeFrames) ReadFrame() ([]byte, error) {
+	if f.closed.Load() {
+		return nil, errors.New("fake: read after close")
+	}
+	if f.next == f.stallAt {
+		select {
+		case <-f.unstall:
+		case <-f.ctx.Done():
+			return nil, f.ctx.Err()
+		}
+	}
+	if f.next == f.failAt {
+		return nil, errors.New("fake: source broke")
+	}
+	if f.end >= 0 && f.next >= f.end {
+		return nil, io.EOF
+	}
+	n := f.next
+	f.next++
+	if f.o.frame != nil {
+		return f.o.frame, nil
+	}
+	return []byte(label(f.title, n, f.fx)), nil
+}
+
+func (f *fakeFrames) Close() error {
+	if f.closed.Swap(true) {
+		return errors.New("fake: closed twice")
+	}
+	f.o.open.Add(-1)
+	return nil
+}
+
+func label(title string, n int, fx Effects) string {
+	if fx.Volume == 100 && len(fx.Filters) == 0 && !fx.Normalize {
+		return fmt.Sprintf("%s#%d", title, n)
+	}
+	return fmt.Sprintf("%s#%d v%d", title, n, fx.Volume)
+}
+
+// fakeClock fires timers when the test advances it.
+type fakeClock struct {
+	mu     sync.Mutex
+	now    time.Duration
+	timers []*fakeTimer
+}
+
+type fakeTimer struct {
+	clk     *fakeClock
+	at      time.Duration
+	c       chan time.Time
+	stopped bool
+}
+
+func (c *fakeClock) NewTimer(d time.Duration) Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTimer{clk: c, at: c.now + d, c: make(chan time.Time, 1)}
+	c.timers = append(c.timers, t)
+	return t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now += d
+	c.timers = slices.DeleteFunc(c.timers, func(t *fakeTimer) bool {
+		if t.stopped {
+			return true
+		}
+		if t.at > c.now {
+			return false
+		}
+		t.c <- time.Time{}
+		return true
+	})
+}
+
+func (t *fakeTimer) Chan() <-chan time.Time { return t.c }
+
+func (t *fakeTimer) Stop() bool {
+	t.clk.mu.Lock()
+	defer t.clk.mu.Unlock()
+	was := !t.stopped
+	t.stopped = true
+	return was
+}

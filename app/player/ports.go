@@ -1,0 +1,60 @@
+package player
+
+import (
+	"context"
+	"time"
+
+	"github.com/iddv/timmybot/app/music"
+)
+
+// FrameDuration is the length of one Opus frame: the player's unit of
+// position.
+const FrameDuration = 20 * time.Millisecond
+
+// Frames is a track's audio as 20 ms Opus frames (48 kHz stereo), read as
+// fast as the reader asks (not paced).
+type Frames interface {
+	// ReadFrame returns the next frame, or io.EOF after the last. The
+	// caller keeps the returned slice: a later call must not reuse its
+	// memory, because frames wait in the player's buffer.
+	ReadFrame() ([]byte, error)
+	// Close releases the source. The player calls it once, after the last
+	// ReadFrame call has returned, never concurrently with it.
+	Close() error
+}
+
+// Effects are what the audio pipeline applies to a track while encoding.
+type Effects struct {
+	Volume    int      // percent, 0..200; 100 leaves the audio unchanged
+	Filters   []string // filter names, applied in order; never modified in place
+	Normalize bool     // loudness normalisation
+}
+
+// Opener opens a track's audio starting at a position with effects; the
+// audio pipeline implements it.
+type Opener interface {
+	// Open returns the track's frames from at on. The player cancels ctx
+	// when it no longer needs them (a skip, a newer seek); ReadFrame must
+	// then return promptly, which a pipeline built on exec.CommandContext
+	// does by itself.
+	Open(ctx context.Context, t music.Track, at time.Duration, fx Effects) (Frames, error)
+}
+
+// Clock makes the idle timeout's timer; tests give a fake one.
+type Clock interface {
+	NewTimer(d time.Duration) Timer
+}
+
+// Timer is the part of *time.Timer the player uses.
+type Timer interface {
+	Chan() <-chan time.Time
+	Stop() bool
+}
+
+type systemClock struct{}
+
+func (systemClock) NewTimer(d time.Duration) Timer { return systemTimer{time.NewTimer(d)} }
+
+type systemTimer struct{ *time.Timer }
+
+func (t systemTimer) Chan() <-chan time.Time { return t.C }

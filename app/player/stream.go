@@ -1,0 +1,147 @@
+package player
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/iddv/timmybot/app/music"
+)
+
+// frame is one buffered frame and its index in its track (index × 20 ms is
+// where it starts).
+type frame struct {
+	data  []byte
+	index int
+}
+
+// stream is one opened track: a goroutine opens it and reads its frames
+// into a bounded channel, ahead of the output.
+type stream struct {
+	start  int     // index of the first frame
+	align  bool    // an effect change: joins the output at its position instead of jumping there
+	fx     Effects // what it was opened with
+	ch     chan frame
+	cancel context.CancelFunc
+
+	// Set by the reading goroutine before it closes ch.
+	err      error       // why reading stopped early, nil at EOF
+	failed   atomic.Bool // Open failed: ch closes without frames
+	readDone atomic.Bool // the source is read to its end
+
+	// Guarded by Player.mu.
+	entry   music.Entry
+	head    frame // a frame taken from ch but not handed out yet
+	hasHead bool
+	started bool // its first frame was handed out
+	drained bool // handed out to the end with nothing to follow
+
+	// Owned by the loop.
+	readEnded bool // the loop heard the reading goroutine finish
+	announced bool // EventStarted was emitted
+}
+
+type takeResult int
+
+const (
+	frameReady  takeResult = iota
+	frameLater             // the buffer is empty for now
+	frameClosed            // nothing more will come
+)
+
+// take returns the next buffered frame without blocking. Called with
+// Player.mu held.
+func (s *stream) take() (frame, takeResult) {
+	if s.hasHead {
+		f := s.head
+		s.head, s.hasHead = frame{}, false
+		return f, frameReady
+	}
+	select {
+	case f, ok := <-s.ch:
+		if !ok {
+			return frame{}, frameClosed
+		}
+		return f, frameReady
+	default:
+		return frame{}, frameLater
+	}
+}
+
+// buffered counts the frames ready to hand out. Called with Player.mu held.
+func (s *stream) buffered() int {
+	n := len(s.ch)
+	if s.hasHead {
+		n++
+	}
+	return n
+}
+
+// ready reports whether a replacement has pre-read enough to take over.
+func (s *stream) ready(preRead int) bool {
+	return !s.failed.Load() && (len(s.ch) >= preRead || s.readDone.Load())
+}
+
+// openStream starts the goroutine that opens e at frame start with the
+// current effects and fills the stream's buffer. Cancelling the stream
+// (or closing the player) stops it; it closes its Frames itself.
+func (p *Player) openStream(e music.Entry, start int, align bool) *stream {
+	ctx, cancel := context.WithCancel(p.ctx)
+	s := &stream{
+		entry:  e,
+		start:  start,
+		align:  align,
+		fx:     p.fx,
+		ch:     make(chan frame, p.cfg.Buffer),
+		cancel: cancel,
+	}
+	p.streams.Go(func() { p.read(ctx, s) })
+	return s
+}
+
+func (p *Player) read(ctx context.Context, s *stream) {
+	title := s.entry.Track.Title
+	frames, err := p.cfg.Opener.Open(ctx, s.entry.Track, time.Duration(s.start)*FrameDuration, s.fx)
+	if err != nil {
+		s.err = fmt.Errorf("opening %q: %w", title, err)
+		s.failed.Store(true)
+		close(s.ch)
+		p.notifyEnded(ctx, s)
+		return
+	}
+	defer func() {
+		if err := frames.Close(); err != nil {
+			p.log.Debug("closing frames", slog.String("track", title), slog.Any("err", err))
+		}
+	}()
+	for i := s.start; ; i++ {
+		data, err := frames.ReadFrame()
+		if err != nil {
+			if !errors.Is(err, io.EOF) && ctx.Err() == nil {
+				s.err = fmt.Errorf("reading %q: %w", title, err)
+			}
+			break
+		}
+		select {
+		case s.ch <- frame{data: data, index: i}:
+		case <-ctx.Done():
+			return
+		}
+	}
+	s.readDone.Store(true)
+	close(s.ch)
+	p.notifyEnded(ctx, s)
+}
+
+// notifyEnded tells the loop that s's goroutine is done reading, unless
+// the loop has let go of s.
+func (p *Player) notifyEnded(ctx context.Context, s *stream) {
+	select {
+	case p.streamEnded <- s:
+	case <-ctx.Done():
+	}
+}
