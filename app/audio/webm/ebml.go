@@ -2,6 +2,7 @@ package webm
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -199,6 +200,18 @@ func (s *source) readFull(b []byte) error {
 	n, err := io.ReadFull(s.br, b)
 	s.off += int64(n)
 	return noEOF(err)
+}
+
+// readN reads n bytes into a new slice that grows as they arrive, so a size
+// that input claims but does not hold costs no more memory than it sent.
+func (s *source) readN(n int64) ([]byte, error) {
+	var buf bytes.Buffer
+	got, err := buf.ReadFrom(io.LimitReader(s.br, n))
+	s.off += got
+	if err == nil && got < n {
+		err = io.ErrUnexpectedEOF
+	}
+	return buf.Bytes(), err
 }
 
 func (s *source) skip(n int64) error {

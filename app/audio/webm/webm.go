@@ -724,8 +724,8 @@ func (r *Reader) readMaster(id uint32, size, limit int64, parse func([]byte) err
 	if size == unknownSize || size > limit {
 		return fmt.Errorf("%w: element %#x of %d bytes at byte %d, at most %d read", ErrElementSize, id, size, r.src.off, limit)
 	}
-	b := make([]byte, size)
-	if err := r.src.readFull(b); err != nil {
+	b, err := r.src.readN(size)
+	if err != nil {
 		return fmt.Errorf("webm: element %#x: %w", id, err)
 	}
 	return parse(b)
