@@ -73,9 +73,9 @@ func newClient(policy Policy, limits Limits, lookup lookupFunc) *http.Client {
 	}
 }
 
-// guardedDialer resolves names itself so that it can refuse with a clear
-// message before connecting, and checks the address once more in Control,
-// on the socket the kernel is about to connect: that check is the guard.
+// guardedDialer checks, in Control, the address of the socket the kernel is
+// about to connect, whatever resolved it: that check is the guard. It
+// resolves names itself only so that tests can stand in for DNS.
 type guardedDialer struct {
 	policy Policy
 	lookup lookupFunc
@@ -87,34 +87,38 @@ func (d *guardedDialer) dialContext(ctx context.Context, network, address string
 	if err != nil {
 		return nil, fmt.Errorf("dialing %s: %w", address, err)
 	}
-	if _, err := netip.ParseAddr(host); err == nil {
-		return d.dialer.DialContext(ctx, network, address)
+	addrs, err := d.resolve(ctx, network, host)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	for _, addr := range addrs {
+		conn, err := d.dialer.DialContext(ctx, network, net.JoinHostPort(addr.String(), port))
+		if err == nil {
+			return conn, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("dialing %s: %w", host, errors.Join(errs...))
+}
+
+func (d *guardedDialer) resolve(ctx context.Context, network, host string) ([]netip.Addr, error) {
+	if addr, err := netip.ParseAddr(host); err == nil {
+		return []netip.Addr{addr}, nil
 	}
 	lookupNetwork := map[string]string{"tcp4": "ip4", "tcp6": "ip6"}[network]
 	if lookupNetwork == "" {
 		lookupNetwork = "ip"
 	}
 	addrs, err := d.lookup(ctx, lookupNetwork, host)
+	if err == nil && len(addrs) == 0 {
+		err = errors.New("no addresses")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("resolving %s: %w", host, errors.Join(
 			music.Errorf(music.EUNAVAILABLE, "TimmyBot could not find the host of that URL."), err))
 	}
-	var errs []error
-	for _, addr := range addrs {
-		if err := d.policy.CheckAddr(addr); err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		conn, err := d.dialer.DialContext(ctx, network, net.JoinHostPort(addr.Unmap().String(), port))
-		if err == nil {
-			return conn, nil
-		}
-		errs = append(errs, err)
-	}
-	if len(errs) == 0 {
-		return nil, fmt.Errorf("resolving %s: %w", host, music.Errorf(music.EUNAVAILABLE, "TimmyBot could not find the host of that URL."))
-	}
-	return nil, fmt.Errorf("dialing %s: %w", host, errors.Join(errs...))
+	return addrs, nil
 }
 
 // control runs for every connection attempt with the address the socket
