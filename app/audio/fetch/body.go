@@ -1,0 +1,225 @@
+package fetch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/iddv/timmybot/app/music"
+)
+
+// How a dropped download is resumed: at most resumeAttempts reopenings in a
+// row without a byte in between, waiting resumeBackoff, then twice that, ...
+const (
+	resumeAttempts = 3
+	resumeBackoff  = 250 * time.Millisecond
+)
+
+// Body reads an audio file over HTTP and, when the connection breaks before
+// the end, reopens it with a Range request at the byte where it broke. It
+// never returns a byte twice: a server that answers the resume with the
+// whole file again (200 instead of 206), or with a different file, ends the
+// read with a clear error.
+type Body struct {
+	ctx    context.Context
+	client *http.Client
+	url    string
+	retry  retryPolicy
+
+	resp        *http.Response
+	pos         int64 // offset in the file of the next byte Read returns
+	size        int64
+	contentType string
+	validator   string // ETag or Last-Modified, so a resume gets the same file
+	resumable   bool
+	failures    int // resumes since the last byte read
+	err         error
+}
+
+type retryPolicy struct {
+	attempts int
+	backoff  time.Duration
+	wait     func(ctx context.Context, d time.Duration) error
+}
+
+// Open GETs rawURL with client (the guarded client from NewClient), from
+// byte offset on when offset > 0. The body reads under ctx: cancelling it
+// ends the download.
+func Open(ctx context.Context, client *http.Client, rawURL string, offset int64) (*Body, error) {
+	return open(ctx, client, rawURL, offset, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: sleep})
+}
+
+func open(ctx context.Context, client *http.Client, rawURL string, offset int64, retry retryPolicy) (*Body, error) {
+	b := &Body{ctx: ctx, client: client, url: rawURL, retry: retry, pos: offset, size: -1}
+	resp, err := b.get(offset, "")
+	if err != nil {
+		return nil, err
+	}
+	switch resp.StatusCode {
+	case http.StatusOK:
+		if offset > 0 {
+			resp.Body.Close()
+			return nil, music.Errorf(music.EUNAVAILABLE, "That audio host cannot start a file part-way, so TimmyBot cannot seek in it.")
+		}
+		b.size = resp.ContentLength
+		b.resumable = b.size >= 0 && resp.Header.Get("Accept-Ranges") == "bytes"
+	case http.StatusPartialContent:
+		cr, err := parseContentRange(resp.Header.Get("Content-Range"))
+		if err != nil || cr.first != offset {
+			resp.Body.Close()
+			return nil, errors.Join(music.Errorf(music.EUNAVAILABLE, "That audio host answered with the wrong part of the file."), err)
+		}
+		b.size = cr.total
+		b.resumable = resp.ContentLength >= 0
+	case http.StatusRequestedRangeNotSatisfiable:
+		resp.Body.Close()
+		return nil, music.Errorf(music.EINVALID, "That position is past the end of the track.")
+	default:
+		resp.Body.Close()
+		return nil, statusError(resp.StatusCode)
+	}
+	b.resp = resp
+	b.contentType = resp.Header.Get("Content-Type")
+	if etag := resp.Header.Get("ETag"); etag != "" && !strings.HasPrefix(etag, "W/") {
+		b.validator = etag
+	} else {
+		b.validator = resp.Header.Get("Last-Modified")
+	}
+	return b, nil
+}
+
+// Size is the length of the whole file in bytes, -1 when the server did not
+// say (a live stream).
+func (b *Body) Size() int64 { return b.size }
+
+// ContentType is the Content-Type the server gave.
+func (b *Body) ContentType() string { return b.contentType }
+
+// Read reads the next bytes of the file, resuming a broken download.
+func (b *Body) Read(p []byte) (int, error) {
+	for b.err == nil {
+		n, err := b.resp.Body.Read(p)
+		b.pos += int64(n)
+		if n > 0 {
+			b.failures = 0
+		}
+		switch {
+		case err == nil:
+			return n, nil
+		case err == io.EOF && (b.size < 0 || b.pos >= b.size):
+			return n, io.EOF
+		case err == io.EOF:
+			err = io.ErrUnexpectedEOF
+		}
+		b.err = b.recover(err)
+		if n > 0 {
+			return n, nil
+		}
+	}
+	return 0, b.err
+}
+
+// Close ends the download.
+func (b *Body) Close() error {
+	if b.err == nil {
+		b.err = errors.New("fetch: read on closed body")
+	}
+	return b.resp.Body.Close()
+}
+
+// recover reopens the file at b.pos after cause broke the download, or says
+// why it cannot.
+func (b *Body) recover(cause error) error {
+	b.resp.Body.Close()
+	var refusal *music.Error
+	switch {
+	case b.ctx.Err() != nil:
+		return fmt.Errorf("reading audio: %w", b.ctx.Err())
+	case errors.As(cause, &refusal) || !b.resumable:
+		return fmt.Errorf("reading audio at byte %d: %w", b.pos, cause)
+	}
+	for b.failures < b.retry.attempts {
+		if err := b.retry.wait(b.ctx, b.retry.backoff<<b.failures); err != nil {
+			return fmt.Errorf("resuming audio: %w", err)
+		}
+		b.failures++
+		err := b.resume()
+		if err == nil {
+			return nil
+		} else if errors.As(err, &refusal) {
+			return err
+		}
+		cause = err
+	}
+	return fmt.Errorf("reading audio at byte %d after %d resumes: %w", b.pos, b.failures,
+		errors.Join(music.Errorf(music.EUNAVAILABLE, "The audio host kept dropping the connection."), cause))
+}
+
+func (b *Body) resume() error {
+	resp, err := b.get(b.pos, b.validator)
+	if err != nil {
+		return err
+	}
+	switch resp.StatusCode {
+	case http.StatusPartialContent:
+		cr, err := parseContentRange(resp.Header.Get("Content-Range"))
+		if err == nil && cr.first == b.pos && cr.total == b.size {
+			b.resp = resp
+			return nil
+		}
+		resp.Body.Close()
+		return errors.Join(music.Errorf(music.EUNAVAILABLE, "The audio file changed while it was playing."), err)
+	case http.StatusOK:
+		resp.Body.Close()
+		return music.Errorf(music.EUNAVAILABLE, "The audio host dropped the connection and then would not continue where it broke off, so TimmyBot stopped rather than play part of the file twice.")
+	}
+	resp.Body.Close()
+	return statusError(resp.StatusCode)
+}
+
+// get sends the GET, from byte offset on when offset > 0, and only if the
+// file still matches validator when one is given.
+func (b *Body) get(offset int64, validator string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(b.ctx, http.MethodGet, b.url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fetching audio: %w", err)
+	}
+	req.Header.Set("User-Agent", userAgent)
+	req.Header.Set("Accept-Encoding", "identity")
+	if offset > 0 {
+		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
+		if validator != "" {
+			req.Header.Set("If-Range", validator)
+		}
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetching audio: %w", err)
+	}
+	return resp, nil
+}
+
+const userAgent = "TimmyBot"
+
+func statusError(code int) error {
+	if code == http.StatusNotFound || code == http.StatusGone {
+		return music.Errorf(music.ENOTFOUND, "The audio host says that file does not exist (%d).", code)
+	}
+	return music.Errorf(music.EUNAVAILABLE, "The audio host answered %d %s.", code, http.StatusText(code))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

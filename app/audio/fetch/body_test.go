@@ -1,0 +1,208 @@
+package fetch
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/iddv/timmybot/app/music"
+)
+
+func openForTest(t *testing.T, ctx context.Context, rawURL string, offset int64, clock *noWait) (*Body, error) {
+	t.Helper()
+	client := NewClient(allowTestHost, Limits{})
+	return open(ctx, client, rawURL, offset, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: clock.wait})
+}
+
+func TestBodyResumesWhereItBroke(t *testing.T) {
+	content := testContent(256 << 10)
+	file := &flakyFile{content: content, acceptRanges: true, dropAt: []int64{100_000, 180_000}}
+	audio := startServer(t, "127.0.0.1:0", file)
+	clock := &noWait{}
+
+	b, err := openForTest(t, context.Background(), audio.URL+"/a.ogg", 0, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if b.Size() != int64(len(content)) || b.ContentType() != "audio/ogg" {
+		t.Errorf("Size() = %d, ContentType() = %q", b.Size(), b.ContentType())
+	}
+	got, err := io.ReadAll(b)
+	if err != nil {
+		t.Fatalf("reading: %v", err)
+	}
+	if sha256.Sum256(got) != sha256.Sum256(content) {
+		t.Errorf("read %d bytes that differ from the %d-byte file", len(got), len(content))
+	}
+	if diff := cmp.Diff([]string{"", "bytes=100000-", "bytes=180000-"}, file.ranges()); diff != "" {
+		t.Errorf("Range headers (-want +got):\n%s", diff)
+	}
+	if got := file.requests[1].Get("If-Range"); got != `"v1"` {
+		t.Errorf("resume If-Range = %q, want the file's ETag", got)
+	}
+	if diff := cmp.Diff([]time.Duration{resumeBackoff, resumeBackoff}, clock.waits); diff != "" {
+		t.Errorf("backoff waits (-want +got):\n%s", diff)
+	}
+}
+
+func TestBodyOpensAtOffset(t *testing.T) {
+	content := testContent(10_000)
+	file := &flakyFile{content: content, acceptRanges: true, dropAt: []int64{6000}}
+	audio := startServer(t, "127.0.0.1:0", file)
+
+	b, err := openForTest(t, context.Background(), audio.URL, 4000, &noWait{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got, err := io.ReadAll(b)
+	if err != nil || !bytes.Equal(got, content[4000:]) || b.Size() != int64(len(content)) {
+		t.Errorf("read %d bytes (equal: %v), Size %d, err %v", len(got), bytes.Equal(got, content[4000:]), b.Size(), err)
+	}
+	if diff := cmp.Diff([]string{"bytes=4000-", "bytes=6000-"}, file.ranges()); diff != "" {
+		t.Errorf("Range headers (-want +got):\n%s", diff)
+	}
+}
+
+func TestBodyRefusals(t *testing.T) {
+	content := testContent(50_000)
+	tests := []struct {
+		name      string
+		handler   http.Handler
+		offset    int64
+		wantRead  int64 // bytes read before the error
+		wantError string
+		wantCode  string
+	}{
+		{
+			name:      "server ignores Range on resume",
+			handler:   &flakyFile{content: content, acceptRanges: true, dropAt: []int64{20_000}, ignoreRange: map[int]bool{1: true}},
+			wantRead:  20_000,
+			wantError: "The audio host dropped the connection and then would not continue where it broke off, so TimmyBot stopped rather than play part of the file twice.",
+			wantCode:  music.EUNAVAILABLE,
+		},
+		{
+			name:      "server ignores Range on open",
+			handler:   &flakyFile{content: content, acceptRanges: true, ignoreRange: map[int]bool{0: true}},
+			offset:    1000,
+			wantError: "That audio host cannot start a file part-way, so TimmyBot cannot seek in it.",
+			wantCode:  music.EUNAVAILABLE,
+		},
+		{
+			name:      "no Accept-Ranges: not resumed",
+			handler:   &flakyFile{content: content, dropAt: []int64{20_000}},
+			wantRead:  20_000,
+			wantError: "Something went wrong on our side.",
+			wantCode:  music.EINTERNAL,
+		},
+		{
+			name:      "drops on every resume",
+			handler:   &flakyFile{content: content, acceptRanges: true, dropAt: []int64{20_000, 20_000, 20_000, 20_000, 20_000}},
+			wantRead:  20_000,
+			wantError: "The audio host kept dropping the connection.",
+			wantCode:  music.EUNAVAILABLE,
+		},
+		{
+			name: "file changed on resume",
+			handler: &switchingFile{files: []*flakyFile{
+				{content: content, acceptRanges: true, dropAt: []int64{20_000}},
+				{content: content[:40_000], acceptRanges: true},
+			}},
+			wantRead:  20_000,
+			wantError: "The audio file changed while it was playing.",
+			wantCode:  music.EUNAVAILABLE,
+		},
+		{
+			name:      "not found",
+			handler:   http.NotFoundHandler(),
+			wantError: "The audio host says that file does not exist (404).",
+			wantCode:  music.ENOTFOUND,
+		},
+		{
+			name:      "server error",
+			handler:   http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }),
+			wantError: "The audio host answered 502 Bad Gateway.",
+			wantCode:  music.EUNAVAILABLE,
+		},
+		{
+			name:      "offset past the end",
+			handler:   &flakyFile{content: content, acceptRanges: true},
+			offset:    60_000,
+			wantError: "That position is past the end of the track.",
+			wantCode:  music.EINVALID,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			audio := startServer(t, "127.0.0.1:0", tt.handler)
+			b, err := openForTest(t, context.Background(), audio.URL, tt.offset, &noWait{})
+			var n int64
+			if err == nil {
+				n, err = io.Copy(io.Discard, b)
+				b.Close()
+			}
+			if music.ErrorCode(err) != tt.wantCode || music.ErrorMessage(err) != tt.wantError || n != tt.wantRead {
+				t.Errorf("read %d bytes, error %v (code %s)\nwant %d bytes, %q (code %s)", n, err, music.ErrorCode(err), tt.wantRead, tt.wantError, tt.wantCode)
+			}
+		})
+	}
+}
+
+// switchingFile serves files[i] to request i: a file replaced between a
+// download and its resume.
+type switchingFile struct {
+	files []*flakyFile
+	n     atomic.Int64
+}
+
+func (s *switchingFile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	i := int(s.n.Add(1)) - 1
+	s.files[min(i, len(s.files)-1)].ServeHTTP(w, r)
+}
+
+func TestBodyResumeHonoursContext(t *testing.T) {
+	content := testContent(50_000)
+	audio := startServer(t, "127.0.0.1:0", &flakyFile{content: content, acceptRanges: true, dropAt: []int64{20_000}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	client := NewClient(allowTestHost, Limits{})
+	// The wait is where a cancelled context must end the resume.
+	b, err := open(ctx, client, audio.URL, 0, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff,
+		wait: func(ctx context.Context, _ time.Duration) error { cancel(); return ctx.Err() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	n, err := io.Copy(io.Discard, b)
+	if !errors.Is(err, context.Canceled) || n != 20_000 {
+		t.Errorf("read %d bytes, %v; want 20000 and context.Canceled", n, err)
+	}
+}
+
+func TestSleepHonoursContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("sleep with a cancelled context = %v", err)
+	}
+	if err := sleep(context.Background(), 0); err != nil {
+		t.Errorf("sleep(0) = %v", err)
+	}
+}
+
+func ExampleOpen() {
+	client := NewClient(Policy{}, DefaultLimits())
+	b, err := Open(context.Background(), client, "http://127.0.0.1/a.ogg", 0)
+	fmt.Println(b == nil, music.ErrorMessage(err))
+	// Output: true That URL leads to a loopback address, which TimmyBot does not fetch.
+}
