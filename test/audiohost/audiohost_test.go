@@ -1,0 +1,143 @@
+package audiohost
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/iddv/timmybot/test/audiocheck"
+)
+
+func get(t *testing.T, url, byteRange string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if byteRange != "" {
+		req.Header.Set("Range", byteRange)
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+// heardAsTones fails unless the windows' tone runs are the track's tones,
+// within 2 % in frequency and 150 ms in length (the radio's length is open).
+func heardAsTones(t *testing.T, windows []audiocheck.Window, tones []Tone) {
+	t.Helper()
+	runs := audiocheck.Runs(windows, 15)
+	if len(runs) != len(tones) {
+		t.Fatalf("heard %+v, want %+v", runs, tones)
+	}
+	for i, tone := range tones {
+		if math.Abs(runs[i].Frequency-tone.Frequency) > tone.Frequency*0.02 {
+			t.Errorf("tone %d at %.1f Hz, want %.0f", i, runs[i].Frequency, tone.Frequency)
+		}
+		if tone.Duration > 0 && (runs[i].Duration-tone.Duration).Abs() > 150*time.Millisecond {
+			t.Errorf("tone %d lasts %v, want %v", i, runs[i].Duration, tone.Duration)
+		}
+	}
+}
+
+func TestHost(t *testing.T) {
+	h := Start(t)
+	for _, track := range h.Tracks() {
+		if track.Name == Radio {
+			continue
+		}
+		t.Run(track.Name, func(t *testing.T) {
+			resp := get(t, h.URL(track.Name), "")
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != track.ContentType || resp.Header.Get("Accept-Ranges") != "bytes" {
+				t.Errorf("status %d, type %q, ranges %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Accept-Ranges"))
+			}
+			heardAsTones(t, audiocheck.Listen(t, body), track.Tones)
+			part := get(t, h.URL(track.Name), "bytes=100-199")
+			got, _ := io.ReadAll(part.Body)
+			if part.StatusCode != http.StatusPartialContent || string(got) != string(body[100:200]) {
+				t.Errorf("range request: status %d, %d bytes, want 206 and bytes 100-199", part.StatusCode, len(got))
+			}
+		})
+	}
+
+	t.Run("radio", func(t *testing.T) {
+		resp := get(t, h.URL(Radio), "")
+		if resp.ContentLength != -1 || resp.Header.Get("icy-name") != RadioName || resp.Header.Get("Content-Type") != "audio/mpeg" {
+			t.Errorf("length %d, icy-name %q, type %q", resp.ContentLength, resp.Header.Get("icy-name"), resp.Header.Get("Content-Type"))
+		}
+		burst := make([]byte, radioBytesPerSecond)
+		if _, err := io.ReadFull(resp.Body, burst); err != nil {
+			t.Fatal(err)
+		}
+		// After the burst, 2 s of audio must take about as long to come.
+		begin := time.Now()
+		rest := make([]byte, 2*radioBytesPerSecond)
+		if _, err := io.ReadFull(resp.Body, rest); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(begin); took < 1800*time.Millisecond {
+			t.Errorf("2 s of radio arrived in %v; it is not paced", took)
+		}
+		windows := audiocheck.Listen(t, append(burst, rest...))
+		heardAsTones(t, windows, []Tone{{1320, 0}})
+		if got := time.Duration(len(windows)) * audiocheck.WindowSize; got < 2900*time.Millisecond {
+			t.Errorf("heard %v of radio, want 3 s", got)
+		}
+	})
+
+	t.Run("slow", func(t *testing.T) {
+		begin := time.Now()
+		resp := get(t, h.URL(Slow), "bytes=0-3999")
+		got, err := io.ReadAll(resp.Body)
+		if err != nil || string(got) != string(h.File(MP3)[:4000]) {
+			t.Fatalf("read %d bytes, %v; want the MP3's first 4000", len(got), err)
+		}
+		if took := time.Since(begin); took < 400*time.Millisecond {
+			t.Errorf("4000 bytes at %d bytes/s arrived in %v", SlowBytesPerSecond, took)
+		}
+	})
+
+	t.Run("drop and resume", func(t *testing.T) {
+		file := h.File(MP3)
+		resp := get(t, h.URL(Drop), "")
+		first, err := io.ReadAll(resp.Body)
+		if !errors.Is(err, io.ErrUnexpectedEOF) || len(first) != DropAt {
+			t.Fatalf("first request read %d bytes, %v; want %d and an unexpected EOF", len(first), err, DropAt)
+		}
+		resp = get(t, h.URL(Drop), fmt.Sprintf("bytes=%d-", len(first)))
+		rest, err := io.ReadAll(resp.Body)
+		if err != nil || resp.StatusCode != http.StatusPartialContent {
+			t.Fatalf("resume: status %d, %v", resp.StatusCode, err)
+		}
+		if string(append(first, rest...)) != string(file) {
+			t.Errorf("resumed download differs from the file")
+		}
+	})
+
+	t.Run("broken", func(t *testing.T) {
+		resp := get(t, h.URL(Broken), "")
+		body, _ := io.ReadAll(resp.Body)
+		if resp.Header.Get("Content-Type") != "audio/mpeg" || string(body) != string(garbage()) {
+			t.Errorf("type %q, %d bytes", resp.Header.Get("Content-Type"), len(body))
+		}
+	})
+
+	t.Run("redirect", func(t *testing.T) {
+		resp := get(t, h.URL(Redirect), "")
+		if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != RedirectTarget {
+			t.Errorf("status %d, location %q", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+}
