@@ -116,6 +116,18 @@ func TestReaderPackets(t *testing.T) {
 				page(1, 2, flagContinue, 0, []byte{20}, fill(20, 8)),
 				packets(1, 3, 0, 960, a)),
 			[][]byte{a}},
+		{"tags larger than MaxPacketSize skipped without keeping them", func() []byte {
+			in := packets(1, 0, flagBOS, 0, opusHead(2, 0))
+			full := bytes.Repeat([]byte{255}, 255)
+			for i := range MaxPacketSize/(255*255) + 1 {
+				flags := byte(flagContinue)
+				if i == 0 {
+					flags = 0
+				}
+				in = cat(in, page(1, uint32(1+i), flags, 0, full, cat(tags, make([]byte, 255*255-len(tags)))))
+			}
+			return cat(in, page(1, 3, flagContinue, 960, []byte{0, 100}, a))
+		}(), [][]byte{a}},
 		{"other streams skipped",
 			cat(packets(7, 0, flagBOS, 0, []byte("\x01vorbis head")),
 				packets(1, 0, flagBOS, 0, opusHead(2, 0)),
@@ -128,8 +140,8 @@ func TestReaderPackets(t *testing.T) {
 				packets(7, 2, 0, 960, c),
 				packets(1, 3, flagEOS, 1920, c)),
 			[][]byte{a, c}},
-		{"chained links",
-			cat(start(), packets(1, 2, flagEOS, 960, a),
+		{"chained links, with another stream's last page between them",
+			cat(start(), packets(1, 2, flagEOS, 960, a), packets(7, 5, flagEOS, 960, c),
 				packets(9, 0, flagBOS, 0, opusHead(1, 0)), packets(9, 1, 0, 0, tags), packets(9, 2, flagEOS, 960, b)),
 			[][]byte{a, b}},
 		{"end without EOS", cat(start(), packets(1, 2, 0, 960, a)), [][]byte{a}},

@@ -245,6 +245,28 @@ func TestReaderRefuses(t *testing.T) {
 	}
 }
 
+// TestReaderLiveClusters reads many clusters of unknown size, as a live
+// stream sends them, and checks that each new one closes the last rather
+// than nesting in it, so memory stays bounded however long the stream runs.
+func TestReaderLiveClusters(t *testing.T) {
+	parts := [][]byte{meta(1_000_000, opusTrack(1, opusHead(2, 0)))}
+	const clusters = 1000
+	for c := range clusters {
+		parts = append(parts, unsized(idCluster, uintEl(idTimestamp, uint64(c*20)), el(idSimpleBlock, block(1, 0, 0x80, packet(10, 0)...))))
+	}
+	r, err := NewReader(bytes.NewReader(stream(parts...)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := readAll(t, r)
+	if err != io.EOF || len(out) != clusters {
+		t.Fatalf("read %d packets, %v; want %d, io.EOF", len(out), err, clusters)
+	}
+	if len(r.opened) > 1 {
+		t.Errorf("%d masters open after %d clusters, want at most 1", len(r.opened), clusters)
+	}
+}
+
 func TestReaderMultichannel(t *testing.T) {
 	r, err := NewReader(bytes.NewReader(stream(meta(1_000_000, opusTrack(1, opusHead(6, 1))))))
 	if err != nil {
