@@ -85,7 +85,7 @@ func TestReaderMatchesOgg(t *testing.T) {
 // caller with range requests would, and checks that it reads on exactly as
 // a reader that read from the start.
 func TestReaderResumesAtCue(t *testing.T) {
-	in := fixture.Ogg(t, 12, 2, 20)
+	in := fixture.Ogg(t, 8, 2, 20)
 	tests := []struct {
 		name      string
 		extra     []string
