@@ -165,7 +165,7 @@ func (p *Pipeline) passthrough(src *bufio.Reader, body io.Closer, at time.Durati
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", errNotPassthrough, err)
 		}
-		if err := r.Track().Passthrough(); err != nil {
+		if err := r.Track().Head.Passthrough(); err != nil {
 			return nil, fmt.Errorf("%w: %w", errNotPassthrough, err)
 		}
 		next = func() ([]byte, error) { b, _, err := r.ReadPacket(); return b, err }

@@ -314,10 +314,14 @@ func helpText(cmds []Command, owner bool) string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "`/%s", path)
 		for _, o := range c.Options {
+			kind := o.Type.String()
+			if len(o.Choices) > 0 {
+				kind = strings.Join(o.Choices, "|")
+			}
 			if o.Required {
-				fmt.Fprintf(&b, " %s:<%s>", o.Name, o.Type)
+				fmt.Fprintf(&b, " %s:<%s>", o.Name, kind)
 			} else {
-				fmt.Fprintf(&b, " [%s:<%s>]", o.Name, o.Type)
+				fmt.Fprintf(&b, " [%s:<%s>]", o.Name, kind)
 			}
 		}
 		fmt.Fprintf(&b, "` — %s", c.Description)

@@ -51,7 +51,7 @@ func TestCommandTableRegistersWhatItRoutes(t *testing.T) {
 func TestHelpIsGeneratedFromTheTable(t *testing.T) {
 	cmds := (&Handlers{}).Commands()
 	member, owner := helpText(cmds, false), helpText(cmds, true)
-	for _, want := range []string{"`/play query:<text>`", "`/queue [page:<number>]`", "`/remove position:<number>`", "`/help`", "`/request-access reason:<text>`"} {
+	for _, want := range []string{"`/play query:<text> [next:<true/false>]`", "`/loop mode:<off|track|queue>`", "`/queue [page:<number>]`", "`/remove position:<number>`", "`/help`", "`/request-access reason:<text>`"} {
 		if !strings.Contains(member, want) {
 			t.Errorf("member help lacks %s:\n%s", want, member)
 		}

@@ -17,7 +17,7 @@ func BenchmarkQueueInteraction(b *testing.B) {
 	h := newHarness(b)
 	g := h.approved.ID
 	for i := range 100 {
-		h.do(b, g, memberID, "play", opt("query", fmt.Sprintf("https://music.example/track-%03d.mp3", i)))
+		h.do(b, g, memberID, "play", opt("query", h.track(fmt.Sprintf("track-%03d.mp3", i))))
 	}
 	queue := fakediscord.Slash{GuildID: g, UserID: memberID, Name: "queue"}
 	for range 20 { // warm up connections and caches

@@ -26,7 +26,7 @@ func TestDynamoDBMode(t *testing.T) {
 		t.Fatalf("the bot did not select DynamoDB:\n%s", h.bot.logs)
 	}
 	g := h.approved.ID // approved through the CLI, against the same tables
-	if msg := h.do(t, g, memberID, "play", opt("query", "https://music.example/cloud.mp3")); msg.Content != "Queued **cloud.mp3** at position 1." {
+	if msg := h.do(t, g, memberID, "play", opt("query", h.track("cloud.mp3"))); msg.Content != "Playing **cloud.mp3**." {
 		t.Fatalf("/play answered %q", msg.Content)
 	}
 	if q := h.do(t, g, memberID, "queue"); !strings.Contains(q.Embeds[0].Description, "cloud.mp3") {

@@ -37,8 +37,8 @@ func TestDevGuildRegistersCommandsInThatGuildOnly(t *testing.T) {
 	if global := fake.Commands(""); len(global) != 0 {
 		t.Errorf("global commands registered with a dev guild: %v", global)
 	}
-	if got := len(fake.Commands(dev.ID)); got != 8 {
-		t.Errorf("dev guild has %d commands, want 8", got)
+	if got := len(fake.Commands(dev.ID)); got != 22 {
+		t.Errorf("dev guild has %d commands, want 22", got)
 	}
 }
 
@@ -47,19 +47,21 @@ func TestPlayEnqueuesAndQueueShowsIt(t *testing.T) {
 	h := newHarness(t)
 	g := h.approved.ID
 
-	msg := h.do(t, g, memberID, "play", opt("query", "https://music.example/albums/first%20song.mp3"))
-	if msg.Ephemeral() || msg.Content != "Queued **first song.mp3** at position 1." {
+	msg := h.do(t, g, memberID, "play", opt("query", h.track("albums/first%20song.mp3")))
+	if msg.Ephemeral() || msg.Content != "Playing **first song.mp3**." {
 		t.Fatalf("/play answered %q (ephemeral %v)", msg.Content, msg.Ephemeral())
 	}
-	h.do(t, g, memberID, "play", opt("query", "http://music.example/second.ogg"))
+	if msg := h.do(t, g, memberID, "play", opt("query", h.track("second.ogg"))); msg.Content != "Queued **second.ogg** at position 2." {
+		t.Fatalf("second /play answered %q", msg.Content)
+	}
 
 	q := h.do(t, g, memberID, "queue")
 	if len(q.Embeds) != 1 {
 		t.Fatalf("/queue answered %+v", q)
 	}
 	e := q.Embeds[0]
-	if e.Title != "Queue · 2 tracks" || !strings.Contains(e.Description, "`1.` **[first song.mp3](https://music.example/albums/first%20song.mp3)**") ||
-		!strings.Contains(e.Description, "`2.` **[second.ogg](http://music.example/second.ogg)**") {
+	if e.Title != "Queue · 2 tracks" || !strings.Contains(e.Description, "`1.` **[first song.mp3]("+h.track("albums/first%20song.mp3")+")**") ||
+		!strings.Contains(e.Description, "`2.` **[second.ogg]("+h.track("second.ogg")+")**") {
 		t.Errorf("queue embed = %q / %q", e.Title, e.Description)
 	}
 	if np := h.do(t, g, memberID, "nowplaying"); len(np.Embeds) != 1 || !strings.Contains(np.Embeds[0].Description, "first song.mp3") {
@@ -78,7 +80,7 @@ func TestQueuePagesWithButtons(t *testing.T) {
 	h := newHarness(t)
 	g := h.approved.ID
 	for i := 1; i <= 25; i++ {
-		h.do(t, g, memberID, "play", opt("query", fmt.Sprintf("https://music.example/%02d.mp3", i)))
+		h.do(t, g, memberID, "play", opt("query", h.track(fmt.Sprintf("%02d.mp3", i))))
 	}
 	first := h.respond(t, fakediscord.Slash{GuildID: g, UserID: memberID, Name: "queue"})
 	if got := first.Message.Embeds[0].Footer.Text; got != "Page 1/3" {
@@ -102,9 +104,9 @@ func TestQueuePagesWithButtons(t *testing.T) {
 func TestUnapprovedGuildIsRefusedUntilAnOwnerApproves(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	other := h.fake.AddGuild(fakediscord.Guild{Name: "Newcomers"})
+	other := h.addGuild(t, fakediscord.Guild{Name: "Newcomers"})
 
-	refused := h.do(t, other.ID, memberID, "play", opt("query", "https://music.example/a.mp3"))
+	refused := h.do(t, other.ID, memberID, "play", opt("query", h.track("a.mp3")))
 	if !refused.Ephemeral() || !strings.Contains(refused.Content, "/request-access") {
 		t.Fatalf("unapproved /play answered %q (ephemeral %v)", refused.Content, refused.Ephemeral())
 	}
@@ -133,7 +135,7 @@ func TestUnapprovedGuildIsRefusedUntilAnOwnerApproves(t *testing.T) {
 		t.Fatalf("owner /allowlist approve answered %q", ok.Content)
 	}
 
-	if played := h.do(t, other.ID, memberID, "play", opt("query", "https://music.example/a.mp3")); played.Content != "Queued **a.mp3** at position 1." {
+	if played := h.do(t, other.ID, memberID, "play", opt("query", h.track("a.mp3"))); played.Content != "Playing **a.mp3**." {
 		t.Fatalf("/play after approval answered %q", played.Content)
 	}
 	if reqs := h.do(t, h.approved.ID, ownerID, "allowlist", fakediscord.Option{Name: "requests"}); reqs.Content != "No pending access requests." {
@@ -145,7 +147,7 @@ func TestBotResumesAfterTheGatewayDrops(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	g := h.approved.ID
-	h.do(t, g, memberID, "play", opt("query", "https://music.example/before.mp3"))
+	h.do(t, g, memberID, "play", opt("query", h.track("before.mp3")))
 
 	h.fake.DropConnection()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -153,7 +155,7 @@ func TestBotResumesAfterTheGatewayDrops(t *testing.T) {
 	if err := h.fake.Await(ctx, func(s *fakediscord.Server) bool { return s.Stats().Resumes >= 1 }); err != nil {
 		t.Fatalf("no RESUME after the drop: %v\n%s", err, h.bot.logs)
 	}
-	if msg := h.do(t, g, memberID, "play", opt("query", "https://music.example/after.mp3")); msg.Content != "Queued **after.mp3** at position 2." {
+	if msg := h.do(t, g, memberID, "play", opt("query", h.track("after.mp3"))); msg.Content != "Queued **after.mp3** at position 2." {
 		t.Fatalf("/play after resume answered %q", msg.Content)
 	}
 	if st := h.fake.Stats(); st.Identifies != 1 {
@@ -167,7 +169,7 @@ func TestGuildsNeverSeeEachOthersQueues(t *testing.T) {
 	const guilds, tracks = 50, 3
 	ids := make([]string, guilds)
 	for i := range ids {
-		ids[i] = h.fake.AddGuild(fakediscord.Guild{Name: fmt.Sprintf("G%d", i)}).ID
+		ids[i] = h.addGuild(t, fakediscord.Guild{Name: fmt.Sprintf("G%d", i)}).ID
 		h.do(t, h.approved.ID, ownerID, "allowlist", fakediscord.Option{Name: "approve", Options: []fakediscord.Option{opt("guild", ids[i])}})
 	}
 
@@ -180,7 +182,7 @@ func TestGuildsNeverSeeEachOthersQueues(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			for k := range tracks {
-				if _, err := h.fake.Interact(ctx, fakediscord.Slash{GuildID: id, UserID: memberID, Name: "play", Options: []fakediscord.Option{opt("query", fmt.Sprintf("https://music.example/g%d-t%d.mp3", i, k))}}); err != nil {
+				if _, err := h.fake.Interact(ctx, fakediscord.Slash{GuildID: id, UserID: memberID, Name: "play", Options: []fakediscord.Option{opt("query", h.track(fmt.Sprintf("g%d-t%d.mp3", i, k)))}}); err != nil {
 					errs <- err
 					return
 				}
@@ -191,10 +193,10 @@ func TestGuildsNeverSeeEachOthersQueues(t *testing.T) {
 				return
 			}
 			desc := resp.Message.Embeds[0].Description
-			if got := strings.Count(desc, "music.example/g"); got != tracks {
+			if got := strings.Count(desc, ".mp3]("); got != tracks {
 				errs <- fmt.Errorf("guild %d sees %d tracks: %s", i, got, desc)
 			}
-			if got := strings.Count(desc, fmt.Sprintf("music.example/g%d-", i)); got != tracks {
+			if got := strings.Count(desc, fmt.Sprintf("/g%d-t", i)); got != tracks {
 				errs <- fmt.Errorf("guild %d sees another guild's tracks: %s", i, desc)
 			}
 		}()
@@ -252,8 +254,8 @@ func TestUnicodeTracksRoundTrip(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	g := h.approved.ID
-	msg := h.do(t, g, memberID, "play", opt("query", "https://音楽.example/曲/夜に駆ける_🎵.mp3"))
-	if msg.Content != "Queued **夜に駆ける\\_🎵.mp3** at position 1." {
+	msg := h.do(t, g, memberID, "play", opt("query", h.track("曲/夜に駆ける_🎵.mp3")))
+	if msg.Content != "Playing **夜に駆ける\\_🎵.mp3**." {
 		t.Fatalf("/play answered %q", msg.Content)
 	}
 	q := h.do(t, g, memberID, "queue")
@@ -266,7 +268,7 @@ func TestTheTokenNeverReachesTheLog(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	g := h.approved.ID
-	h.do(t, g, memberID, "play", opt("query", "https://music.example/a.mp3"))
+	h.do(t, g, memberID, "play", opt("query", h.track("a.mp3")))
 	h.do(t, g, memberID, "play", opt("query", "not a url"))
 	h.fake.DropConnection()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -322,7 +324,7 @@ func TestUnapprovedGuildsAreLeftAfterTheGracePeriod(t *testing.T) {
 func TestAccessRequestSurvivesAFailedOwnerDM(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	other := h.fake.AddGuild(fakediscord.Guild{Name: "Closed DMs"})
+	other := h.addGuild(t, fakediscord.Guild{Name: "Closed DMs"})
 	// The owner does not accept DMs from the bot.
 	h.fake.InjectFault(fakediscord.Fault{Route: "POST /channels/*/messages", Status: 403, Code: 50007, Message: "Cannot send messages to this user"})
 

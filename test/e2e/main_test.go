@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/iddv/timmybot/test/fakediscord"
+	"github.com/iddv/timmybot/test/fakevoice"
 )
 
 // botBinary is the timmybot binary TestMain builds once for all tests.
@@ -201,22 +202,83 @@ func (b *bot) stop(t testing.TB) {
 	}
 }
 
-// harness is a fake Discord with a bot connected to it and one approved guild.
+// harness is a fake Discord with a bot connected to it and one approved
+// guild, a voice server, and an audio host whose every path is a long
+// silent Opus track (the title is the path's last element).
 type harness struct {
 	fake     *fakediscord.Server
 	bot      *bot
 	approved fakediscord.Guild
+	voice    *fakevoice.Server
+	music    string // the audio host's base URL
+}
+
+// setup is what a harness starts with besides the defaults.
+type setup struct {
+	discord fakediscord.Options
+	voice   fakevoice.Config
+	env     []string
+	// voiceChannelID names the approved guild's voice channel. Default: a
+	// new snowflake.
+	voiceChannelID string
 }
 
 func newHarness(t testing.TB, extraEnv ...string) *harness {
 	t.Helper()
-	fake := fakediscord.New(t, fakediscord.Options{HeartbeatInterval: time.Second})
-	g := fake.AddGuild(fakediscord.Guild{Name: "Approved"})
+	return startHarness(t, setup{env: extraEnv})
+}
+
+func startHarness(t testing.TB, s setup) *harness {
+	t.Helper()
+	fv := fakevoice.Start(t, s.voice)
+	ca := filepath.Join(t.TempDir(), "voice-ca.pem")
+	if err := os.WriteFile(ca, fv.CertificatePEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if s.discord.HeartbeatInterval == 0 {
+		s.discord.HeartbeatInterval = time.Second
+	}
+	s.discord.VoiceEndpoint = fv.Endpoint()
+	fake := fakediscord.New(t, s.discord)
+	h := &harness{fake: fake, voice: fv, music: silenceHost(t)}
+	approved := fakediscord.Guild{Name: "Approved"}
+	if s.voiceChannelID != "" {
+		approved.Channels = []fakediscord.Channel{
+			{Name: "general", Type: fakediscord.ChannelText},
+			{ID: s.voiceChannelID, Name: "Lounge", Type: fakediscord.ChannelVoice},
+		}
+	}
+	h.approved = h.addGuild(t, approved)
 	dataDir := t.TempDir()
-	if out := cli(t, fake, dataDir, extraEnv, "allowlist", "approve", g.ID); !strings.Contains(out, "approved "+g.ID) {
+	// The bot trusts the fake voice server and may fetch from loopback.
+	env := append([]string{"SSL_CERT_FILE=" + ca, "TIMMYBOT_ALLOW_NETWORKS=127.0.0.1/32"}, s.env...)
+	if out := cli(t, fake, dataDir, env, "allowlist", "approve", h.approved.ID); !strings.Contains(out, "approved "+h.approved.ID) {
 		t.Fatalf("allowlist approve printed %q", out)
 	}
-	return &harness{fake: fake, bot: startBot(t, fake, dataDir, extraEnv...), approved: g}
+	h.bot = startBot(t, fake, dataDir, env...)
+	return h
+}
+
+// addGuild adds a guild with the member in its voice channel.
+func (h *harness) addGuild(t testing.TB, g fakediscord.Guild) fakediscord.Guild {
+	t.Helper()
+	g = h.fake.AddGuild(g)
+	if err := h.fake.SetVoiceState(g.ID, memberID, voiceChannel(g)); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+// track is the URL of a silent track on the harness's audio host.
+func (h *harness) track(path string) string { return h.music + "/" + path }
+
+func voiceChannel(g fakediscord.Guild) string {
+	for _, c := range g.Channels {
+		if c.Type == fakediscord.ChannelVoice {
+			return c.ID
+		}
+	}
+	return ""
 }
 
 // do runs a slash command as a user and returns the bot's final message.

@@ -10,7 +10,7 @@ import (
 func TestPrometheusMetricsCountInteractions(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.do(t, h.approved.ID, memberID, "play", opt("query", "https://music.example/a.mp3"))
+	h.do(t, h.approved.ID, memberID, "play", opt("query", h.track("a.mp3")))
 	h.do(t, h.approved.ID, memberID, "play", opt("query", "not a url"))
 
 	code, body := h.bot.fetch(t, "/metrics")

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // apiError is Discord's JSON error body with its HTTP status.
@@ -119,6 +120,7 @@ func (s *Server) routes() http.Handler {
 	handle("DELETE "+api+"webhooks/{app}/{token}/messages/{msg}", authOptional, s.deleteWebhookMessage)
 	handle("POST "+api+"users/@me/channels", authBot, s.postDMChannel)
 	handle("POST "+api+"channels/{channel}/messages", authBot, s.postChannelMessage)
+	handle("PATCH "+api+"channels/{channel}/messages/{msg}", authBot, s.patchChannelMessage)
 	handle("DELETE "+api+"users/@me/guilds/{guild}", authBot, s.leaveGuild)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/" && websocketRequested(r) {
@@ -303,6 +305,35 @@ func (s *Server) postChannelMessage(r *http.Request) (int, any) {
 		return fail(&apiError{status: 400, Code: 50008, Message: "Cannot send messages in a non-text channel"})
 	}
 	return http.StatusOK, s.messagePayload(s.newRecordLocked(ch, m, nil))
+}
+
+// patchChannelMessage edits a message the bot sent to a channel. Discord
+// lets a bot edit only its own messages; interaction responses are edited
+// through their webhook instead.
+func (s *Server) patchChannelMessage(r *http.Request) (int, any) {
+	var body messageBody
+	if e := decodeBody(r, &body); e != nil {
+		return fail(e)
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.messages[r.PathValue("msg")]
+	if rec == nil || rec.deleted || rec.msg.ChannelID != r.PathValue("channel") {
+		return fail(errUnknownMessage)
+	}
+	if rec.interaction != nil {
+		return fail(&apiError{status: 403, Code: 50005, Message: "Cannot edit a message authored by another user"})
+	}
+	updated := rec.msg
+	body.apply(&updated)
+	if e := validateMessage(updated); e != nil {
+		return fail(e)
+	}
+	rec.msg = updated
+	rec.edited = &now
+	s.notifyLocked()
+	return http.StatusOK, s.messagePayload(rec)
 }
 
 func checkFlags(flags, allowed int, field ...string) *apiError {
