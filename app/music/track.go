@@ -49,7 +49,7 @@ func ParseAudioURL(raw string) (*url.URL, error) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, Errorf(EINVALID, "%q is not an http(s) URL.", truncate(raw, 100))
+		return nil, Errorf(EINVALID, "%q is not an http(s) URL.", Truncate(raw, 100))
 	}
 	return u, nil
 }
