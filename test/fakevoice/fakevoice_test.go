@@ -652,3 +652,87 @@ func TestClientsTracking(t *testing.T) {
 		t.Errorf("clients after a new session: %v", got)
 	}
 }
+
+// A voice server that accepts the websocket and then stays silent at one
+// handshake step fails each attempt after the step's deadline; after five
+// such attempts in a row the connection gives up, whether it was still
+// connecting or resuming after a drop.
+func TestSilentHandshakeStepFails(t *testing.T) {
+	const deadline = 50 * time.Millisecond
+	tests := []struct {
+		name   string
+		step   fakevoice.Step
+		resume bool // go silent only after a first session was Ready
+		event  string
+	}{
+		{"no HELLO", fakevoice.StepHello, false, "identify"},
+		{"no READY", fakevoice.StepReady, false, "identify"},
+		{"no SESSION_DESCRIPTION", fakevoice.StepSessionDescription, false, "select_protocol aead_aes256_gcm_rtpsize"},
+		{"no RESUMED", fakevoice.StepResumed, true, "resume"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := fakevoice.Start(t, fakevoice.Config{})
+			cfg := voice.Config{Params: params(srv), TLSConfig: srv.TLSConfig(), Pacer: fastPacer, HandshakeTimeout: deadline}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			var err error
+			if tt.resume {
+				conn, cerr := voice.Connect(ctx, cfg)
+				if cerr != nil {
+					t.Fatalf("Connect: %v", cerr)
+				}
+				defer conn.Close()
+				srv.Withhold(tt.step)
+				srv.DropConnections()
+				select {
+				case <-conn.Done():
+				case <-ctx.Done():
+					t.Fatalf("the connection kept resuming against a silent server (events %q)", srv.Events())
+				}
+				err = conn.Err()
+			} else {
+				srv.Withhold(tt.step)
+				_, err = voice.Connect(ctx, cfg)
+			}
+			if !errors.Is(err, voice.ErrHandshakeTimeout) || !strings.Contains(err.Error(), "giving up after 5 attempts") {
+				t.Fatalf("error %v, want five handshake timeouts", err)
+			}
+			if n := srv.Count(tt.event); n < 5 {
+				t.Errorf("%d %q events, want one per attempt (events %q)", n, tt.event, srv.Events())
+			}
+		})
+	}
+}
+
+// Once the handshake is complete its deadline no longer applies: a session
+// that stays Ready well past it is not cut.
+func TestHandshakeDeadlineEndsWithTheHandshake(t *testing.T) {
+	const deadline = 20 * time.Millisecond
+	srv := fakevoice.Start(t, fakevoice.Config{HeartbeatInterval: 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := voice.Connect(ctx, voice.Config{Params: params(srv), TLSConfig: srv.TLSConfig(), Pacer: fastPacer, HandshakeTimeout: deadline})
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer conn.Close()
+	// Three heartbeats take fifteen deadlines.
+	if err := srv.WaitFor(ctx, func(s *fakevoice.Server) bool { return heartbeats(s) >= 3 }); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Count("identify") + srv.Count("resume"); n != 1 || conn.State() != voice.StateReady {
+		t.Errorf("%d sessions, state %v after fifteen deadlines; want the first session still Ready (events %q)", n, conn.State(), srv.Events())
+	}
+}
+
+func heartbeats(s *fakevoice.Server) int {
+	n := 0
+	for _, e := range s.Events() {
+		if strings.HasPrefix(e, "heartbeat ") {
+			n++
+		}
+	}
+	return n
+}
