@@ -14,6 +14,7 @@ import (
 	"github.com/iddv/timmybot/app/voice"
 	"github.com/iddv/timmybot/app/voice/dave"
 	"github.com/iddv/timmybot/app/voice/dave/davetest"
+	"github.com/iddv/timmybot/app/voice/voicetest"
 	"github.com/iddv/timmybot/test/fakevoice"
 )
 
@@ -124,11 +125,6 @@ func opusFrame(i int) []byte {
 	return b
 }
 
-func fastPacer() (<-chan time.Time, func()) {
-	t := time.NewTicker(time.Millisecond)
-	return t.C, t.Stop
-}
-
 func TestVoiceConnectionWithDavey(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -166,7 +162,7 @@ func TestVoiceConnectionWithDavey(t *testing.T) {
 					GuildID: "41771983423143937", ChannelID: strconv.FormatUint(channelID, 10), UserID: strconv.FormatUint(botID, 10),
 					SessionID: "session-1", Token: "token-1", Endpoint: srv.Endpoint(),
 				},
-				E2EE: session, TLSConfig: srv.TLSConfig(), Pacer: fastPacer,
+				E2EE: session, TLSConfig: srv.TLSConfig(), Pacer: voicetest.FastPacer,
 			})
 			if err != nil {
 				t.Fatalf("Connect: %v", err)

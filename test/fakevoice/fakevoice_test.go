@@ -17,15 +17,9 @@ import (
 	"github.com/iddv/timmybot/app/voice"
 	"github.com/iddv/timmybot/app/voice/dave/frame"
 	"github.com/iddv/timmybot/app/voice/transport"
+	"github.com/iddv/timmybot/app/voice/voicetest"
 	"github.com/iddv/timmybot/test/fakevoice"
 )
-
-// fastPacer paces frames at 1 ms instead of 20 ms: ten seconds of audio take
-// half a second, slow enough that loopback UDP does not drop bursts.
-func fastPacer() (<-chan time.Time, func()) {
-	t := time.NewTicker(time.Millisecond)
-	return t.C, t.Stop
-}
 
 // frames is a FrameProvider of n numbered frames; at frame k it calls
 // hooks[k] first, which lets a test break the connection mid-stream.
@@ -120,7 +114,7 @@ func connect(t *testing.T, srv *fakevoice.Server, e2ee voice.E2EE) *voice.Conn {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := voice.Connect(ctx, voice.Config{
-		Params: params(srv), E2EE: e2ee, TLSConfig: srv.TLSConfig(), Pacer: fastPacer,
+		Params: params(srv), E2EE: e2ee, TLSConfig: srv.TLSConfig(), Pacer: voicetest.FastPacer,
 		MoveGrace: 200 * time.Millisecond,
 	})
 	if err != nil {
@@ -674,7 +668,7 @@ func TestSilentHandshakeStepFails(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			srv := fakevoice.Start(t, fakevoice.Config{})
-			cfg := voice.Config{Params: params(srv), TLSConfig: srv.TLSConfig(), Pacer: fastPacer, HandshakeTimeout: deadline}
+			cfg := voice.Config{Params: params(srv), TLSConfig: srv.TLSConfig(), Pacer: voicetest.FastPacer, HandshakeTimeout: deadline}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			var err error
@@ -713,7 +707,7 @@ func TestHandshakeDeadlineEndsWithTheHandshake(t *testing.T) {
 	srv := fakevoice.Start(t, fakevoice.Config{HeartbeatInterval: 100})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := voice.Connect(ctx, voice.Config{Params: params(srv), TLSConfig: srv.TLSConfig(), Pacer: fastPacer, HandshakeTimeout: deadline})
+	conn, err := voice.Connect(ctx, voice.Config{Params: params(srv), TLSConfig: srv.TLSConfig(), Pacer: voicetest.FastPacer, HandshakeTimeout: deadline})
 	if err != nil {
 		t.Fatalf("Connect: %v", err)
 	}
