@@ -3,9 +3,7 @@ package daveinterop
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"io"
 	"strconv"
 	"sync"
 	"testing"
@@ -98,33 +96,6 @@ func (b *bridge) HandleClientMessage(_ string, m fakevoice.Message) []fakevoice.
 	return b.drain()
 }
 
-// opusFrames is a voice.FrameProvider of n numbered 120-byte frames; at frame
-// k it runs hook first.
-type opusFrames struct {
-	n, next int
-	k       int
-	hook    func()
-}
-
-func (f *opusFrames) ProvideOpusFrame() ([]byte, error) {
-	if f.next == f.n {
-		return nil, io.EOF
-	}
-	if f.next == f.k && f.hook != nil {
-		f.hook()
-	}
-	f.next++
-	return opusFrame(f.next - 1), nil
-}
-
-func (f *opusFrames) Close() error { return nil }
-
-func opusFrame(i int) []byte {
-	b := bytes.Repeat([]byte{0x78}, 120)
-	binary.BigEndian.PutUint32(b[1:], uint32(i))
-	return b
-}
-
 func TestVoiceConnectionWithDavey(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -185,10 +156,10 @@ func TestVoiceConnectionWithDavey(t *testing.T) {
 					if err != nil {
 						t.Fatalf("davey decrypting frame %d: %v", i, err)
 					}
-					if i < n && bytes.Contains(f.Payload, opusFrame(i)) {
+					if i < n && bytes.Contains(f.Payload, voicetest.OpusFrame(i)) {
 						t.Fatalf("frame %d crossed the wire unencrypted", i)
 					}
-					want := opusFrame(i)
+					want := voicetest.OpusFrame(i)
 					if i >= n {
 						want = []byte{0xF8, 0xFF, 0xFE}
 					}
@@ -199,7 +170,7 @@ func TestVoiceConnectionWithDavey(t *testing.T) {
 				decrypted = end
 			}
 
-			src := &opusFrames{n: n, k: k, hook: func() {
+			src := &voicetest.Frames{N: n, Hooks: map[int]func(){k: func() {
 				if err := srv.WaitFrames(ctx, k); err != nil {
 					t.Error(err)
 					return
@@ -210,7 +181,7 @@ func TestVoiceConnectionWithDavey(t *testing.T) {
 				if err := srv.WaitEvent(ctx, tt.until, before+1); err != nil {
 					t.Error(err)
 				}
-			}}
+			}}}
 			if err := conn.Play(ctx, src); err != nil {
 				t.Fatalf("Play: %v", err)
 			}

@@ -3,7 +3,6 @@ package fakevoice_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -20,35 +19,6 @@ import (
 	"github.com/iddv/timmybot/app/voice/voicetest"
 	"github.com/iddv/timmybot/test/fakevoice"
 )
-
-// frames is a FrameProvider of n numbered frames; at frame k it calls
-// hooks[k] first, which lets a test break the connection mid-stream.
-type frames struct {
-	n      int
-	next   int
-	hooks  map[int]func()
-	closed bool
-}
-
-func (f *frames) ProvideOpusFrame() ([]byte, error) {
-	if f.next == f.n {
-		return nil, io.EOF
-	}
-	if h := f.hooks[f.next]; h != nil {
-		h()
-	}
-	f.next++
-	return opusFrame(f.next - 1), nil
-}
-
-func (f *frames) Close() error { f.closed = true; return nil }
-
-// opusFrame is frame i's content: 120 bytes that encode i.
-func opusFrame(i int) []byte {
-	b := bytes.Repeat([]byte{byte(i)}, 120)
-	binary.BigEndian.PutUint32(b, uint32(i))
-	return b
-}
 
 // daveE2EE is an E2EE layer with a fixed DAVE sender ratchet, standing in
 // for the DAVE session; it records what the gateway hands it and answers
@@ -154,7 +124,7 @@ func decryptAll(t *testing.T, got []fakevoice.Frame) [][]byte {
 func wantPayloads(n int) [][]byte {
 	var want [][]byte
 	for i := range n {
-		want = append(want, opusFrame(i))
+		want = append(want, voicetest.OpusFrame(i))
 	}
 	for range 5 {
 		want = append(want, frame.Silence)
@@ -195,11 +165,11 @@ func TestPlayTenSeconds(t *testing.T) {
 			if conn.State() != voice.StateReady {
 				t.Fatalf("state after Connect: %v", conn.State())
 			}
-			src := &frames{n: 500}
+			src := &voicetest.Frames{N: 500}
 			if err := conn.Play(waitCtx(t), src); err != nil {
 				t.Fatalf("Play: %v", err)
 			}
-			if !src.closed {
+			if !src.Closed() {
 				t.Error("Play did not close its source")
 			}
 			if err := srv.WaitFrames(waitCtx(t), 505); err != nil {
@@ -240,7 +210,7 @@ func TestPlayTenSeconds(t *testing.T) {
 func TestPassthroughWhenDAVEIsNotRequired(t *testing.T) {
 	srv := fakevoice.Start(t, fakevoice.Config{})
 	conn := connect(t, srv, nil)
-	if err := conn.Play(waitCtx(t), &frames{n: 20}); err != nil {
+	if err := conn.Play(waitCtx(t), &voicetest.Frames{N: 20}); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.WaitFrames(waitCtx(t), 25); err != nil {
@@ -274,7 +244,7 @@ func TestDAVERequiredIsFinal(t *testing.T) {
 // the server got, after checking they are all there, in order.
 func playAcross(t *testing.T, srv *fakevoice.Server, conn *voice.Conn, n, k int, brk func()) []fakevoice.Frame {
 	t.Helper()
-	src := &frames{n: n, hooks: map[int]func(){k: brk}}
+	src := &voicetest.Frames{N: n, Hooks: map[int]func(){k: brk}}
 	if err := conn.Play(waitCtx(t), src); err != nil {
 		t.Fatalf("Play: %v", err)
 	}
@@ -369,7 +339,7 @@ func TestDisconnected4014(t *testing.T) {
 		if n := srv.Count("identify") + srv.Count("resume"); n != 1 {
 			t.Errorf("%d identifies and resumes, want 1", n)
 		}
-		if err := conn.Play(waitCtx(t), &frames{n: 1}); !errors.Is(err, voice.ErrDisconnected) {
+		if err := conn.Play(waitCtx(t), &voicetest.Frames{N: 1}); !errors.Is(err, voice.ErrDisconnected) {
 			t.Errorf("Play on an ended connection: %v", err)
 		}
 	})
@@ -383,7 +353,7 @@ func TestDisconnected4014(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Frames continue on the new server; the DAVE stream continues too.
-		src := &frames{n: 30}
+		src := &voicetest.Frames{N: 30}
 		if err := conn.Play(waitCtx(t), src); err != nil {
 			t.Fatal(err)
 		}
@@ -406,7 +376,7 @@ func TestUpdateMovesTheConnection(t *testing.T) {
 	// An update that changes nothing (a mute, say) leaves the session be;
 	// the frames below then show it is still the first session.
 	conn.Update(voice.Update{SessionID: "session-1", Token: "token-1"})
-	if err := conn.Play(waitCtx(t), &frames{n: 3}); err != nil {
+	if err := conn.Play(waitCtx(t), &voicetest.Frames{N: 3}); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.WaitFrames(waitCtx(t), 8); err != nil {
@@ -416,7 +386,7 @@ func TestUpdateMovesTheConnection(t *testing.T) {
 	if err := next.WaitEvent(waitCtx(t), "select_protocol "+transport.ModeAES256GCM, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := conn.Play(waitCtx(t), &frames{n: 10}); err != nil {
+	if err := conn.Play(waitCtx(t), &voicetest.Frames{N: 10}); err != nil {
 		t.Fatal(err)
 	}
 	if err := next.WaitFrames(waitCtx(t), 15); err != nil {
@@ -518,11 +488,11 @@ func (g *gappy) ProvideOpusFrame() ([]byte, error) {
 	g.calls++
 	switch {
 	case g.calls == 1:
-		return opusFrame(0), nil
+		return voicetest.OpusFrame(0), nil
 	case g.calls <= 9:
 		return nil, nil
 	case g.calls == 10:
-		return opusFrame(1), nil
+		return voicetest.OpusFrame(1), nil
 	}
 	return nil, io.EOF
 }
@@ -542,7 +512,7 @@ func TestSilenceAfterGapAndAtEnd(t *testing.T) {
 	for _, f := range srv.Frames() {
 		got = append(got, f.Payload)
 	}
-	want := [][]byte{opusFrame(0)}
+	want := [][]byte{voicetest.OpusFrame(0)}
 	for range 5 {
 		want = append(want, frame.Silence)
 	}
@@ -562,7 +532,7 @@ func (e *endless) ProvideOpusFrame() ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.n++
-	return opusFrame(e.n), nil
+	return voicetest.OpusFrame(e.n), nil
 }
 
 func (e *endless) Close() error { return nil }
@@ -575,7 +545,7 @@ func TestPlayEndsWithTheConnection(t *testing.T) {
 	if err := srv.WaitFrames(waitCtx(t), 10); err != nil {
 		t.Fatal(err)
 	}
-	if err := conn.Play(waitCtx(t), &frames{n: 1}); !errors.Is(err, voice.ErrBusy) {
+	if err := conn.Play(waitCtx(t), &voicetest.Frames{N: 1}); !errors.Is(err, voice.ErrBusy) {
 		t.Errorf("second Play: %v, want ErrBusy", err)
 	}
 	srv.CloseConnections(4017)
