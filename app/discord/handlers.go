@@ -225,9 +225,12 @@ func (h *Handlers) listRequests(ctx context.Context, _ *Request) (Reply, error) 
 		return Reply{}, fmt.Errorf("listing access requests: %w", err)
 	}
 	return listReply("Pending access requests", "No pending access requests.", list, func(q music.AccessRequest) string {
+		line := fmt.Sprintf("`%s` %s — %d %s", q.Guild, escapeMarkdown(q.GuildName), q.Asks, plural(q.Asks, "ask", "asks"))
+		if len(q.Askers) == 0 { // a request stored before askers were kept
+			return line
+		}
 		first := q.Askers[0]
-		return fmt.Sprintf("`%s` %s — %d %s, first <@%s> <t:%d:R>: %s", q.Guild, escapeMarkdown(q.GuildName),
-			q.Asks, plural(q.Asks, "ask", "asks"), first.User, first.At.Unix(), escapeMarkdown(music.Truncate(first.Reason, 120)))
+		return fmt.Sprintf("%s, first <@%s> <t:%d:R>: %s", line, first.User, first.At.Unix(), escapeMarkdown(music.Truncate(first.Reason, 120)))
 	}), nil
 }
 

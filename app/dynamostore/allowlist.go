@@ -144,12 +144,14 @@ func (s *Store) tryRequestAccess(ctx context.Context, ask music.Ask, retrying bo
 		return music.Asked{}, err
 	}
 	in := &dynamodb.PutItemInput{
-		TableName:                aws.String(s.tables.Allowlist),
-		Item:                     encodeRequest(asked.Request, version+1),
-		ExpressionAttributeNames: map[string]string{"#g": attrGuild},
+		TableName: aws.String(s.tables.Allowlist),
+		Item:      encodeRequest(asked.Request, version+1),
 	}
 	if version == 0 {
-		in.ConditionExpression = aws.String("attribute_not_exists(#g)")
+		// No request, or one stored before requests had versions.
+		in.ConditionExpression = aws.String("attribute_not_exists(#v) AND (attribute_not_exists(#g) OR #s = :requested)")
+		in.ExpressionAttributeNames = map[string]string{"#v": attrVersion, "#g": attrGuild, "#s": attrStatus}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":requested": str(statusRequested)}
 	} else {
 		in.ConditionExpression = aws.String("#v = :v")
 		in.ExpressionAttributeNames = map[string]string{"#v": attrVersion}
@@ -216,9 +218,11 @@ func decodeRequest(item map[string]types.AttributeValue) (music.AccessRequest, e
 		Asks:       int(asks),
 		NotifiedAt: notified,
 	}
+	// A request stored before askers were kept has no list: it reads as a
+	// request without askers, which the next ask extends.
 	list, _ := item[attrAskers].(*types.AttributeValueMemberL)
 	if list == nil {
-		return music.AccessRequest{}, fmt.Errorf("request of %s has no askers", r.Guild)
+		return r, nil
 	}
 	for _, v := range list.Value {
 		m, ok := v.(*types.AttributeValueMemberM)
