@@ -177,7 +177,7 @@ func (c *Command) discordOptions() []*discordgo.ApplicationCommandOption {
 func (t *commandTable) resolve(data discordgo.ApplicationCommandInteractionData) (*Command, string, map[string]any, error) {
 	c, ok := t.byName[data.Name]
 	if !ok {
-		return nil, "", nil, music.Errorf(music.EINVALID, "Unknown command /%s. Try /help.", truncateRunes(data.Name, 32))
+		return nil, "", nil, music.Errorf(music.EINVALID, "Unknown command /%s. Try /help.", music.Truncate(data.Name, 32))
 	}
 	path := c.Name
 	opts := data.Options
@@ -187,7 +187,7 @@ func (t *commandTable) resolve(data discordgo.ApplicationCommandInteractionData)
 		}
 		sub := c.subcommand(opts[0].Name)
 		if sub == nil {
-			return nil, "", nil, music.Errorf(music.EINVALID, "/%s has no subcommand %q: use %s.", path, truncateRunes(opts[0].Name, 32), subcommandNames(c))
+			return nil, "", nil, music.Errorf(music.EINVALID, "/%s has no subcommand %q: use %s.", path, music.Truncate(opts[0].Name, 32), subcommandNames(c))
 		}
 		c, path, opts = sub, path+" "+sub.Name, opts[0].Options
 	}
@@ -222,7 +222,7 @@ func (c *Command) validate(path string, given []*discordgo.ApplicationCommandInt
 	for _, g := range given {
 		decl := c.option(g.Name)
 		if decl == nil {
-			return nil, music.Errorf(music.EINVALID, "/%s has no option %q.", path, truncateRunes(g.Name, 32))
+			return nil, music.Errorf(music.EINVALID, "/%s has no option %q.", path, music.Truncate(g.Name, 32))
 		}
 		if _, dup := values[g.Name]; dup {
 			return nil, music.Errorf(music.EINVALID, "Option %q was given twice.", g.Name)
@@ -335,13 +335,4 @@ func helpText(cmds []Command, owner bool) string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
-}
-
-// truncateRunes shortens untrusted text before it is echoed to a user.
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

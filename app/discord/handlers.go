@@ -111,7 +111,7 @@ func titleFromURL(u *url.URL) string {
 	if name == "/" || name == "." || name == "" {
 		name = u.Hostname()
 	}
-	return truncateRunes(name, music.MaxTitleLen)
+	return music.Truncate(name, music.MaxTitleLen)
 }
 
 func (h *Handlers) queue(ctx context.Context, r *Request) (Reply, error) {
@@ -197,21 +197,21 @@ func (h *Handlers) requestAccess(ctx context.Context, r *Request) (Reply, error)
 	} else if approved {
 		return ephemeral("This server is already approved: try `/help`."), nil
 	}
-	req := music.AccessRequest{
-		Guild:       r.Guild,
-		GuildName:   truncateRunes(h.GuildName(r.Guild), 100),
-		RequestedBy: r.User,
-		Reason:      strings.TrimSpace(r.String("reason")),
-		RequestedAt: h.Now(),
+	ask := music.Ask{
+		Guild:     r.Guild,
+		GuildName: music.Truncate(h.GuildName(r.Guild), music.MaxGuildNameLen),
+		Asker:     music.Asker{User: r.User, Reason: strings.TrimSpace(r.String("reason")), At: h.Now()},
 	}
-	if err := req.Validate(); err != nil {
-		return Reply{}, err
-	}
-	if err := h.Allowlist.RequestAccess(ctx, req); err != nil {
+	asked, err := h.Allowlist.RequestAccess(ctx, ask)
+	if err != nil {
 		return Reply{}, fmt.Errorf("recording the access request: %w", err)
 	}
-	text := fmt.Sprintf("**Access request** from server %s (`%s`) by <@%s>:\n> %s\nApprove with `/allowlist approve guild:%s` or `timmybot allowlist approve %s`.",
-		escapeMarkdown(req.GuildName), req.Guild, req.RequestedBy, escapeMarkdown(req.Reason), req.Guild, req.Guild)
+	if !asked.NotifyOwners {
+		return ephemeral("Thanks! Your ask was added to this server's pending request; TimmyBot's owners hear about it at most every %d hours.", int(music.NotifyOwnersEvery.Hours())), nil
+	}
+	req := asked.Request
+	text := fmt.Sprintf("**Access request** from server %s (`%s`), %d %s so far. Latest by <@%s>:\n> %s\nApprove with `/allowlist approve guild:%s` or `timmybot allowlist approve %s`; list every ask with `/allowlist requests`.",
+		escapeMarkdown(req.GuildName), req.Guild, req.Asks, plural(req.Asks, "ask", "asks"), ask.User, escapeMarkdown(ask.Reason), req.Guild, req.Guild)
 	for _, owner := range h.Owners {
 		// The request is stored; a failed DM must not fail the command.
 		_ = h.Notifier.DirectMessage(ctx, owner, text)
@@ -257,7 +257,12 @@ func (h *Handlers) listRequests(ctx context.Context, _ *Request) (Reply, error) 
 		return Reply{}, fmt.Errorf("listing access requests: %w", err)
 	}
 	return listReply("Pending access requests", "No pending access requests.", list, func(q music.AccessRequest) string {
-		return fmt.Sprintf("`%s` %s — <@%s> <t:%d:R>: %s", q.Guild, escapeMarkdown(q.GuildName), q.RequestedBy, q.RequestedAt.Unix(), escapeMarkdown(truncateRunes(q.Reason, 120)))
+		line := fmt.Sprintf("`%s` %s — %d %s", q.Guild, escapeMarkdown(q.GuildName), q.Asks, plural(q.Asks, "ask", "asks"))
+		if len(q.Askers) == 0 { // a request stored before askers were kept
+			return line
+		}
+		first := q.Askers[0]
+		return fmt.Sprintf("%s, first <@%s> <t:%d:R>: %s", line, first.User, first.At.Unix(), escapeMarkdown(music.Truncate(first.Reason, 120)))
 	}), nil
 }
 

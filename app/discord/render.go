@@ -139,7 +139,7 @@ func listEmbeds(title string, lines []string) []*discordgo.MessageEmbed {
 }
 
 func trackLink(t music.Track) string {
-	title := escapeMarkdown(truncateRunes(t.Title, shownTitleMax))
+	title := escapeMarkdown(music.Truncate(t.Title, shownTitleMax))
 	if len(t.URL) > linkedURLMax || strings.ContainsAny(t.URL, "()<> ") {
 		return "**" + title + "**"
 	}

@@ -2,6 +2,8 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,7 +17,6 @@ import (
 const (
 	attrStatus = "status"
 	attrName   = "name"
-	attrReason = "reason"
 
 	statusApproved  = "approved"
 	statusRequested = "requested"
@@ -33,7 +34,7 @@ var unlessApproved = struct {
 	values: map[string]types.AttributeValue{":requested": str(statusRequested)},
 }
 
-func (s *Store) guildKey(guild music.GuildID) map[string]types.AttributeValue {
+func guildKey(guild music.GuildID) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrGuild: str(string(guild))}
 }
 
@@ -44,7 +45,7 @@ func (s *Store) IsApproved(ctx context.Context, guild music.GuildID) (bool, erro
 	}
 	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      aws.String(s.tables.Allowlist),
-		Key:            s.guildKey(guild),
+		Key:            guildKey(guild),
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
@@ -62,7 +63,7 @@ func (s *Store) Approve(ctx context.Context, a music.Approval) error {
 	if err := a.ApprovedBy.Validate(); err != nil {
 		return err
 	}
-	item := s.guildKey(a.Guild)
+	item := guildKey(a.Guild)
 	item[attrStatus] = str(statusApproved)
 	item[attrBy] = str(string(a.ApprovedBy))
 	putTime(item, attrAdded, a.ApprovedAt)
@@ -80,7 +81,7 @@ func (s *Store) Revoke(ctx context.Context, guild music.GuildID) error {
 	}
 	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
 		TableName:                 aws.String(s.tables.Allowlist),
-		Key:                       s.guildKey(guild),
+		Key:                       guildKey(guild),
 		ConditionExpression:       aws.String("#s = :approved"),
 		ExpressionAttributeNames:  map[string]string{"#s": attrStatus},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":approved": str(statusApproved)},
@@ -91,22 +92,150 @@ func (s *Store) Revoke(ctx context.Context, guild music.GuildID) error {
 	return fail("revoking", err)
 }
 
-// RequestAccess implements music.AllowlistStore.
-func (s *Store) RequestAccess(ctx context.Context, r music.AccessRequest) error {
-	if err := r.Validate(); err != nil {
-		return err
+// RequestAccess implements music.AllowlistStore. It reads the request,
+// adds the ask with music.AccessRequest.AddAsk and writes the request back
+// on condition that its version is still the one read, starting again when
+// another ask landed first.
+func (s *Store) RequestAccess(ctx context.Context, ask music.Ask) (music.Asked, error) {
+	if err := ask.Validate(); err != nil {
+		return music.Asked{}, err
 	}
-	item := s.guildKey(r.Guild)
-	item[attrStatus] = str(statusRequested)
-	item[attrBy] = str(string(r.RequestedBy))
-	putTime(item, attrAdded, r.RequestedAt)
-	putOptional(item, attrName, r.GuildName)
-	putOptional(item, attrReason, r.Reason)
-	err := s.putUnlessApproved(ctx, item)
+	for attempt := 0; ; attempt++ {
+		asked, err := s.tryRequestAccess(ctx, ask, attempt > 0)
+		if !errors.Is(err, errConflict) {
+			return asked, fail("requesting access", err)
+		}
+		if attempt+1 == s.attempts {
+			return music.Asked{}, music.Errorf(music.ECONFLICT, "Many members are asking at once; try again.")
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return music.Asked{}, fail("requesting access", err)
+		}
+	}
+}
+
+// tryRequestAccess makes one attempt of RequestAccess. On a retry, an ask
+// found stored already is this one if it matches to the nanosecond: the
+// earlier put landed and only its answer was lost.
+func (s *Store) tryRequestAccess(ctx context.Context, ask music.Ask, retrying bool) (music.Asked, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.tables.Allowlist),
+		Key:            guildKey(ask.Guild),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return music.Asked{}, err
+	}
+	if getStr(out.Item, attrStatus) == statusApproved {
+		return music.Asked{}, music.AlreadyApproved()
+	}
+	version, err := getNum(out.Item, attrVersion)
+	if err != nil {
+		return music.Asked{}, err
+	}
+	pending, err := decodeRequest(out.Item)
+	if err != nil {
+		return music.Asked{}, err
+	}
+	asked, err := pending.AddAsk(ask)
+	if music.ErrorCode(err) == music.ECONFLICT && retrying && landed(pending, ask) {
+		return music.Asked{Request: pending, NotifyOwners: pending.NotifiedAt.Equal(ask.At.UTC())}, nil
+	} else if err != nil {
+		return music.Asked{}, err
+	}
+	in := &dynamodb.PutItemInput{
+		TableName: aws.String(s.tables.Allowlist),
+		Item:      encodeRequest(asked.Request, version+1),
+	}
+	if version == 0 {
+		// No request, or one stored before requests had versions.
+		in.ConditionExpression = aws.String("attribute_not_exists(#v) AND (attribute_not_exists(#g) OR #s = :requested)")
+		in.ExpressionAttributeNames = map[string]string{"#v": attrVersion, "#g": attrGuild, "#s": attrStatus}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":requested": str(statusRequested)}
+	} else {
+		in.ConditionExpression = aws.String("#v = :v")
+		in.ExpressionAttributeNames = map[string]string{"#v": attrVersion}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(version)}
+	}
+	_, err = s.api.PutItem(ctx, in)
 	if isConditionFailed(err) {
-		return music.AlreadyApproved()
+		return music.Asked{}, errConflict
 	}
-	return fail("requesting access", err)
+	return asked, err
+}
+
+// landed reports whether r holds ask itself, not an earlier ask of the same
+// member.
+func landed(r music.AccessRequest, ask music.Ask) bool {
+	return slices.ContainsFunc(r.Askers, func(a music.Asker) bool {
+		return a.User == ask.User && a.Reason == ask.Reason && a.At.Equal(ask.At)
+	})
+}
+
+// A request item holds the askers as a list of maps.
+const (
+	attrAskers   = "askers"
+	attrAsks     = "asks"
+	attrNotified = "notified"
+	attrAskUser  = "u"
+	attrAskText  = "r"
+)
+
+func encodeRequest(r music.AccessRequest, version int64) map[string]types.AttributeValue {
+	item := guildKey(r.Guild)
+	item[attrStatus] = str(statusRequested)
+	item[attrVersion] = num(version)
+	putOptional(item, attrName, r.GuildName)
+	item[attrAsks] = num(int64(r.Asks))
+	putTime(item, attrNotified, r.NotifiedAt)
+	askers := make([]types.AttributeValue, len(r.Askers))
+	for i, a := range r.Askers {
+		m := map[string]types.AttributeValue{attrAskUser: str(string(a.User))}
+		putOptional(m, attrAskText, a.Reason)
+		putTime(m, attrAdded, a.At)
+		askers[i] = &types.AttributeValueMemberM{Value: m}
+	}
+	item[attrAskers] = &types.AttributeValueMemberL{Value: askers}
+	return item
+}
+
+// decodeRequest reads a request item; no item is no request.
+func decodeRequest(item map[string]types.AttributeValue) (music.AccessRequest, error) {
+	if len(item) == 0 {
+		return music.AccessRequest{}, nil
+	}
+	asks, err := getNum(item, attrAsks)
+	if err != nil {
+		return music.AccessRequest{}, err
+	}
+	notified, err := getTime(item, attrNotified)
+	if err != nil {
+		return music.AccessRequest{}, err
+	}
+	r := music.AccessRequest{
+		Guild:      music.GuildID(getStr(item, attrGuild)),
+		GuildName:  getStr(item, attrName),
+		Asks:       int(asks),
+		NotifiedAt: notified,
+	}
+	// A request stored before askers were kept has no list: it reads as a
+	// request without askers, which the next ask extends.
+	list, _ := item[attrAskers].(*types.AttributeValueMemberL)
+	if list == nil {
+		return r, nil
+	}
+	for _, v := range list.Value {
+		m, ok := v.(*types.AttributeValueMemberM)
+		if !ok {
+			return music.AccessRequest{}, fmt.Errorf("request of %s: an asker is not a map", r.Guild)
+		}
+		at, err := getTime(m.Value, attrAdded)
+		if err != nil {
+			return music.AccessRequest{}, err
+		}
+		r.Askers = append(r.Askers, music.Asker{User: music.UserID(getStr(m.Value, attrAskUser)), Reason: getStr(m.Value, attrAskText), At: at})
+	}
+	return r, nil
 }
 
 func (s *Store) putUnlessApproved(ctx context.Context, item map[string]types.AttributeValue) error {
@@ -140,14 +269,8 @@ func (s *Store) Approved(ctx context.Context) ([]music.Approval, error) {
 func (s *Store) Requests(ctx context.Context) ([]music.AccessRequest, error) {
 	var out []music.AccessRequest
 	err := s.scanStatus(ctx, statusRequested, func(item map[string]types.AttributeValue) error {
-		at, err := getTime(item, attrAdded)
-		out = append(out, music.AccessRequest{
-			Guild:       music.GuildID(getStr(item, attrGuild)),
-			GuildName:   getStr(item, attrName),
-			RequestedBy: music.UserID(getStr(item, attrBy)),
-			Reason:      getStr(item, attrReason),
-			RequestedAt: at,
-		})
+		r, err := decodeRequest(item)
+		out = append(out, r)
 		return err
 	})
 	slices.SortFunc(out, music.CompareRequests)

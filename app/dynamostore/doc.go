@@ -11,7 +11,8 @@
 //	preferences  user (S)        -          one per user
 //	track-cache  key (S)         -          one per lookup; key is the SHA-256 of
 //	                                        the lookup, ttl (N, epoch s) is the TTL
-//	allowlist    guild (S)       -          one per guild: approved or requested
+//	allowlist    guild (S)       -          one per guild: approved, or its pending
+//	                                        request (askers, count, last notification)
 //
 // No table has a secondary index, and none is needed: every access is by
 // primary key, except the owner-only allowlist listings, which scan a table
@@ -86,6 +87,15 @@
 // leaves the queue exactly as it was; the items it wrote are unreachable
 // and, where the endpoint still answers, deleted. When not even the meta item
 // can be read to tell, they are kept, since they might be referenced.
+//
+// # Access requests
+//
+// A guild's pending request is one item carrying a version number. An ask
+// reads it, adds itself with music.AccessRequest.AddAsk (which bounds the
+// askers kept) and puts it back on condition that the version is unchanged,
+// or that no item exists; the loser of a race reads again and retries, so
+// simultaneous asks are all recorded and exactly one of them notifies the
+// owners.
 //
 // # Failures
 //

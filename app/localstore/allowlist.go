@@ -73,22 +73,35 @@ func (s *Store) Revoke(_ context.Context, guild music.GuildID) error {
 	})
 }
 
-// RequestAccess implements music.AllowlistStore.
-func (s *Store) RequestAccess(_ context.Context, req music.AccessRequest) error {
-	if err := req.Validate(); err != nil {
-		return err
+// RequestAccess implements music.AllowlistStore. The read and the write of
+// the request share one transaction, so concurrent asks are all recorded.
+func (s *Store) RequestAccess(_ context.Context, ask music.Ask) (music.Asked, error) {
+	if err := ask.Validate(); err != nil {
+		return music.Asked{}, err
 	}
-	req.RequestedAt = req.RequestedAt.UTC()
-	return s.update("requesting access", func(tx *bolt.Tx) error {
-		r, err := s.guildRecord(tx, req.Guild)
+	var asked music.Asked
+	err := s.update("requesting access", func(tx *bolt.Tx) error {
+		r, err := s.guildRecord(tx, ask.Guild)
 		if err != nil {
 			return err
 		}
 		if r.Approval != nil {
 			return music.AlreadyApproved()
 		}
-		return putJSON(tx.Bucket(bucketAllowlist), []byte(req.Guild), guildRecord{Request: &req})
+		var pending music.AccessRequest
+		if r.Request != nil {
+			pending = *r.Request
+		}
+		asked, err = pending.AddAsk(ask)
+		if err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketAllowlist), []byte(ask.Guild), guildRecord{Request: &asked.Request})
 	})
+	if err != nil {
+		return music.Asked{}, err
+	}
+	return asked, nil
 }
 
 // Approved implements music.AllowlistStore.

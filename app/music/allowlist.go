@@ -2,12 +2,25 @@ package music
 
 import (
 	"context"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
 
 // MaxReasonLen bounds the free text of an access request.
 const MaxReasonLen = 500 // runes
+
+// MaxGuildNameLen bounds the guild name stored with an access request.
+const MaxGuildNameLen = 100 // runes
+
+// MaxAskers bounds the askers a request keeps with their reasons, so that a
+// request stays one small record however many members ask; later askers are
+// only counted.
+const MaxAskers = 25
+
+// NotifyOwnersEvery is the least time between two messages to the owners
+// about one guild's request.
+const NotifyOwnersEvery = 6 * time.Hour
 
 // Approval records that an owner approved a guild.
 type Approval struct {
@@ -16,41 +29,106 @@ type Approval struct {
 	ApprovedAt time.Time
 }
 
-// AccessRequest is a guild's pending request to be served.
-type AccessRequest struct {
-	Guild       GuildID
-	GuildName   string
-	RequestedBy UserID
-	Reason      string
-	RequestedAt time.Time
+// Asker is one member's part of an access request.
+type Asker struct {
+	User   UserID
+	Reason string
+	At     time.Time
 }
 
-// Validate checks an access request before it is stored.
-func (r AccessRequest) Validate() error {
-	if err := r.Guild.Validate(); err != nil {
+// AccessRequest is a guild's pending request to be served: one per guild,
+// shared by every member who asked.
+type AccessRequest struct {
+	Guild     GuildID
+	GuildName string
+	// Askers are the first MaxAskers members who asked, oldest first.
+	Askers []Asker
+	// Asks counts every ask, those beyond Askers included.
+	Asks int
+	// NotifiedAt is when the owners were last told of the request.
+	NotifiedAt time.Time
+}
+
+// FirstAskedAt is when the request was made.
+func (r AccessRequest) FirstAskedAt() time.Time {
+	if len(r.Askers) == 0 {
+		return time.Time{}
+	}
+	return r.Askers[0].At
+}
+
+// Ask is one member asking for a guild to be served.
+type Ask struct {
+	Guild     GuildID
+	GuildName string
+	Asker
+}
+
+// Validate checks an ask before it is stored.
+func (a Ask) Validate() error {
+	if err := a.Guild.Validate(); err != nil {
 		return err
 	}
-	if err := r.RequestedBy.Validate(); err != nil {
+	if err := a.User.Validate(); err != nil {
 		return err
 	}
-	if !utf8.ValidString(r.Reason) || !utf8.ValidString(r.GuildName) {
+	if !utf8.ValidString(a.Reason) || !utf8.ValidString(a.GuildName) {
 		return Errorf(EINVALID, "The request must be valid UTF-8.")
 	}
-	if utf8.RuneCountInString(r.Reason) > MaxReasonLen {
+	if utf8.RuneCountInString(a.Reason) > MaxReasonLen {
 		return Errorf(EINVALID, "The reason is too long (at most %d characters).", MaxReasonLen)
 	}
-	if utf8.RuneCountInString(r.GuildName) > 100 {
+	if utf8.RuneCountInString(a.GuildName) > MaxGuildNameLen {
 		return Errorf(EINVALID, "The server name is too long.")
 	}
 	return nil
+}
+
+// Asked is the outcome of an ask.
+type Asked struct {
+	// Request is the guild's request with the ask added.
+	Request AccessRequest
+	// NotifyOwners is set on the ask that should tell the owners: the first,
+	// and the first one NotifyOwnersEvery or more after they were last told.
+	NotifyOwners bool
+}
+
+// AddAsk returns r with ask added; r is the guild's pending request, the
+// zero AccessRequest when there is none. Both stores change requests only
+// through AddAsk, so that they agree on every rule: a member who asked
+// already gets AlreadyRequested; an ask beyond MaxAskers is counted, not
+// kept (so a repeat ask past the cap counts again); the newest non-empty
+// guild name wins; and the owners are told at most once per
+// NotifyOwnersEvery, NotifiedAt recording when.
+func (r AccessRequest) AddAsk(ask Ask) (Asked, error) {
+	if err := ask.Validate(); err != nil {
+		return Asked{}, err
+	}
+	if slices.ContainsFunc(r.Askers, func(a Asker) bool { return a.User == ask.User }) {
+		return Asked{}, AlreadyRequested()
+	}
+	r.Guild = ask.Guild
+	if ask.GuildName != "" {
+		r.GuildName = ask.GuildName
+	}
+	ask.At = ask.At.UTC()
+	if len(r.Askers) < MaxAskers {
+		r.Askers = append(slices.Clip(r.Askers), ask.Asker)
+	}
+	r.Asks++
+	notify := r.NotifiedAt.IsZero() || !ask.At.Before(r.NotifiedAt.Add(NotifyOwnersEvery))
+	if notify {
+		r.NotifiedAt = ask.At
+	}
+	return Asked{Request: r, NotifyOwners: notify}, nil
 }
 
 // AllowlistStore keeps the guilds the owners approved and the pending
 // requests of the others.
 //
 // Errors: EINVALID for bad IDs, ENOTFOUND when revoking a guild that is not
-// approved, ECONFLICT when an approved guild requests access,
-// EUNAVAILABLE when the backend cannot be reached.
+// approved, ECONFLICT when an approved guild requests access or a member
+// asks twice, EUNAVAILABLE when the backend cannot be reached.
 type AllowlistStore interface {
 	IsApproved(ctx context.Context, guild GuildID) (bool, error)
 	// Approve approves a guild and removes its pending request, if any.
@@ -59,8 +137,10 @@ type AllowlistStore interface {
 	Revoke(ctx context.Context, guild GuildID) error
 	// Approved lists approved guilds, oldest approval first.
 	Approved(ctx context.Context) ([]Approval, error)
-	// RequestAccess records or replaces the guild's pending request.
-	RequestAccess(ctx context.Context, r AccessRequest) error
+	// RequestAccess adds ask to the guild's pending request, creating the
+	// request when there is none, as AccessRequest.AddAsk does. Concurrent
+	// asks are all recorded.
+	RequestAccess(ctx context.Context, ask Ask) (Asked, error)
 	// Requests lists pending requests, oldest first.
 	Requests(ctx context.Context) ([]AccessRequest, error)
 }

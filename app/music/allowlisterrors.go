@@ -5,3 +5,9 @@ func NotApproved() *Error { return Errorf(ENOTFOUND, "That server is not approve
 
 // AlreadyApproved is the error of an approved guild requesting access.
 func AlreadyApproved() *Error { return Errorf(ECONFLICT, "That server is approved already.") }
+
+// AlreadyRequested is the error of a member asking again while their ask is
+// pending.
+func AlreadyRequested() *Error {
+	return Errorf(ECONFLICT, "You already asked for TimmyBot on this server; your request is pending with the owners.")
+}

@@ -14,5 +14,5 @@ func CompareApprovals(a, b Approval) int {
 // CompareRequests orders requests as AllowlistStore.Requests lists them:
 // oldest first, ties by guild ID.
 func CompareRequests(a, b AccessRequest) int {
-	return cmp.Or(a.RequestedAt.Compare(b.RequestedAt), strings.Compare(string(a.Guild), string(b.Guild)))
+	return cmp.Or(a.FirstAskedAt().Compare(b.FirstAskedAt()), strings.Compare(string(a.Guild), string(b.Guild)))
 }

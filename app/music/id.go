@@ -18,16 +18,17 @@ func (u UserID) Validate() error { return validateSnowflake("user ID", string(u)
 // what Discord sends; anything else is rejected before it reaches a store key.
 func validateSnowflake(what, s string) error {
 	if s == "" || len(s) > 20 || s[0] == '0' {
-		return Errorf(EINVALID, "%q is not a valid %s.", truncate(s, 32), what)
+		return Errorf(EINVALID, "%q is not a valid %s.", Truncate(s, 32), what)
 	}
 	if _, err := strconv.ParseUint(s, 10, 64); err != nil {
-		return Errorf(EINVALID, "%q is not a valid %s.", truncate(s, 32), what)
+		return Errorf(EINVALID, "%q is not a valid %s.", Truncate(s, 32), what)
 	}
 	return nil
 }
 
-// truncate shortens s to at most n runes, marking the cut with an ellipsis.
-func truncate(s string, n int) string {
+// Truncate shortens s to at most n runes, marking the cut with an ellipsis:
+// untrusted text is cut before it is echoed to a user or stored.
+func Truncate(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n {
 		return s

@@ -57,6 +57,7 @@ func ParseAudioURL(raw string) (*url.URL, error) {
 		return nil, Errorf(EINVALID, "That URL is too long (at most %d characters).", MaxURLLen)
 	}
 	u, err := url.Parse(raw)
+<<<<<<< HEAD
 	switch {
 	case err != nil:
 		return nil, Errorf(EINVALID, "That is not a valid URL.")
@@ -76,6 +77,10 @@ func ParseAudioURL(raw string) (*url.URL, error) {
 	}
 	if err := checkHost(u); err != nil {
 		return nil, err
+=======
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, Errorf(EINVALID, "%q is not an http(s) URL.", Truncate(raw, 100))
+>>>>>>> requests
 	}
 	return u, nil
 }

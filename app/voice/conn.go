@@ -70,6 +70,12 @@ type Config struct {
 	// which is also how a move starts) waits for an Update before it ends.
 	// Default: 5 s.
 	MoveGrace time.Duration
+	// HandshakeTimeout is how long each step of a session's handshake may
+	// take: HELLO, then READY (RESUMED on a resume), then
+	// SESSION_DESCRIPTION, each counted from the step before. A server that
+	// accepts the websocket and then stays silent fails the attempt.
+	// Default: 10 s.
+	HandshakeTimeout time.Duration
 }
 
 // FrameProvider is the audio source Play sends: the audio engine implements
@@ -119,6 +125,11 @@ var (
 	ErrBusy         = errors.New("voice: already playing")
 )
 
+// ErrHandshakeTimeout ends an attempt whose server did not send the next
+// handshake message within Config.HandshakeTimeout. It counts as a failed
+// attempt; the error of the last one is wrapped in the final error.
+var ErrHandshakeTimeout = errors.New("voice: handshake timed out")
+
 // CloseError is a voice gateway close code that ended the connection.
 type CloseError struct {
 	Code   int
@@ -137,6 +148,7 @@ const (
 	writeTimeout     = 5 * time.Second
 	discoveryTimeout = 5 * time.Second
 	defaultMoveGrace = 5 * time.Second
+	defaultHandshake = 10 * time.Second
 	maxFailures      = 5
 	stableSession    = 10 * time.Second
 	firstBackoff     = 500 * time.Millisecond
@@ -156,6 +168,7 @@ type Conn struct {
 	httpClient *http.Client
 	pacer      func() (<-chan time.Time, func())
 	moveGrace  time.Duration
+	handshake  time.Duration
 
 	cancel  context.CancelFunc
 	done    chan struct{}
@@ -199,6 +212,7 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		httpClient: newHTTPClient(cfg.TLSConfig),
 		pacer:      cfg.Pacer,
 		moveGrace:  cfg.MoveGrace,
+		handshake:  cfg.HandshakeTimeout,
 		done:       make(chan struct{}),
 		updates:    make(chan Update, 1),
 		params:     cfg.Params,
@@ -221,6 +235,9 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 	}
 	if c.moveGrace <= 0 {
 		c.moveGrace = defaultMoveGrace
+	}
+	if c.handshake <= 0 {
+		c.handshake = defaultHandshake
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel

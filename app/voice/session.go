@@ -262,7 +262,24 @@ type session struct {
 	ticker *time.Ticker
 	// pending is the transport between Ready and the session description.
 	pending *media
+	hello   bool
 	reached bool
+}
+
+// awaiting names the handshake message the session waits for next, "" once
+// the handshake is complete.
+func (s *session) awaiting(resume bool) string {
+	switch {
+	case !s.hello:
+		return "HELLO"
+	case s.reached:
+		return ""
+	case resume:
+		return "RESUMED"
+	case s.pending == nil:
+		return "READY"
+	}
+	return "SESSION_DESCRIPTION"
 }
 
 // runSession dials the voice gateway, identifies or resumes, and serves the
@@ -308,6 +325,9 @@ func (c *Conn) runSession(ctx context.Context, resume bool) (reached bool, err e
 	if err != nil {
 		return false, err
 	}
+	step := s.awaiting(resume)
+	stepDeadline := time.NewTimer(c.handshake)
+	defer stepDeadline.Stop()
 	for {
 		var heartbeat <-chan time.Time
 		if s.ticker != nil {
@@ -322,6 +342,17 @@ func (c *Conn) runSession(ctx context.Context, resume bool) (reached bool, err e
 				ws.Close(websocket.StatusNormalClosure, "")
 				return s.reached, err
 			}
+			if next := s.awaiting(resume); next != step {
+				step = next
+				if step == "" {
+					stepDeadline.Stop()
+				} else {
+					stepDeadline.Reset(c.handshake)
+				}
+			}
+		case <-stepDeadline.C:
+			// No close handshake: a silent server would not answer it.
+			return s.reached, fmt.Errorf("%w: no %s within %v", ErrHandshakeTimeout, step, c.handshake)
 		case <-heartbeat:
 			if !s.acked {
 				return s.reached, errNoHeartbeatAck
@@ -405,6 +436,7 @@ func (s *session) handle(m inbound) error {
 			s.ticker.Stop()
 		}
 		s.ticker = time.NewTicker(interval)
+		s.hello = true
 	case m.op == opHeartbeatAck:
 		s.acked = true
 	case m.op == opReady:

@@ -3,9 +3,7 @@ package daveinterop
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
-	"io"
 	"strconv"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/iddv/timmybot/app/voice"
 	"github.com/iddv/timmybot/app/voice/dave"
 	"github.com/iddv/timmybot/app/voice/dave/davetest"
+	"github.com/iddv/timmybot/app/voice/voicetest"
 	"github.com/iddv/timmybot/test/fakevoice"
 )
 
@@ -25,38 +24,6 @@ const (
 	botID   = 104694319306248192
 	daveyID = 104694319306248193
 )
-
-// opusFrames is a voice.FrameProvider of n numbered 120-byte frames; at frame
-// k it runs hook first.
-type opusFrames struct {
-	n, next int
-	k       int
-	hook    func()
-}
-
-func (f *opusFrames) ProvideOpusFrame() ([]byte, error) {
-	if f.next == f.n {
-		return nil, io.EOF
-	}
-	if f.next == f.k && f.hook != nil {
-		f.hook()
-	}
-	f.next++
-	return opusFrame(f.next - 1), nil
-}
-
-func (f *opusFrames) Close() error { return nil }
-
-func opusFrame(i int) []byte {
-	b := bytes.Repeat([]byte{0x78}, 120)
-	binary.BigEndian.PutUint32(b[1:], uint32(i))
-	return b
-}
-
-func fastPacer() (<-chan time.Time, func()) {
-	t := time.NewTicker(time.Millisecond)
-	return t.C, t.Stop
-}
 
 func TestVoiceConnectionWithDavey(t *testing.T) {
 	tests := []struct {
@@ -88,7 +55,7 @@ func TestVoiceConnectionWithDavey(t *testing.T) {
 					GuildID: "41771983423143937", ChannelID: strconv.FormatUint(channelID, 10), UserID: strconv.FormatUint(botID, 10),
 					SessionID: "session-1", Token: "token-1", Endpoint: srv.Endpoint(),
 				},
-				E2EE: session, TLSConfig: srv.TLSConfig(), Pacer: fastPacer,
+				E2EE: session, TLSConfig: srv.TLSConfig(), Pacer: voicetest.FastPacer,
 			})
 			if err != nil {
 				t.Fatalf("Connect: %v", err)
@@ -111,10 +78,10 @@ func TestVoiceConnectionWithDavey(t *testing.T) {
 					if err != nil {
 						t.Fatalf("davey decrypting frame %d: %v", i, err)
 					}
-					if i < n && bytes.Contains(f.Payload, opusFrame(i)) {
+					if i < n && bytes.Contains(f.Payload, voicetest.OpusFrame(i)) {
 						t.Fatalf("frame %d crossed the wire unencrypted", i)
 					}
-					want := opusFrame(i)
+					want := voicetest.OpusFrame(i)
 					if i >= n {
 						want = []byte{0xF8, 0xFF, 0xFE}
 					}
@@ -125,7 +92,7 @@ func TestVoiceConnectionWithDavey(t *testing.T) {
 				decrypted = end
 			}
 
-			src := &opusFrames{n: n, k: k, hook: func() {
+			src := &voicetest.Frames{N: n, Hooks: map[int]func(){k: func() {
 				if err := srv.WaitFrames(ctx, k); err != nil {
 					t.Error(err)
 					return
@@ -136,7 +103,7 @@ func TestVoiceConnectionWithDavey(t *testing.T) {
 				if err := srv.WaitEvent(ctx, tt.until, before+1); err != nil {
 					t.Error(err)
 				}
-			}}
+			}}}
 			if err := conn.Play(ctx, src); err != nil {
 				t.Fatalf("Play: %v", err)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/iddv/timmybot/app/localstore"
 	"github.com/iddv/timmybot/app/music"
 	"github.com/iddv/timmybot/app/voice"
+	"github.com/iddv/timmybot/app/voice/voicetest"
 	"github.com/iddv/timmybot/test/fakediscord"
 	"github.com/iddv/timmybot/test/fakevoice"
 )
@@ -56,7 +57,7 @@ func TestVoiceJoinThroughTheMainGateway(t *testing.T) {
 		t.Fatalf("params = %+v, want %+v", params, want)
 	}
 
-	conn, err := voice.Connect(ctx, voice.Config{Params: params, TLSConfig: fv.TLSConfig(), Pacer: fastPacer})
+	conn, err := voice.Connect(ctx, voice.Config{Params: params, TLSConfig: fv.TLSConfig(), Pacer: voicetest.FastPacer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,21 +121,6 @@ func openBot(ctx context.Context, t *testing.T, fake *fakediscord.Server) (*disc
 		t.Fatal(err)
 	}
 	return bot, st
-}
-
-// fastPacer ticks as fast as the connection takes ticks.
-func fastPacer() (<-chan time.Time, func()) {
-	ticks, stop := make(chan time.Time), make(chan struct{})
-	go func() {
-		for {
-			select {
-			case ticks <- time.Now():
-			case <-stop:
-				return
-			}
-		}
-	}()
-	return ticks, func() { close(stop) }
 }
 
 // frameSlice provides fixed frames, then io.EOF.

@@ -4,7 +4,8 @@
 // modes), IP discovery, select protocol with a session description carrying
 // a fresh secret key, acknowledges heartbeats, resumes sessions, announces
 // clients, relays the DAVE opcodes to and from a pluggable Handler, and
-// closes connections on the test's cue (4006, 4014, 4015, 4017, drops).
+// closes connections on the test's cue (4006, 4014, 4015, 4017, drops) or
+// goes silent at a handshake step.
 // It decrypts the RTP packets it receives with the session's transport key
 // and records the frames in order.
 //
@@ -53,6 +54,18 @@ const (
 	opResumed            = 9
 	opClientsConnect     = 11
 	opClientDisconnect   = 13
+)
+
+// Step is a handshake message the fake can withhold (see Withhold).
+type Step int
+
+// Handshake steps.
+const (
+	StepNone               Step = 0 // withhold nothing
+	StepHello              Step = opHello
+	StepReady              Step = opReady
+	StepSessionDescription Step = opSessionDescription
+	StepResumed            Step = opResumed
 )
 
 // Message is a DAVE message: JSON is a text message's "d", Binary the
@@ -115,6 +128,7 @@ type Server struct {
 	ssrcs    map[uint32]*voiceSession
 	conns    []*wsConn
 	nextSSRC uint32
+	withhold Step
 	frames   []Frame
 	events   []string
 	badRTP   int
@@ -136,6 +150,9 @@ type wsConn struct {
 	writeMu sync.Mutex
 	session *voiceSession
 	userID  string
+	// withhold is the step at which the connection goes silent for good.
+	withhold Step
+	silent   bool
 }
 
 // Start runs a fake voice server until the test ends.
@@ -277,6 +294,17 @@ func (s *Server) DropConnections() {
 	}
 }
 
+// Withhold makes connections opened from now on go silent when the fake
+// would send step: they send nothing more but heartbeat acknowledgements
+// and stay open, as a voice server whose session setup hangs does, so that
+// only a handshake deadline can tell. StepNone ends that for later
+// connections.
+func (s *Server) Withhold(step Step) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.withhold = step
+}
+
 // ForgetSessions makes later resumes fail with 4006.
 func (s *Server) ForgetSessions() {
 	s.mu.Lock()
@@ -322,8 +350,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &wsConn{ws: ws}
 	s.mu.Lock()
+	c := &wsConn{ws: ws, withhold: s.withhold}
 	s.conns = append(s.conns, c)
 	s.mu.Unlock()
 	defer func() {
@@ -542,6 +570,9 @@ func (c *wsConn) sendMessage(m Message) error {
 		if c.session == nil {
 			return errNoSession
 		}
+		if c.silent {
+			return nil
+		}
 		b := binary.BigEndian.AppendUint16(nil, uint16(c.session.seq.Add(1)))
 		b = append(b, byte(m.Op))
 		b = append(b, m.Binary...)
@@ -564,6 +595,12 @@ var errNoSession = errors.New("fakevoice: numbered message before identify")
 func (c *wsConn) writeJSON(op int, d any, numbered bool) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
+	if c.withhold != StepNone && Step(op) == c.withhold {
+		c.silent = true
+	}
+	if c.silent && op != opHeartbeatAck {
+		return nil
+	}
 	msg := map[string]any{"op": op, "d": d}
 	if numbered {
 		if c.session == nil {

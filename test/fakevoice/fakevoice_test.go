@@ -3,7 +3,6 @@ package fakevoice_test
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -17,44 +16,9 @@ import (
 	"github.com/iddv/timmybot/app/voice"
 	"github.com/iddv/timmybot/app/voice/dave/frame"
 	"github.com/iddv/timmybot/app/voice/transport"
+	"github.com/iddv/timmybot/app/voice/voicetest"
 	"github.com/iddv/timmybot/test/fakevoice"
 )
-
-// fastPacer paces frames at 1 ms instead of 20 ms: ten seconds of audio take
-// half a second, slow enough that loopback UDP does not drop bursts.
-func fastPacer() (<-chan time.Time, func()) {
-	t := time.NewTicker(time.Millisecond)
-	return t.C, t.Stop
-}
-
-// frames is a FrameProvider of n numbered frames; at frame k it calls
-// hooks[k] first, which lets a test break the connection mid-stream.
-type frames struct {
-	n      int
-	next   int
-	hooks  map[int]func()
-	closed bool
-}
-
-func (f *frames) ProvideOpusFrame() ([]byte, error) {
-	if f.next == f.n {
-		return nil, io.EOF
-	}
-	if h := f.hooks[f.next]; h != nil {
-		h()
-	}
-	f.next++
-	return opusFrame(f.next - 1), nil
-}
-
-func (f *frames) Close() error { f.closed = true; return nil }
-
-// opusFrame is frame i's content: 120 bytes that encode i.
-func opusFrame(i int) []byte {
-	b := bytes.Repeat([]byte{byte(i)}, 120)
-	binary.BigEndian.PutUint32(b, uint32(i))
-	return b
-}
 
 // daveE2EE is an E2EE layer with a fixed DAVE sender ratchet, standing in
 // for the DAVE session; it records what the gateway hands it and answers
@@ -120,7 +84,7 @@ func connect(t *testing.T, srv *fakevoice.Server, e2ee voice.E2EE) *voice.Conn {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := voice.Connect(ctx, voice.Config{
-		Params: params(srv), E2EE: e2ee, TLSConfig: srv.TLSConfig(), Pacer: fastPacer,
+		Params: params(srv), E2EE: e2ee, TLSConfig: srv.TLSConfig(), Pacer: voicetest.FastPacer,
 		MoveGrace: 200 * time.Millisecond,
 	})
 	if err != nil {
@@ -160,7 +124,7 @@ func decryptAll(t *testing.T, got []fakevoice.Frame) [][]byte {
 func wantPayloads(n int) [][]byte {
 	var want [][]byte
 	for i := range n {
-		want = append(want, opusFrame(i))
+		want = append(want, voicetest.OpusFrame(i))
 	}
 	for range 5 {
 		want = append(want, frame.Silence)
@@ -201,11 +165,11 @@ func TestPlayTenSeconds(t *testing.T) {
 			if conn.State() != voice.StateReady {
 				t.Fatalf("state after Connect: %v", conn.State())
 			}
-			src := &frames{n: 500}
+			src := &voicetest.Frames{N: 500}
 			if err := conn.Play(waitCtx(t), src); err != nil {
 				t.Fatalf("Play: %v", err)
 			}
-			if !src.closed {
+			if !src.Closed() {
 				t.Error("Play did not close its source")
 			}
 			if err := srv.WaitFrames(waitCtx(t), 505); err != nil {
@@ -246,7 +210,7 @@ func TestPlayTenSeconds(t *testing.T) {
 func TestPassthroughWhenDAVEIsNotRequired(t *testing.T) {
 	srv := fakevoice.Start(t, fakevoice.Config{})
 	conn := connect(t, srv, nil)
-	if err := conn.Play(waitCtx(t), &frames{n: 20}); err != nil {
+	if err := conn.Play(waitCtx(t), &voicetest.Frames{N: 20}); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.WaitFrames(waitCtx(t), 25); err != nil {
@@ -280,7 +244,7 @@ func TestDAVERequiredIsFinal(t *testing.T) {
 // the server got, after checking they are all there, in order.
 func playAcross(t *testing.T, srv *fakevoice.Server, conn *voice.Conn, n, k int, brk func()) []fakevoice.Frame {
 	t.Helper()
-	src := &frames{n: n, hooks: map[int]func(){k: brk}}
+	src := &voicetest.Frames{N: n, Hooks: map[int]func(){k: brk}}
 	if err := conn.Play(waitCtx(t), src); err != nil {
 		t.Fatalf("Play: %v", err)
 	}
@@ -375,7 +339,7 @@ func TestDisconnected4014(t *testing.T) {
 		if n := srv.Count("identify") + srv.Count("resume"); n != 1 {
 			t.Errorf("%d identifies and resumes, want 1", n)
 		}
-		if err := conn.Play(waitCtx(t), &frames{n: 1}); !errors.Is(err, voice.ErrDisconnected) {
+		if err := conn.Play(waitCtx(t), &voicetest.Frames{N: 1}); !errors.Is(err, voice.ErrDisconnected) {
 			t.Errorf("Play on an ended connection: %v", err)
 		}
 	})
@@ -389,7 +353,7 @@ func TestDisconnected4014(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Frames continue on the new server; the DAVE stream continues too.
-		src := &frames{n: 30}
+		src := &voicetest.Frames{N: 30}
 		if err := conn.Play(waitCtx(t), src); err != nil {
 			t.Fatal(err)
 		}
@@ -412,7 +376,7 @@ func TestUpdateMovesTheConnection(t *testing.T) {
 	// An update that changes nothing (a mute, say) leaves the session be;
 	// the frames below then show it is still the first session.
 	conn.Update(voice.Update{SessionID: "session-1", Token: "token-1"})
-	if err := conn.Play(waitCtx(t), &frames{n: 3}); err != nil {
+	if err := conn.Play(waitCtx(t), &voicetest.Frames{N: 3}); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.WaitFrames(waitCtx(t), 8); err != nil {
@@ -422,7 +386,7 @@ func TestUpdateMovesTheConnection(t *testing.T) {
 	if err := next.WaitEvent(waitCtx(t), "select_protocol "+transport.ModeAES256GCM, 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := conn.Play(waitCtx(t), &frames{n: 10}); err != nil {
+	if err := conn.Play(waitCtx(t), &voicetest.Frames{N: 10}); err != nil {
 		t.Fatal(err)
 	}
 	if err := next.WaitFrames(waitCtx(t), 15); err != nil {
@@ -524,11 +488,11 @@ func (g *gappy) ProvideOpusFrame() ([]byte, error) {
 	g.calls++
 	switch {
 	case g.calls == 1:
-		return opusFrame(0), nil
+		return voicetest.OpusFrame(0), nil
 	case g.calls <= 9:
 		return nil, nil
 	case g.calls == 10:
-		return opusFrame(1), nil
+		return voicetest.OpusFrame(1), nil
 	}
 	return nil, io.EOF
 }
@@ -548,7 +512,7 @@ func TestSilenceAfterGapAndAtEnd(t *testing.T) {
 	for _, f := range srv.Frames() {
 		got = append(got, f.Payload)
 	}
-	want := [][]byte{opusFrame(0)}
+	want := [][]byte{voicetest.OpusFrame(0)}
 	for range 5 {
 		want = append(want, frame.Silence)
 	}
@@ -568,7 +532,7 @@ func (e *endless) ProvideOpusFrame() ([]byte, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.n++
-	return opusFrame(e.n), nil
+	return voicetest.OpusFrame(e.n), nil
 }
 
 func (e *endless) Close() error { return nil }
@@ -581,7 +545,7 @@ func TestPlayEndsWithTheConnection(t *testing.T) {
 	if err := srv.WaitFrames(waitCtx(t), 10); err != nil {
 		t.Fatal(err)
 	}
-	if err := conn.Play(waitCtx(t), &frames{n: 1}); !errors.Is(err, voice.ErrBusy) {
+	if err := conn.Play(waitCtx(t), &voicetest.Frames{N: 1}); !errors.Is(err, voice.ErrBusy) {
 		t.Errorf("second Play: %v, want ErrBusy", err)
 	}
 	srv.CloseConnections(4017)
@@ -651,4 +615,88 @@ func TestClientsTracking(t *testing.T) {
 	if got := conn.Clients(); len(got) != 0 {
 		t.Errorf("clients after a new session: %v", got)
 	}
+}
+
+// A voice server that accepts the websocket and then stays silent at one
+// handshake step fails each attempt after the step's deadline; after five
+// such attempts in a row the connection gives up, whether it was still
+// connecting or resuming after a drop.
+func TestSilentHandshakeStepFails(t *testing.T) {
+	const deadline = 50 * time.Millisecond
+	tests := []struct {
+		name   string
+		step   fakevoice.Step
+		resume bool // go silent only after a first session was Ready
+		event  string
+	}{
+		{"no HELLO", fakevoice.StepHello, false, "identify"},
+		{"no READY", fakevoice.StepReady, false, "identify"},
+		{"no SESSION_DESCRIPTION", fakevoice.StepSessionDescription, false, "select_protocol aead_aes256_gcm_rtpsize"},
+		{"no RESUMED", fakevoice.StepResumed, true, "resume"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := fakevoice.Start(t, fakevoice.Config{})
+			cfg := voice.Config{Params: params(srv), TLSConfig: srv.TLSConfig(), Pacer: voicetest.FastPacer, HandshakeTimeout: deadline}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			var err error
+			if tt.resume {
+				conn, cerr := voice.Connect(ctx, cfg)
+				if cerr != nil {
+					t.Fatalf("Connect: %v", cerr)
+				}
+				defer conn.Close()
+				srv.Withhold(tt.step)
+				srv.DropConnections()
+				select {
+				case <-conn.Done():
+				case <-ctx.Done():
+					t.Fatalf("the connection kept resuming against a silent server (events %q)", srv.Events())
+				}
+				err = conn.Err()
+			} else {
+				srv.Withhold(tt.step)
+				_, err = voice.Connect(ctx, cfg)
+			}
+			if !errors.Is(err, voice.ErrHandshakeTimeout) || !strings.Contains(err.Error(), "giving up after 5 attempts") {
+				t.Fatalf("error %v, want five handshake timeouts", err)
+			}
+			if n := srv.Count(tt.event); n < 5 {
+				t.Errorf("%d %q events, want one per attempt (events %q)", n, tt.event, srv.Events())
+			}
+		})
+	}
+}
+
+// Once the handshake is complete its deadline no longer applies: a session
+// that stays Ready well past it is not cut.
+func TestHandshakeDeadlineEndsWithTheHandshake(t *testing.T) {
+	const deadline = 20 * time.Millisecond
+	srv := fakevoice.Start(t, fakevoice.Config{HeartbeatInterval: 100})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := voice.Connect(ctx, voice.Config{Params: params(srv), TLSConfig: srv.TLSConfig(), Pacer: voicetest.FastPacer, HandshakeTimeout: deadline})
+	if err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	defer conn.Close()
+	// Three heartbeats take fifteen deadlines.
+	if err := srv.WaitFor(ctx, func(s *fakevoice.Server) bool { return heartbeats(s) >= 3 }); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Count("identify") + srv.Count("resume"); n != 1 || conn.State() != voice.StateReady {
+		t.Errorf("%d sessions, state %v after fifteen deadlines; want the first session still Ready (events %q)", n, conn.State(), srv.Events())
+	}
+}
+
+func heartbeats(s *fakevoice.Server) int {
+	n := 0
+	for _, e := range s.Events() {
+		if strings.HasPrefix(e, "heartbeat ") {
+			n++
+		}
+	}
+	return n
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -70,11 +71,24 @@ func allowlistCommand(ctx context.Context, args []string, lookup lookupFunc, std
 		if err != nil {
 			return fmt.Errorf("listing access requests: %w", err)
 		}
-		return writeTable(stdout, "GUILD\tNAME\tREQUESTED BY\tREQUESTED AT\tREASON", list, func(r music.AccessRequest) string {
-			return fmt.Sprintf("%s\t%s\t%s\t%s\t%q", r.Guild, r.GuildName, r.RequestedBy, r.RequestedAt.UTC().Format(time.RFC3339), r.Reason)
-		})
+		return writeRequests(stdout, list)
 	}
 	return nil
+}
+
+// writeRequests writes one row per kept asker of each request; askers past
+// music.MaxAskers are only counted, in a last row of their own.
+func writeRequests(w io.Writer, list []music.AccessRequest) error {
+	return writeTable(w, "GUILD\tNAME\tASKED BY\tASKED AT\tREASON", list, func(r music.AccessRequest) string {
+		rows := make([]string, 0, len(r.Askers)+1)
+		for _, a := range r.Askers {
+			rows = append(rows, fmt.Sprintf("%s\t%s\t%s\t%s\t%q", r.Guild, r.GuildName, a.User, a.At.UTC().Format(time.RFC3339), a.Reason))
+		}
+		if more := r.Asks - len(r.Askers); more > 0 {
+			rows = append(rows, fmt.Sprintf("%s\t%s\t(%d more)\t\t", r.Guild, r.GuildName, more))
+		}
+		return strings.Join(rows, "\n")
+	})
 }
 
 // writeTable writes header and one row per item, with tab-separated columns

@@ -2,8 +2,10 @@ package mls
 
 import (
 	"bytes"
+	"crypto/hpke"
 	"errors"
 	"fmt"
+	"math"
 )
 
 // KeyPackage is a prospective member's signed offer to join (RFC 9420 section 10).
@@ -74,3 +76,67 @@ func (k *KeyPackage) Validate() error {
 	}
 	return k.LeafNode.validate(nil, 0, nil)
 }
+
+// KeyPackageBundle is a key package with the private keys behind it.
+type KeyPackageBundle struct {
+	KeyPackage *KeyPackage
+	initKey    hpke.PrivateKey
+	leafKey    hpke.PrivateKey
+	sigKey     *SignatureKey
+}
+
+// NewKeyPackageBundle makes a key package with a basic credential for identity,
+// the capabilities DAVE expects and the widest lifetime.
+func NewKeyPackageBundle(sigKey *SignatureKey, identity []byte) (*KeyPackageBundle, error) {
+	initKey, err := generateHPKEKey()
+	if err != nil {
+		return nil, err
+	}
+	leafKey, err := generateHPKEKey()
+	if err != nil {
+		return nil, err
+	}
+	kp := &KeyPackage{
+		InitKey: initKey.PublicKey().Bytes(),
+		LeafNode: LeafNode{
+			EncryptionKey: leafKey.PublicKey().Bytes(),
+			SignatureKey:  sigKey.PublicKey(),
+			Credential:    Credential{Type: credentialBasic, Identity: identity},
+			Capabilities: Capabilities{
+				Versions:     []uint16{protocolVersionMLS10},
+				CipherSuites: []uint16{CipherSuite},
+				Credentials:  []uint16{credentialBasic},
+			},
+			Source:   leafSourceKeyPackage,
+			NotAfter: math.MaxUint64,
+		},
+	}
+	if err := kp.LeafNode.sign(sigKey, nil, 0); err != nil {
+		return nil, err
+	}
+	sig, err := sigKey.SignWithLabel("KeyPackageTBS", encode(kp.marshalTBS))
+	if err != nil {
+		return nil, err
+	}
+	kp.Signature = sig
+	return &KeyPackageBundle{KeyPackage: kp, initKey: initKey, leafKey: leafKey, sigKey: sigKey}, nil
+}
+
+// keyPackageBundleFromKeys rebuilds a bundle from its serialized private
+// keys, for a key package made elsewhere (the passive-client vectors).
+func keyPackageBundleFromKeys(kp *KeyPackage, initPriv, leafPriv []byte, sigKey *SignatureKey) (*KeyPackageBundle, error) {
+	initKey, err := parseHPKEPrivateKey(initPriv)
+	if err != nil {
+		return nil, err
+	}
+	leafKey, err := parseHPKEPrivateKey(leafPriv)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(initKey.PublicKey().Bytes(), kp.InitKey) || !bytes.Equal(leafKey.PublicKey().Bytes(), kp.LeafNode.EncryptionKey) {
+		return nil, errors.New("private keys do not match the key package")
+	}
+	return &KeyPackageBundle{KeyPackage: kp, initKey: initKey, leafKey: leafKey, sigKey: sigKey}, nil
+}
+
+// cachedProposal is a proposal received in the current epoch, kept for commits

@@ -96,3 +96,17 @@ func isInSubtree(x, y uint32) bool {
 	span := uint32(1)<<level(y) - 1
 	return x >= y-span && x <= y+span
 }
+
+// commonAncestor is the lowest parent whose subtree holds the leaf nodes x
+// and y (RFC 9420 appendix C, for two leaves).
+func commonAncestor(x, y uint32) uint32 {
+	k := uint32(0)
+	for x != y {
+		x, y = x>>1, y>>1
+		k++
+	}
+	if k == 0 {
+		return x
+	}
+	return x<<k + 1<<(k-1) - 1
+}

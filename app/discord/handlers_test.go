@@ -1,0 +1,84 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iddv/timmybot/app/localstore"
+	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/storetest"
+)
+
+// dms records the direct messages the handlers send.
+type dms []string
+
+func (d *dms) DirectMessage(_ context.Context, user music.UserID, text string) error {
+	*d = append(*d, fmt.Sprintf("%s: %s", user, text))
+	return nil
+}
+
+// TestRequestAccessThrottlesOwnerMessages asks for one guild's access as
+// several members over time: every ask is recorded, a repeat is told it is
+// pending, and the owners hear about the request once per interval with the
+// number of asks.
+func TestRequestAccessThrottlesOwnerMessages(t *testing.T) {
+	clock := storetest.NewClock()
+	store, err := localstore.Open(filepath.Join(t.TempDir(), "timmybot.db"), localstore.WithClock(clock.Now))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	var sent dms
+	h := &Handlers{
+		Allowlist: store,
+		Notifier:  &sent,
+		Owners:    []music.UserID{"900000000000000001", "900000000000000002"},
+		GuildName: func(music.GuildID) string { return "Band Room" },
+		Now:       clock.Now,
+	}
+	const guild = "100000000000000001"
+	steps := []struct {
+		name      string
+		user      music.UserID
+		after     time.Duration // clock advance before the ask
+		wantReply string
+		wantDMs   int // to each owner, in all so far
+		wantAsks  string
+	}{
+		{"first ask tells the owners", "200000000000000001", 0, "sent to TimmyBot's owners", 1, "1 ask so far"},
+		{"a repeat is pending", "200000000000000001", time.Minute, "already asked", 1, ""},
+		{"a second member within the interval is only recorded", "200000000000000002", time.Hour, "added to this server's pending request", 1, ""},
+		{"a third member once the interval passed tells the owners again", "200000000000000003", music.NotifyOwnersEvery, "sent to TimmyBot's owners", 2, "3 asks so far"},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			clock.Advance(step.after)
+			req := &Request{Guild: guild, User: step.user, Command: "request-access", options: map[string]any{"reason": "we play music"}}
+			reply, err := h.requestAccess(context.Background(), req)
+			if err != nil {
+				// The router shows a conflict's message as an ephemeral reply.
+				if music.ErrorCode(err) != music.ECONFLICT {
+					t.Fatalf("/request-access: %v", err)
+				}
+				reply = ephemeral("%s", music.ErrorMessage(err))
+			}
+			if !strings.Contains(reply.Content, step.wantReply) || !reply.Ephemeral {
+				t.Errorf("reply %+v, want an ephemeral %q", reply, step.wantReply)
+			}
+			if len(sent) != step.wantDMs*len(h.Owners) {
+				t.Fatalf("%d direct messages sent, want %d to each of %d owners:\n%s", len(sent), step.wantDMs, len(h.Owners), strings.Join(sent, "\n"))
+			}
+			if last := sent[len(sent)-1]; step.wantAsks != "" && !strings.Contains(last, step.wantAsks) {
+				t.Errorf("last direct message %q does not say %q", last, step.wantAsks)
+			}
+		})
+	}
+	reqs, err := store.Requests(context.Background())
+	if err != nil || len(reqs) != 1 || reqs[0].Asks != 3 {
+		t.Fatalf("Requests = %+v, %v; want one request with 3 asks", reqs, err)
+	}
+}
