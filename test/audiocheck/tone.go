@@ -197,3 +197,28 @@ func MeanLevel(windows []Window, skip int) float64 {
 	}
 	return sum / float64(len(windows)-skip)
 }
+
+// Tone is a stretch of audio at one frequency.
+type Tone struct {
+	Frequency float64       // Hz
+	Duration  time.Duration // 0 for open-ended
+}
+
+// ExpectTones fails tb unless the windows' runs are tones, in order: each
+// within 2 % of its frequency and, unless open-ended, within 150 ms of its
+// duration.
+func ExpectTones(tb testing.TB, windows []Window, tones ...Tone) {
+	tb.Helper()
+	runs := Runs(windows, 15)
+	if len(runs) != len(tones) {
+		tb.Fatalf("heard %+v, want %+v", runs, tones)
+	}
+	for i, tone := range tones {
+		if math.Abs(runs[i].Frequency-tone.Frequency) > tone.Frequency*0.02 {
+			tb.Errorf("tone %d at %.1f Hz, want %.0f", i, runs[i].Frequency, tone.Frequency)
+		}
+		if tone.Duration > 0 && (runs[i].Duration-tone.Duration).Abs() > 150*time.Millisecond {
+			tb.Errorf("tone %d lasts %v, want %v", i, runs[i].Duration, tone.Duration)
+		}
+	}
+}

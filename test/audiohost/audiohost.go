@@ -23,6 +23,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/iddv/timmybot/test/audiocheck"
 )
 
 // Track names: the audio files.
@@ -36,6 +38,8 @@ const (
 	Opus   = "opus"   // Opus in Ogg, 20 ms frames
 	WebM   = "webm"   // Opus in WebM, 20 ms frames
 	Steps  = "steps"  // FLAC whose tone changes every second: 440, 660, 880 Hz
+	Low    = "low"    // FLAC at 80 Hz, for checking bass filters
+	High   = "high"   // FLAC at 6 kHz, for checking treble filters
 	Radio  = "radio"  // endless MP3 at real time, no Content-Length, icy-name
 )
 
@@ -62,17 +66,11 @@ const (
 // radioBytesPerSecond is the radio's pace: 128 kbit/s constant bit rate.
 const radioBytesPerSecond = 128000 / 8
 
-// Tone is a stretch of a track at one frequency.
-type Tone struct {
-	Frequency float64       // Hz
-	Duration  time.Duration // 0 for endless
-}
-
 // Track is one audio file the host serves.
 type Track struct {
 	Name        string
 	ContentType string
-	Tones       []Tone // in order
+	Tones       []audiocheck.Tone // in order; the radio's is open-ended
 	file        string
 	encode      []string // ffmpeg output arguments
 }
@@ -89,7 +87,9 @@ func (t Track) Duration() time.Duration {
 const trackLength = 3 * time.Second
 
 func tracks() []Track {
-	one := func(freq float64) []Tone { return []Tone{{freq, trackLength}} }
+	one := func(freq float64) []audiocheck.Tone {
+		return []audiocheck.Tone{{Frequency: freq, Duration: trackLength}}
+	}
 	return []Track{
 		{Name: MP3, ContentType: "audio/mpeg", Tones: one(440), file: "track.mp3", encode: []string{"-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k"}},
 		{Name: AAC, ContentType: "audio/aac", Tones: one(495), file: "track.aac", encode: []string{"-ar", "44100", "-c:a", "aac", "-b:a", "128k", "-f", "adts"}},
@@ -99,10 +99,12 @@ func tracks() []Track {
 		{Name: Vorbis, ContentType: "audio/ogg", Tones: one(880), file: "vorbis.ogg", encode: []string{"-ar", "44100", "-c:a", "libvorbis"}},
 		{Name: Opus, ContentType: "audio/ogg", Tones: one(990), file: "opus.ogg", encode: []string{"-ar", "48000", "-c:a", "libopus", "-frame_duration", "20"}},
 		{Name: WebM, ContentType: "audio/webm", Tones: one(1100), file: "opus.webm", encode: []string{"-ar", "48000", "-c:a", "libopus", "-frame_duration", "20", "-f", "webm"}},
-		{Name: Steps, ContentType: "audio/flac", Tones: []Tone{{440, time.Second}, {660, time.Second}, {880, time.Second}}, file: "steps.flac", encode: []string{"-ar", "48000", "-c:a", "flac"}},
+		{Name: Steps, ContentType: "audio/flac", Tones: []audiocheck.Tone{{Frequency: 440, Duration: time.Second}, {Frequency: 660, Duration: time.Second}, {Frequency: 880, Duration: time.Second}}, file: "steps.flac", encode: []string{"-ar", "48000", "-c:a", "flac"}},
+		{Name: Low, ContentType: "audio/flac", Tones: one(80), file: "low.flac", encode: []string{"-ar", "48000", "-c:a", "flac"}},
+		{Name: High, ContentType: "audio/flac", Tones: one(6000), file: "high.flac", encode: []string{"-ar", "48000", "-c:a", "flac"}},
 		// 10 s looped for ever; no ID3 or Xing header, so the loop is
 		// nothing but whole MPEG frames.
-		{Name: Radio, ContentType: "audio/mpeg", Tones: []Tone{{1320, 0}}, file: "radio.mp3", encode: []string{"-t", "10", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k", "-write_xing", "0", "-id3v2_version", "0"}},
+		{Name: Radio, ContentType: "audio/mpeg", Tones: []audiocheck.Tone{{Frequency: 1320}}, file: "radio.mp3", encode: []string{"-t", "10", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k", "-write_xing", "0", "-id3v2_version", "0"}},
 	}
 }
 

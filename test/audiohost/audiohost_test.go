@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"testing"
 	"time"
@@ -30,24 +29,6 @@ func get(t *testing.T, url, byteRange string) *http.Response {
 	return resp
 }
 
-// heardAsTones fails unless the windows' tone runs are the track's tones,
-// within 2 % in frequency and 150 ms in length (the radio's length is open).
-func heardAsTones(t *testing.T, windows []audiocheck.Window, tones []Tone) {
-	t.Helper()
-	runs := audiocheck.Runs(windows, 15)
-	if len(runs) != len(tones) {
-		t.Fatalf("heard %+v, want %+v", runs, tones)
-	}
-	for i, tone := range tones {
-		if math.Abs(runs[i].Frequency-tone.Frequency) > tone.Frequency*0.02 {
-			t.Errorf("tone %d at %.1f Hz, want %.0f", i, runs[i].Frequency, tone.Frequency)
-		}
-		if tone.Duration > 0 && (runs[i].Duration-tone.Duration).Abs() > 150*time.Millisecond {
-			t.Errorf("tone %d lasts %v, want %v", i, runs[i].Duration, tone.Duration)
-		}
-	}
-}
-
 func TestHost(t *testing.T) {
 	h := Start(t)
 	for _, track := range h.Tracks() {
@@ -63,7 +44,7 @@ func TestHost(t *testing.T) {
 			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != track.ContentType || resp.Header.Get("Accept-Ranges") != "bytes" {
 				t.Errorf("status %d, type %q, ranges %q", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Accept-Ranges"))
 			}
-			heardAsTones(t, audiocheck.Listen(t, body), track.Tones)
+			audiocheck.ExpectTones(t, audiocheck.Listen(t, body), track.Tones...)
 			part := get(t, h.URL(track.Name), "bytes=100-199")
 			got, _ := io.ReadAll(part.Body)
 			if part.StatusCode != http.StatusPartialContent || string(got) != string(body[100:200]) {
@@ -91,7 +72,7 @@ func TestHost(t *testing.T) {
 			t.Errorf("2 s of radio arrived in %v; it is not paced", took)
 		}
 		windows := audiocheck.Listen(t, append(burst, rest...))
-		heardAsTones(t, windows, []Tone{{1320, 0}})
+		audiocheck.ExpectTones(t, windows, h.Track(Radio).Tones...)
 		if got := time.Duration(len(windows)) * audiocheck.WindowSize; got < 2900*time.Millisecond {
 			t.Errorf("heard %v of radio, want 3 s", got)
 		}
