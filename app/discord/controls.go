@@ -160,7 +160,7 @@ func (h *Handlers) seek(ctx context.Context, r *Request) (Reply, error) {
 // (relative seconds) and "90" (absolute seconds).
 func parseSeek(s string) (d time.Duration, relative bool, err error) {
 	s = strings.TrimSpace(s)
-	bad := music.Errorf(music.EINVALID, "%q is not a position: use 1:23, +10 or -10.", truncateRunes(s, 12))
+	bad := music.Errorf(music.EINVALID, "%q is not a position: use 1:23, +10 or -10.", music.Truncate(s, 12))
 	if s == "" {
 		return 0, false, bad
 	}

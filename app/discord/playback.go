@@ -300,7 +300,7 @@ func (g *guildAudio) onEvent(ev player.Event) {
 	case player.EventError:
 		g.mu.Lock()
 		if len(g.notices) < maxNotices {
-			g.notices = append(g.notices, fmt.Sprintf("Skipped **%s**: %s", escapeMarkdown(truncateRunes(ev.Entry.Track.Title, shownTitleMax)), ev.Message))
+			g.notices = append(g.notices, fmt.Sprintf("Skipped **%s**: %s", escapeMarkdown(music.Truncate(ev.Entry.Track.Title, shownTitleMax)), ev.Message))
 		}
 		g.mu.Unlock()
 	}

@@ -57,14 +57,13 @@ func ParseAudioURL(raw string) (*url.URL, error) {
 		return nil, Errorf(EINVALID, "That URL is too long (at most %d characters).", MaxURLLen)
 	}
 	u, err := url.Parse(raw)
-<<<<<<< HEAD
 	switch {
 	case err != nil:
 		return nil, Errorf(EINVALID, "That is not a valid URL.")
 	case u.Scheme == "":
 		return nil, Errorf(EINVALID, "That is not a full URL; it must start with http:// or https://.")
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, Errorf(EINVALID, "Only http:// and https:// URLs can be played, not %s:.", truncate(u.Scheme, 20))
+		return nil, Errorf(EINVALID, "Only http:// and https:// URLs can be played, not %s:.", Truncate(u.Scheme, 20))
 	case u.User != nil:
 		return nil, Errorf(EINVALID, "URLs with a user name or password are not accepted; remove the part before the @.")
 	case u.Host == "" || u.Hostname() == "":
@@ -72,15 +71,11 @@ func ParseAudioURL(raw string) (*url.URL, error) {
 	}
 	if port := u.Port(); port != "" {
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return nil, Errorf(EINVALID, "That URL's port %s is out of range (1-65535).", truncate(port, 10))
+			return nil, Errorf(EINVALID, "That URL's port %s is out of range (1-65535).", Truncate(port, 10))
 		}
 	}
 	if err := checkHost(u); err != nil {
 		return nil, err
-=======
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, Errorf(EINVALID, "%q is not an http(s) URL.", Truncate(raw, 100))
->>>>>>> requests
 	}
 	return u, nil
 }
@@ -118,7 +113,7 @@ func checkHost(u *url.URL) error {
 	case name == "localhost" || strings.HasSuffix(name, ".localhost"):
 		return Errorf(EINVALID, "That URL points at this machine (localhost), which TimmyBot does not fetch.")
 	case len(labels) < 2:
-		return Errorf(EINVALID, "That URL's host %q is not a public host name.", truncate(name, 64))
+		return Errorf(EINVALID, "That URL's host %q is not a public host name.", Truncate(name, 64))
 	}
 	return nil
 }
