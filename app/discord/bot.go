@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"github.com/iddv/timmybot/app/music"
 )
@@ -53,8 +54,18 @@ type Bot struct {
 	audio      *playback
 	leaver     *leaver // nil unless LeaveUnapprovedAfter > 0
 
-	ctx      context.Context
-	cancel   context.CancelFunc
+	// ctx is the interactions': Close cancels it after the drain.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// gwCtx is the gateway's: connection attempts and the reconnect loop.
+	// Close cancels it first; so does the end of Open's context.
+	gwCtx      context.Context
+	gwCancel   context.CancelFunc
+	startup    startupIO
+	lost       chan struct{} // the gateway dropped; capacity 1
+	failed     chan error    // a final refusal while reconnecting; capacity 1
+	keeperDone chan struct{} // closed when the reconnect loop ends; nil before Open succeeded
+
 	mu       sync.Mutex // guards closed and the inFlight.Add that depends on it
 	closed   bool
 	inFlight sync.WaitGroup
@@ -62,21 +73,19 @@ type Bot struct {
 
 // NewBot builds a bot; Open connects it.
 func NewBot(cfg BotConfig) (*Bot, error) {
-	s, err := newSession(cfg.Token, cfg.APIURL, cfg.Logger)
+	b := &Bot{cfg: cfg, log: cfg.Logger, lost: make(chan struct{}, 1), failed: make(chan error, 1)}
+	s, err := newSession(cfg.Token, cfg.APIURL, cfg.Logger, &b.startup)
 	if err != nil {
 		return nil, err
 	}
-	b := &Bot{cfg: cfg, session: s, log: cfg.Logger}
+	b.session = s
+	b.ctx, b.cancel = context.WithCancel(context.Background())
+	b.gwCtx, b.gwCancel = context.WithCancel(context.Background())
 	b.audio = &playback{bot: b, cfg: cfg.Playback, queues: cfg.Queues, log: cfg.Logger}
 	if cfg.LeaveUnapprovedAfter > 0 {
-		b.leaver = &leaver{
-			grace:     cfg.LeaveUnapprovedAfter,
-			approvals: cfg.Allowlist,
-			leave: func(ctx context.Context, g music.GuildID) error {
-				return s.GuildLeave(string(g), discordgo.WithContext(ctx))
-			},
-			log: cfg.Logger,
-		}
+		b.leaver = newLeaver(b.ctx, cfg.LeaveUnapprovedAfter, cfg.Allowlist, func(ctx context.Context, g music.GuildID) error {
+			return s.GuildLeave(string(g), discordgo.WithContext(ctx))
+		}, cfg.Logger)
 	}
 	h := &Handlers{
 		Queues:    cfg.Queues,
@@ -103,22 +112,42 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 	return b, nil
 }
 
-// Open connects to the gateway. Commands are registered on READY.
-func (b *Bot) Open() error {
-	b.ctx, b.cancel = context.WithCancel(context.Background())
+// Open connects to the gateway, retrying with growing delays while Discord
+// is unreachable or the gateway fails, and from then on reconnects whenever
+// the gateway drops. It gives up at once when Discord refuses the token or
+// the intents (ErrTokenRefused, ErrIntentsRefused, ErrGatewayRefused), and
+// when ctx ends; the bot cannot be opened again then, only closed. Commands
+// are registered on READY.
+func (b *Bot) Open(ctx context.Context) error {
 	b.session.AddHandler(b.onReady)
 	b.session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { b.connected.Store(true) })
-	b.session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { b.connected.Store(false) })
+	b.session.AddHandler(b.onDisconnect)
 	b.session.AddHandler(b.onInteraction)
 	b.session.AddHandler(b.onVoiceStateUpdate)
 	b.session.AddHandler(b.onVoiceServerUpdate)
 	b.session.AddHandler(b.onGuildCreate)
 	b.session.AddHandler(b.onGuildDelete)
-	if err := b.session.Open(); err != nil {
+	stop := context.AfterFunc(ctx, b.gwCancel)
+	defer stop()
+	if err := b.connectWithRetry(b.gwCtx); err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("connecting to the Discord gateway: %w", ctx.Err())
+		}
 		return fmt.Errorf("opening the Discord gateway: %w", redact(err, b.cfg.Token))
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.keeperDone = make(chan struct{})
+		go b.keepConnected()
 	}
 	return nil
 }
+
+// Failed delivers the error that ended the bot's reconnect loop: Discord
+// refused the token or the intents on a reconnect. The bot is useless then
+// and should be closed.
+func (b *Bot) Failed() <-chan error { return b.failed }
 
 // drainTimeout is how long Close lets in-flight interactions finish before
 // it cancels them; it fits in the container's 30-second stop timeout.
@@ -127,11 +156,17 @@ const drainTimeout = 10 * time.Second
 // Close disconnects, lets in-flight interactions finish (answering goes
 // over REST, which outlives the gateway), and cancels the stragglers.
 func (b *Bot) Close() error {
+	// Leaving the voice channels goes over the gateway: before it closes.
 	b.audio.close()
-	err := b.session.Close()
+	b.gwCancel()
 	b.mu.Lock()
 	b.closed = true
+	keeperDone := b.keeperDone
 	b.mu.Unlock()
+	if keeperDone != nil {
+		<-keeperDone
+	}
+	err := b.session.Close()
 	drained := make(chan struct{})
 	go func() { b.inFlight.Wait(); close(drained) }()
 	select {
@@ -216,7 +251,7 @@ func (b *Bot) guildName(g music.GuildID) string {
 
 // newSession makes a discordgo session with minimal intents whose REST
 // calls go to apiURL instead of discord.com.
-func newSession(token, apiURL string, log *slog.Logger) (*discordgo.Session, error) {
+func newSession(token, apiURL string, log *slog.Logger, startup *startupIO) (*discordgo.Session, error) {
 	if token == "" {
 		return nil, fmt.Errorf("discord: empty bot token")
 	}
@@ -225,24 +260,32 @@ func newSession(token, apiURL string, log *slog.Logger) (*discordgo.Session, err
 		return nil, fmt.Errorf("creating the Discord session: %w", err)
 	}
 	s.Identify.Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildVoiceStates
+	s.ShouldReconnectOnError = false // the bot reconnects: keepConnected
 	s.LogLevel = discordgo.LogWarning
-	installLogger(log, token)
-	if apiURL != "" {
-		base, err := url.Parse(apiURL)
-		if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") {
-			return nil, fmt.Errorf("discord: API URL %q must be an absolute http(s) URL", apiURL)
-		}
-		s.Client = &http.Client{Timeout: 20 * time.Second, Transport: &rewriteTransport{base: base, next: http.DefaultTransport}}
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		s.LogLevel = discordgo.LogDebug
 	}
+	installLogger(log, token)
+	if apiURL == "" {
+		apiURL = "https://discord.com"
+	}
+	base, err := url.Parse(apiURL)
+	if err != nil || base.Host == "" || (base.Scheme != "http" && base.Scheme != "https") {
+		return nil, fmt.Errorf("discord: API URL %q must be an absolute http(s) URL", apiURL)
+	}
+	s.Client = &http.Client{Timeout: 20 * time.Second, Transport: &rewriteTransport{base: base, next: http.DefaultTransport, startup: startup}}
+	s.Dialer = &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: 45 * time.Second, NetDialContext: startup.dialContext}
 	return s, nil
 }
 
 // rewriteTransport sends requests for discord.com to another base URL.
 // discordgo builds its endpoints from package-level strings at init, so the
-// transport is the one seam that needs no change to the library.
+// transport is the one seam that needs no change to the library. It also
+// binds Session.Open's GET /gateway to the connection attempt.
 type rewriteTransport struct {
-	base *url.URL
-	next http.RoundTripper
+	base    *url.URL
+	next    http.RoundTripper
+	startup *startupIO
 }
 
 func (t *rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -251,7 +294,7 @@ func (t *rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		req.URL.Scheme, req.URL.Host = t.base.Scheme, t.base.Host
 		req.Host = t.base.Host
 	}
-	return t.next.RoundTrip(req)
+	return t.startup.roundTrip(t.next, req)
 }
 
 var loggerOnce sync.Once
@@ -260,21 +303,26 @@ var loggerOnce sync.Once
 // token redacted. discordgo has one logger per process, so the first bot's
 // logger wins.
 func installLogger(log *slog.Logger, token string) {
-	loggerOnce.Do(func() {
-		discordgo.Logger = func(level, _ int, format string, a ...any) {
-			msg := strings.ReplaceAll(fmt.Sprintf(format, a...), token, "[redacted]")
-			lvl := slog.LevelInfo
-			switch level {
-			case discordgo.LogError:
-				lvl = slog.LevelError
-			case discordgo.LogWarning:
-				lvl = slog.LevelWarn
-			case discordgo.LogDebug:
-				lvl = slog.LevelDebug
-			}
-			log.Log(context.Background(), lvl, msg, slog.String("component", "discordgo"))
+	loggerOnce.Do(func() { discordgo.Logger = discordgoLogger(log, token) })
+}
+
+// discordgoLogger is a discordgo.Logger that writes to log without token.
+// At debug level discordgo prints whole payloads, IDENTIFY's token among
+// them.
+func discordgoLogger(log *slog.Logger, token string) func(level, caller int, format string, a ...any) {
+	return func(level, _ int, format string, a ...any) {
+		msg := strings.ReplaceAll(fmt.Sprintf(format, a...), token, "[redacted]")
+		lvl := slog.LevelInfo
+		switch level {
+		case discordgo.LogError:
+			lvl = slog.LevelError
+		case discordgo.LogWarning:
+			lvl = slog.LevelWarn
+		case discordgo.LogDebug:
+			lvl = slog.LevelDebug
 		}
-	})
+		log.Log(context.Background(), lvl, msg, slog.String("component", "discordgo"))
+	}
 }
 
 // redact removes the token from an error's text.

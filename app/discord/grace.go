@@ -13,17 +13,26 @@ import (
 
 // leaver leaves guilds that stay unapproved for longer than a grace period
 // after the bot joined them. The deadline counts from Discord's joined_at,
-// so a restart does not restart the grace period. Close stops every timer.
+// so a restart does not restart the grace period. close stops every timer
+// and cancels the checks that are running.
 type leaver struct {
 	grace     time.Duration
 	approvals approvals
 	leave     func(ctx context.Context, guild music.GuildID) error
 	log       *slog.Logger
+	ctx       context.Context // of the checks; cancelled by close
+	cancel    context.CancelFunc
 
 	mu     sync.Mutex
 	timers map[music.GuildID]*time.Timer
 	closed bool
 	wg     sync.WaitGroup
+}
+
+func newLeaver(ctx context.Context, grace time.Duration, approvals approvals, leave func(context.Context, music.GuildID) error, log *slog.Logger) *leaver {
+	l := &leaver{grace: grace, approvals: approvals, leave: leave, log: log}
+	l.ctx, l.cancel = context.WithCancel(ctx)
+	return l
 }
 
 // schedule (re)arms the guild's check at joinedAt + grace.
@@ -70,7 +79,7 @@ func (l *leaver) forget(guild music.GuildID) {
 }
 
 func (l *leaver) check(guild music.GuildID) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(l.ctx, 10*time.Second)
 	defer cancel()
 	log := l.log.With(slog.String("guild", string(guild)))
 	ok, err := l.approvals.IsApproved(ctx, guild)
@@ -88,8 +97,9 @@ func (l *leaver) check(guild music.GuildID) {
 	log.Info("left a guild that was not approved within the grace period", slog.Duration("grace", l.grace))
 }
 
-// close stops all pending checks and waits for running ones.
+// close stops all pending checks, cancels running ones and waits for them.
 func (l *leaver) close() {
+	l.cancel()
 	l.mu.Lock()
 	l.closed = true
 	for g, t := range l.timers {

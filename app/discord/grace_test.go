@@ -29,17 +29,12 @@ func TestLeaverLeavesOnlyUnapprovedGuilds(t *testing.T) {
 	appr := &checkedApprovals{approved: map[music.GuildID]bool{approved: true}, checked: make(chan music.GuildID, 3)}
 	var mu sync.Mutex
 	var left []music.GuildID
-	l := &leaver{
-		grace:     time.Hour,
-		approvals: appr,
-		leave: func(_ context.Context, g music.GuildID) error {
-			mu.Lock()
-			defer mu.Unlock()
-			left = append(left, g)
-			return nil
-		},
-		log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}
+	l := newLeaver(context.Background(), time.Hour, appr, func(_ context.Context, g music.GuildID) error {
+		mu.Lock()
+		defer mu.Unlock()
+		left = append(left, g)
+		return nil
+	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	longAgo := time.Now().Add(-2 * time.Hour) // the grace period is over: checks run at once
 	l.schedule(approved, longAgo)
 	l.schedule(unapproved, longAgo)
@@ -60,4 +55,50 @@ func TestLeaverLeavesOnlyUnapprovedGuilds(t *testing.T) {
 	if len(l.timers) != 0 {
 		t.Errorf("timers left after close: %d", len(l.timers))
 	}
+}
+
+func TestLeaverCloseCancelsARunningCheck(t *testing.T) {
+	// stall blocks until the check's context ends, after closing asked.
+	stall := func(ctx context.Context, asked chan struct{}) error {
+		close(asked)
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	noLeave := func(context.Context, music.GuildID) error { return nil }
+	tests := []struct {
+		name  string
+		setup func(asked chan struct{}) (approvals, func(context.Context, music.GuildID) error)
+	}{
+		{"store stalls", func(asked chan struct{}) (approvals, func(context.Context, music.GuildID) error) {
+			return stalledApprovals(func(ctx context.Context) error { return stall(ctx, asked) }), noLeave
+		}},
+		{"leave request stalls", func(asked chan struct{}) (approvals, func(context.Context, music.GuildID) error) {
+			return fakeApprovals{}, func(ctx context.Context, _ music.GuildID) error { return stall(ctx, asked) }
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			asked := make(chan struct{})
+			appr, leave := tt.setup(asked)
+			l := newLeaver(context.Background(), time.Hour, appr, leave, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			l.schedule("1", time.Now().Add(-2*time.Hour))
+			<-asked
+			closed := make(chan struct{})
+			go func() { l.close(); close(closed) }()
+			// The check's own deadline is 10 s: finishing well inside it
+			// means close cancelled the check.
+			select {
+			case <-closed:
+			case <-time.After(5 * time.Second):
+				t.Fatal("close waited for a stalled check")
+			}
+		})
+	}
+}
+
+// stalledApprovals is a store whose IsApproved runs the function.
+type stalledApprovals func(ctx context.Context) error
+
+func (f stalledApprovals) IsApproved(ctx context.Context, _ music.GuildID) (bool, error) {
+	return false, f(ctx)
 }

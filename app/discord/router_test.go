@@ -294,55 +294,89 @@ func TestRouterDefersSlowHandlers(t *testing.T) {
 	}
 }
 
-func TestRouterComponentUpdatesMessage(t *testing.T) {
-	rt, rec, _ := newTestRouter(t, echo)
-	rt.HandleInteraction(context.Background(), &discordgo.Interaction{
-		Type:    discordgo.InteractionMessageComponent,
-		GuildID: approvedGuild,
-		Member:  &discordgo.Member{User: &discordgo.User{ID: memberID}},
-		Data:    discordgo.MessageComponentInteractionData{CustomID: "page:2", ComponentType: discordgo.ButtonComponent},
-	})
-	resp := rec.only(t)
-	if resp.Type != discordgo.InteractionResponseUpdateMessage || resp.Data.Content != "page:2::" {
-		t.Fatalf("response = type %d %q, want an update with page:2::", resp.Type, resp.Data.Content)
+func TestRouterComponents(t *testing.T) {
+	tests := []struct {
+		name          string
+		guild         string
+		wantType      discordgo.InteractionResponseType
+		wantContent   string // substring
+		wantEphemeral bool
+	}{
+		{"approved guild updates the message", approvedGuild, discordgo.InteractionResponseUpdateMessage, "page:2::", false},
+		{"unapproved guild is refused", unapprovedGuild, discordgo.InteractionResponseChannelMessageWithSource, "/request-access", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rt, rec, _ := newTestRouter(t, echo)
+			rt.HandleInteraction(context.Background(), &discordgo.Interaction{
+				Type:    discordgo.InteractionMessageComponent,
+				GuildID: tt.guild,
+				Member:  &discordgo.Member{User: &discordgo.User{ID: memberID}},
+				Data:    discordgo.MessageComponentInteractionData{CustomID: "page:2", ComponentType: discordgo.ButtonComponent},
+			})
+			resp := rec.only(t)
+			if resp.Type != tt.wantType || !strings.Contains(resp.Data.Content, tt.wantContent) {
+				t.Errorf("response = type %d %q, want type %d containing %q", resp.Type, resp.Data.Content, tt.wantType, tt.wantContent)
+			}
+			if got := resp.Data.Flags&discordgo.MessageFlagsEphemeral != 0; got != tt.wantEphemeral {
+				t.Errorf("ephemeral = %v, want %v", got, tt.wantEphemeral)
+			}
+		})
 	}
 }
 
 func TestRouterSerialisesEachGuild(t *testing.T) {
-	started := make(chan music.GuildID, 3)
+	const first, second, later = memberID, ownerID, "200000000000000003"
+	started := make(chan *Request, 4)
 	release := make(chan struct{})
-	block := func(ctx context.Context, r *Request) (Reply, error) {
-		started <- r.Guild
-		if r.Guild == approvedGuild {
+	handler := func(ctx context.Context, r *Request) (Reply, error) {
+		started <- r
+		if r.User == first {
 			<-release
 		}
 		return Reply{Content: "ok"}, nil
 	}
-	rt, _, _ := newTestRouter(t, block)
+	rt, rec, _ := newTestRouter(t, handler)
 	rt.approvals = fakeApprovals{approvedGuild: true, unapprovedGuild: true}
 
-	var wg sync.WaitGroup
-	run := func(guild string) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rt.HandleInteraction(context.Background(), command(guild, memberID, "ping"))
-		}()
+	firstDone := make(chan struct{})
+	go func() {
+		defer close(firstDone)
+		rt.HandleInteraction(context.Background(), command(approvedGuild, first, "ping"))
+	}()
+	if r := <-started; r.User != first {
+		t.Fatalf("first started %s", r.User)
 	}
-	run(approvedGuild)
-	if g := <-started; g != approvedGuild {
-		t.Fatalf("first started %s", g)
+	// While the first command holds the guild, a second one of the same
+	// guild waits, here until its context ends: its handler never runs,
+	// whenever its goroutine gets to the lock.
+	ctx, cancel := context.WithCancel(context.Background())
+	secondDone := make(chan struct{})
+	go func() {
+		defer close(secondDone)
+		rt.HandleInteraction(ctx, command(approvedGuild, second, "ping"))
+	}()
+	// Another guild is not held up by the busy one.
+	rt.HandleInteraction(context.Background(), command(unapprovedGuild, second, "ping"))
+	if r := <-started; r.Guild != unapprovedGuild {
+		t.Fatalf("started %s/%s, want the other guild's command", r.Guild, r.User)
 	}
-	run(approvedGuild)   // must wait for the first
-	run(unapprovedGuild) // must not
-	if g := <-started; g != unapprovedGuild {
-		t.Fatalf("started %s while guild %s was busy; want the other guild first", g, approvedGuild)
+	cancel()
+	<-secondDone
+	select {
+	case r := <-started:
+		t.Fatalf("the second command of guild %s ran while the first held it (user %s)", approvedGuild, r.User)
+	default:
 	}
 	close(release)
-	if g := <-started; g != approvedGuild {
-		t.Fatalf("started %s, want the queued command of %s", g, approvedGuild)
+	<-firstDone
+	rt.HandleInteraction(context.Background(), command(approvedGuild, later, "ping"))
+	if r := <-started; r.User != later {
+		t.Fatalf("started %s, want the command after the first finished", r.User)
 	}
-	wg.Wait()
+	if got := len(rec.responses); got != 4 {
+		t.Errorf("%d responses, want one per interaction (4)", got)
+	}
 	if len(rt.locks.m) != 0 {
 		t.Errorf("guild locks left behind: %d", len(rt.locks.m))
 	}

@@ -99,6 +99,18 @@ func TestQueuePagesWithButtons(t *testing.T) {
 	if e.Footer.Text != "Page 2/3" || !strings.Contains(e.Description, "`11.` **[11.mp3]") || strings.Contains(e.Description, "`10.`") {
 		t.Errorf("page 2 = %q / %q", e.Footer.Text, e.Description)
 	}
+
+	// Once the server is no longer approved, its buttons are refused too.
+	if ok := h.do(t, h.approved.ID, ownerID, "allowlist", fakediscord.Option{Name: "revoke", Options: []fakediscord.Option{opt("guild", g)}}); !strings.Contains(ok.Content, "Revoked server") {
+		t.Fatalf("/allowlist revoke answered %q", ok.Content)
+	}
+	refused, err := h.fake.Click(ctx, fakediscord.Click{MessageID: first.Message.ID, CustomID: "queue:3"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !refused.Message.Ephemeral() || !strings.Contains(refused.Message.Content, "/request-access") {
+		t.Errorf("button in a revoked server answered %q (ephemeral %v), want a refusal", refused.Message.Content, refused.Message.Ephemeral())
+	}
 }
 
 func TestUnapprovedGuildIsRefusedUntilAnOwnerApproves(t *testing.T) {
@@ -148,15 +160,34 @@ func TestBotResumesAfterTheGatewayDrops(t *testing.T) {
 	h := newHarness(t)
 	g := h.approved.ID
 	h.do(t, g, memberID, "play", opt("query", h.track("before.mp3")))
+	if code := h.bot.get(t, "/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz = %d before the drop", code)
+	}
 
+	// The gateway holds the reconnection until the test has looked.
+	release := make(chan struct{})
+	h.fake.HoldGateway(release)
 	h.fake.DropConnection()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	if err := h.fake.Await(ctx, func(s *fakediscord.Server) bool { return s.Stats().Held >= 1 }); err != nil {
+		t.Fatalf("no reconnection after the drop: %v\n%s", err, h.bot.logs)
+	}
+	if code := h.bot.get(t, "/readyz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz = %d while the gateway is down, want 503", code)
+	}
+	if code := h.bot.get(t, "/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz = %d while the gateway is down, want 200", code)
+	}
+	close(release)
 	if err := h.fake.Await(ctx, func(s *fakediscord.Server) bool { return s.Stats().Resumes >= 1 }); err != nil {
 		t.Fatalf("no RESUME after the drop: %v\n%s", err, h.bot.logs)
 	}
 	if msg := h.do(t, g, memberID, "play", opt("query", h.track("after.mp3"))); msg.Content != "Queued **after.mp3** at position 2." {
 		t.Fatalf("/play after resume answered %q", msg.Content)
+	}
+	if code := h.bot.get(t, "/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d after the resume, want 200", code)
 	}
 	if st := h.fake.Stats(); st.Identifies != 1 {
 		t.Errorf("identifies = %d, want 1 (resume, not a new session)", st.Identifies)
@@ -270,9 +301,16 @@ func TestTheTokenNeverReachesTheLog(t *testing.T) {
 	g := h.approved.ID
 	h.do(t, g, memberID, "play", opt("query", h.track("a.mp3")))
 	h.do(t, g, memberID, "play", opt("query", "not a url"))
-	h.fake.DropConnection()
+	// Every gateway path that carries the token: a new IDENTIFY after an
+	// invalid session, a RESUME after a drop. The refusals are in
+	// TestStartUpStopsWhereRetryingCannotHelp.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	h.fake.InvalidateSession(false)
+	if err := h.fake.Await(ctx, func(s *fakediscord.Server) bool { return s.Stats().Identifies >= 2 }); err != nil {
+		t.Fatalf("no new IDENTIFY after an invalid session: %v", err)
+	}
+	h.fake.DropConnection()
 	if err := h.fake.Await(ctx, func(s *fakediscord.Server) bool { return s.Stats().Resumes >= 1 }); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -56,6 +57,8 @@ type bot struct {
 	httpAddr string
 	dataDir  string
 	exited   chan error
+	// registered is closed when the bot logged its commands' registration.
+	registered chan struct{}
 }
 
 // lockedBuffer collects the bot's log while tests read it.
@@ -112,6 +115,23 @@ var listeningAddr = regexp.MustCompile(`"?msg"?[=:]"http listening".*"?addr"?[=:
 // when the test ends, and must exit cleanly.
 func startBot(t testing.TB, fake *fakediscord.Server, dataDir string, extraEnv ...string) *bot {
 	t.Helper()
+	b := launchBot(t, fake, dataDir, extraEnv...)
+	select {
+	case <-b.registered:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("commands were not registered:\n%s", b.logs)
+	}
+	if code := b.get(t, "/readyz"); code != http.StatusOK {
+		t.Fatalf("/readyz = %d after registration", code)
+	}
+	return b
+}
+
+// launchBot runs `timmybot serve` against fake and waits until its HTTP
+// server listens. Unless the test stops it, it is stopped with SIGTERM when
+// the test ends and must exit cleanly.
+func launchBot(t testing.TB, fake *fakediscord.Server, dataDir string, extraEnv ...string) *bot {
+	t.Helper()
 	cmd := exec.Command(botBinary, "serve")
 	cmd.Env = append(botEnv(fake, dataDir), extraEnv...)
 	cmd.Dir = dataDir
@@ -119,13 +139,12 @@ func startBot(t testing.TB, fake *fakediscord.Server, dataDir string, extraEnv .
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bot{cmd: cmd, logs: &lockedBuffer{}, stdout: &lockedBuffer{}, dataDir: dataDir, exited: make(chan error, 1)}
+	b := &bot{cmd: cmd, logs: &lockedBuffer{}, stdout: &lockedBuffer{}, dataDir: dataDir, exited: make(chan error, 1), registered: make(chan struct{})}
 	cmd.Stdout = b.stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	addr := make(chan string, 1)
-	registered := make(chan struct{})
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
@@ -137,7 +156,7 @@ func startBot(t testing.TB, fake *fakediscord.Server, dataDir string, extraEnv .
 				addr <- m[1]
 			}
 			if strings.Contains(line, "slash commands registered") {
-				close(registered)
+				close(b.registered)
 			}
 		}
 		_, _ = io.Copy(io.Discard, stderr)
@@ -149,17 +168,14 @@ func startBot(t testing.TB, fake *fakediscord.Server, dataDir string, extraEnv .
 	case b.httpAddr = <-addr:
 	case err := <-b.exited:
 		b.exited <- err
+		select {
+		case b.httpAddr = <-addr: // it listened, then exited: the test looks at why
+			return b
+		default:
+		}
 		t.Fatalf("timmybot exited before listening: %v\n%s", err, b.logs)
 	case <-time.After(20 * time.Second):
 		t.Fatalf("timmybot did not start listening:\n%s", b.logs)
-	}
-	select {
-	case <-registered:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("commands were not registered:\n%s", b.logs)
-	}
-	if code := b.get(t, "/readyz"); code != http.StatusOK {
-		t.Fatalf("/readyz = %d after registration", code)
 	}
 	return b
 }
@@ -199,6 +215,24 @@ func (b *bot) stop(t testing.TB) {
 	case <-time.After(15 * time.Second):
 		_ = b.cmd.Process.Kill()
 		t.Errorf("timmybot did not stop within 15 s of SIGTERM\n%s", b.logs)
+	}
+}
+
+// exitCode waits for the process to end by itself within limit and
+// returns its exit status.
+func (b *bot) exitCode(t testing.TB, limit time.Duration) int {
+	t.Helper()
+	select {
+	case err := <-b.exited:
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("waiting for timmybot: %v", err)
+		}
+		return b.cmd.ProcessState.ExitCode()
+	case <-time.After(limit):
+		_ = b.cmd.Process.Kill()
+		t.Fatalf("timmybot still running after %v\n%s", limit, b.logs)
+		return -1
 	}
 }
 

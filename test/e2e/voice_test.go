@@ -114,7 +114,7 @@ func openBot(ctx context.Context, t *testing.T, fake *fakediscord.Server) (*disc
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := bot.Open(); err != nil {
+	if err := bot.Open(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if err := fake.Await(ctx, func(s *fakediscord.Server) bool { return len(s.Commands("")) > 0 }); err != nil {

@@ -25,6 +25,11 @@ type Fault struct {
 	RetryAfter time.Duration
 	// Times is how many matching requests fail. Default: 1.
 	Times int
+	// Hold, when set, keeps a matching request unanswered until Hold is
+	// closed, the client gives up or the server closes, as a Discord that
+	// accepted the connection and went silent. Once released the request
+	// fails with Status or, when Status is 0, is served as usual.
+	Hold <-chan struct{}
 }
 
 // InjectFault arms f; faults are tried in the order they were injected.
@@ -32,7 +37,7 @@ func (s *Server) InjectFault(f Fault) {
 	if f.Times <= 0 {
 		f.Times = 1
 	}
-	if f.Message == "" {
+	if f.Message == "" && f.Status != 0 {
 		f.Message = strconv.Itoa(f.Status) + ": " + http.StatusText(f.Status)
 		if f.Status == http.StatusTooManyRequests {
 			f.Message = "You are being rate limited."
@@ -78,6 +83,23 @@ func routeMatches(route, method, path string) bool {
 		}
 	}
 	return true
+}
+
+// hold waits for f's release and reports whether the request should still
+// be answered: false when the client gave up or the server closed.
+func (s *Server) hold(r *http.Request, release <-chan struct{}) bool {
+	s.mu.Lock()
+	s.stats.Held++
+	s.notifyLocked()
+	s.mu.Unlock()
+	select {
+	case <-release:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-s.stopped:
+		return false
+	}
 }
 
 // writeFault answers with f as Discord would.

@@ -39,8 +39,17 @@ const (
 	CloseInvalidSeq        = 4007
 	CloseRateLimited       = 4008
 	CloseInvalidAPIVersion = 4012
+	CloseInvalidIntents    = 4013
 	CloseDisallowedIntents = 4014
 )
+
+// closeTexts are the reasons Discord sends with the close codes that
+// RefuseNextIdentify can give.
+var closeTexts = map[int]string{
+	CloseAuthFailed:        "Authentication failed.",
+	CloseInvalidIntents:    "Invalid intent(s).",
+	CloseDisallowedIntents: "Disallowed intent(s).",
+}
 
 const (
 	privilegedIntents     = 1<<1 | 1<<8 | 1<<15 // GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT
@@ -268,6 +277,12 @@ func (s *Server) dispatchJSON(t string, data []byte) {
 }
 
 func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	hold := s.gatewayHold
+	s.mu.Unlock()
+	if hold != nil && !s.hold(r, hold) {
+		return
+	}
 	ws, err := s.upgr.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader already answered with an HTTP error
@@ -388,11 +403,19 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 		return false
 	}
 	if !s.tokenMatches(id.Token) {
-		s.closeConn(c, CloseAuthFailed, "Authentication failed.")
+		s.closeConn(c, CloseAuthFailed, closeTexts[CloseAuthFailed])
 		return false
 	}
 	if *id.Intents&privilegedIntents != 0 {
-		s.closeConn(c, CloseDisallowedIntents, "Disallowed intent(s).")
+		s.closeConn(c, CloseDisallowedIntents, closeTexts[CloseDisallowedIntents])
+		return false
+	}
+	s.mu.Lock()
+	refuse := s.refuseIdentify
+	s.refuseIdentify = 0
+	s.mu.Unlock()
+	if refuse != 0 {
+		s.closeConn(c, refuse, closeTexts[refuse])
 		return false
 	}
 	id.Token = "" // never kept: tests print what they record
@@ -430,7 +453,7 @@ func (s *Server) resume(c *gwConn, raw json.RawMessage) bool {
 		return false
 	}
 	if !s.tokenMatches(r.Token) {
-		s.closeConn(c, CloseAuthFailed, "Authentication failed.")
+		s.closeConn(c, CloseAuthFailed, closeTexts[CloseAuthFailed])
 		return false
 	}
 	s.mu.Lock()
@@ -566,6 +589,28 @@ func (s *Server) InvalidateSession(resumable bool) {
 		boxes = append(boxes, outbox{c: c, frames: [][]byte{controlFrame(opInvalidSession, resumable)}})
 	}
 	s.sendAndUnlock(boxes)
+}
+
+// HoldGateway keeps new gateway connections waiting before the websocket
+// handshake until release is closed (or the client gives up), as a gateway
+// that accepted the TCP connection and went silent. nil stops holding.
+func (s *Server) HoldGateway(release <-chan struct{}) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.gatewayHold = release
+}
+
+// RefuseNextIdentify makes the gateway close the connection of the next
+// IDENTIFY with code, as Discord does when the token was reset after the
+// bot fetched the gateway URL (CloseAuthFailed) or an intent is not enabled
+// for the application (CloseInvalidIntents, CloseDisallowedIntents).
+func (s *Server) RefuseNextIdentify(code int) {
+	if _, ok := closeTexts[code]; !ok {
+		panic("fakediscord: RefuseNextIdentify takes 4004, 4013 or 4014")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseIdentify = code
 }
 
 // Reconnect sends RECONNECT (op 7) on every connection; the client is

@@ -3,9 +3,12 @@ package fakediscord_test
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -494,5 +497,71 @@ func TestGatewaySendLimitSparesHeartbeats(t *testing.T) {
 		if f := c.read(); f.Op != 11 {
 			t.Fatalf("got op %d, want a heartbeat ACK", f.Op)
 		}
+	}
+}
+
+func TestGatewayRefusesTheNextIdentify(t *testing.T) {
+	for _, code := range []int{fakediscord.CloseAuthFailed, fakediscord.CloseInvalidIntents, fakediscord.CloseDisallowedIntents} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			srv := fakediscord.New(t, fakediscord.Options{})
+			srv.RefuseNextIdentify(code)
+			refused := connect(t, srv)
+			refused.send(identifyPayload("Bot "+srv.Token(), 1, false))
+			if got := refused.closeCode(); got != code {
+				t.Errorf("close code = %d, want %d", got, code)
+			}
+			// Only the next one: a second IDENTIFY gets READY.
+			if ready := connect(t, srv); ready.identify(srv, 0) == "" {
+				t.Error("the IDENTIFY after the refused one got no session")
+			}
+		})
+	}
+}
+
+func TestHeldRequestsWaitForTheirRelease(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	release := make(chan struct{})
+	srv.InjectFault(fakediscord.Fault{Route: "GET /gateway", Status: http.StatusServiceUnavailable, Hold: release})
+	srv.HoldGateway(release)
+	type result struct {
+		status int
+		err    error
+	}
+	rest := make(chan result, 1)
+	go func() {
+		resp, err := http.Get(srv.URL() + "/api/v10/gateway")
+		if err != nil {
+			rest <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		rest <- result{status: resp.StatusCode}
+	}()
+	gateway := make(chan error, 1)
+	go func() {
+		ws, _, err := websocket.DefaultDialer.Dial(srv.GatewayURL()+"/?v=10&encoding=json", nil)
+		if err == nil {
+			ws.Close()
+		}
+		gateway <- err
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Await(ctx, func(s *fakediscord.Server) bool { return s.Stats().Held == 2 }); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-rest:
+		t.Fatalf("the held request was answered before its release: %+v", r)
+	case err := <-gateway:
+		t.Fatalf("the held handshake finished before its release: %v", err)
+	default:
+	}
+	close(release)
+	if r := <-rest; r.err != nil || r.status != http.StatusServiceUnavailable {
+		t.Errorf("released request = %+v, want the fault's 503", r)
+	}
+	if err := <-gateway; err != nil {
+		t.Errorf("released handshake: %v", err)
 	}
 }

@@ -162,6 +162,16 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, auth authMode
 	}
 	s.mu.Lock()
 	f := s.takeFaultLocked(r.Method, strings.TrimPrefix(r.URL.Path, "/api/"+r.PathValue("version")))
+	s.mu.Unlock()
+	if f != nil && f.Hold != nil {
+		if !s.hold(r, f.Hold) {
+			return
+		}
+		if f.Status == 0 {
+			f = nil
+		}
+	}
+	s.mu.Lock()
 	if f != nil {
 		s.stats.RESTRequests++
 		s.stats.Faults++

@@ -76,6 +76,12 @@ type Server struct {
 	// restErrors are the Discord errors REST requests got.
 	restErrors []RESTError
 	faults     []*Fault // armed, in injection order
+	// gatewayHold, when set, holds new gateway connections before the
+	// websocket handshake until it is closed (HoldGateway).
+	gatewayHold <-chan struct{}
+	// refuseIdentify, when non-zero, is the close code the next IDENTIFY
+	// gets (RefuseNextIdentify).
+	refuseIdentify int
 }
 
 // Stats counts gateway and REST traffic for assertions.
@@ -95,6 +101,7 @@ type Stats struct {
 	Faults         int // REST requests failed by an injected Fault
 	ClientErrors   int // REST requests answered with a Discord error, 401 and unknown routes aside
 	ClosedWithCode int // connections the fake closed with a gateway close code
+	Held           int // requests and gateway handshakes held (Fault.Hold, HoldGateway)
 }
 
 // New starts a fake Discord on 127.0.0.1 and closes it when tb's test ends.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -37,6 +38,10 @@ func allowlistCommand(ctx context.Context, args []string, lookup lookupFunc, std
 	if err != nil {
 		return configError{err}
 	}
+	if sub == "approve" && len(c.Owners) == 0 {
+		return configError{errors.New("TIMMYBOT_OWNER_IDS is not set: an approval records which owner gave it; " +
+			"set TIMMYBOT_OWNER_IDS to your Discord user ID (several owners: comma-separated)")}
+	}
 	st, err := openStores(ctx, c)
 	if err != nil {
 		return err
@@ -45,23 +50,19 @@ func allowlistCommand(ctx context.Context, args []string, lookup lookupFunc, std
 
 	switch sub {
 	case "approve":
-		var by music.UserID
-		if len(c.Owners) > 0 {
-			by = c.Owners[0]
-		}
-		if err := st.allowlist.Approve(ctx, music.Approval{Guild: guild, ApprovedBy: by, ApprovedAt: time.Now()}); err != nil {
-			return fmt.Errorf("approving %s: %w", guild, err)
+		if err := st.allowlist.Approve(ctx, music.Approval{Guild: guild, ApprovedBy: c.Owners[0], ApprovedAt: time.Now()}); err != nil {
+			return storeError("approving "+string(guild), err)
 		}
 		fmt.Fprintf(stdout, "approved %s\n", guild)
 	case "revoke":
 		if err := st.allowlist.Revoke(ctx, guild); err != nil {
-			return fmt.Errorf("revoking %s: %s", guild, music.ErrorMessage(err))
+			return storeError("revoking "+string(guild), err)
 		}
 		fmt.Fprintf(stdout, "revoked %s\n", guild)
 	case "list":
 		list, err := st.allowlist.Approved(ctx)
 		if err != nil {
-			return fmt.Errorf("listing approved servers: %w", err)
+			return storeError("listing approved servers", err)
 		}
 		return writeTable(stdout, "GUILD\tAPPROVED BY\tAPPROVED AT", list, func(a music.Approval) string {
 			return fmt.Sprintf("%s\t%s\t%s", a.Guild, a.ApprovedBy, a.ApprovedAt.UTC().Format(time.RFC3339))
@@ -69,7 +70,7 @@ func allowlistCommand(ctx context.Context, args []string, lookup lookupFunc, std
 	case "requests":
 		list, err := st.allowlist.Requests(ctx)
 		if err != nil {
-			return fmt.Errorf("listing access requests: %w", err)
+			return storeError("listing access requests", err)
 		}
 		return writeRequests(stdout, list)
 	}
@@ -89,6 +90,16 @@ func writeRequests(w io.Writer, list []music.AccessRequest) error {
 		}
 		return strings.Join(rows, "\n")
 	})
+}
+
+// storeError reports a failed store call: a music.Error by its message,
+// which is all it carries, anything else in full.
+func storeError(doing string, err error) error {
+	var me *music.Error
+	if errors.As(err, &me) {
+		return fmt.Errorf("%s: %s", doing, me.Message)
+	}
+	return fmt.Errorf("%s: %w", doing, err)
 }
 
 // writeTable writes header and one row per item, with tab-separated columns

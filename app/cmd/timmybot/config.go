@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"sort"
 	"strings"
@@ -75,6 +77,9 @@ func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
 	}
 	if needToken && c.Token == "" {
 		return c, errNoToken
+	}
+	if err := checkAPIURL(c.APIURL); err != nil {
+		return c, fmt.Errorf("TIMMYBOT_DISCORD_API_URL: %w", err)
 	}
 	if c.ApplicationID != "" {
 		if err := music.UserID(c.ApplicationID).Validate(); err != nil {
@@ -168,6 +173,28 @@ func (c *config) loadPlayback(get func(key, def string) string) error {
 		c.AllowNetworks = append(c.AllowNetworks, p.Masked())
 	}
 	return nil
+}
+
+// checkAPIURL accepts https URLs, and plain http only to a loopback
+// address (a local fake Discord): every request carries the bot token.
+// Names other than localhost are refused for http, since what they resolve
+// to can change.
+func checkAPIURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.User != nil {
+		return fmt.Errorf("must be an absolute URL such as https://discord.com, got %q", raw)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || strings.EqualFold(host, "localhost") {
+			return nil
+		}
+		return fmt.Errorf("plain http would send the bot token unencrypted: use https, or http only to a loopback address such as 127.0.0.1 or [::1], got %q", raw)
+	}
+	return fmt.Errorf("must be an https URL, got %q", raw)
 }
 
 // envWithDotenv looks variables up in the process environment first, then

@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -63,10 +64,14 @@ func run(ctx context.Context, args []string, lookup lookupFunc, stdout, stderr i
 	}
 	var err error
 	switch cmd {
-	case "serve":
-		err = serve(ctx, lookup, stdout, stderr)
-	case "invite":
-		err = invite(lookup, stdout)
+	case "serve", "invite":
+		if len(args) > 0 {
+			err = usageError{fmt.Errorf("%s takes no arguments, got %q", cmd, strings.Join(args, " "))}
+		} else if cmd == "serve" {
+			err = serve(ctx, lookup, stdout, stderr)
+		} else {
+			err = invite(lookup, stdout)
+		}
 	case "allowlist":
 		err = allowlistCommand(ctx, args, lookup, stdout)
 	case "help", "-h", "--help":

@@ -54,6 +54,9 @@ func TestRunRejectsBadUsage(t *testing.T) {
 		{"unknown allowlist subcommand", []string{"allowlist", "delete"}, `unknown allowlist subcommand "delete"`},
 		{"approve without guild", []string{"allowlist", "approve"}, "takes 1 argument(s), got 0"},
 		{"approve bad guild", []string{"allowlist", "approve", "my-server"}, "not a valid guild ID"},
+		{"list with an argument", []string{"allowlist", "list", "all"}, "takes 0 argument(s), got 1"},
+		{"serve with an argument", []string{"serve", "--bogus"}, `serve takes no arguments, got "--bogus"`},
+		{"invite with arguments", []string{"invite", "now", "please"}, `invite takes no arguments, got "now please"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,12 +64,40 @@ func TestRunRejectsBadUsage(t *testing.T) {
 			if code := run(context.Background(), tt.args, env("TIMMYBOT_DATA_DIR", t.TempDir()), &stdout, &stderr); code != exitUsage {
 				t.Errorf("exit status = %d, want %d", code, exitUsage)
 			}
-			if !strings.Contains(stderr.String(), tt.want) {
-				t.Errorf("stderr = %q, want it to contain %q", stderr.String(), tt.want)
+			if !strings.Contains(stderr.String(), tt.want) || !strings.Contains(stderr.String(), "\nusage: timmybot ") {
+				t.Errorf("stderr = %q, want it to contain %q and the usage line", stderr.String(), tt.want)
 			}
 		})
 	}
 }
+
+func TestAllowlistErrorsSayWhatToFix(t *testing.T) {
+	const guild = "500000000000000001"
+	tests := []struct {
+		name     string
+		args     []string
+		env      []string
+		wantCode int
+		want     string
+	}{
+		{"approve without owners", []string{"allowlist", "approve", guild}, nil, exitUsage, "TIMMYBOT_OWNER_IDS is not set"},
+		{"revoke a server that is not approved", []string{"allowlist", "revoke", guild}, []string{"TIMMYBOT_OWNER_IDS", ownerForTests}, exitFailure, "revoking " + guild + ": "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, env(append([]string{"TIMMYBOT_DATA_DIR", t.TempDir()}, tt.env...)...), &stdout, &stderr)
+			if code != tt.wantCode || !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr.String(), tt.wantCode, tt.want)
+			}
+			if strings.Contains(stderr.String(), "music error") || strings.Contains(stderr.String(), "usage:") {
+				t.Errorf("stderr = %q, want the message alone, in plain words", stderr.String())
+			}
+		})
+	}
+}
+
+const ownerForTests = "200000000000000001"
 
 func TestLoadConfig(t *testing.T) {
 	tests := []struct {
@@ -115,6 +146,44 @@ func TestLoadConfig(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, got, cmpopts.EquateComparable(netip.Prefix{})); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDiscordAPIURLMustNotSendTheTokenInClear(t *testing.T) {
+	tests := []struct {
+		url     string
+		wantErr string // empty: accepted
+	}{
+		{"https://discord.com", ""},
+		{"https://discord.example:8443/base", ""},
+		{"http://127.0.0.1:1234", ""},
+		{"http://127.8.9.10", ""},
+		{"http://[::1]:5", ""},
+		{"http://localhost", ""},
+		{"http://LOCALHOST:8080", ""},
+		{"http://example.com", "plain http would send the bot token unencrypted"},
+		{"http://10.0.0.1", "plain http"},
+		{"http://[::ffff:10.0.0.1]", "plain http"},
+		{"http://localhost.example.com", "plain http"},
+		{"http://127.0.0.1.example.com", "plain http"},
+		{"ftp://discord.com", "must be an https URL"},
+		{"ws://127.0.0.1", "must be an https URL"},
+		{"discord.com", "must be an absolute URL"},
+		{"https://user:pw@discord.com", "must be an absolute URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			_, err := loadConfig(env("DISCORD_TOKEN", "t", "TIMMYBOT_DISCORD_API_URL", tt.url), true)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.HasPrefix(err.Error(), "TIMMYBOT_DISCORD_API_URL: ") {
+				t.Fatalf("err = %v, want TIMMYBOT_DISCORD_API_URL: …%s…", err, tt.wantErr)
 			}
 		})
 	}

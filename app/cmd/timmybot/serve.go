@@ -94,22 +94,27 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	go func() { httpDone <- srv.Serve(ln) }()
 	log.Info("http listening", slog.String("addr", ln.Addr().String()))
 
-	if err := bot.Open(); err != nil {
-		shutdown(srv, httpDone, log)
-		return err
-	}
-	log.Info("timmybot running", slog.String("store", st.kind))
-
 	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-httpDone:
+	httpStopped := false
+	if err := bot.Open(ctx); err != nil {
+		if ctx.Err() == nil { // a stop signal during start-up is a clean exit
+			serveErr = gatewayError(err)
+		}
+	} else {
+		log.Info("timmybot running", slog.String("store", st.kind))
+		select {
+		case <-ctx.Done():
+		case serveErr = <-httpDone:
+			httpStopped = true
+		case err := <-bot.Failed():
+			serveErr = gatewayError(err)
+		}
 	}
 	log.Info("shutting down")
 	if err := bot.Close(); err != nil {
 		log.Warn("closing the bot", slog.Any("err", err))
 	}
-	if serveErr == nil {
+	if !httpStopped {
 		shutdown(srv, httpDone, log)
 	}
 	return serveErr
@@ -122,6 +127,19 @@ func filterNames() []string {
 		names = append(names, f.Name)
 	}
 	return names
+}
+
+// gatewayError says what to fix when Discord refused the bot for good.
+func gatewayError(err error) error {
+	switch {
+	case errors.Is(err, discord.ErrTokenRefused):
+		return configError{fmt.Errorf("DISCORD_TOKEN: %w; reset the token in the Developer Portal (your application → Bot → Reset Token) and put the new one in DISCORD_TOKEN", err)}
+	case errors.Is(err, discord.ErrIntentsRefused):
+		return configError{fmt.Errorf("%w; TimmyBot asks only for the Guilds and Guild Voice States intents, which need no approval: check the application in the Developer Portal (Bot → Privileged Gateway Intents) and use an unmodified build", err)}
+	case errors.Is(err, discord.ErrGatewayRefused):
+		return fmt.Errorf("%w; this TimmyBot build speaks a gateway version or shard layout Discord no longer accepts: upgrade TimmyBot", err)
+	}
+	return err
 }
 
 func shutdown(srv *http.Server, done <-chan error, log *slog.Logger) {
