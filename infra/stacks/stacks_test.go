@@ -243,13 +243,13 @@ func TestServiceGetsTheBotsNames(t *testing.T) {
 	// THEN every table reaches the bot by its variable, plus plain settings
 	wantEnv := []string{
 		stacks.EnvHTTPAddr, stacks.EnvLogFormat, "TIMMYBOT_TABLE_ALLOWLIST", "TIMMYBOT_TABLE_PREFERENCES",
-		"TIMMYBOT_TABLE_QUEUES", "TIMMYBOT_TABLE_TRACK_CACHE", stacks.EnvUserTokenPrefix, stacks.EnvUserTokenKey,
+		"TIMMYBOT_TABLE_QUEUES", "TIMMYBOT_TABLE_TRACK_CACHE",
 	}
 	if diff := cmp.Diff(slices.Sorted(slices.Values(wantEnv)), names("Environment")); diff != "" {
 		t.Errorf("environment (-want +got):\n%s", diff)
 	}
 	// AND every credential is an ECS secret
-	wantSecrets := []string{"DISCORD_TOKEN", "GOOGLE_CLIENT_SECRET", "SOUNDCLOUD_CLIENT_SECRET", "SPOTIFY_CLIENT_SECRET"}
+	wantSecrets := []string{"DISCORD_TOKEN"}
 	if diff := cmp.Diff(wantSecrets, names("Secrets")); diff != "" {
 		t.Errorf("secrets (-want +got):\n%s", diff)
 	}
@@ -257,7 +257,7 @@ func TestServiceGetsTheBotsNames(t *testing.T) {
 	if img, _ := json.Marshal(container["Image"]); !strings.Contains(string(img), "container-assets") {
 		t.Errorf("image = %s, want the asset repository", img)
 	}
-	if hc, _ := json.Marshal(container["HealthCheck"]); !strings.Contains(string(hc), "http://127.0.0.1:8080/readyz") {
+	if hc, _ := json.Marshal(container["HealthCheck"]); !strings.Contains(string(hc), "http://127.0.0.1:8080/healthz") {
 		t.Errorf("health check = %s", hc)
 	}
 }
