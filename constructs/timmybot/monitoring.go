@@ -57,9 +57,10 @@ type MonitoringProps struct {
 	//
 	// Default: 15.
 	GatewayDownMinutes *float64
-	// DesiredCount is the service's desired number of tasks: the "tasks
-	// below desired" alarm fires when fewer run for 10 minutes, as when
-	// Fargate Spot has no capacity. 0 creates no such alarm.
+	// DesiredCount is the service's desired number of tasks. Above 0, the
+	// "no running task" alarm fires when no task has run for 10 minutes, as
+	// when Fargate Spot has no capacity; 0 (stopped on purpose) creates no
+	// such alarm.
 	//
 	// Default: 1.
 	DesiredCount *float64
@@ -72,9 +73,10 @@ type MonitoringProps struct {
 //
 // "No gateway" treats missing data as breaching: when no task runs, nothing
 // publishes the gateway metric, so the same alarm covers a stopped service.
-// "Tasks below desired" counts running tasks by the sample count of the
-// service's CPU metric, which ECS publishes once a minute per task without
-// Container Insights.
+// "No running task" reads the sample count of the service's CPU metric,
+// which ECS publishes every minute while a task runs, without Container
+// Insights; the count is samples, not tasks, so the alarm tells none from
+// some, which is what a single-task bot needs.
 type Monitoring struct {
 	constructs.Construct
 	Topic     awssns.ITopic
@@ -179,10 +181,10 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 		alarm("HighMemory", "The task's memory has stayed above 85 % for 15 minutes.",
 			mem, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, 85, 3, awscloudwatch.TreatMissingData_NOT_BREACHING),
 	}
-	if desired := orDefault(props.DesiredCount, 1); desired > 0 {
-		alarms = append(alarms, alarm("TasksBelowDesired",
-			fmt.Sprintf("Fewer than %g tasks have run for 10 minutes: Fargate Spot may have no capacity (see the deploy guide to run on demand).", desired),
-			runningTasks, awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, desired, 10, awscloudwatch.TreatMissingData_BREACHING))
+	if orDefault(props.DesiredCount, 1) > 0 {
+		alarms = append(alarms, alarm("NoRunningTask",
+			"No task has run for 10 minutes although the service wants one: Fargate Spot may have no capacity (see the deploy guide to run on demand).",
+			runningTasks, awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, 1, 10, awscloudwatch.TreatMissingData_BREACHING))
 	}
 
 	graph := func(title string, metrics ...awscloudwatch.IMetric) awscloudwatch.IWidget {
@@ -201,7 +203,7 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 			})},
 			{graph("Interactions", handled, errs), graph("Error rate (%)", errorRate)},
 			{graph("Interaction latency p95 (ms)", latency), graph("Gateway connected / voice connections", gateway, voice)},
-			{graph("CPU and memory (%)", cpu, mem), graph("Running tasks", runningTasks)},
+			{graph("CPU and memory (%)", cpu, mem), graph("Task metric samples (0: no task running)", runningTasks)},
 		},
 	})
 

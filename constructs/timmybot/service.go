@@ -221,8 +221,12 @@ func NewBotService(scope constructs.Construct, id string, props *BotServiceProps
 	}
 	// The association is declared here rather than through the cluster's
 	// EnableFargateCapacityProviders, which adds it only at synthesis, too
-	// late for the service to depend on it.
-	association := awsecs.NewCfnClusterCapacityProviderAssociations(c, jsii.String("CapacityProviders"), &awsecs.CfnClusterCapacityProviderAssociationsProps{
+	// late for the service to depend on it. It sits where that option put
+	// it (cluster/"Cluster"), so its logical ID is unchanged and existing
+	// stacks update it in place: replacing it would create the new one and
+	// then delete the old, and the delete strips the providers from the
+	// cluster.
+	association := awsecs.NewCfnClusterCapacityProviderAssociations(cluster, jsii.String("Cluster"), &awsecs.CfnClusterCapacityProviderAssociationsProps{
 		Cluster:           cluster.ClusterName(),
 		CapacityProviders: &[]interface{}{"FARGATE", "FARGATE_SPOT"},
 		DefaultCapacityProviderStrategy: &[]*awsecs.CfnClusterCapacityProviderAssociations_CapacityProviderStrategyProperty{{

