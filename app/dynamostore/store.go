@@ -16,7 +16,21 @@ import (
 	"github.com/iddv/timmybot/app/music"
 )
 
-// API is the part of the DynamoDB client the store uses.
+// IAMActions are the DynamoDB actions the store needs on its tables: one per
+// method of API, the only way the store reaches DynamoDB. The task role in
+// AWS grants exactly these (CreateTables' SchemaAPI is for local servers and
+// tests, never run in AWS).
+var IAMActions = []string{
+	"dynamodb:BatchGetItem",
+	"dynamodb:BatchWriteItem",
+	"dynamodb:DeleteItem",
+	"dynamodb:GetItem",
+	"dynamodb:PutItem",
+	"dynamodb:Scan",
+}
+
+// API is the part of the DynamoDB client the store uses. A method added here
+// needs its action in IAMActions.
 type API interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)

@@ -92,6 +92,46 @@ func Props(resource map[string]any) map[string]any {
 	return p
 }
 
+// Actions returns an IAM policy statement's actions, sorted; the template
+// holds either one string or a list.
+func Actions(statement map[string]any) []string {
+	var out []string
+	switch a := statement["Action"].(type) {
+	case string:
+		out = append(out, a)
+	case []any:
+		for _, e := range a {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// BroadSuppressions returns the logical IDs of resources that suppress the
+// cdk-nag rule without naming the findings it applies to (appliesTo), so
+// that a new finding of that rule on them would pass unseen.
+func (t *Template) BroadSuppressions(rule string) []string {
+	var out []string
+	resources, _ := t.JSON["Resources"].(map[string]any)
+	for id, r := range resources {
+		res, _ := r.(map[string]any)
+		meta, _ := res["Metadata"].(map[string]any)
+		nag, _ := meta["cdk_nag"].(map[string]any)
+		rules, _ := nag["rules_to_suppress"].([]any)
+		for _, e := range rules {
+			s, _ := e.(map[string]any)
+			if applies, _ := s["applies_to"].([]any); s["id"] == rule && len(applies) == 0 {
+				out = append(out, id)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // NagErrors returns the unsuppressed cdk-nag AwsSolutions errors of stack,
 // sorted, as "path: message" lines; the stack's app must have the
 // AwsSolutions checks applied.

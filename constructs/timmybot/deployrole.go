@@ -1,10 +1,13 @@
 package timmybot
 
 import (
+	"regexp"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
 
 const githubOIDCIssuer = "token.actions.githubusercontent.com"
@@ -69,18 +72,22 @@ func NewGitHubDeployRole(scope constructs.Construct, id string, props *GitHubDep
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 	})
 	stack := awscdk.Stack_Of(c)
+	qualifier := orDefault(props.BootstrapQualifier, "hnb659fds")
 	bootstrapRoles := stack.FormatArn(&awscdk.ArnComponents{
 		Service:      jsii.String("iam"),
 		Region:       jsii.String(""),
 		Resource:     jsii.String("role"),
-		ResourceName: jsii.String("cdk-" + orDefault(props.BootstrapQualifier, "hnb659fds") + "-*"),
+		ResourceName: jsii.String("cdk-" + qualifier + "-*"),
 	})
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:       jsii.String("AssumeCdkBootstrapRoles"),
 		Actions:   jsii.Strings("sts:AssumeRole", "sts:TagSession"),
 		Resources: &[]*string{bootstrapRoles},
 	}))
+	// The account is a literal or <AWS::AccountId> depending on the stack's
+	// environment; the rest of the finding is fixed.
 	suppress(role, "AwsSolutions-IAM5",
-		"The wildcard covers only the roles `cdk bootstrap` created for this qualifier (deploy, publishing, lookup); they hold the deployment permissions.")
+		"The wildcard covers only the roles `cdk bootstrap` created for this qualifier (deploy, publishing, lookup); they hold the deployment permissions.",
+		&cdknag.RegexAppliesTo{Regex: jsii.String(`/^Resource::arn:<AWS::Partition>:iam::[^:]+:role\/cdk-` + regexp.QuoteMeta(qualifier) + `-\*$/`)})
 	return &GitHubDeployRole{Construct: c, Role: role}
 }

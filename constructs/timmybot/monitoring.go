@@ -1,10 +1,13 @@
 package timmybot
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
@@ -49,13 +52,31 @@ type MonitoringProps struct {
 	//
 	// Default: 5.
 	ErrorRatePercent *float64
+	// GatewayDownMinutes is how long the gateway may stay disconnected
+	// before the "no gateway" alarm; a multiple of 5.
+	//
+	// Default: 15.
+	GatewayDownMinutes *float64
+	// DesiredCount is the service's desired number of tasks. Above 0, the
+	// "no running task" alarm fires when no task has run for 10 minutes, as
+	// when Fargate Spot has no capacity; 0 (stopped on purpose) creates no
+	// such alarm.
+	//
+	// Default: 1.
+	DesiredCount *float64
 }
 
 // Monitoring is the bot's dashboard, its alarms and the SNS topic they
-// notify. The topic only accepts TLS publishers.
+// notify. The topic's policy, which replaces SNS's default one, lets
+// CloudWatch alarms of this account publish and refuses every publisher
+// without TLS.
 //
 // "No gateway" treats missing data as breaching: when no task runs, nothing
 // publishes the gateway metric, so the same alarm covers a stopped service.
+// "No running task" reads the sample count of the service's CPU metric,
+// which ECS publishes every minute while a task runs, without Container
+// Insights; the count is samples, not tasks, so the alarm tells none from
+// some, which is what a single-task bot needs.
 type Monitoring struct {
 	constructs.Construct
 	Topic     awssns.ITopic
@@ -82,6 +103,18 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 	})
 	suppress(topic, "AwsSolutions-SNS2",
 		"Alarm notifications carry no secrets; CloudWatch cannot publish to a topic under the AWS-managed SNS key, and a customer key for it would cost more than the topic.")
+	// Setting any statement replaces the topic's default policy, which was
+	// what let CloudWatch publish; without this statement no alarm would
+	// ever be delivered.
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{topic.TopicArn()},
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Stack_Of(c).Account()},
+		},
+	}))
 	if props.AlarmEmail != nil && *props.AlarmEmail != "" {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(props.AlarmEmail, nil))
 	}
@@ -93,7 +126,7 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 			Statistic: jsii.String(stat), Period: five,
 		})
 	}
-	ecs := func(name string) awscloudwatch.Metric {
+	ecs := func(name, stat string, period awscdk.Duration) awscloudwatch.Metric {
 		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 			Namespace:  jsii.String("AWS/ECS"),
 			MetricName: jsii.String(name),
@@ -101,7 +134,7 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 				"ClusterName": props.Service.Cluster().ClusterName(),
 				"ServiceName": props.Service.ServiceName(),
 			},
-			Statistic: jsii.String("Average"), Period: five,
+			Statistic: jsii.String(stat), Period: period,
 		})
 	}
 	handled := app(m.InteractionsHandled, "Sum")
@@ -109,7 +142,8 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 	latency := app(m.InteractionLatency, "p95")
 	gateway := app(m.GatewayConnected, "Maximum")
 	voice := app(m.ActiveVoiceConnections, "Maximum")
-	cpu, mem := ecs("CPUUtilization"), ecs("MemoryUtilization")
+	cpu, mem := ecs("CPUUtilization", "Average", five), ecs("MemoryUtilization", "Average", five)
+	runningTasks := ecs("CPUUtilization", "SampleCount", awscdk.Duration_Minutes(jsii.Number(1)))
 	errorRate := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 		Expression:   jsii.String("IF(handled > 0, 100 * errors / handled, 0)"),
 		UsingMetrics: &map[string]awscloudwatch.IMetric{"handled": handled, "errors": errs},
@@ -131,9 +165,13 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 		a.AddOkAction(action)
 		return a
 	}
+	gatewayMinutes := orDefault(props.GatewayDownMinutes, 15)
+	if gatewayMinutes < 5 || int(gatewayMinutes)%5 != 0 {
+		panic("timmybot.NewMonitoring: GatewayDownMinutes must be a positive multiple of 5")
+	}
 	alarms := []awscloudwatch.Alarm{
-		alarm("NoGateway", "The bot has had no gateway connection for 15 minutes, or no task is running.",
-			gateway, awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, 1, 3, awscloudwatch.TreatMissingData_BREACHING),
+		alarm("NoGateway", fmt.Sprintf("The bot has had no gateway connection for %g minutes, or no task is running.", gatewayMinutes),
+			gateway, awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, 1, gatewayMinutes/5, awscloudwatch.TreatMissingData_BREACHING),
 		alarm("ErrorRate", "More interactions than the threshold end in an error.",
 			errorRate, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, orDefault(props.ErrorRatePercent, 5), 2, awscloudwatch.TreatMissingData_NOT_BREACHING),
 		alarm("SlowInteractions", "p95 interaction latency nears Discord's 3-second answer window.",
@@ -142,6 +180,11 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 			cpu, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, 80, 3, awscloudwatch.TreatMissingData_NOT_BREACHING),
 		alarm("HighMemory", "The task's memory has stayed above 85 % for 15 minutes.",
 			mem, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, 85, 3, awscloudwatch.TreatMissingData_NOT_BREACHING),
+	}
+	if orDefault(props.DesiredCount, 1) > 0 {
+		alarms = append(alarms, alarm("NoRunningTask",
+			"No task has run for 10 minutes although the service wants one: Fargate Spot may have no capacity (see the deploy guide to run on demand).",
+			runningTasks, awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD, 1, 10, awscloudwatch.TreatMissingData_BREACHING))
 	}
 
 	graph := func(title string, metrics ...awscloudwatch.IMetric) awscloudwatch.IWidget {
@@ -160,7 +203,7 @@ func NewMonitoring(scope constructs.Construct, id string, props *MonitoringProps
 			})},
 			{graph("Interactions", handled, errs), graph("Error rate (%)", errorRate)},
 			{graph("Interaction latency p95 (ms)", latency), graph("Gateway connected / voice connections", gateway, voice)},
-			{graph("CPU and memory (%)", cpu, mem)},
+			{graph("CPU and memory (%)", cpu, mem), graph("Task metric samples (0: no task running)", runningTasks)},
 		},
 	})
 

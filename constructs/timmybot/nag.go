@@ -8,15 +8,12 @@ import (
 
 // suppress records a cdk-nag suppression of rule on c and its children.
 // appliesTo narrows the suppression to specific findings (for IAM5, the
-// wildcard actions or resources it accepts); with none it covers the rule.
-func suppress(c constructs.IConstruct, rule, reason string, appliesTo ...string) {
+// wildcard actions or resources it accepts), each a string or a
+// cdknag.RegexAppliesTo; with none it covers the rule.
+func suppress(c constructs.IConstruct, rule, reason string, appliesTo ...interface{}) {
 	s := &cdknag.NagPackSuppression{Id: jsii.String(rule), Reason: jsii.String(reason)}
 	if len(appliesTo) > 0 {
-		list := make([]interface{}, 0, len(appliesTo))
-		for _, a := range appliesTo {
-			list = append(list, a)
-		}
-		s.AppliesTo = &list
+		s.AppliesTo = &appliesTo
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(c, &[]*cdknag.NagPackSuppression{s}, jsii.Bool(true))
 }

@@ -1,8 +1,6 @@
 package timmybot
 
 import (
-	"encoding/json"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
@@ -18,11 +16,6 @@ type BotSecretsProps struct {
 	//
 	// Default: "timmybot".
 	NamePrefix *string
-	// OAuthProviders are the JSON fields of the OAuth client secret, one
-	// client secret per provider.
-	//
-	// Default: []string{"spotify", "google", "soundcloud"}.
-	OAuthProviders []string
 	// Retain keeps the key and the secrets when the stack is deleted.
 	//
 	// Default: true.
@@ -32,44 +25,29 @@ type BotSecretsProps struct {
 // BotSecrets holds the bot's credentials in Secrets Manager, encrypted with
 // a customer-managed KMS key whose rotation is on.
 //
-// The Discord bot token and the OAuth client secrets are created with
-// placeholder values; the operator writes the real ones after the first
-// deploy. Per-user OAuth tokens are secrets the bot creates at run time under
-// UserTokenPrefix; UserTokenPolicy lets the bot manage exactly those and
-// nothing else.
+// The only credential today is the Discord bot token, created with a
+// generated placeholder that the operator replaces after the first deploy.
+// Account linking (OAuth client secrets, per-user tokens) is not built yet,
+// so neither are its secrets nor its permissions.
 type BotSecrets struct {
 	constructs.Construct
-	// Key encrypts every secret of the bot, including per-user tokens.
+	// Key encrypts every secret of the bot.
 	Key awskms.IKey
 	// DiscordToken holds the bot token as a plain string.
 	DiscordToken awssecretsmanager.ISecret
-	// OAuthClients is a JSON object with one client secret per provider.
-	OAuthClients awssecretsmanager.ISecret
-	// OAuthProviders lists OAuthClients' fields.
-	OAuthProviders []string
-	// UserTokenPrefix is the name prefix of per-user OAuth token secrets.
-	UserTokenPrefix string
-	// ReadPolicy allows reading DiscordToken and OAuthClients and decrypting
-	// them through Secrets Manager; attach it to the task's execution role,
-	// which injects them.
+	// ReadPolicy allows reading DiscordToken and decrypting it through
+	// Secrets Manager; attach it to the task's execution role, which
+	// injects it.
 	ReadPolicy awsiam.IManagedPolicy
-	// UserTokenPolicy allows creating, reading, updating and deleting the
-	// secrets under UserTokenPrefix, encrypted with Key; attach it to the
-	// task role.
-	UserTokenPolicy awsiam.IManagedPolicy
 }
 
-// NewBotSecrets creates the key, the two application secrets and the
-// per-user token policy.
+// NewBotSecrets creates the key, the Discord token secret and the policy
+// that reads it.
 func NewBotSecrets(scope constructs.Construct, id string, props *BotSecretsProps) *BotSecrets {
 	if props == nil {
 		props = &BotSecretsProps{}
 	}
 	prefix := orDefault(props.NamePrefix, "timmybot")
-	providers := props.OAuthProviders
-	if len(providers) == 0 {
-		providers = []string{"spotify", "google", "soundcloud"}
-	}
 	removal := awscdk.RemovalPolicy_DESTROY
 	if orDefault(props.Retain, true) {
 		removal = awscdk.RemovalPolicy_RETAIN
@@ -81,117 +59,42 @@ func NewBotSecrets(scope constructs.Construct, id string, props *BotSecretsProps
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     removal,
 	})
+	// A generated value rather than a literal: CloudFormation would write
+	// a literal back over the operator's token whenever the resource is
+	// updated, a generated one only when the generator changes.
 	token := awssecretsmanager.NewSecret(c, jsii.String("DiscordToken"), &awssecretsmanager.SecretProps{
 		SecretName:    jsii.String(prefix + "/discord-token"),
 		Description:   jsii.String("Discord bot token; replace the generated value with the real token"),
 		EncryptionKey: key,
 		RemovalPolicy: removal,
 	})
-	// A generated secret rather than a literal value: CloudFormation would
-	// write a literal back over the operator's values whenever the resource
-	// is updated, a generated one only when the generator changes.
-	template, err := json.Marshal(emptyFields(providers))
-	if err != nil {
-		panic("timmybot.NewBotSecrets: " + err.Error())
-	}
-	oauth := awssecretsmanager.NewSecret(c, jsii.String("OAuthClients"), &awssecretsmanager.SecretProps{
-		SecretName:    jsii.String(prefix + "/oauth-clients"),
-		Description:   jsii.String("OAuth client secrets, one JSON field per provider; empty means the provider is off"),
-		EncryptionKey: key,
-		RemovalPolicy: removal,
-		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-			SecretStringTemplate: jsii.String(string(template)),
-			// The generator must add one field; the bot ignores it.
-			GenerateStringKey:  jsii.String("unused"),
-			ExcludePunctuation: jsii.Bool(true),
-		},
-	})
-	for _, s := range []constructs.IConstruct{token, oauth} {
-		suppress(s, "AwsSolutions-SMG4",
-			"Discord and the OAuth providers issue these credentials; a rotation Lambda cannot mint new ones, so they are rotated by hand (see the deploy guide).")
-	}
+	suppress(token, "AwsSolutions-SMG4",
+		"Discord issues the bot token; a rotation Lambda cannot mint a new one, so it is rotated by hand (see the deploy guide).")
 
 	stack := awscdk.Stack_Of(c)
-	viaSecretsManager := &map[string]interface{}{
-		"StringEquals": map[string]interface{}{
-			"kms:ViaService": "secretsmanager." + *stack.Region() + ".amazonaws.com",
-		},
-	}
-	// Identity policies rather than grants: a grant on the key would put the
-	// service's role into this stack's key policy, and the service stack
-	// already depends on this one.
+	// An identity policy rather than a grant: a grant on the key would put
+	// the service's role into this stack's key policy, and the service
+	// stack already depends on this one.
 	read := awsiam.NewManagedPolicy(c, jsii.String("ReadPolicy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("Read TimmyBot's application secrets (" + prefix + ")"),
+		Description: jsii.String("Read TimmyBot's Discord token (" + prefix + ")"),
 		Statements: &[]awsiam.PolicyStatement{
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:       jsii.String("ReadAppSecrets"),
 				Actions:   jsii.Strings("secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"),
-				Resources: &[]*string{token.SecretArn(), oauth.SecretArn()},
+				Resources: &[]*string{token.SecretArn()},
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:        jsii.String("DecryptThroughSecretsManager"),
-				Actions:    jsii.Strings("kms:Decrypt"),
-				Resources:  &[]*string{key.KeyArn()},
-				Conditions: viaSecretsManager,
-			}),
-		},
-	})
-
-	userPrefix := prefix + "/user-tokens/"
-	userSecrets := stack.FormatArn(&awscdk.ArnComponents{
-		Service:      jsii.String("secretsmanager"),
-		Resource:     jsii.String("secret"),
-		ResourceName: jsii.String(userPrefix + "*"),
-		ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
-	})
-	policy := awsiam.NewManagedPolicy(c, jsii.String("UserTokenPolicy"), &awsiam.ManagedPolicyProps{
-		Description: jsii.String("Manage per-user OAuth token secrets under " + userPrefix),
-		Statements: &[]awsiam.PolicyStatement{
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:       jsii.String("CreateWithOwnKey"),
-				Actions:   jsii.Strings("secretsmanager:CreateSecret"),
-				Resources: &[]*string{userSecrets},
+				Sid:       jsii.String("DecryptThroughSecretsManager"),
+				Actions:   jsii.Strings("kms:Decrypt"),
+				Resources: &[]*string{key.KeyArn()},
 				Conditions: &map[string]interface{}{
-					"StringEquals": map[string]interface{}{"secretsmanager:KmsKeyArn": key.KeyArn()},
+					"StringEquals": map[string]interface{}{
+						"kms:ViaService": "secretsmanager." + *stack.Region() + ".amazonaws.com",
+					},
 				},
 			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid: jsii.String("ManageUserTokens"),
-				Actions: jsii.Strings(
-					"secretsmanager:GetSecretValue",
-					"secretsmanager:PutSecretValue",
-					"secretsmanager:DescribeSecret",
-					"secretsmanager:DeleteSecret",
-				),
-				Resources: &[]*string{userSecrets},
-			}),
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:        jsii.String("UseKeyThroughSecretsManager"),
-				Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey"),
-				Resources:  &[]*string{key.KeyArn()},
-				Conditions: viaSecretsManager,
-			}),
 		},
 	})
-	suppress(policy, "AwsSolutions-IAM5",
-		"Per-user token secrets are created at run time, one per linked account; the wildcard is limited to the "+userPrefix+" name prefix.")
 
-	return &BotSecrets{
-		Construct:       c,
-		Key:             key,
-		DiscordToken:    token,
-		OAuthClients:    oauth,
-		OAuthProviders:  providers,
-		ReadPolicy:      read,
-		UserTokenPrefix: userPrefix,
-		UserTokenPolicy: policy,
-	}
-}
-
-func emptyFields(keys []string) map[string]string {
-	m := make(map[string]string, len(keys))
-	for _, k := range keys {
-		m[k] = ""
-	}
-	return m
+	return &BotSecrets{Construct: c, Key: key, DiscordToken: token, ReadPolicy: read}
 }

@@ -24,14 +24,15 @@ type SecretField struct {
 	Field string
 }
 
-// itemActions are what the bot does with its tables: item reads and
-// writes, and DescribeTable for its readiness check. GrantReadWriteData
-// would add stream actions the bot never uses.
-var itemActions = jsii.Strings(
-	"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
-	"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
-	"dynamodb:ConditionCheckItem", "dynamodb:DescribeTable",
-)
+// TableActions are the DynamoDB API operations TimmyBot's store calls on
+// its tables, and so all the task role may do with them: no queries, no
+// updates, no table administration, no streams. A test outside this package
+// holds the list equal to the store's own (this package does not import the
+// application).
+var TableActions = []string{
+	"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem",
+	"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan",
+}
 
 // BotServiceProps configures BotService.
 type BotServiceProps struct {
@@ -48,11 +49,15 @@ type BotServiceProps struct {
 	// Default: none (required).
 	Image awsecs.ContainerImage
 	// Tables maps an environment variable to a table: the variable carries
-	// the table's name and the task role may read and write its items
-	// (no table administration, no streams).
+	// the table's name and the task role may use TableActionsAllowed on it.
 	//
 	// Default: no tables.
 	Tables map[string]awsdynamodb.ITable
+	// TableActionsAllowed are the DynamoDB actions the task role may use on
+	// each of Tables, for a bot whose store calls other operations.
+	//
+	// Default: TableActions.
+	TableActionsAllowed []string
 	// Secrets maps an environment variable to a secret injected by ECS when
 	// the task starts; the value never appears in the task definition.
 	//
@@ -64,7 +69,7 @@ type BotServiceProps struct {
 	// Default: none.
 	ExecutionPolicies []awsiam.IManagedPolicy
 	// TaskPolicies are attached to the task role, for permissions a grant
-	// cannot express (for example BotSecrets.UserTokenPolicy).
+	// cannot express.
 	//
 	// Default: none.
 	TaskPolicies []awsiam.IManagedPolicy
@@ -85,8 +90,12 @@ type BotServiceProps struct {
 	//
 	// Default: 1.
 	DesiredCount *float64
-	// Spot runs the task on Fargate Spot, about 70 % cheaper; an interruption
-	// restarts the bot, which rejoins its voice channels.
+	// Spot runs the task on Fargate Spot, usually well over half cheaper.
+	// An interruption stops the task with two minutes' notice and ECS starts
+	// a new one when Spot capacity allows. The new task logs in to the
+	// gateway again but does not rejoin voice channels: queues are kept in
+	// the tables, and listeners start playback again. While Spot capacity
+	// stays short no task runs; set it to false to run on demand.
 	//
 	// Default: true.
 	Spot *bool
@@ -95,9 +104,13 @@ type BotServiceProps struct {
 	// Default: awslogs.RetentionDays_ONE_MONTH.
 	LogRetention awslogs.RetentionDays
 	// HealthCheckURL is fetched with curl inside the container; a non-2xx
-	// answer counts as unhealthy.
+	// answer counts as unhealthy, and three in a row make ECS replace the
+	// task. It must answer 2xx while the process works, whatever the state
+	// of Discord: a check that fails during a Discord outage would replace
+	// a healthy task every 90 seconds. Gateway state is a metric and has
+	// its own alarm (Monitoring).
 	//
-	// Default: "http://127.0.0.1:8080/readyz".
+	// Default: "http://127.0.0.1:8080/healthz".
 	HealthCheckURL *string
 }
 
@@ -106,7 +119,9 @@ type BotServiceProps struct {
 // Deployments stop the old task before starting the new one
 // (minimum healthy 0 %, maximum 100 %), so two gateway connections for the
 // same shard never run at once; the circuit breaker rolls a failing
-// deployment back.
+// deployment back. The service depends on the cluster's capacity-provider
+// association, so CloudFormation creates the association first and deletes
+// it last ("capacity provider in use" otherwise).
 type BotService struct {
 	constructs.Construct
 	Cluster  awsecs.ICluster
@@ -127,9 +142,8 @@ func NewBotService(scope constructs.Construct, id string, props *BotServiceProps
 	c := constructs.NewConstruct(scope, jsii.String(id))
 
 	cluster := awsecs.NewCluster(c, jsii.String("Cluster"), &awsecs.ClusterProps{
-		Vpc:                            props.Vpc,
-		EnableFargateCapacityProviders: jsii.Bool(true),
-		ContainerInsightsV2:            awsecs.ContainerInsights_DISABLED,
+		Vpc:                 props.Vpc,
+		ContainerInsightsV2: awsecs.ContainerInsights_DISABLED,
 	})
 	suppress(cluster, "AwsSolutions-ECS4",
 		"Container Insights would add several custom metrics per task at a cost comparable to the task itself; the dashboard uses the free ECS service metrics and the bot's own metrics instead.")
@@ -147,6 +161,10 @@ func NewBotService(scope constructs.Construct, id string, props *BotServiceProps
 		},
 	})
 
+	actions := props.TableActionsAllowed
+	if len(actions) == 0 {
+		actions = TableActions
+	}
 	env := make(map[string]*string, len(props.Environment)+len(props.Tables))
 	for k, v := range props.Environment {
 		env[k] = jsii.String(v)
@@ -154,7 +172,7 @@ func NewBotService(scope constructs.Construct, id string, props *BotServiceProps
 	for _, name := range sortedKeys(props.Tables) {
 		t := props.Tables[name]
 		env[name] = t.TableName()
-		t.Grant(task.TaskRole(), *itemActions...)
+		t.Grant(task.TaskRole(), *jsii.Strings(actions...)...)
 	}
 	secrets := make(map[string]awsecs.Secret, len(props.Secrets))
 	for _, name := range sortedKeys(props.Secrets) {
@@ -181,7 +199,7 @@ func NewBotService(scope constructs.Construct, id string, props *BotServiceProps
 			StreamPrefix: jsii.String("bot"),
 		}),
 		HealthCheck: &awsecs.HealthCheck{
-			Command:     jsii.Strings("CMD", "curl", "-fsS", "-o", "/dev/null", orDefault(props.HealthCheckURL, "http://127.0.0.1:8080/readyz")),
+			Command:     jsii.Strings("CMD", "curl", "-fsS", "-o", "/dev/null", orDefault(props.HealthCheckURL, "http://127.0.0.1:8080/healthz")),
 			Interval:    awscdk.Duration_Seconds(jsii.Number(30)),
 			Timeout:     awscdk.Duration_Seconds(jsii.Number(5)),
 			Retries:     jsii.Number(3),
@@ -201,6 +219,21 @@ func NewBotService(scope constructs.Construct, id string, props *BotServiceProps
 	if orDefault(props.Spot, true) {
 		capacity = "FARGATE_SPOT"
 	}
+	// The association is declared here rather than through the cluster's
+	// EnableFargateCapacityProviders, which adds it only at synthesis, too
+	// late for the service to depend on it. It sits where that option put
+	// it (cluster/"Cluster"), so its logical ID is unchanged and existing
+	// stacks update it in place: replacing it would create the new one and
+	// then delete the old, and the delete strips the providers from the
+	// cluster.
+	association := awsecs.NewCfnClusterCapacityProviderAssociations(cluster, jsii.String("Cluster"), &awsecs.CfnClusterCapacityProviderAssociationsProps{
+		Cluster:           cluster.ClusterName(),
+		CapacityProviders: &[]interface{}{"FARGATE", "FARGATE_SPOT"},
+		DefaultCapacityProviderStrategy: &[]*awsecs.CfnClusterCapacityProviderAssociations_CapacityProviderStrategyProperty{{
+			CapacityProvider: jsii.String(capacity),
+			Weight:           jsii.Number(1),
+		}},
+	})
 	service := awsecs.NewFargateService(c, jsii.String("Service"), &awsecs.FargateServiceProps{
 		Cluster:        cluster,
 		TaskDefinition: task,
@@ -218,6 +251,7 @@ func NewBotService(scope constructs.Construct, id string, props *BotServiceProps
 		VpcSubnets:     &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PUBLIC},
 		SecurityGroups: &[]awsec2.ISecurityGroup{props.SecurityGroup},
 	})
+	service.Node().AddDependency(association)
 
 	return &BotService{
 		Construct: c,

@@ -77,11 +77,10 @@ func newFixture() *fixture {
 			Image:         awsecs.ContainerImage_FromRegistry(jsii.String("example.com/bot:1"), nil),
 			Tables:        map[string]awsdynamodb.ITable{"QUEUES_TABLE": data.Tables["queues"]},
 			Secrets: map[string]timmybot.SecretField{
-				"DISCORD_TOKEN":         {Secret: secrets.DiscordToken},
-				"SPOTIFY_CLIENT_SECRET": {Secret: secrets.OAuthClients, Field: "spotify"},
+				"DISCORD_TOKEN": {Secret: secrets.DiscordToken},
+				"APP_CONFIG":    {Secret: secrets.DiscordToken, Field: "app"},
 			},
 			ExecutionPolicies: []awsiam.IManagedPolicy{secrets.ReadPolicy},
-			TaskPolicies:      []awsiam.IManagedPolicy{secrets.UserTokenPolicy},
 			Environment:       map[string]string{"LOG_FORMAT": "json"},
 		}
 	}
@@ -89,11 +88,14 @@ func newFixture() *fixture {
 	onDemand := serviceProps()
 	onDemand.Spot = jsii.Bool(false)
 	onDemand.DesiredCount = jsii.Number(0)
+	onDemand.TableActionsAllowed = []string{"dynamodb:GetItem"}
 	timmybot.NewBotService(f.onDemand, "Bot", onDemand)
 	timmybot.NewMonitoring(f.monitoring, "Monitoring", &timmybot.MonitoringProps{
 		Service: service.Service, Metrics: testMetrics, AlarmEmail: jsii.String("ops@example.com"),
 	})
-	timmybot.NewMonitoring(f.quiet, "Monitoring", &timmybot.MonitoringProps{Service: service.Service, Metrics: testMetrics})
+	timmybot.NewMonitoring(f.quiet, "Monitoring", &timmybot.MonitoringProps{
+		Service: service.Service, Metrics: testMetrics, DesiredCount: jsii.Number(0), GatewayDownMinutes: jsii.Number(10),
+	})
 	timmybot.NewGitHubDeployRole(f.deploy, "GitHub", &timmybot.GitHubDeployRoleProps{Repository: "acme/bot"})
 	timmybot.NewGitHubDeployRole(f.deployExisting, "GitHub", &timmybot.GitHubDeployRoleProps{
 		Repository:  "acme/bot",
@@ -238,7 +240,8 @@ func TestBotSecrets(t *testing.T) {
 	// GIVEN BotSecrets with default props, WHEN synthesized
 	tpl := cdktest.FromStack(t, getFixture(t).secrets)
 
-	// THEN a rotating customer key encrypts both secrets
+	// THEN a rotating customer key encrypts the Discord token, the only
+	// secret: account linking, whose secrets would come next, is not built
 	keyID := func() string {
 		for id := range tpl.Resources("AWS::KMS::Key") {
 			return id
@@ -246,53 +249,28 @@ func TestBotSecrets(t *testing.T) {
 		return ""
 	}()
 	tpl.Has(t, "AWS::KMS::Key", obj(map[string]any{"EnableKeyRotation": true}))
-	secrets := tpl.Resources("AWS::SecretsManager::Secret")
-	var names []string
-	for id, s := range secrets {
-		p := cdktest.Props(s)
-		names = append(names, p["Name"].(string))
-		if got, want := jsonOf(t, p["KmsKeyId"]), `"`+keyID+`"`; !strings.Contains(got, want) {
-			t.Errorf("secret %s KmsKeyId = %s, want a reference to %s", id, got, keyID)
+	secret := cdktest.Props(tpl.Only(t, "AWS::SecretsManager::Secret"))
+	if secret["Name"] != "timmybot/discord-token" {
+		t.Errorf("secret name = %v, want timmybot/discord-token", secret["Name"])
+	}
+	if got, want := jsonOf(t, secret["KmsKeyId"]), `"`+keyID+`"`; !strings.Contains(got, want) {
+		t.Errorf("secret KmsKeyId = %s, want a reference to %s", got, keyID)
+	}
+	if _, ok := secret["SecretString"]; ok {
+		t.Error("the secret has a literal value in the template")
+	}
+	// AND the one policy reads only that secret and decrypts only through
+	// Secrets Manager
+	policy := jsonOf(t, cdktest.Props(tpl.Only(t, "AWS::IAM::ManagedPolicy"))["PolicyDocument"])
+	for _, want := range []string{`"secretsmanager:GetSecretValue"`, `"kms:ViaService"`} {
+		if !strings.Contains(policy, want) {
+			t.Errorf("read policy lacks %s:\n%s", want, policy)
 		}
 	}
-	if diff := cmp.Diff([]string{"timmybot/discord-token", "timmybot/oauth-clients"}, slices.Sorted(slices.Values(names))); diff != "" {
-		t.Errorf("secret names (-want +got):\n%s", diff)
-	}
-	// AND the OAuth secret starts with one empty field per default provider,
-	// generated so that stack updates never overwrite the operator's values
-	tpl.Has(t, "AWS::SecretsManager::Secret", obj(map[string]any{
-		"Name": "timmybot/oauth-clients",
-		"GenerateSecretString": map[string]any{
-			"SecretStringTemplate": `{"google":"","soundcloud":"","spotify":""}`,
-			"GenerateStringKey":    "unused",
-		},
-	}))
-	for id, s := range secrets {
-		if _, ok := cdktest.Props(s)["SecretString"]; ok {
-			t.Errorf("secret %s has a literal value in the template", id)
+	for _, unwanted := range []string{`"Resource":"*"`, "CreateSecret", "PutSecretValue", "GenerateDataKey"} {
+		if strings.Contains(policy, unwanted) {
+			t.Errorf("read policy has %s:\n%s", unwanted, policy)
 		}
-	}
-
-	// AND the user-token policy is scoped to one name prefix
-	policies := tpl.Resources("AWS::IAM::ManagedPolicy")
-	var userPolicy string
-	for _, p := range policies {
-		doc := jsonOf(t, cdktest.Props(p)["PolicyDocument"])
-		if strings.Contains(doc, "CreateSecret") {
-			userPolicy = doc
-		}
-	}
-	for _, want := range []string{
-		`:secret:timmybot/user-tokens/*`,
-		`"secretsmanager:KmsKeyArn"`,
-		`"kms:ViaService"`,
-	} {
-		if !strings.Contains(userPolicy, want) {
-			t.Errorf("user token policy lacks %s:\n%s", want, userPolicy)
-		}
-	}
-	if strings.Contains(userPolicy, `"Resource":"*"`) {
-		t.Errorf("user token policy grants on every resource:\n%s", userPolicy)
 	}
 }
 
@@ -303,9 +281,10 @@ func TestBotService(t *testing.T) {
 		stack        awscdk.Stack
 		wantCapacity string
 		wantDesired  float64
+		wantActions  []string
 	}{
-		{"defaults", f.service, "FARGATE_SPOT", 1},
-		{"on demand, stopped", f.onDemand, "FARGATE", 0},
+		{"defaults", f.service, "FARGATE_SPOT", 1, timmybot.TableActions},
+		{"on demand, stopped, one action", f.onDemand, "FARGATE", 0, []string{"dynamodb:GetItem"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -355,19 +334,22 @@ func TestBotService(t *testing.T) {
 			for _, e := range container["Environment"].([]any) {
 				envNames = append(envNames, e.(map[string]any)["Name"].(string))
 			}
-			if diff := cmp.Diff([]string{"DISCORD_TOKEN", "SPOTIFY_CLIENT_SECRET"}, slices.Sorted(slices.Values(secretNames))); diff != "" {
+			if diff := cmp.Diff([]string{"APP_CONFIG", "DISCORD_TOKEN"}, slices.Sorted(slices.Values(secretNames))); diff != "" {
 				t.Errorf("secrets (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff([]string{"LOG_FORMAT", "QUEUES_TABLE"}, slices.Sorted(slices.Values(envNames))); diff != "" {
 				t.Errorf("environment (-want +got):\n%s", diff)
 			}
-			if !strings.Contains(jsonOf(t, container["Secrets"]), `:spotify::`) {
-				t.Errorf("the OAuth secret is not injected by field: %s", jsonOf(t, container["Secrets"]))
+			if !strings.Contains(jsonOf(t, container["Secrets"]), `:app::`) {
+				t.Errorf("a secret field is not injected by field: %s", jsonOf(t, container["Secrets"]))
 			}
 
-			// AND the container checks /readyz and logs to a group with retention
-			if hc := jsonOf(t, container["HealthCheck"]); !strings.Contains(hc, "/readyz") {
-				t.Errorf("health check = %s, want /readyz", hc)
+			// AND the container checks that the process is alive (/healthz),
+			// not the Discord gateway (/readyz), so a Discord outage does
+			// not get a healthy task replaced; it logs to a group with retention
+			hc := container["HealthCheck"].(map[string]any)["Command"]
+			if diff := cmp.Diff([]any{"CMD", "curl", "-fsS", "-o", "/dev/null", "http://127.0.0.1:8080/healthz"}, hc); diff != "" {
+				t.Errorf("health check (-want +got):\n%s", diff)
 			}
 			if drv := container["LogConfiguration"].(map[string]any)["LogDriver"]; drv != "awslogs" {
 				t.Errorf("log driver = %v", drv)
@@ -375,14 +357,33 @@ func TestBotService(t *testing.T) {
 			tpl.Has(t, "AWS::Logs::LogGroup", obj(map[string]any{"RetentionInDays": 30}))
 
 			// AND the task role may only use its table's items
-			assertTaskRoleLeastPrivilege(t, tpl)
+			assertTaskRoleLeastPrivilege(t, tpl, tt.wantActions)
+
+			// AND the service waits for the cluster's capacity providers:
+			// created after them, deleted before them
+			assoc := tpl.Only(t, "AWS::ECS::ClusterCapacityProviderAssociations")
+			if got := jsonOf(t, cdktest.Props(assoc)["CapacityProviders"]); got != `["FARGATE","FARGATE_SPOT"]` {
+				t.Errorf("capacity providers = %s", got)
+			}
+			// under the logical ID the cluster used to give it, so that
+			// existing stacks update it in place instead of replacing it
+			const assocID = "BotCluster9B862755"
+			if _, ok := tpl.Resources("AWS::ECS::ClusterCapacityProviderAssociations")[assocID]; !ok {
+				t.Errorf("capacity provider association is not %s", assocID)
+			}
+			for _, r := range tpl.Resources("AWS::ECS::Service") {
+				deps, _ := r["DependsOn"].([]any)
+				if !slices.Contains(deps, any(assocID)) {
+					t.Errorf("service DependsOn = %v, want %s among them", deps, assocID)
+				}
+			}
 		})
 	}
 }
 
 // assertTaskRoleLeastPrivilege checks the task role's inline statements:
 // DynamoDB item actions on the granted table only, nothing else.
-func assertTaskRoleLeastPrivilege(t *testing.T, tpl *cdktest.Template) {
+func assertTaskRoleLeastPrivilege(t *testing.T, tpl *cdktest.Template, want []string) {
 	t.Helper()
 	for id, p := range tpl.Resources("AWS::IAM::Policy") {
 		if !strings.Contains(id, "TaskRoleDefaultPolicy") {
@@ -393,15 +394,7 @@ func assertTaskRoleLeastPrivilege(t *testing.T, tpl *cdktest.Template) {
 			t.Fatalf("task role has %d statements, want 1 (the table grant): %s", len(stmts), jsonOf(t, stmts))
 		}
 		s := stmts[0].(map[string]any)
-		var actions []string
-		for _, a := range s["Action"].([]any) {
-			actions = append(actions, a.(string))
-		}
-		want := []string{
-			"dynamodb:BatchGetItem", "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem",
-			"dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem",
-		}
-		if diff := cmp.Diff(want, slices.Sorted(slices.Values(actions))); diff != "" {
+		if diff := cmp.Diff(slices.Sorted(slices.Values(want)), cdktest.Actions(s)); diff != "" {
 			t.Errorf("task role actions (-want +got):\n%s", diff)
 		}
 		if res := jsonOf(t, s["Resource"]); strings.Contains(res, `"*"`) || !strings.Contains(res, "ImportValue") {
@@ -415,32 +408,59 @@ func assertTaskRoleLeastPrivilege(t *testing.T, tpl *cdktest.Template) {
 func TestMonitoring(t *testing.T) {
 	f := getFixture(t)
 	tests := []struct {
-		name      string
-		stack     awscdk.Stack
-		wantEmail int
+		name              string
+		stack             awscdk.Stack
+		wantEmail         int
+		wantTaskAlarm     bool
+		wantGatewayPeriod float64
 	}{
-		{"with alarm e-mail", f.monitoring, 1},
-		{"without alarm e-mail", f.quiet, 0},
+		{"with alarm e-mail, one task", f.monitoring, 1, true, 3},
+		{"without alarm e-mail, stopped, 10-minute gateway alarm", f.quiet, 0, false, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// GIVEN Monitoring for a service, WHEN synthesized
 			tpl := cdktest.FromStack(t, tt.stack)
 
-			// THEN the topic refuses publishers without TLS
-			policy := jsonOf(t, cdktest.Props(tpl.Only(t, "AWS::SNS::TopicPolicy")))
-			if !strings.Contains(policy, `"aws:SecureTransport":"false"`) || !strings.Contains(policy, `"Effect":"Deny"`) {
-				t.Errorf("topic policy does not deny non-TLS publishing: %s", policy)
-			}
+			// THEN the topic's policy, which replaces SNS's default one,
+			// refuses publishers without TLS and lets this account's
+			// CloudWatch alarms publish (in that order)
+			tpl.Has(t, "AWS::SNS::TopicPolicy", obj(map[string]any{
+				"PolicyDocument": map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+					assertions.Match_ObjectLike(&map[string]any{
+						"Effect":    "Deny",
+						"Action":    "sns:Publish",
+						"Condition": map[string]any{"Bool": map[string]any{"aws:SecureTransport": "false"}},
+					}),
+					assertions.Match_ObjectLike(&map[string]any{
+						"Effect":    "Allow",
+						"Principal": map[string]any{"Service": "cloudwatch.amazonaws.com"},
+						"Action":    "sns:Publish",
+						"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": "123456789012"}},
+					}),
+				})},
+			}))
 			// AND the e-mail subscription exists only when asked for
 			tpl.Count(t, "AWS::SNS::Subscription", tt.wantEmail)
-			// AND five alarms notify the topic, including a missing gateway
-			// metric (no task running) as breaching
-			tpl.Count(t, "AWS::CloudWatch::Alarm", 5)
+			// AND the alarms notify the topic: the gateway disconnected for
+			// the configured minutes, with a missing metric (no task
+			// running) as breaching
 			tpl.Has(t, "AWS::CloudWatch::Alarm", obj(map[string]any{
-				"Namespace": "Bot", "MetricName": "Gateway", "TreatMissingData": "breaching",
-				"ComparisonOperator": "LessThanThreshold", "Threshold": 1,
+				"Namespace": "Bot", "MetricName": "Gateway", "TreatMissingData": "breaching", "Period": 300,
+				"ComparisonOperator": "LessThanThreshold", "Threshold": 1, "EvaluationPeriods": tt.wantGatewayPeriod,
 			}))
+			// AND, for a service meant to run, no running task for 10
+			// minutes (Spot capacity short)
+			taskAlarm := obj(map[string]any{
+				"Namespace": "AWS/ECS", "MetricName": "CPUUtilization", "Statistic": "SampleCount", "Period": 60,
+				"ComparisonOperator": "LessThanThreshold", "Threshold": 1, "EvaluationPeriods": 10, "TreatMissingData": "breaching",
+			})
+			if tt.wantTaskAlarm {
+				tpl.Count(t, "AWS::CloudWatch::Alarm", 6)
+				tpl.Has(t, "AWS::CloudWatch::Alarm", taskAlarm)
+			} else {
+				tpl.Count(t, "AWS::CloudWatch::Alarm", 5)
+			}
 			tpl.Has(t, "AWS::CloudWatch::Alarm", obj(map[string]any{"Namespace": "AWS/ECS", "MetricName": "CPUUtilization"}))
 			tpl.Has(t, "AWS::CloudWatch::Alarm", obj(map[string]any{"Namespace": "AWS/ECS", "MetricName": "MemoryUtilization"}))
 			tpl.Has(t, "AWS::CloudWatch::Alarm", obj(map[string]any{"Namespace": "Bot", "MetricName": "LatencyMs", "ExtendedStatistic": "p95"}))
@@ -509,6 +529,10 @@ func TestNoUnsuppressedNagErrors(t *testing.T) {
 			// THEN every finding is fixed or suppressed with a reason
 			if errs := cdktest.NagErrors(t, s); len(errs) > 0 {
 				t.Errorf("unsuppressed cdk-nag errors:\n%s", strings.Join(errs, "\n"))
+			}
+			// AND every wildcard suppression names the wildcards it accepts
+			if broad := cdktest.FromStack(t, s).BroadSuppressions("AwsSolutions-IAM5"); len(broad) > 0 {
+				t.Errorf("AwsSolutions-IAM5 suppressed without appliesTo on %v", broad)
 			}
 		})
 	}

@@ -1,12 +1,16 @@
 // Package cost estimates the monthly AWS cost of synthesized CloudFormation
 // templates from a small committed price table (prices.json: region, date,
 // and the source of every price). It prices what the templates decide at
-// idle — running tasks, public addresses, keys, secrets, dashboards, alarms,
-// custom metrics, log groups — and the cost of each extra running task.
+// idle — running tasks, public addresses, keys and their rotations, secrets,
+// dashboards, alarms, custom metrics, log ingestion and storage, flow logs of
+// the scans every public address receives, the container image in ECR — and
+// the cost of each extra running task.
 //
-// It does not call AWS: the table is updated by hand from the pricing pages
-// it cites. Usage-driven charges (requests, data transfer) are zero at idle
-// and out of scope.
+// Where a template does not say how much (log volume, image size, the Spot
+// discount), the figure is an assumption in prices.json with its reason,
+// and the report prints both. It does not call AWS: the table is updated by
+// hand from the pricing pages it cites. Usage-driven charges (requests, data
+// transfer) are zero at idle and out of scope.
 package cost
 
 import (
@@ -59,6 +63,15 @@ func DefaultPrices() (Prices, error) {
 		return Prices{}, fmt.Errorf("parsing prices.json: %w", err)
 	}
 	return p, nil
+}
+
+// assume returns an assumption's value; like usd, a missing key is a bug.
+func (p Prices) assume(key string) float64 {
+	a, ok := p.Assumptions[key]
+	if !ok {
+		panic("cost: no assumption " + key)
+	}
+	return a.Value
 }
 
 func (p Prices) usd(key string) float64 {
@@ -142,6 +155,9 @@ type Report struct {
 	IdleAfterFreeTier float64
 	// PerExtraTask is the monthly cost of one more running task.
 	PerExtraTask float64
+	// SpotFallback is what the month costs more when the Spot tasks run on
+	// demand instead (Spot capacity short, and Spot switched off).
+	SpotFallback float64
 	// Warnings name resources the estimate could not price.
 	Warnings []string
 }
@@ -168,8 +184,13 @@ func Estimate(templates []Template, p Prices) Report {
 			add(stack, item, float64(count), unit, key, float64(count)*p.usd(key))
 		}
 	}
+	addresses := publicAddresses(templates)
+	flowGB := addresses * p.assume("flowlogs.GBPerPublicAddress")
 	for _, t := range templates {
 		counts := map[string]int{}
+		rotating := 0
+		var logIngest, logStored float64
+		flowGroups := flowLogGroups(t)
 		metrics := map[string]bool{}
 		alarmMetrics := 0
 		for _, id := range sortedIDs(t.Resources) {
@@ -183,14 +204,40 @@ func Estimate(templates []Template, p Prices) Report {
 					continue
 				}
 				desired := number(res.Properties["DesiredCount"], 1)
-				perTask := fargateTaskMonth(p, task, res)
-				add(t.Stack, fmt.Sprintf("Fargate task %s", task.describe()), desired, "tasks", task.priceKey(), desired*perTask)
+				perTask, onDemand := fargateTaskMonth(p, task, res)
+				item := fmt.Sprintf("Fargate task %s", task.describe())
+				if share := spotShare(res); share > 0 {
+					item += fmt.Sprintf(", %.0f %% on Spot at an assumed %.0f %% off", 100*share, 100*p.assume("fargate.spotDiscount"))
+				}
+				add(t.Stack, item, desired, "tasks", task.priceKey(), desired*perTask)
 				r.PerExtraTask += perTask
+				r.SpotFallback += desired * (onDemand - perTask)
 				if publicIP(res) {
 					ip := p.HoursPerMonth * p.usd("vpc.publicIPv4Hour")
 					add(t.Stack, "public IPv4 address per task", desired, "tasks", "vpc.publicIPv4Hour", desired*ip)
-					r.PerExtraTask += ip
+					// Each address draws its own scans into the flow log.
+					scans := p.assume("flowlogs.GBPerPublicAddress")
+					r.PerExtraTask += ip + scans*(p.usd("logs.ingestGB")+p.usd("logs.storageGBMonth")*p.assume("logs.storedShare"))
 				}
+				if task.assetImage {
+					gb := p.assume("ecr.imageGB") * p.assume("ecr.imagesKept")
+					add(t.Stack, "container images in CDK's asset repository (assumed)", gb, "GB", "ecr.storageGBMonth", gb*p.usd("ecr.storageGBMonth"))
+				}
+			case "AWS::KMS::Key":
+				if res.Properties["EnableKeyRotation"] == true {
+					rotating++
+				}
+			case "AWS::Logs::LogGroup":
+				gb := p.assume("logs.idleGBPerGroup")
+				if flowGroups[id] {
+					gb = flowGB
+				}
+				logIngest += gb
+				days, ok := res.Properties["RetentionInDays"]
+				if !ok {
+					r.Warnings = append(r.Warnings, fmt.Sprintf("%s/%s: logs never expire; storage grows every month and is priced for one year", t.Stack, id))
+				}
+				logStored += gb * number(days, 365) / 30 * p.assume("logs.storedShare")
 			case "AWS::CloudWatch::Alarm":
 				alarmMetrics += alarmMetricCount(res)
 				for _, m := range alarmCustomMetrics(res) {
@@ -214,14 +261,22 @@ func Estimate(templates []Template, p Prices) Report {
 		hour("NAT gateway", counts["AWS::EC2::NatGateway"], "vpc.natGatewayHour")
 		hour("load balancer", counts["AWS::ElasticLoadBalancingV2::LoadBalancer"], "elb.albHour")
 		monthly(t.Stack, "KMS customer managed key", counts["AWS::KMS::Key"], "keys", "kms.keyMonth")
+		if rotating > 0 {
+			n := float64(rotating) * p.assume("kms.rotationsBilled")
+			add(t.Stack, "KMS key rotations, billed from the second year (assumed)", n, "rotations", "kms.rotationMonth", n*p.usd("kms.rotationMonth"))
+		}
 		monthly(t.Stack, "Secrets Manager secret", counts["AWS::SecretsManager::Secret"], "secrets", "secretsmanager.secretMonth")
 		monthly(t.Stack, "CloudWatch dashboard", counts["AWS::CloudWatch::Dashboard"], "dashboards", "cloudwatch.dashboardMonth")
 		monthly(t.Stack, "CloudWatch alarm metrics", alarmMetrics, "metrics", "cloudwatch.alarmMetricMonth")
 		monthly(t.Stack, "custom metrics published by the bot", len(metrics), "metrics", "cloudwatch.customMetricMonth")
 		monthly(t.Stack, "DynamoDB on-demand table (idle)", counts["AWS::DynamoDB::Table"], "tables", "dynamodb.onDemandIdle")
-		if n := counts["AWS::Logs::LogGroup"]; n > 0 {
-			gb := float64(n) * p.Assumptions["logs.idleGBPerGroup"].Value
-			add(t.Stack, "log ingestion at idle (assumed)", gb, "GB", "logs.ingestGB", gb*p.usd("logs.ingestGB"))
+		if logIngest > 0 {
+			item := "log ingestion at idle (assumed)"
+			if len(flowGroups) > 0 {
+				item = fmt.Sprintf("log ingestion at idle, with flow logs of scans on %g public addresses (assumed)", addresses)
+			}
+			add(t.Stack, item, logIngest, "GB", "logs.ingestGB", logIngest*p.usd("logs.ingestGB"))
+			add(t.Stack, "log storage over the retention period (assumed)", logStored, "GB", "logs.storageGBMonth", logStored*p.usd("logs.storageGBMonth"))
 		}
 	}
 	r.Idle = sumUSD(r.Lines)
@@ -260,6 +315,9 @@ func sumUSD(lines []Line) float64 {
 type task struct {
 	vcpu, gb float64
 	arch     string
+	// assetImage is set when the task runs an image the CDK built and
+	// pushed to its asset repository at deploy time.
+	assetImage bool
 }
 
 func (t task) describe() string {
@@ -282,19 +340,23 @@ func taskDefinition(t Template, svc Resource) (task, bool) {
 			arch = a
 		}
 	}
+	images, err := json.Marshal(def.Properties["ContainerDefinitions"])
 	return task{
-		vcpu: number(def.Properties["Cpu"], 0) / 1024,
-		gb:   number(def.Properties["Memory"], 0) / 1024,
-		arch: arch,
+		vcpu:       number(def.Properties["Cpu"], 0) / 1024,
+		gb:         number(def.Properties["Memory"], 0) / 1024,
+		arch:       arch,
+		assetImage: err == nil && strings.Contains(string(images), "container-assets"),
 	}, true
 }
 
-// fargateTaskMonth is one task's monthly compute price, with the Spot
-// discount for the share of tasks the service places on Fargate Spot.
-func fargateTaskMonth(p Prices, t task, svc Resource) float64 {
+// fargateTaskMonth is one task's monthly compute price, with the assumed
+// Spot discount for the share of tasks the service places on Fargate Spot,
+// and the same task's price on demand.
+func fargateTaskMonth(p Prices, t task, svc Resource) (price, onDemand float64) {
 	arch := strings.ToLower(t.arch)
 	hourly := t.vcpu*p.usd("fargate."+arch+".vcpuHour") + t.gb*p.usd("fargate."+arch+".gbHour")
-	return p.HoursPerMonth * hourly * (1 - spotShare(svc)*p.usd("fargate.spotDiscount"))
+	onDemand = p.HoursPerMonth * hourly
+	return onDemand * (1 - spotShare(svc)*p.assume("fargate.spotDiscount")), onDemand
 }
 
 // spotShare is the weight share of FARGATE_SPOT in the capacity provider
@@ -314,6 +376,37 @@ func spotShare(svc Resource) float64 {
 		return 0
 	}
 	return spot / total
+}
+
+// publicAddresses counts the public IPv4 addresses the services' running
+// tasks hold across the deployment: each one is scanned, and the scans it
+// draws are the bulk of a rejected-traffic flow log.
+func publicAddresses(templates []Template) float64 {
+	var n float64
+	for _, t := range templates {
+		for _, res := range t.Resources {
+			if res.Type == "AWS::ECS::Service" && publicIP(res) {
+				n += number(res.Properties["DesiredCount"], 1)
+			}
+		}
+	}
+	return n
+}
+
+// flowLogGroups are the log groups of a template that VPC flow logs write to.
+func flowLogGroups(t Template) map[string]bool {
+	groups := map[string]bool{}
+	for _, res := range t.Resources {
+		if res.Type != "AWS::EC2::FlowLog" {
+			continue
+		}
+		if ref, ok := res.Properties["LogGroupName"].(map[string]any); ok {
+			if id, ok := ref["Ref"].(string); ok {
+				groups[id] = true
+			}
+		}
+	}
+	return groups
 }
 
 func publicIP(svc Resource) bool {
@@ -439,6 +532,9 @@ func (r Report) Write(w io.Writer) error {
 	fmt.Fprintf(w, "\nidle, list prices:                         USD %6.2f / month\n", r.Idle)
 	fmt.Fprintf(w, "idle, after CloudWatch's always-free tier: USD %6.2f / month\n", r.IdleAfterFreeTier)
 	fmt.Fprintf(w, "each extra running task:                  USD %6.2f / month\n", r.PerExtraTask)
+	if r.SpotFallback > 0 {
+		fmt.Fprintf(w, "more when Spot is off (on demand):        USD %6.2f / month\n", r.SpotFallback)
+	}
 	for _, a := range sortedAssumptions(p.Assumptions) {
 		fmt.Fprintf(w, "assumed %s = %g: %s\n", a, p.Assumptions[a].Value, p.Assumptions[a].Why)
 	}

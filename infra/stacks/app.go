@@ -61,7 +61,7 @@ func New(app awscdk.App, cfg Config) *Stacks {
 		Retain: jsii.Bool(retain),
 	})
 
-	secretsStack := newStack("Secrets", "KMS key, bot secrets, per-user token policy")
+	secretsStack := newStack("Secrets", "KMS key and the bot's Discord token")
 	secrets := timmybot.NewBotSecrets(secretsStack, "Secrets", &timmybot.BotSecretsProps{
 		NamePrefix: jsii.String("timmybot/" + cfg.Environment),
 		Retain:     jsii.Bool(retain),
@@ -80,10 +80,8 @@ func New(app awscdk.App, cfg Config) *Stacks {
 
 	serviceStack := newStack("Service", "ECS cluster and the bot's Fargate service")
 	botEnv := map[string]string{
-		EnvUserTokenPrefix: secrets.UserTokenPrefix,
-		EnvUserTokenKey:    *secrets.Key.KeyArn(),
-		EnvLogFormat:       "json",
-		EnvHTTPAddr:        "127.0.0.1:8080",
+		EnvLogFormat: "json",
+		EnvHTTPAddr:  "127.0.0.1:8080",
 	}
 	if cfg.OwnerIDs != "" {
 		botEnv[EnvOwnerIDs] = cfg.OwnerIDs
@@ -98,7 +96,6 @@ func New(app awscdk.App, cfg Config) *Stacks {
 		Tables:            tableEnv(data),
 		Secrets:           secretEnv(secrets),
 		ExecutionPolicies: []awsiam.IManagedPolicy{secrets.ReadPolicy},
-		TaskPolicies:      []awsiam.IManagedPolicy{secrets.UserTokenPolicy},
 		Environment:       botEnv,
 		DesiredCount:      jsii.Number(float64(cfg.DesiredCount)),
 		Spot:              jsii.Bool(cfg.Spot),
@@ -107,9 +104,10 @@ func New(app awscdk.App, cfg Config) *Stacks {
 
 	monitoringStack := newStack("Monitoring", "alarms, dashboard, alarm topic")
 	monitoring := timmybot.NewMonitoring(monitoringStack, "Monitoring", &timmybot.MonitoringProps{
-		Service:    service.Service,
-		Metrics:    Metrics,
-		AlarmEmail: optional(cfg.AlertEmail),
+		Service:      service.Service,
+		Metrics:      Metrics,
+		AlarmEmail:   optional(cfg.AlertEmail),
+		DesiredCount: jsii.Number(float64(cfg.DesiredCount)),
 	})
 	awscdk.NewCfnOutput(monitoringStack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{
 		Value: monitoring.Topic.TopicArn(),

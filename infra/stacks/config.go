@@ -74,6 +74,18 @@ var settings = map[string]setting{
 	"githubOIDCProvider": {"githubOidcProviderArn", "TIMMYBOT_GITHUB_OIDC_PROVIDER_ARN", ""},
 }
 
+// EnvironmentVariables returns the environment variable of every setting,
+// sorted. The deploy workflow sets each one from a repository variable of
+// the same name, so that a deploy from GitHub and one from a shell configured
+// the same way build the same stacks.
+func EnvironmentVariables() []string {
+	out := make([]string, 0, len(settings))
+	for _, s := range settings {
+		out = append(out, s.env)
+	}
+	return slices.Sorted(slices.Values(out))
+}
+
 // retentionDays are the retention periods CloudWatch Logs accepts.
 var retentionDays = map[int]awslogs.RetentionDays{
 	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,

@@ -28,11 +28,6 @@ var TableEnv = map[string]string{
 const (
 	// EnvDiscordToken carries the bot token, injected from Secrets Manager.
 	EnvDiscordToken = "DISCORD_TOKEN"
-	// EnvUserTokenPrefix is the name prefix of per-user OAuth token secrets.
-	EnvUserTokenPrefix = "TIMMYBOT_USER_TOKEN_SECRET_PREFIX"
-	// EnvUserTokenKey is the ARN of the KMS key per-user secrets are
-	// created with.
-	EnvUserTokenKey = "TIMMYBOT_USER_TOKEN_KMS_KEY"
 	// EnvLogFormat selects JSON logs, which CloudWatch Logs parses.
 	EnvLogFormat = "TIMMYBOT_LOG_FORMAT"
 	// EnvOwnerIDs lists the bot owners' Discord user IDs.
@@ -43,14 +38,6 @@ const (
 	// container health check calls it on loopback.
 	EnvHTTPAddr = "TIMMYBOT_HTTP_ADDR"
 )
-
-// OAuthClientEnv maps each OAuth provider (a field of the OAuth clients
-// secret) to the environment variable that carries its client secret.
-var OAuthClientEnv = map[string]string{
-	"spotify":    "SPOTIFY_CLIENT_SECRET",
-	"google":     "GOOGLE_CLIENT_SECRET",
-	"soundcloud": "SOUNDCLOUD_CLIENT_SECRET",
-}
 
 // Metrics are the names the bot publishes its metrics under; a test checks
 // them against the bot's own definitions.
@@ -72,9 +59,5 @@ func tableEnv(data *timmybot.DataTables) map[string]awsdynamodb.ITable {
 }
 
 func secretEnv(s *timmybot.BotSecrets) map[string]timmybot.SecretField {
-	env := map[string]timmybot.SecretField{EnvDiscordToken: {Secret: s.DiscordToken}}
-	for _, p := range s.OAuthProviders {
-		env[OAuthClientEnv[p]] = timmybot.SecretField{Secret: s.OAuthClients, Field: p}
-	}
-	return env
+	return map[string]timmybot.SecretField{EnvDiscordToken: {Secret: s.DiscordToken}}
 }

@@ -1,6 +1,8 @@
-// Package infra checks that the infrastructure and the bot agree on the
-// names they share: the metrics the bot publishes and the alarms watch, and
-// the key schema the store expects and the Data stack creates.
+// Package infra checks that the infrastructure and the bot agree on what
+// they share: the metrics the bot publishes and the alarms watch, the key
+// schema the store expects and the Data stack creates, the DynamoDB actions
+// the store calls and the task role allows, and the variables the service
+// sets and the bot reads. It also checks the deploy workflow.
 package infra
 
 import (
@@ -35,9 +37,30 @@ func TestMonitoringUsesTheBotsMetricNames(t *testing.T) {
 }
 
 var (
-	dataOnce  sync.Once
-	dataStack awscdk.Stack
+	deploymentOnce sync.Once
+	theDeployment  *stacks.Stacks
 )
+
+// deployment is the default deployment, running an image from a registry,
+// synthesized once per test binary.
+func deployment(t *testing.T) *stacks.Stacks {
+	t.Helper()
+	cdktest.Check(t, func() {
+		deploymentOnce.Do(func() {
+			cfg, err := stacks.LoadConfig(func(string) any { return nil }, func(k string) string {
+				return map[string]string{"TIMMYBOT_IMAGE_URI": "example.com/timmybot:1"}[k]
+			})
+			if err != nil {
+				panic(err)
+			}
+			theDeployment = stacks.New(awscdk.NewApp(nil), cfg)
+		})
+	})
+	if theDeployment == nil {
+		t.Fatal("app failed to build")
+	}
+	return theDeployment
+}
 
 // table is what both sides say about one table.
 type table struct {
@@ -48,25 +71,12 @@ type table struct {
 
 func TestDataStackMatchesTheStoresKeySchema(t *testing.T) {
 	// GIVEN the Data stack of the default deployment
-	cdktest.Check(t, func() {
-		dataOnce.Do(func() {
-			cfg, err := stacks.LoadConfig(func(string) any { return nil }, func(k string) string {
-				return map[string]string{"TIMMYBOT_IMAGE_URI": "example.com/timmybot:1"}[k]
-			})
-			if err != nil {
-				panic(err)
-			}
-			dataStack = stacks.New(awscdk.NewApp(nil), cfg).Data
-		})
-	})
-	if dataStack == nil {
-		t.Fatal("app failed to build")
-	}
+	dataStack := deployment(t).Data
 	// WHEN it is synthesized
 	tpl := cdktest.FromStack(t, dataStack)
 	got := map[string]table{}
 	for id, res := range tpl.Resources("AWS::DynamoDB::Table") {
-		got[roleOf(t, id)] = fromTemplate(t, cdktest.Props(res))
+		got[roleOf(t, dataStack, id)] = fromTemplate(t, cdktest.Props(res))
 	}
 
 	// THEN every table has the key schema, TTL and (no) indexes the store
@@ -94,7 +104,7 @@ func TestDataStackMatchesTheStoresKeySchema(t *testing.T) {
 
 // roleOf maps a table's logical ID back to its role: the Data stack names
 // each table construct after the store's role.
-func roleOf(t *testing.T, logicalID string) string {
+func roleOf(t *testing.T, dataStack awscdk.Stack, logicalID string) string {
 	t.Helper()
 	tables := dataStack.Node().FindChild(jsii.String("Tables"))
 	for _, spec := range stacks.Tables {

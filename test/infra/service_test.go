@@ -1,0 +1,94 @@
+package infra
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/iddv/timmybot/app/dynamostore"
+	"github.com/iddv/timmybot/constructs/cdktest"
+	"github.com/iddv/timmybot/constructs/timmybot"
+)
+
+func TestTaskRoleAllowsExactlyTheStoresDynamoDBActions(t *testing.T) {
+	// GIVEN the actions the store calls
+	want := slices.Sorted(slices.Values(dynamostore.IAMActions))
+	// THEN the construct's default is that list
+	if diff := cmp.Diff(want, slices.Sorted(slices.Values(timmybot.TableActions))); diff != "" {
+		t.Errorf("timmybot.TableActions (-store +construct):\n%s", diff)
+	}
+	// AND the synthesized task role allows exactly those, and only on tables
+	tpl := cdktest.FromStack(t, deployment(t).Service)
+	var found bool
+	for id, p := range tpl.Resources("AWS::IAM::Policy") {
+		if !strings.Contains(id, "TaskRole") {
+			continue
+		}
+		found = true
+		for _, s := range cdktest.Props(p)["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			stmt := s.(map[string]any)
+			if diff := cmp.Diff(want, cdktest.Actions(stmt)); diff != "" {
+				t.Errorf("task role statement actions (-store +role):\n%s", diff)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no task role policy in the Service stack")
+	}
+	for id, r := range tpl.Resources("AWS::IAM::Role") {
+		if strings.Contains(id, "TaskRole") && cdktest.Props(r)["ManagedPolicyArns"] != nil {
+			t.Errorf("task role %s has managed policies: %v", id, cdktest.Props(r)["ManagedPolicyArns"])
+		}
+	}
+}
+
+func TestEveryVariableTheServiceSetsIsReadByTheBot(t *testing.T) {
+	// GIVEN the names the bot's configuration reads
+	read := configVariables(t)
+	// WHEN the service's container is synthesized
+	tpl := cdktest.FromStack(t, deployment(t).Service)
+	task := cdktest.Props(tpl.Only(t, "AWS::ECS::TaskDefinition"))
+	container := task["ContainerDefinitions"].([]any)[0].(map[string]any)
+	// THEN every environment variable and every injected secret is one the
+	// bot reads: nothing is injected for code that does not exist yet
+	for _, key := range []string{"Environment", "Secrets"} {
+		list, _ := container[key].([]any)
+		for _, e := range list {
+			name := e.(map[string]any)["Name"].(string)
+			if !read[name] {
+				t.Errorf("%s %s is set by the service but never read by app/cmd/timmybot/config.go", key, name)
+			}
+		}
+	}
+}
+
+// configVariables returns the string literals of config.go that look like
+// environment variable names: the bot reads its environment nowhere else.
+func configVariables(t *testing.T) map[string]bool {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "../../app/cmd/timmybot/config.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	ast.Inspect(f, func(n ast.Node) bool {
+		lit, ok := n.(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			return true
+		}
+		if v, err := strconv.Unquote(lit.Value); err == nil && v != "" && strings.ToUpper(v) == v && !strings.ContainsAny(v, " .,:/") {
+			names[v] = true
+		}
+		return true
+	})
+	if !names["DISCORD_TOKEN"] {
+		t.Fatal("config.go does not mention DISCORD_TOKEN: the scan is broken")
+	}
+	return names
+}
