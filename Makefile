@@ -14,7 +14,7 @@ ACTIONLINT_VERSION  := v1.7.12
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_CLI_TELEMETRY := 1
 
-.PHONY: help run test unit fuzz lint bench synth deploy cost tools prereqs-run prereqs-test
+.PHONY: help run test unit fuzz lint bench synth deploy cost tools dynamodb-local prereqs-run prereqs-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -25,8 +25,21 @@ run: prereqs-run ## run the bot locally (embedded store, secrets from env / .env
 
 test: prereqs-test lint unit fuzz ## run the whole suite: lint, unit, integration and end-to-end tests
 
-unit: prereqs-test
-	scripts/with-dynalite go test -count=1 -timeout 15m $(PKGS)
+unit: prereqs-test dynamodb-local
+	$(WITH_DYNAMODB) go test -count=1 -timeout 15m $(PKGS)
+
+# WITH_DYNAMODB runs a command with DynamoDB Local beside it and
+# DYNAMODB_ENDPOINT set (test/cmd/dynamodblocal): DynamoDB Local's image
+# through testcontainers (DYNAMODB_LOCAL_IMAGE, default amazon/dynamodb-local),
+# or else its jar on java.
+DYNAMODB_LOCAL_JAR := $(BIN)/dynamodb-local
+WITH_DYNAMODB := $(BIN)/dynamodblocal -jar $(DYNAMODB_LOCAL_JAR) $(if $(DYNAMODB_LOCAL_IMAGE),-image $(DYNAMODB_LOCAL_IMAGE))
+
+dynamodb-local: $(DYNAMODB_LOCAL_JAR)/DynamoDBLocal.jar
+	go build -o $(BIN)/dynamodblocal ./test/cmd/dynamodblocal
+
+$(DYNAMODB_LOCAL_JAR)/DynamoDBLocal.jar:
+	scripts/dynamodb-local-jar $(DYNAMODB_LOCAL_JAR)
 
 lint: tools ## gofmt, go mod tidy, go vet, staticcheck, actionlint
 	@out=$$(gofmt -l app constructs infra test); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -46,8 +59,8 @@ FUZZ_TARGETS := ./app/voice:FuzzGatewayMessage ./app/voice/transport:FuzzOpen ./
 fuzz: ## run every fuzz target briefly (FUZZTIME executions, default 100000x)
 	@for t in $(FUZZ_TARGETS); do go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; done
 
-bench: prereqs-test ## run the benchmarks and print their reports
-	scripts/with-dynalite go test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
+bench: prereqs-test dynamodb-local ## run the benchmarks and print their reports
+	$(WITH_DYNAMODB) go test -run '^$$' -bench . -benchmem -timeout 30m $(PKGS)
 
 CDK := node_modules/.bin/cdk --no-notices
 

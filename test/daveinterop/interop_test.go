@@ -6,11 +6,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"slices"
 	"testing"
 
+	"github.com/iddv/timmybot/app/testenv"
 	"github.com/iddv/timmybot/app/voice/dave"
 	"github.com/iddv/timmybot/app/voice/dave/davetest"
 	"github.com/iddv/timmybot/app/voice/mls"
@@ -24,17 +24,14 @@ func startDriver(t *testing.T) *Driver {
 	t.Helper()
 	missing := func(what string, err error) {
 		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s unavailable: %v", what, err)
-		}
-		t.Skipf("%s unavailable (run npm ci): %v", what, err)
+		testenv.Unavailable(t, what, fmt.Sprintf("%v; run npm ci", err))
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {
 		missing("node", err)
 	}
 	if out, err := exec.Command(node, "-e", "require.resolve('@snazzah/davey')").CombinedOutput(); err != nil {
-		missing("@snazzah/davey", fmt.Errorf("%v: %s", err, out))
+		missing("@snazzah/davey", fmt.Errorf("node cannot resolve it (%v):\n%s", err, out))
 	}
 	d, err := StartDriver(t.Context(), node, ".")
 	if err != nil {

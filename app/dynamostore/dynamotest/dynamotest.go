@@ -1,18 +1,20 @@
-// Package dynamotest gives tests a DynamoDB-compatible endpoint and fresh
-// tables on it. It owns finding the endpoint, not the store's behaviour.
+// Package dynamotest gives tests the DynamoDB server their run provides,
+// and fresh tables on it. It owns reading the endpoint, not starting
+// servers, nor the store's behaviour.
 //
-// The endpoint is, in this order: DYNAMODB_ENDPOINT when set; otherwise
-// DynamoDB Local started through testcontainers when a Docker engine is
-// healthy; otherwise the test fails when CI=true and is skipped, loudly,
-// elsewhere.
+// The endpoint is DYNAMODB_ENDPOINT. Without it a test fails under CI=true
+// and is skipped, loudly, elsewhere (package testenv). Starting a server
+// belongs to the command that runs the tests: make unit runs them under
+// test/cmd/dynamodblocal, which starts DynamoDB Local (through
+// testcontainers, or its jar on java) and sets DYNAMODB_ENDPOINT. That
+// code lives in the test module so that the app module requires no
+// container libraries, and one server serves every test binary of a run.
 package dynamotest
 
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,88 +22,21 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/iddv/timmybot/app/dynamostore"
-	"github.com/testcontainers/testcontainers-go"
-	"github.com/testcontainers/testcontainers-go/wait"
+	"github.com/iddv/timmybot/app/testenv"
 )
-
-// Image is the DynamoDB Local image the tests start, pinned.
-const Image = "amazon/dynamodb-local:2.5.2"
 
 // EnvEndpoint names the variable that points the tests at a running server.
 const EnvEndpoint = "DYNAMODB_ENDPOINT"
 
-var (
-	containerOnce     sync.Once
-	containerEndpoint string
-	containerErr      error
-)
-
-// Endpoint returns the URL of a DynamoDB-compatible server, or ends the
-// test (fails under CI=true, skips elsewhere) when none can be had.
+// Endpoint returns the URL of the DynamoDB server in EnvEndpoint, or ends
+// the test when it is not set.
 func Endpoint(tb testing.TB) string {
 	tb.Helper()
-	if ep := os.Getenv(EnvEndpoint); ep != "" {
-		return ep
+	ep := os.Getenv(EnvEndpoint)
+	if ep == "" {
+		testenv.Unavailable(tb, "DynamoDB", EnvEndpoint+" is not set; run the tests with make unit, or under go run ./test/cmd/dynamodblocal, or set it to a server of your own")
 	}
-	if why := dockerUnhealthy(); why != "" {
-		unavailable(tb, fmt.Sprintf("%s is not set and no Docker engine is healthy (%s)", EnvEndpoint, why))
-	}
-	containerOnce.Do(func() { containerEndpoint, containerErr = startDynamoDBLocal() })
-	if containerErr != nil {
-		unavailable(tb, fmt.Sprintf("starting %s: %v", Image, containerErr))
-	}
-	return containerEndpoint
-}
-
-func unavailable(tb testing.TB, why string) {
-	tb.Helper()
-	msg := fmt.Sprintf("no DynamoDB endpoint: %s; run the tests under scripts/with-dynalite (make test does) or set %s", why, EnvEndpoint)
-	if os.Getenv("CI") == "true" {
-		tb.Fatal(msg)
-	} else {
-		tb.Skipf("\n*** SKIPPED: %s ***", msg)
-	}
-}
-
-// dockerUnhealthy returns why no Docker provider is usable, or "".
-func dockerUnhealthy() (why string) {
-	defer func() {
-		// The provider lookup panics on some broken Docker setups.
-		if r := recover(); r != nil {
-			why = fmt.Sprint(r)
-		}
-	}()
-	provider, err := testcontainers.ProviderDefault.GetProvider()
-	if err != nil {
-		return err.Error()
-	}
-	defer provider.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := provider.Health(ctx); err != nil {
-		return err.Error()
-	}
-	return ""
-}
-
-// startDynamoDBLocal starts one container for the whole test binary; the
-// testcontainers reaper removes it when the binary exits.
-func startDynamoDBLocal() (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	ctr, err := testcontainers.Run(ctx, Image,
-		testcontainers.WithExposedPorts("8000/tcp"),
-		testcontainers.WithCmd("-jar", "DynamoDBLocal.jar", "-inMemory", "-sharedDb"),
-		testcontainers.WithWaitStrategy(wait.ForListeningPort("8000/tcp")),
-	)
-	if err != nil {
-		return "", err
-	}
-	ep, err := ctr.PortEndpoint(ctx, "8000/tcp", "http")
-	if err != nil {
-		return "", err
-	}
-	return ep, nil
+	return ep
 }
 
 // Client returns a client for endpoint with placeholder credentials (local

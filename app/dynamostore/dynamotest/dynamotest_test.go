@@ -2,39 +2,36 @@ package dynamotest
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 )
 
 // recorder notes how a test would have ended instead of ending it.
 type recorder struct {
 	testing.TB
-	fatal, skip string
+	ended string
 }
 
-func (r *recorder) Helper()                          {}
-func (r *recorder) Fatal(args ...any)                { r.fatal = fmt.Sprint(args...) }
-func (r *recorder) Skipf(format string, args ...any) { r.skip = fmt.Sprintf(format, args...) }
+func (r *recorder) Helper()           {}
+func (r *recorder) Fatal(args ...any) { r.ended = fmt.Sprint(args...) }
+func (r *recorder) Skip(args ...any)  { r.ended = fmt.Sprint(args...) }
 
-func TestNoEndpointFailsUnderCIAndSkipsElsewhere(t *testing.T) {
+func TestEndpoint(t *testing.T) {
 	tests := []struct {
-		ci                  string
-		wantFatal, wantSkip bool
+		name, env, want, wantEnded string
 	}{
-		{"true", true, false},
-		{"", false, true},
-		{"false", false, true},
+		{"set", "http://127.0.0.1:8000", "http://127.0.0.1:8000", ""},
+		{"unset", "", "", "DynamoDB unavailable: DYNAMODB_ENDPOINT is not set; run the tests with make unit, or under go run ./test/cmd/dynamodblocal, or set it to a server of your own"},
 	}
 	for _, tt := range tests {
-		t.Run("CI="+tt.ci, func(t *testing.T) {
-			t.Setenv("CI", tt.ci)
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(EnvEndpoint, tt.env)
+			t.Setenv("CI", "true") // ends with Fatal: no skip line is written
 			r := &recorder{TB: t}
-			unavailable(r, "no Docker engine")
-			if (r.fatal != "") != tt.wantFatal || (r.skip != "") != tt.wantSkip {
-				t.Fatalf("fatal %q, skip %q; want fatal: %v, skip: %v", r.fatal, r.skip, tt.wantFatal, tt.wantSkip)
+			if got := Endpoint(r); got != tt.want {
+				t.Errorf("Endpoint = %q, want %q", got, tt.want)
 			}
-			if msg := r.fatal + r.skip; !strings.Contains(msg, "no Docker engine") || !strings.Contains(msg, EnvEndpoint) {
-				t.Errorf("message %q does not say why and what to do", msg)
+			if r.ended != tt.wantEnded {
+				t.Errorf("the test ended with %q, want %q", r.ended, tt.wantEnded)
 			}
 		})
 	}
