@@ -249,8 +249,8 @@ func TestBadInputGetsAClearErrorAndStoresNothing(t *testing.T) {
 		want string
 	}{
 		{"6000-character query", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "https://music.example/"+strings.Repeat("a", 5978))}}, "too long"},
-		{"not a URL", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "never gonna give you up")}}, "is not an http(s) URL"},
-		{"other scheme", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "file:///etc/passwd")}}, "is not an http(s) URL"},
+		{"not a URL", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "never gonna give you up")}}, "it must start with http:// or https://"},
+		{"other scheme", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "file:///etc/passwd")}}, "Only http:// and https:// URLs can be played, not file:"},
 		{"unknown command", fakediscord.Slash{Name: "dance"}, "Unknown command /dance"},
 		{"unknown option", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "https://music.example/x.mp3"), opt("volume", "11")}}, `no option "volume"`},
 		{"guild ID not a snowflake", fakediscord.Slash{GuildID: "my-guild", Name: "play", Options: []fakediscord.Option{opt("query", "https://music.example/x.mp3")}}, "not a valid guild ID"},

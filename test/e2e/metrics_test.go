@@ -22,7 +22,7 @@ func TestPrometheusMetricsCountInteractions(t *testing.T) {
 		"timmybot_interaction_errors_total 0\n", // bad input is the user's, not a failure
 		"timmybot_interaction_latency_ms_count 2\n",
 		"timmybot_gateway_connected 1\n",
-		"timmybot_active_voice_connections 0\n",
+		"timmybot_active_voice_connections 1\n", // /play joined the member's channel
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
