@@ -54,7 +54,8 @@ lint: tools ## gofmt, go mod tidy, go vet, staticcheck, actionlint
 FUZZTIME ?= 100000x
 FUZZ_TARGETS := ./app/voice:FuzzGatewayMessage ./app/voice/transport:FuzzOpen ./app/voice/dave/frame:FuzzDecrypt \
 	./app/voice/mls:FuzzMLSMessage ./app/voice/mls:FuzzKeyPackage ./app/voice/mls:FuzzWelcome \
-	./app/voice/mls:FuzzRatchetTree ./app/voice/mls:FuzzGroupHandshake
+	./app/voice/mls:FuzzRatchetTree ./app/voice/mls:FuzzGroupHandshake \
+	./app/audio/ogg:FuzzOggReader ./app/audio/webm:FuzzWebMReader
 
 fuzz: ## run every fuzz target briefly (FUZZTIME executions, default 100000x)
 	@for t in $(FUZZ_TARGETS); do go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%%:*}"; done
