@@ -10,7 +10,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/iddv/timmybot/app/testenv"
+	"github.com/iddv/timmybot/app/servertest"
 	"github.com/iddv/timmybot/app/voice/dave"
 	"github.com/iddv/timmybot/app/voice/dave/davetest"
 	"github.com/iddv/timmybot/app/voice/mls"
@@ -24,7 +24,7 @@ func startDriver(t *testing.T) *Driver {
 	t.Helper()
 	missing := func(what string, err error) {
 		t.Helper()
-		testenv.Unavailable(t, what, fmt.Sprintf("%v; run npm ci", err))
+		servertest.Unavailable(t, what, fmt.Sprintf("%v; run npm ci", err))
 	}
 	node, err := exec.LookPath("node")
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/iddv/timmybot/app/audio/internal/fixture"
+	"github.com/iddv/timmybot/app/audio/internal/audiotest"
 	"github.com/iddv/timmybot/app/audio/opus"
 )
 
@@ -57,7 +57,7 @@ func fill(n int, seed byte) []byte {
 
 // start is the head and tags pages of stream 1.
 func start() []byte {
-	return cat(packets(1, 0, flagBOS, 0, fixture.OpusHead(2, 0)), packets(1, 1, 0, 0, tags))
+	return cat(packets(1, 0, flagBOS, 0, audiotest.OpusHead(2, 0)), packets(1, 1, 0, 0, tags))
 }
 
 func cat(pages ...[]byte) []byte { return bytes.Join(pages, nil) }
@@ -99,13 +99,13 @@ func TestReaderPackets(t *testing.T) {
 		{"zero-length packets are skipped",
 			cat(start(), page(1, 2, 0, 960, []byte{0, 100, 0}, a)), [][]byte{a}},
 		{"tags continued across pages",
-			cat(packets(1, 0, flagBOS, 0, fixture.OpusHead(2, 0)),
+			cat(packets(1, 0, flagBOS, 0, audiotest.OpusHead(2, 0)),
 				page(1, 1, 0, 0, []byte{255}, cat(tags, fill(255-len(tags), 9))),
 				page(1, 2, flagContinue, 0, []byte{20}, fill(20, 8)),
 				packets(1, 3, 0, 960, a)),
 			[][]byte{a}},
 		{"tags larger than MaxPacketSize skipped without keeping them", func() []byte {
-			in := packets(1, 0, flagBOS, 0, fixture.OpusHead(2, 0))
+			in := packets(1, 0, flagBOS, 0, audiotest.OpusHead(2, 0))
 			full := bytes.Repeat([]byte{255}, 255)
 			for i := range MaxPacketSize/(255*255) + 1 {
 				flags := byte(flagContinue)
@@ -118,8 +118,8 @@ func TestReaderPackets(t *testing.T) {
 		}(), [][]byte{a}},
 		{"other streams skipped",
 			cat(packets(7, 0, flagBOS, 0, []byte("\x01vorbis head")),
-				packets(1, 0, flagBOS, 0, fixture.OpusHead(2, 0)),
-				packets(2, 0, flagBOS, 0, fixture.OpusHead(1, 0)),
+				packets(1, 0, flagBOS, 0, audiotest.OpusHead(2, 0)),
+				packets(2, 0, flagBOS, 0, audiotest.OpusHead(1, 0)),
 				packets(7, 1, 0, 0, []byte("\x03vorbis comment")),
 				packets(1, 1, 0, 0, tags),
 				packets(2, 1, 0, 0, tags),
@@ -130,7 +130,7 @@ func TestReaderPackets(t *testing.T) {
 			[][]byte{a, c}},
 		{"chained links, with another stream's last page between them",
 			cat(start(), packets(1, 2, flagEOS, 960, a), packets(7, 5, flagEOS, 960, c),
-				packets(9, 0, flagBOS, 0, fixture.OpusHead(1, 0)), packets(9, 1, 0, 0, tags), packets(9, 2, flagEOS, 960, b)),
+				packets(9, 0, flagBOS, 0, audiotest.OpusHead(1, 0)), packets(9, 1, 0, 0, tags), packets(9, 2, flagEOS, 960, b)),
 			[][]byte{a, b}},
 		{"end without EOS", cat(start(), packets(1, 2, 0, 960, a)), [][]byte{a}},
 	}
@@ -148,7 +148,7 @@ func TestReaderPackets(t *testing.T) {
 }
 
 func TestReaderHeadAndGranule(t *testing.T) {
-	in := cat(packets(1, 0, flagBOS, 0, fixture.OpusHead(1, 0)), packets(1, 1, 0, 0, tags),
+	in := cat(packets(1, 0, flagBOS, 0, audiotest.OpusHead(1, 0)), packets(1, 1, 0, 0, tags),
 		packets(1, 2, 0, 1272, fill(10, 0), fill(10, 1)), packets(1, 3, 0, 2232, fill(10, 2)))
 	r := NewReader(bytes.NewReader(in))
 	h, err := r.Head()
@@ -197,8 +197,8 @@ func TestReaderRefuses(t *testing.T) {
 		}(), ErrVersion},
 		{"empty input", nil, ErrNoOpusStream},
 		{"vorbis only", cat(packets(7, 0, flagBOS, 0, []byte("\x01vorbis")), packets(7, 1, 0, 0, []byte("\x03vorbis"))), ErrNoOpusStream},
-		{"invalid head: family 0 with 3 channels", packets(1, 0, flagBOS, 0, fixture.OpusHead(3, 0)), opus.ErrInvalidHead},
-		{"no tags", cat(packets(1, 0, flagBOS, 0, fixture.OpusHead(2, 0)), packets(1, 1, 0, 0, fill(20, 0))), ErrInvalidTags},
+		{"invalid head: family 0 with 3 channels", packets(1, 0, flagBOS, 0, audiotest.OpusHead(3, 0)), opus.ErrInvalidHead},
+		{"no tags", cat(packets(1, 0, flagBOS, 0, audiotest.OpusHead(2, 0)), packets(1, 1, 0, 0, fill(20, 0))), ErrInvalidTags},
 		{"page lost", cat(start(), packets(1, 3, 0, 0, fill(10, 0))), ErrPageLost},
 		{"continuation without an unfinished packet",
 			cat(start(), page(1, 2, flagContinue, 0, []byte{10}, fill(10, 0))), ErrContinuation},
@@ -246,7 +246,7 @@ func TestReaderFFmpeg(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := fixture.Ogg(t, 2, tt.channels, tt.frameMs)
+			in := audiotest.Ogg(t, 2, tt.channels, tt.frameMs)
 			r := NewReader(bytes.NewReader(in))
 			h, err := r.Head()
 			if err != nil {
@@ -279,7 +279,7 @@ func TestReaderFFmpeg(t *testing.T) {
 }
 
 func TestReaderFFmpegMultichannel(t *testing.T) {
-	in := fixture.FFmpeg(t, nil, "x.ogg", "-f", "lavfi", "-i", "sine=f=440:d=1", "-ac", "6", "-ar", "48000",
+	in := audiotest.FFmpeg(t, nil, "x.ogg", "-f", "lavfi", "-i", "sine=f=440:d=1", "-ac", "6", "-ar", "48000",
 		"-c:a", "libopus", "-mapping_family", "1", "OUT")
 	r := NewReader(bytes.NewReader(in))
 	h, err := r.Head()
@@ -298,7 +298,7 @@ func FuzzOggReader(f *testing.F) {
 	f.Add(cat(start(), packets(1, 2, flagEOS, 960, fill(100, 1), fill(300, 2))))
 	f.Add(cat(start(), page(1, 2, 0, -1, []byte{255}, fill(255, 0)), page(1, 3, flagContinue, 960, []byte{3}, fill(3, 0))))
 	f.Add(cat(packets(7, 0, flagBOS, 0, []byte("\x01vorbis")), start(), packets(1, 2, 0, 960, fill(10, 0))))
-	f.Add(cat(start(), packets(1, 2, flagEOS, 960, fill(10, 0)), packets(9, 0, flagBOS, 0, fixture.OpusHead(1, 0))))
+	f.Add(cat(start(), packets(1, 2, flagEOS, 960, fill(10, 0)), packets(9, 0, flagBOS, 0, audiotest.OpusHead(1, 0))))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		r := NewReader(bytes.NewReader(in))
 		for range len(in) + 1 { // each packet consumes at least one byte

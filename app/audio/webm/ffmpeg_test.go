@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/iddv/timmybot/app/audio/internal/fixture"
+	"github.com/iddv/timmybot/app/audio/internal/audiotest"
 	"github.com/iddv/timmybot/app/audio/ogg"
 )
 
@@ -45,13 +45,13 @@ func TestReaderMatchesOgg(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := fixture.Ogg(t, 2, 2, tt.frameMs)
+			in := audiotest.Ogg(t, 2, 2, tt.frameMs)
 			want := oggPackets(t, in)
 			head, err := ogg.NewReader(bytes.NewReader(in)).Head()
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := NewReader(bytes.NewReader(fixture.WebM(t, in, tt.live, tt.extra...)))
+			r, err := NewReader(bytes.NewReader(audiotest.WebM(t, in, tt.live, tt.extra...)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +85,7 @@ func TestReaderMatchesOgg(t *testing.T) {
 // caller with range requests would, and checks that it reads on exactly as
 // a reader that read from the start.
 func TestReaderResumesAtCue(t *testing.T) {
-	in := fixture.Ogg(t, 8, 2, 20)
+	in := audiotest.Ogg(t, 8, 2, 20)
 	tests := []struct {
 		name      string
 		extra     []string
@@ -96,7 +96,7 @@ func TestReaderResumesAtCue(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			file := fixture.WebM(t, in, false, tt.extra...)
+			file := audiotest.WebM(t, in, false, tt.extra...)
 			full, err := NewReader(bytes.NewReader(file))
 			if err != nil {
 				t.Fatal(err)

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"testing"
 
-	"github.com/iddv/timmybot/app/audio/internal/fixture"
+	"github.com/iddv/timmybot/app/audio/internal/audiotest"
 )
 
 func FuzzWebMReader(f *testing.F) {
-	tracks := meta(1_000_000, opusTrack(1, fixture.OpusHead(2, 0)))
+	tracks := meta(1_000_000, opusTrack(1, audiotest.OpusHead(2, 0)))
 	a := packet(10, 1)
 	f.Add(stream(tracks, el(idCluster, uintEl(idTimestamp, 0), el(idSimpleBlock, block(1, 0, 0x80, a...)))))
 	f.Add(stream(tracks, unsized(idCluster, el(idSimpleBlock, block(1, 0, 0x82, cat([]byte{1, 10}, a, a)...)))))
@@ -46,7 +46,7 @@ func BenchmarkReader(b *testing.B) {
 		}
 		clusters = append(clusters, el(idCluster, blocks...))
 	}
-	in := stream(append([][]byte{meta(1_000_000, opusTrack(1, fixture.OpusHead(2, 0)))}, clusters...)...)
+	in := stream(append([][]byte{meta(1_000_000, opusTrack(1, audiotest.OpusHead(2, 0)))}, clusters...)...)
 	const packets = 60 * 50
 	b.ReportAllocs()
 	b.SetBytes(int64(len(in)))

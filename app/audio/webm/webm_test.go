@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/iddv/timmybot/app/audio/internal/fixture"
+	"github.com/iddv/timmybot/app/audio/internal/audiotest"
 	"github.com/iddv/timmybot/app/audio/opus"
 )
 
@@ -100,7 +100,7 @@ func readAll(t *testing.T, r *Reader) ([]got, error) {
 func TestReaderBlocks(t *testing.T) {
 	a, b, c := packet(10, 1), packet(300, 2), packet(7, 3)
 	ms := time.Millisecond
-	tracks := meta(1_000_000, trackEntry(1, 1, "V_VP9"), opusTrack(2, fixture.OpusHead(2, 0)))
+	tracks := meta(1_000_000, trackEntry(1, 1, "V_VP9"), opusTrack(2, audiotest.OpusHead(2, 0)))
 	xiph := cat([]byte{2, 10, 255, 45}, a, b, c) // 3 frames: 10, 300 (255+45), rest
 	// EBML lacing: 10, then +290 as a 2-byte signed difference (290 + 8191 = 0x2121, with the length marker 0x6121).
 	ebml := cat([]byte{2, 0x80 | 10, 0x61, 0x21}, a, b, c)
@@ -136,7 +136,7 @@ func TestReaderBlocks(t *testing.T) {
 			unsized(idCluster, uintEl(idTimestamp, 20), el(idSimpleBlock, block(2, 0, 0x80, b...))),
 			el(idCues), unsized(idCluster, uintEl(idTimestamp, 40), el(idSimpleBlock, block(2, 0, 0x80, c...)))),
 			[]got{{a, 0}, {b, 20 * ms}, {c, 40 * ms}}},
-		{"timestamp scale of 100 µs", stream(meta(100_000, opusTrack(1, fixture.OpusHead(2, 0))),
+		{"timestamp scale of 100 µs", stream(meta(100_000, opusTrack(1, audiotest.OpusHead(2, 0))),
 			el(idCluster, uintEl(idTimestamp, 30), el(idSimpleBlock, block(1, 7, 0x80, a...)))),
 			[]got{{a, 3700 * time.Microsecond}}},
 		{"elements skipped unread", stream(el(idSeekHead, el(idSeek, uintEl(idSeekID, idCues), uintEl(idSeekPosition, 1234))), el(idTags, make([]byte, 100)), tracks,
@@ -172,7 +172,7 @@ func TestReaderBlocks(t *testing.T) {
 
 func TestReaderRefuses(t *testing.T) {
 	a := packet(10, 1)
-	tracks := meta(1_000_000, opusTrack(1, fixture.OpusHead(2, 0)))
+	tracks := meta(1_000_000, opusTrack(1, audiotest.OpusHead(2, 0)))
 	clusterWith := func(blockData []byte) []byte {
 		return stream(tracks, el(idCluster, uintEl(idTimestamp, 0), el(idSimpleBlock, blockData)))
 	}
@@ -197,10 +197,10 @@ func TestReaderRefuses(t *testing.T) {
 		{"wrong codec", stream(meta(1_000_000, trackEntry(1, trackTypeAudio, "A_VORBIS")), el(idCluster)), true, ErrNoOpusTrack},
 		{"no tracks before a cluster", stream(el(idCluster, uintEl(idTimestamp, 0))), true, ErrNoOpusTrack},
 		{"input ends before tracks", stream(el(idInfo)), true, ErrNoOpusTrack},
-		{"multichannel in family 0", stream(meta(1_000_000, opusTrack(1, fixture.OpusHead(6, 0)))), true, opus.ErrInvalidHead},
+		{"multichannel in family 0", stream(meta(1_000_000, opusTrack(1, audiotest.OpusHead(6, 0)))), true, opus.ErrInvalidHead},
 		{"no CodecPrivate", stream(meta(1_000_000, trackEntry(1, trackTypeAudio, "A_OPUS"))), true, opus.ErrInvalidHead},
 		{"compressed track", stream(meta(1_000_000, trackEntry(1, trackTypeAudio, "A_OPUS",
-			el(idCodecPrivate, fixture.OpusHead(2, 0)), el(idContentEncoding)))), true, ErrEncodedTrack},
+			el(idCodecPrivate, audiotest.OpusHead(2, 0)), el(idContentEncoding)))), true, ErrEncodedTrack},
 		{"truncated block", clusterWith(block(1, 0, 0x80, a...))[:len(clusterWith(block(1, 0, 0x80, a...)))-3], false, io.ErrUnexpectedEOF},
 		{"block too large", stream(tracks, unsized(idCluster, el(idSimpleBlock, block(1, 0, 0x80, make([]byte, MaxBlockSize)...)))), false, ErrElementSize},
 		{"fixed lacing that does not divide", clusterWith(block(1, 0, 0x84, cat([]byte{1}, packet(5, 0))...)), false, ErrInvalidBlock},
@@ -238,7 +238,7 @@ func TestReaderRefuses(t *testing.T) {
 // stream sends them, and checks that each new one closes the last rather
 // than nesting in it, so memory stays bounded however long the stream runs.
 func TestReaderLiveClusters(t *testing.T) {
-	parts := [][]byte{meta(1_000_000, opusTrack(1, fixture.OpusHead(2, 0)))}
+	parts := [][]byte{meta(1_000_000, opusTrack(1, audiotest.OpusHead(2, 0)))}
 	const clusters = 1000
 	for c := range clusters {
 		parts = append(parts, unsized(idCluster, uintEl(idTimestamp, uint64(c*20)), el(idSimpleBlock, block(1, 0, 0x80, packet(10, 0)...))))
@@ -257,7 +257,7 @@ func TestReaderLiveClusters(t *testing.T) {
 }
 
 func TestReaderMultichannel(t *testing.T) {
-	r, err := NewReader(bytes.NewReader(stream(meta(1_000_000, opusTrack(1, fixture.OpusHead(6, 1))))))
+	r, err := NewReader(bytes.NewReader(stream(meta(1_000_000, opusTrack(1, audiotest.OpusHead(6, 1))))))
 	if err != nil {
 		t.Fatal(err)
 	}

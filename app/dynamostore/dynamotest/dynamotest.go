@@ -3,7 +3,7 @@
 // servers, nor the store's behaviour.
 //
 // The endpoint is DYNAMODB_ENDPOINT. Without it a test fails under CI=true
-// and is skipped, loudly, elsewhere (package testenv). Starting a server
+// and is skipped, loudly, elsewhere (package servertest). Starting a server
 // belongs to the command that runs the tests: make unit runs them under
 // test/cmd/dynamodblocal, which starts DynamoDB Local (through
 // testcontainers, or its jar on java) and sets DYNAMODB_ENDPOINT. That
@@ -22,7 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/iddv/timmybot/app/dynamostore"
-	"github.com/iddv/timmybot/app/testenv"
+	"github.com/iddv/timmybot/app/servertest"
 )
 
 // EnvEndpoint names the variable that points the tests at a running server.
@@ -34,7 +34,7 @@ func Endpoint(tb testing.TB) string {
 	tb.Helper()
 	ep := os.Getenv(EnvEndpoint)
 	if ep == "" {
-		testenv.Unavailable(tb, "DynamoDB", EnvEndpoint+" is not set; run the tests with make unit, or under go run ./test/cmd/dynamodblocal, or set it to a server of your own")
+		servertest.Unavailable(tb, "DynamoDB", EnvEndpoint+" is not set; run the tests with make unit, or under go run ./test/cmd/dynamodblocal, or set it to a server of your own")
 	}
 	return ep
 }

@@ -1,4 +1,4 @@
-// Package testenv ends tests whose machine lacks something they need (a
+// Package servertest ends tests whose machine lacks something they need (a
 // server, a tool): under CI=true such a test fails, because providing it is
 // the CI machine's job; elsewhere it is skipped, loudly. It owns that policy
 // and its line of output, not finding or starting what the tests need.
@@ -11,7 +11,7 @@
 // is in the output already and nothing more is written. A rerun that the go
 // command answers from its test cache runs nothing and so says nothing more
 // than "ok (cached)"; -count=1 runs the tests again.
-package testenv
+package servertest
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package testenv
+package servertest
 
 import (
 	"fmt"
@@ -30,6 +30,8 @@ func TestUnavailableFailsUnderCIAndSkipsElsewhere(t *testing.T) {
 		{"", false, true},
 		{"false", false, true},
 	}
+	// Announced already: this test's skips are not news for the go command.
+	announced.Store("the server", true)
 	for _, tt := range tests {
 		t.Run("CI="+tt.ci, func(t *testing.T) {
 			t.Setenv("CI", tt.ci)
@@ -58,8 +60,8 @@ func TestSkipShowsInPlainGoTest(t *testing.T) {
 	}
 	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "CI=") })
 	const (
-		skip = "SKIP\tgithub.com/iddv/timmybot/app/testenv/testdata/loud\tTestNeedsTheMissingServer and every other test that needs the missing server: the missing server unavailable: it is never started\n"
-		ok   = "ok  \tgithub.com/iddv/timmybot/app/testenv/testdata/loud\t"
+		skip = "SKIP\tgithub.com/iddv/timmybot/app/servertest/testdata/loud\tTestNeedsTheMissingServer and every other test that needs the missing server: the missing server unavailable: it is never started\n"
+		ok   = "ok  \tgithub.com/iddv/timmybot/app/servertest/testdata/loud\t"
 	)
 	tests := []struct {
 		name         string
