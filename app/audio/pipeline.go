@@ -14,6 +14,7 @@ package audio
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -85,10 +86,13 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 	if err != nil {
 		return nil, err
 	}
-	src := bufio.NewReaderSize(body, 32<<10)
+	var src io.Reader = bufio.NewReaderSize(body, 32<<10)
 	if ffmpeg.Passthrough(opts) {
-		f, err := p.passthrough(src, body, at)
+		// What the probe reads is kept, for ffmpeg if it must transcode.
+		probe := &recording{r: src}
+		f, err := p.passthrough(bufio.NewReader(probe), body, at)
 		if err == nil {
+			probe.stop()
 			log.Debug("opening track", slog.String("path", "passthrough"), slog.Duration("at", at))
 			return f, nil
 		}
@@ -103,6 +107,7 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 			return p.transcodeURL(ctx, t.URL, opts)
 		}
 		log.Debug("opening track", slog.String("path", "transcode"), slog.Any("why", err))
+		src = io.MultiReader(bytes.NewReader(probe.read), src)
 	}
 	proc, err := p.cfg.FFmpeg.Start(ctx, ffmpeg.Input{Reader: src}, opts)
 	if err != nil {
@@ -190,8 +195,29 @@ func (p *Pipeline) passthrough(src *bufio.Reader, body io.Closer, at time.Durati
 			return nil, err
 		}
 	}
+	if d := p.cfg.MaxTrackDuration; d > 0 {
+		f.limited, f.left = true, max(int((d-at)/frameDuration), 0)
+	}
 	return f, nil
 }
+
+// recording is a reader that keeps what it read until stopped.
+type recording struct {
+	r       io.Reader
+	read    []byte
+	stopped bool
+}
+
+func (r *recording) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if !r.stopped {
+		r.read = append(r.read, p[:n]...)
+	}
+	return n, err
+}
+
+// stop forgets what was read and keeps nothing more.
+func (r *recording) stop() { r.read, r.stopped = nil, true }
 
 // frames adapts a packet reader to player.Frames. Packets are copied: the
 // readers reuse their buffers and the player keeps frames in its buffer.
@@ -199,10 +225,20 @@ type frames struct {
 	next    func() ([]byte, error)
 	close   func() error
 	pending []byte // a packet read ahead, returned first
+	// limited frames end after left more, at the track duration limit;
+	// ffmpeg enforces the limit on what it transcodes.
+	limited bool
+	left    int
 }
 
 // ReadFrame implements player.Frames.
 func (f *frames) ReadFrame() ([]byte, error) {
+	if f.limited {
+		if f.left == 0 {
+			return nil, io.EOF
+		}
+		f.left--
+	}
 	if f.pending != nil {
 		b := append([]byte(nil), f.pending...)
 		f.pending = nil

@@ -1,0 +1,201 @@
+package audio
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/iddv/timmybot/app/audio/fetch"
+	"github.com/iddv/timmybot/app/audio/ffmpeg"
+	"github.com/iddv/timmybot/app/audio/internal/audiotest"
+	"github.com/iddv/timmybot/app/audio/ogg"
+	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/player"
+)
+
+// host serves files by path on loopback.
+func host(t *testing.T, files map[string][]byte) string {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		http.ServeContent(w, r, r.URL.Path, time.Time{}, bytes.NewReader(b))
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// newPipeline fetches from loopback only; ffmpegPath "" is the real one.
+func newPipeline(t *testing.T, ffmpegPath string, maxDuration time.Duration) *Pipeline {
+	t.Helper()
+	client := fetch.NewClient(fetch.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}, fetch.DefaultLimits())
+	relay, err := fetch.StartRelay(client, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { relay.Close() })
+	return New(Config{Client: client, Relay: relay, FFmpeg: ffmpeg.Config{Path: ffmpegPath}, MaxTrackDuration: maxDuration})
+}
+
+func readAll(t *testing.T, f player.Frames) [][]byte {
+	t.Helper()
+	defer f.Close()
+	var out [][]byte
+	for {
+		b, err := f.ReadFrame()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatalf("after %d frames: %v", len(out), err)
+		}
+		out = append(out, b)
+	}
+}
+
+func oggPackets(t *testing.T, file []byte) [][]byte {
+	t.Helper()
+	r := ogg.NewReader(bytes.NewReader(file))
+	var out [][]byte
+	for {
+		p, err := r.ReadPacket()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, append([]byte(nil), p...))
+	}
+}
+
+var unity = player.Effects{Volume: 100}
+
+// TestPassthroughNeedsNoFFmpeg plays Opus sources with an ffmpeg that does
+// not exist: they must come out packet for packet, from the position asked.
+func TestPassthroughNeedsNoFFmpeg(t *testing.T) {
+	oggFile := audiotest.Ogg(t, 2, 2, 20)
+	packets := oggPackets(t, oggFile)
+	base := host(t, map[string][]byte{"/a.ogg": oggFile, "/a.webm": audiotest.WebM(t, oggFile, false)})
+	p := newPipeline(t, "/nonexistent/ffmpeg", 0)
+	tests := []struct {
+		name string
+		url  string
+		at   time.Duration
+	}{
+		{"ogg", base + "/a.ogg", 0},
+		{"webm", base + "/a.webm", 0},
+		{"ogg from 1 s", base + "/a.ogg", time.Second},
+		{"webm from 0.5 s", base + "/a.webm", 500 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := p.Open(t.Context(), music.Track{URL: tt.url}, tt.at, unity)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := readAll(t, f)
+			want := packets[int(tt.at/frameDuration):]
+			if len(got) != len(want) {
+				t.Fatalf("%d frames, want %d", len(got), len(want))
+			}
+			for i := range want {
+				if !bytes.Equal(got[i], want[i]) {
+					t.Fatalf("frame %d differs from the source's packet", i)
+				}
+			}
+		})
+	}
+}
+
+// TestTranscodes covers what cannot pass through: other codecs, other
+// packet lengths, and any effect. Each comes out as 20 ms Opus frames.
+func TestTranscodes(t *testing.T) {
+	oggFile := audiotest.Ogg(t, 2, 2, 20)
+	files := map[string][]byte{
+		"/a.ogg":    oggFile,
+		"/60ms.ogg": audiotest.Ogg(t, 2, 2, 60),
+		"/a.wav":    audiotest.FFmpeg(t, nil, "a.wav", "-f", "lavfi", "-i", "sine=f=440:d=2", "-ar", "44100", "OUT"),
+	}
+	base := host(t, files)
+	p := newPipeline(t, "", 0)
+	tests := []struct {
+		name string
+		path string
+		at   time.Duration
+		fx   player.Effects
+	}{
+		{"wav", "/a.wav", 0, unity},
+		{"60 ms packets", "/60ms.ogg", 0, unity},
+		{"volume", "/a.ogg", 0, player.Effects{Volume: 50}},
+		{"filter", "/a.ogg", 0, player.Effects{Volume: 100, Filters: []string{"bassboost"}}},
+		{"seek with volume, through the relay", "/a.ogg", time.Second, player.Effects{Volume: 150}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := p.Open(t.Context(), music.Track{URL: base + tt.path}, tt.at, tt.fx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := readAll(t, f)
+			want := int((2*time.Second - tt.at) / frameDuration)
+			if len(got) < want-3 || len(got) > want+3 {
+				t.Errorf("%d frames, want about %d", len(got), want)
+			}
+			if bytes.Equal(got[len(got)/2], oggPackets(t, oggFile)[len(got)/2]) {
+				t.Errorf("a transcoded frame equals the source's packet: nothing was transcoded")
+			}
+		})
+	}
+}
+
+func TestDurationLimitEndsTheTrack(t *testing.T) {
+	oggFile := audiotest.Ogg(t, 2, 2, 20)
+	base := host(t, map[string][]byte{"/a.ogg": oggFile})
+	p := newPipeline(t, "/nonexistent/ffmpeg", time.Second)
+	f, err := p.Open(t.Context(), music.Track{URL: base + "/a.ogg"}, 0, unity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(readAll(t, f)); got != 50 {
+		t.Errorf("%d frames under a 1 s limit, want 50", got)
+	}
+}
+
+func TestUnplayableSourcesSayWhy(t *testing.T) {
+	base := host(t, map[string][]byte{"/noise.mp3": bytes.Repeat([]byte("not audio "), 2000)})
+	tests := []struct {
+		name string
+		url  string
+		code string
+	}{
+		{"not audio", base + "/noise.mp3", music.EINVALID},
+		{"missing", base + "/gone.mp3", music.ENOTFOUND},
+		{"a private address", "http://10.1.2.3/a.mp3", music.EINVALID},
+		{"the metadata service", "http://169.254.169.254/latest/", music.EINVALID},
+	}
+	p := newPipeline(t, "", 0)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			f, err := p.Open(ctx, music.Track{URL: tt.url}, 0, unity)
+			if err == nil {
+				f.Close()
+				t.Fatal("opened")
+			}
+			if code := music.ErrorCode(err); code != tt.code {
+				t.Errorf("error code %q (%v), want %q", code, err, tt.code)
+			}
+		})
+	}
+}
