@@ -54,9 +54,9 @@ func newRoom(t testing.TB, env ...string) *room {
 		t.Fatal(err)
 	}
 	h := startHarness(t, setup{
-		discord: fakediscord.Options{BotUserID: roomBotID, ApplicationID: roomBotID},
-		voice:   fakevoice.Config{RequireDAVE: true, DAVEProtocolVersion: 1, Handler: ch},
-		env:     env,
+		discord:        fakediscord.Options{BotUserID: roomBotID, ApplicationID: roomBotID},
+		voice:          fakevoice.Config{RequireDAVE: true, DAVEProtocolVersion: 1, Handler: ch},
+		env:            env,
 		voiceChannelID: channelID,
 	})
 	if err := h.fake.SetVoiceState(h.approved.ID, roomListenerID, channelID); err != nil {
