@@ -74,6 +74,26 @@ func TestBodyOpensAtOffset(t *testing.T) {
 	}
 }
 
+// Some hosts answer a range with only a piece of it; the body asks for the
+// rest where each piece ends.
+func TestBodyFollowsPartialRanges(t *testing.T) {
+	content := testContent(25_000)
+	audio := startServer(t, "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := rangeStart(r.Header.Get("Range"))
+		r.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", start, start+9999))
+		http.ServeContent(w, r, "a.ogg", time.Time{}, bytes.NewReader(content))
+	}))
+	b, err := openForTest(t, context.Background(), audio.URL, 1000, &noWait{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got, err := io.ReadAll(b)
+	if err != nil || !bytes.Equal(got, content[1000:]) {
+		t.Errorf("read %d bytes (equal: %v), %v", len(got), bytes.Equal(got, content[1000:]), err)
+	}
+}
+
 func TestBodyRefusals(t *testing.T) {
 	content := testContent(50_000)
 	tests := []struct {

@@ -159,6 +159,13 @@ func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	return resp, nil
 }
 
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the pool.
+func (t *guardedTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // statedSize is the size of the whole file as the response states it: the
 // total of a Content-Range, else the Content-Length of a full answer; -1 when
 // unknown.
