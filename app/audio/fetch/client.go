@@ -50,7 +50,7 @@ func newClient(policy Policy, limits Limits, lookup lookupFunc) *http.Client {
 	}
 	d.dialer.Control = d.control
 	transport := &http.Transport{
-		Proxy:                  nil,
+		Proxy:                  nil, // a proxy would connect in our stead, past the guard
 		DialContext:            d.dialContext,
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:    tlsHandshakeTimeout,
@@ -157,13 +157,6 @@ func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		resp.Body = &cappedBody{ReadCloser: resp.Body, left: t.limits.MaxBytes, limits: t.limits}
 	}
 	return resp, nil
-}
-
-// CloseIdleConnections lets http.Client.CloseIdleConnections reach the pool.
-func (t *guardedTransport) CloseIdleConnections() {
-	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
 }
 
 // statedSize is the size of the whole file as the response states it: the

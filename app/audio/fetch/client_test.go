@@ -135,6 +135,18 @@ func TestDialerChecksConnectedAddress(t *testing.T) {
 	}
 }
 
+func TestDialerRefusesOtherNetworks(t *testing.T) {
+	d := &guardedDialer{policy: Policy{}}
+	for _, network := range []string{"udp4", "udp6", "unix", "ip4:icmp"} {
+		if err := d.control(network, "8.8.8.8:53", nil); music.ErrorMessage(err) != "TimmyBot fetches audio over TCP only." {
+			t.Errorf("control(%s) = %v", network, err)
+		}
+	}
+	if err := d.control("tcp4", "8.8.8.8:443", nil); err != nil {
+		t.Errorf("control(tcp4, public address) = %v", err)
+	}
+}
+
 // A name that resolves to the allowed host first and to a refused one the
 // next time (DNS rebinding) cannot reach the refused one.
 func TestClientRefusesRebinding(t *testing.T) {
