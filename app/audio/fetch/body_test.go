@@ -74,6 +74,26 @@ func TestBodyOpensAtOffset(t *testing.T) {
 	}
 }
 
+// Some hosts answer a range with only a piece of it; the body asks for the
+// rest where each piece ends.
+func TestBodyFollowsPartialRanges(t *testing.T) {
+	content := testContent(25_000)
+	audio := startServer(t, "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := rangeStart(r.Header.Get("Range"))
+		r.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", start, start+9999))
+		http.ServeContent(w, r, "a.ogg", time.Time{}, bytes.NewReader(content))
+	}))
+	b, err := openForTest(t, context.Background(), audio.URL, 1000, &noWait{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	got, err := io.ReadAll(b)
+	if err != nil || !bytes.Equal(got, content[1000:]) {
+		t.Errorf("read %d bytes (equal: %v), %v", len(got), bytes.Equal(got, content[1000:]), err)
+	}
+}
+
 func TestBodyRefusals(t *testing.T) {
 	content := testContent(50_000)
 	tests := []struct {
@@ -83,17 +103,27 @@ func TestBodyRefusals(t *testing.T) {
 		wantRead  int64 // bytes read before the error
 		wantError string
 		wantCode  string
+		wantWaits []time.Duration
 	}{
 		{
 			name:      "server ignores Range on resume",
-			handler:   &flakyFile{content: content, acceptRanges: true, dropAt: []int64{20_000}, ignoreRange: map[int]bool{1: true}},
+			handler:   &flakyFile{content: content, acceptRanges: true, dropAt: []int64{20_000}, serveRange: map[int]string{1: ""}},
 			wantRead:  20_000,
 			wantError: "The audio host dropped the connection and then would not continue where it broke off, so TimmyBot stopped rather than play part of the file twice.",
 			wantCode:  music.EUNAVAILABLE,
+			wantWaits: []time.Duration{resumeBackoff},
+		},
+		{
+			name:      "server resumes at the wrong byte",
+			handler:   &flakyFile{content: content, acceptRanges: true, dropAt: []int64{20_000}, serveRange: map[int]string{1: "bytes=10000-"}},
+			wantRead:  20_000,
+			wantError: "The audio file changed while it was playing.",
+			wantCode:  music.EUNAVAILABLE,
+			wantWaits: []time.Duration{resumeBackoff},
 		},
 		{
 			name:      "server ignores Range on open",
-			handler:   &flakyFile{content: content, acceptRanges: true, ignoreRange: map[int]bool{0: true}},
+			handler:   &flakyFile{content: content, acceptRanges: true, serveRange: map[int]string{0: ""}},
 			offset:    1000,
 			wantError: "That audio host cannot start a file part-way, so TimmyBot cannot seek in it.",
 			wantCode:  music.EUNAVAILABLE,
@@ -111,6 +141,7 @@ func TestBodyRefusals(t *testing.T) {
 			wantRead:  20_000,
 			wantError: "The audio host kept dropping the connection.",
 			wantCode:  music.EUNAVAILABLE,
+			wantWaits: []time.Duration{resumeBackoff, 2 * resumeBackoff, 4 * resumeBackoff},
 		},
 		{
 			name: "file changed on resume",
@@ -121,6 +152,7 @@ func TestBodyRefusals(t *testing.T) {
 			wantRead:  20_000,
 			wantError: "The audio file changed while it was playing.",
 			wantCode:  music.EUNAVAILABLE,
+			wantWaits: []time.Duration{resumeBackoff},
 		},
 		{
 			name:      "not found",
@@ -145,7 +177,8 @@ func TestBodyRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			audio := startServer(t, "127.0.0.1:0", tt.handler)
-			b, err := openForTest(t, context.Background(), audio.URL, tt.offset, &noWait{})
+			clock := &noWait{}
+			b, err := openForTest(t, context.Background(), audio.URL, tt.offset, clock)
 			var n int64
 			if err == nil {
 				n, err = io.Copy(io.Discard, b)
@@ -153,6 +186,9 @@ func TestBodyRefusals(t *testing.T) {
 			}
 			if music.ErrorCode(err) != tt.wantCode || music.ErrorMessage(err) != tt.wantError || n != tt.wantRead {
 				t.Errorf("read %d bytes, error %v (code %s)\nwant %d bytes, %q (code %s)", n, err, music.ErrorCode(err), tt.wantRead, tt.wantError, tt.wantCode)
+			}
+			if diff := cmp.Diff(tt.wantWaits, clock.waits); diff != "" {
+				t.Errorf("backoff waits (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -170,22 +206,47 @@ func (s *switchingFile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.files[min(i, len(s.files)-1)].ServeHTTP(w, r)
 }
 
+// A cancelled context ends the download without resuming, whether it
+// arrives while reading or while waiting to resume.
 func TestBodyResumeHonoursContext(t *testing.T) {
 	content := testContent(50_000)
-	audio := startServer(t, "127.0.0.1:0", &flakyFile{content: content, acceptRanges: true, dropAt: []int64{20_000}})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	client := NewClient(allowTestHost, Limits{})
-	// The wait is where a cancelled context must end the resume.
-	b, err := open(ctx, client, audio.URL, 0, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff,
-		wait: func(ctx context.Context, _ time.Duration) error { cancel(); return ctx.Err() }})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name         string
+		cancelInWait bool
+	}{
+		{"cancelled while reading", false},
+		{"cancelled while waiting to resume", true},
 	}
-	defer b.Close()
-	n, err := io.Copy(io.Discard, b)
-	if !errors.Is(err, context.Canceled) || n != 20_000 {
-		t.Errorf("read %d bytes, %v; want 20000 and context.Canceled", n, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := &flakyFile{content: content, acceptRanges: true, dropAt: []int64{20_000}}
+			audio := startServer(t, "127.0.0.1:0", file)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			clock := &noWait{}
+			wait := clock.wait
+			if tt.cancelInWait {
+				wait = func(ctx context.Context, d time.Duration) error { cancel(); clock.wait(ctx, d); return ctx.Err() }
+			}
+			b, err := open(ctx, NewClient(allowTestHost, Limits{}), audio.URL, 0, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: wait})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if !tt.cancelInWait {
+				if _, err := io.ReadFull(b, make([]byte, 1000)); err != nil {
+					t.Fatal(err)
+				}
+				cancel()
+			}
+			_, err = io.Copy(io.Discard, b)
+			if !errors.Is(err, context.Canceled) || music.ErrorCode(err) != music.EINTERNAL {
+				t.Errorf("read error %v (code %s), want context.Canceled and no host failure", err, music.ErrorCode(err))
+			}
+			if n := len(file.ranges()); n != 1 || len(clock.waits) != map[bool]int{false: 0, true: 1}[tt.cancelInWait] {
+				t.Errorf("%d requests and waits %v after cancelling", n, clock.waits)
+			}
+		})
 	}
 }
 

@@ -50,7 +50,7 @@ func newClient(policy Policy, limits Limits, lookup lookupFunc) *http.Client {
 	}
 	d.dialer.Control = d.control
 	transport := &http.Transport{
-		Proxy:                  nil,
+		Proxy:                  nil, // a proxy would connect in our stead, past the guard
 		DialContext:            d.dialContext,
 		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:    tlsHandshakeTimeout,

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -134,6 +135,18 @@ func TestDialerChecksConnectedAddress(t *testing.T) {
 	}
 }
 
+func TestDialerRefusesOtherNetworks(t *testing.T) {
+	d := &guardedDialer{policy: Policy{}}
+	for _, network := range []string{"udp4", "udp6", "unix", "ip4:icmp"} {
+		if err := d.control(network, "8.8.8.8:53", nil); music.ErrorMessage(err) != "TimmyBot fetches audio over TCP only." {
+			t.Errorf("control(%s) = %v", network, err)
+		}
+	}
+	if err := d.control("tcp4", "8.8.8.8:443", nil); err != nil {
+		t.Errorf("control(tcp4, public address) = %v", err)
+	}
+}
+
 // A name that resolves to the allowed host first and to a refused one the
 // next time (DNS rebinding) cannot reach the refused one.
 func TestClientRefusesRebinding(t *testing.T) {
@@ -167,13 +180,21 @@ func TestClientRefusesRebinding(t *testing.T) {
 	}
 }
 
-func TestClientIgnoresProxyEnvironment(t *testing.T) {
-	proxy := &hits{}
-	proxyServer := startServer(t, "127.0.0.1:0", proxy)
-	for _, v := range []string{"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"} {
-		t.Setenv(v, proxyServer.URL)
+// TestMain points every proxy variable at a server that counts what reaches
+// it, before any test runs: net/http reads the environment only once.
+func TestMain(m *testing.M) {
+	proxy := httptest.NewServer(&proxyHits)
+	for _, v := range []string{"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"} {
+		os.Setenv(v, proxy.URL)
 	}
-	t.Setenv("NO_PROXY", "")
+	code := m.Run()
+	proxy.Close()
+	os.Exit(code)
+}
+
+var proxyHits hits
+
+func TestClientIgnoresProxyEnvironment(t *testing.T) {
 	audio := startServer(t, "127.0.0.1:0", http.HandlerFunc(redirector))
 	// A name, not 127.0.0.1: proxies are never used for loopback literals.
 	client := newClient(allowTestHost, Limits{}, lookupTable(map[string][][]netip.Addr{"audio.test": {addrs("127.0.0.1")}}))
@@ -184,8 +205,8 @@ func TestClientIgnoresProxyEnvironment(t *testing.T) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if string(b) != "audio" || proxy.n.Load() != 0 {
-		t.Errorf("got %q with %d proxy requests, want the file directly", b, proxy.n.Load())
+	if string(b) != "audio" || proxyHits.n.Load() != 0 {
+		t.Errorf("got %q with %d proxy requests, want the file directly", b, proxyHits.n.Load())
 	}
 }
 

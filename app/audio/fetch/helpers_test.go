@@ -91,13 +91,13 @@ func portOf(t *testing.T, ts *httptest.Server) string {
 }
 
 // flakyFile serves content with Range support and breaks the connection of
-// request i once it has sent up to byte dropAt[i] of the file; request i
-// gets the whole file when ignoreRange[i], as a server that does not do
-// ranges would send.
+// request i once it has sent up to byte dropAt[i] of the file; request i is
+// answered for the Range serveRange[i] instead of its own when there is one
+// ("" is the whole file, as a server that does not do ranges sends).
 type flakyFile struct {
 	content      []byte
 	dropAt       []int64
-	ignoreRange  map[int]bool
+	serveRange   map[int]string
 	acceptRanges bool
 
 	mu       sync.Mutex
@@ -109,8 +109,8 @@ func (f *flakyFile) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	i := len(f.requests)
 	f.requests = append(f.requests, r.Header.Clone())
 	f.mu.Unlock()
-	if f.ignoreRange[i] {
-		r.Header.Del("Range")
+	if rng, ok := f.serveRange[i]; ok {
+		r.Header.Set("Range", rng)
 	}
 	start := rangeStart(r.Header.Get("Range"))
 	if i < len(f.dropAt) {
