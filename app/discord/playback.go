@@ -47,6 +47,8 @@ type playback struct {
 	mu     sync.Mutex
 	guilds map[music.GuildID]*guildAudio
 	closed bool
+	// underruns counts the underruns of players already closed.
+	underruns uint64
 }
 
 // guildAudio is one guild's live audio. Its goroutine (run) owns the voice
@@ -288,6 +290,7 @@ func (p *playback) teardown(g *guildAudio) {
 	if p.guilds[g.guild] == g {
 		delete(p.guilds, g.guild)
 	}
+	p.underruns += g.player.Underruns()
 	p.mu.Unlock()
 }
 
@@ -337,11 +340,15 @@ func (p *playback) close() {
 	}
 }
 
-// count returns how many guilds have live audio.
-func (p *playback) count() int {
+// totalUnderruns counts every player's underruns since the start.
+func (p *playback) totalUnderruns() uint64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return len(p.guilds)
+	n := p.underruns
+	for _, g := range p.guilds {
+		n += g.player.Underruns()
+	}
+	return n
 }
 
 // isDJ reports whether a member may manage everyone's tracks.

@@ -104,6 +104,10 @@ func (b *Bot) VoiceConnections() int {
 	return len(b.voice.conns)
 }
 
+// AudioUnderruns counts the ticks on which a playing guild had no audio
+// ready, for the AudioUnderruns metric.
+func (b *Bot) AudioUnderruns() uint64 { return b.audio.totalUnderruns() }
+
 // UnwatchVoice stops WatchVoice.
 func (b *Bot) UnwatchVoice(guild music.GuildID) {
 	b.voice.mu.Lock()

@@ -26,4 +26,8 @@ const (
 	// ActiveVoiceConnections is the number of voice channels the bot is in
 	// (unit Count).
 	ActiveVoiceConnections = "ActiveVoiceConnections"
+	// AudioUnderruns counts the 20 ms ticks on which a playing player had
+	// no audio ready, since the process started (unit Count): a source
+	// slower than real time, or a starved machine.
+	AudioUnderruns = "AudioUnderruns"
 )

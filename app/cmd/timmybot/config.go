@@ -11,9 +11,11 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/iddv/timmybot/app/audio/fetch"
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/music"
 )
@@ -48,6 +50,7 @@ type config struct {
 	DJRole        string         // role name that manages everyone's tracks; "" off
 	FFmpeg        string         // the ffmpeg executable
 	AllowNetworks []netip.Prefix // networks user URLs may reach despite the guard
+	Limits        fetch.Limits   // what one track may cost
 }
 
 // awsMode reports whether the configuration selects DynamoDB.
@@ -162,6 +165,21 @@ func (c *config) loadPlayback(get func(key, def string) string) error {
 		return fmt.Errorf("TIMMYBOT_DJ_ROLE: a role name has at most 100 characters")
 	}
 	c.FFmpeg = get("TIMMYBOT_FFMPEG", "ffmpeg")
+	c.Limits = fetch.DefaultLimits()
+	if v := get("TIMMYBOT_MAX_TRACK_DURATION", ""); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("TIMMYBOT_MAX_TRACK_DURATION: must be a positive duration such as 2h, got %q", v)
+		}
+		c.Limits.MaxTrackDuration = d
+	}
+	if v := get("TIMMYBOT_MAX_TRACK_MB", ""); v != "" {
+		mb, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || mb <= 0 || mb > 1<<20 {
+			return fmt.Errorf("TIMMYBOT_MAX_TRACK_MB: must be a whole number of megabytes such as 200, got %q", v)
+		}
+		c.Limits.MaxBytes = mb << 20
+	}
 	for _, s := range strings.Split(get("TIMMYBOT_ALLOW_NETWORKS", ""), ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/iddv/timmybot/app/audio/fetch"
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/music"
 )
@@ -99,6 +100,12 @@ func TestAllowlistErrorsSayWhatToFix(t *testing.T) {
 
 const ownerForTests = "200000000000000001"
 
+func limits(d time.Duration, bytes int64) fetch.Limits {
+	l := fetch.DefaultLimits()
+	l.MaxTrackDuration, l.MaxBytes = d, bytes
+	return l
+}
+
 func TestLoadConfig(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -106,29 +113,31 @@ func TestLoadConfig(t *testing.T) {
 		want    config
 		wantErr string
 	}{
-		{name: "defaults", env: env("DISCORD_TOKEN", "t"), want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus"}},
+		{name: "defaults", env: env("DISCORD_TOKEN", "t"), want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Limits: fetch.DefaultLimits(), Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus"}},
 		{name: "everything", env: env("DISCORD_TOKEN", " t ", "DISCORD_APPLICATION_ID", "123", "TIMMYBOT_OWNER_IDS", "1, 2,", "TIMMYBOT_DEV_GUILD_ID", "42",
 			"TIMMYBOT_DATA_DIR", "/d", "TIMMYBOT_HTTP_ADDR", ":0", "TIMMYBOT_DISCORD_API_URL", "http://127.0.0.1:9", "TIMMYBOT_LOG_FORMAT", "json", "TIMMYBOT_LOG_LEVEL", "debug", "TIMMYBOT_METRICS", "emf"),
-			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Token: "t", ApplicationID: "123", Owners: []music.UserID{"1", "2"}, DevGuild: "42", DataDir: "/d", HTTPAddr: ":0", APIURL: "http://127.0.0.1:9", LogFormat: "json", LogLevel: slog.LevelDebug, Metrics: "emf"}},
+			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Limits: fetch.DefaultLimits(), Token: "t", ApplicationID: "123", Owners: []music.UserID{"1", "2"}, DevGuild: "42", DataDir: "/d", HTTPAddr: ":0", APIURL: "http://127.0.0.1:9", LogFormat: "json", LogLevel: slog.LevelDebug, Metrics: "emf"}},
 		{name: "no token", env: env(), wantErr: "DISCORD_TOKEN is not set"},
 		{name: "bad owner", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_OWNER_IDS", "alice"), wantErr: `TIMMYBOT_OWNER_IDS: "alice"`},
 		{name: "bad dev guild", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_DEV_GUILD_ID", "x"), wantErr: "TIMMYBOT_DEV_GUILD_ID"},
 		{name: "bad app id", env: env("DISCORD_TOKEN", "t", "DISCORD_APPLICATION_ID", "0"), wantErr: "DISCORD_APPLICATION_ID"},
 		{name: "bad log format", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LOG_FORMAT", "xml"), wantErr: "TIMMYBOT_LOG_FORMAT"},
 		{name: "dynamodb", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_TABLE_QUEUES", "q", "TIMMYBOT_TABLE_PREFERENCES", "p", "TIMMYBOT_TABLE_TRACK_CACHE", "c", "TIMMYBOT_TABLE_ALLOWLIST", "a", "TIMMYBOT_DYNAMODB_ENDPOINT", "http://127.0.0.1:8000"),
-			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "emf",
+			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Limits: fetch.DefaultLimits(), Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "emf",
 				Tables: dynamostore.TableNames{Queues: "q", Preferences: "p", TrackCache: "c", Allowlist: "a"}, DynamoEndpoint: "http://127.0.0.1:8000"}},
 		{name: "some tables", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_TABLE_QUEUES", "q", "TIMMYBOT_TABLE_ALLOWLIST", "a"), wantErr: "TIMMYBOT_TABLE_PREFERENCES, TIMMYBOT_TABLE_TRACK_CACHE: set all four"},
 		{name: "leave unapproved", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LEAVE_UNAPPROVED_AFTER", "72h"),
-			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus", LeaveUnapprovedAfter: 72 * time.Hour}},
+			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Limits: fetch.DefaultLimits(), Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus", LeaveUnapprovedAfter: 72 * time.Hour}},
 		{name: "bad grace", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LEAVE_UNAPPROVED_AFTER", "3 days"), wantErr: "TIMMYBOT_LEAVE_UNAPPROVED_AFTER"},
 		{name: "bad metrics", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_METRICS", "statsd"), wantErr: "TIMMYBOT_METRICS"},
 		{name: "bad log level", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LOG_LEVEL", "loud"), wantErr: "TIMMYBOT_LOG_LEVEL"},
 		{name: "playback", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_IDLE_TIMEOUT", "90s", "TIMMYBOT_DJ_ROLE", "DJ", "TIMMYBOT_FFMPEG", "/opt/ffmpeg",
-			"TIMMYBOT_ALLOW_NETWORKS", "127.0.0.1/32, 10.1.2.3/24,"),
+			"TIMMYBOT_ALLOW_NETWORKS", "127.0.0.1/32, 10.1.2.3/24,", "TIMMYBOT_MAX_TRACK_DURATION", "3h", "TIMMYBOT_MAX_TRACK_MB", "50"),
 			want: config{Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus",
-				IdleTimeout: 90 * time.Second, DJRole: "DJ", FFmpeg: "/opt/ffmpeg",
+				IdleTimeout: 90 * time.Second, DJRole: "DJ", FFmpeg: "/opt/ffmpeg", Limits: limits(3*time.Hour, 50<<20),
 				AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.1.2.0/24")}}},
+		{name: "bad track duration", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_MAX_TRACK_DURATION", "forever"), wantErr: "TIMMYBOT_MAX_TRACK_DURATION"},
+		{name: "bad track size", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_MAX_TRACK_MB", "-1"), wantErr: "TIMMYBOT_MAX_TRACK_MB"},
 		{name: "bad idle timeout", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_IDLE_TIMEOUT", "0"), wantErr: "TIMMYBOT_IDLE_TIMEOUT"},
 		{name: "bad network", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_ALLOW_NETWORKS", "127.0.0.1"), wantErr: `TIMMYBOT_ALLOW_NETWORKS: "127.0.0.1" is not a network`},
 	}

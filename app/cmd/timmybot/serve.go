@@ -32,7 +32,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	}
 	defer st.close()
 
-	client := fetch.NewClient(fetch.Policy{Allow: c.AllowNetworks}, fetch.DefaultLimits())
+	client := fetch.NewClient(fetch.Policy{Allow: c.AllowNetworks}, c.Limits)
 	relay, err := fetch.StartRelay(client, log)
 	if err != nil {
 		return err
@@ -41,7 +41,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	pipeline := audio.New(audio.Config{
 		Client: client, Relay: relay,
 		FFmpeg:           ffmpeg.Config{Path: c.FFmpeg},
-		MaxTrackDuration: fetch.DefaultLimits().MaxTrackDuration,
+		MaxTrackDuration: c.Limits.MaxTrackDuration,
 		Logger:           log,
 	})
 
@@ -75,6 +75,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		return 0
 	})
 	metrics.SetGauge(telemetry.ActiveVoiceConnections, func() float64 { return float64(bot.VoiceConnections()) })
+	metrics.SetGauge(telemetry.AudioUnderruns, func() float64 { return float64(bot.AudioUnderruns()) })
 	if c.Metrics == "emf" {
 		emfCtx, stopEMF := context.WithCancel(context.Background())
 		emfDone := make(chan struct{})
