@@ -369,18 +369,15 @@ func TestIdleTimeout(t *testing.T) {
 			h.pull(2)
 		}, true},
 		{"alone while playing", func(h *harness) {
-			h.enqueue(track("a", 1000))
-			h.must(h.p.Start(ctx))
+			h.playLong()
 			h.must(h.p.SetListeners(0))
 		}, true},
 		{"paused", func(h *harness) {
-			h.enqueue(track("a", 1000))
-			h.must(h.p.Start(ctx))
+			h.playLong()
 			h.must(h.p.Pause())
 		}, true},
 		{"playing with listeners", func(h *harness) {
-			h.enqueue(track("a", 1000))
-			h.must(h.p.Start(ctx))
+			h.playLong()
 			h.must(h.p.SetListeners(2))
 		}, false},
 		{"always on", func(h *harness) {
@@ -408,8 +405,8 @@ func TestIdleTimeout(t *testing.T) {
 		})
 	}
 	t.Run("listeners back restart the count", func(t *testing.T) {
-		h := newHarness(t, track("a", 1000))
-		h.must(h.p.Start(ctx))
+		h := newHarness(t)
+		h.playLong()
 		h.must(h.p.SetListeners(0))
 		h.clk.Advance(timeout - time.Millisecond)
 		h.must(h.p.SetListeners(1))
