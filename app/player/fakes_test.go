@@ -180,27 +180,23 @@ func (o *fakeOpener) Open(ctx context.Context, t music.Track, at time.Duration, 
 
 // gate makes opens of title wait until the returned func is called.
 func (o *fakeOpener) gate(title string) (release func()) {
-	c := make(chan struct{})
-	o.mu.Lock()
-	o.gates[title] = c
-	o.mu.Unlock()
-	return func() {
-		o.mu.Lock()
-		delete(o.gates, title)
-		o.mu.Unlock()
-		close(c)
-	}
+	return o.block(func(c chan struct{}) { o.gates[title] = c }, func() { delete(o.gates, title) })
 }
 
 // stall makes reads of title wait at frame n until the returned func is called.
 func (o *fakeOpener) stall(title string, n int) (release func()) {
+	return o.block(func(c chan struct{}) { o.stallAt[title], o.stalls[title] = n, c }, func() { delete(o.stallAt, title) })
+}
+
+// block installs a wait under o.mu and returns what ends it.
+func (o *fakeOpener) block(install func(chan struct{}), uninstall func()) (release func()) {
 	c := make(chan struct{})
 	o.mu.Lock()
-	o.stallAt[title], o.stalls[title] = n, c
+	install(c)
 	o.mu.Unlock()
 	return func() {
 		o.mu.Lock()
-		delete(o.stallAt, title)
+		uninstall()
 		o.mu.Unlock()
 		close(c)
 	}

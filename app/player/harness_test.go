@@ -53,6 +53,13 @@ func (h *harness) enqueue(tracks ...music.Track) {
 	}
 }
 
+// playLong starts a track longer than any test plays.
+func (h *harness) playLong() {
+	h.t.Helper()
+	h.enqueue(track("a", 1000))
+	h.must(h.p.Start(ctx))
+}
+
 func (h *harness) must(err error) {
 	h.t.Helper()
 	if err != nil {

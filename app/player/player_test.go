@@ -201,6 +201,32 @@ func TestSeek(t *testing.T) {
 	})
 }
 
+func TestSeekWhilePaused(t *testing.T) {
+	h := newHarness(t, track("a", 10))
+	h.must(h.p.Start(ctx))
+	h.wantFrames(2, "a#0", "a#1")
+	h.must(h.p.Pause())
+	h.must(h.p.Seek(ctx, 6*FrameDuration))
+	h.wantFrames(1, "")
+	if st := h.p.Status(); st.Position != 6*FrameDuration || st.Changing {
+		t.Errorf("position %v (changing %v) after a seek while paused, want 120ms", st.Position, st.Changing)
+	}
+	h.must(h.p.Resume())
+	h.wantFrames(1, "a#6")
+}
+
+func TestStartedWaitsForTheFirstFrame(t *testing.T) {
+	h := newHarness(t, track("a", 10))
+	h.must(h.p.Start(ctx))
+	h.must(h.p.Pause())
+	h.must(h.p.Seek(ctx, 3*FrameDuration))
+	h.wantFrames(1, "") // the seek switches in while paused
+	h.wantEvents("paused a")
+	h.must(h.p.Resume())
+	h.wantFrames(1, "a#3")
+	h.wantEvents("resumed a", "started a")
+}
+
 func TestEffectChangeIsSeamless(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -281,6 +307,7 @@ func TestSlowOpenerBlocksNothing(t *testing.T) {
 	if got := h.p.Underruns(); got != 0 {
 		t.Errorf("%d underruns while loading", got)
 	}
+	h.wantEvents("paused a", "resumed a") // not started: nothing handed out yet
 	// Another guild's player is not held up.
 	other.must(other.p.Start(ctx))
 	other.wantFrames(3, frames("x", 0, 3)...)
@@ -369,18 +396,15 @@ func TestIdleTimeout(t *testing.T) {
 			h.pull(2)
 		}, true},
 		{"alone while playing", func(h *harness) {
-			h.enqueue(track("a", 1000))
-			h.must(h.p.Start(ctx))
+			h.playLong()
 			h.must(h.p.SetListeners(0))
 		}, true},
 		{"paused", func(h *harness) {
-			h.enqueue(track("a", 1000))
-			h.must(h.p.Start(ctx))
+			h.playLong()
 			h.must(h.p.Pause())
 		}, true},
 		{"playing with listeners", func(h *harness) {
-			h.enqueue(track("a", 1000))
-			h.must(h.p.Start(ctx))
+			h.playLong()
 			h.must(h.p.SetListeners(2))
 		}, false},
 		{"always on", func(h *harness) {
@@ -408,8 +432,8 @@ func TestIdleTimeout(t *testing.T) {
 		})
 	}
 	t.Run("listeners back restart the count", func(t *testing.T) {
-		h := newHarness(t, track("a", 1000))
-		h.must(h.p.Start(ctx))
+		h := newHarness(t)
+		h.playLong()
 		h.must(h.p.SetListeners(0))
 		h.clk.Advance(timeout - time.Millisecond)
 		h.must(h.p.SetListeners(1))
@@ -475,6 +499,17 @@ func TestQueueChanged(t *testing.T) {
 			h.wantQueue(tt.wantQueue...)
 		})
 	}
+}
+
+func TestLoopQueueOfOneTrack(t *testing.T) {
+	h := newHarness(t, track("a", 2))
+	h.must(h.p.SetLoop(LoopQueue))
+	h.must(h.p.Start(ctx))
+	h.wantFrames(5, "a#0", "a#1", "a#0", "a#1", "a#0")
+	// The requeued entry is the current one: nothing to switch to.
+	h.must(h.p.QueueChanged(ctx))
+	h.wantFrames(2, "a#1", "a#0")
+	h.wantQueue("a")
 }
 
 func TestStartAfterEnqueueKeepsGapless(t *testing.T) {
