@@ -122,6 +122,21 @@ func (s *Server) getWebhookMessage(r *http.Request) (int, any) {
 	return http.StatusOK, s.messagePayload(rec)
 }
 
+// edit applies an edit to the message, as Discord does: what the body
+// leaves out stays, the loading flag goes, and the result must be a valid
+// message.
+func (rec *record) edit(body messageBody, now time.Time) *apiError {
+	updated := rec.msg
+	body.apply(&updated)
+	updated.Flags &^= FlagLoading
+	if e := validateMessage(updated); e != nil {
+		return e
+	}
+	rec.msg = updated
+	rec.edited = &now
+	return nil
+}
+
 func (s *Server) patchWebhookMessage(r *http.Request) (int, any) {
 	var body messageBody
 	if e := decodeBody(r, &body); e != nil {
@@ -134,14 +149,9 @@ func (s *Server) patchWebhookMessage(r *http.Request) (int, any) {
 	if e != nil {
 		return fail(e)
 	}
-	updated := rec.msg
-	body.apply(&updated)
-	updated.Flags &^= FlagLoading
-	if e := validateMessage(updated); e != nil {
+	if e := rec.edit(body, now); e != nil {
 		return fail(e)
 	}
-	rec.msg = updated
-	rec.edited = &now
 	if rec == in.original {
 		in.finishLocked(now)
 	}

@@ -763,3 +763,31 @@ func TestDiscordgoCopesWithInjectedFaults(t *testing.T) {
 		t.Errorf("faults %d, DMs %+v; want 2 faults and no DM", st.Faults, srv.DMs(owner))
 	}
 }
+
+func TestBotEditsItsOwnChannelMessages(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{})
+	g := srv.AddGuild(fakediscord.Guild{})
+	b := startBot(t, srv, nil)
+	receive(t, b.ready, "READY")
+	text := g.Channels[0].ID
+
+	m, err := b.ChannelMessageSendEmbed(text, &discordgo.MessageEmbed{Title: "Now playing"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	embeds := []*discordgo.MessageEmbed{{Title: "Paused"}}
+	if _, err := b.ChannelMessageEditComplex(&discordgo.MessageEdit{ID: m.ID, Channel: text, Embeds: &embeds}); err != nil {
+		t.Fatal(err)
+	}
+	got := srv.Messages(text)
+	if len(got) != 1 || len(got[0].Embeds) != 1 || got[0].Embeds[0].Title != "Paused" {
+		t.Fatalf("messages after the edit = %+v, want the one message, edited", got)
+	}
+	// Another channel's ID, or a message that does not exist: Unknown Message.
+	for _, edit := range []*discordgo.MessageEdit{{ID: m.ID, Channel: g.Channels[1].ID, Embeds: &embeds}, {ID: "42", Channel: text, Embeds: &embeds}} {
+		var rerr *discordgo.RESTError
+		if _, err := b.ChannelMessageEditComplex(edit); !errors.As(err, &rerr) || rerr.Message == nil || rerr.Message.Code != 10008 {
+			t.Errorf("editing message %s in channel %s: %v, want Unknown Message", edit.ID, edit.Channel, err)
+		}
+	}
+}

@@ -335,13 +335,9 @@ func (s *Server) patchChannelMessage(r *http.Request) (int, any) {
 	if rec.interaction != nil {
 		return fail(&apiError{status: 403, Code: 50005, Message: "Cannot edit a message authored by another user"})
 	}
-	updated := rec.msg
-	body.apply(&updated)
-	if e := validateMessage(updated); e != nil {
+	if e := rec.edit(body, now); e != nil {
 		return fail(e)
 	}
-	rec.msg = updated
-	rec.edited = &now
 	s.notifyLocked()
 	return http.StatusOK, s.messagePayload(rec)
 }
