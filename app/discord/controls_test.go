@@ -1,6 +1,8 @@
 package discord
 
 import (
+	"github.com/bwmarrin/discordgo"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -66,5 +68,70 @@ func TestProgressBar(t *testing.T) {
 				t.Errorf("progressBar(%v, %v) = %q, want %q", tt.pos, tt.length, got, tt.want)
 			}
 		})
+	}
+}
+
+// audioWithState is a playback whose Discord state holds one guild with a
+// DJ role and three members in voice: the bot and a listener in one
+// channel, a third user in another.
+func audioWithState(t *testing.T, djRole string) *playback {
+	t.Helper()
+	b, err := NewBot(BotConfig{Token: "test-token", Logger: slog.New(slog.DiscardHandler), Playback: PlaybackConfig{DJRole: djRole}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := b.session.State
+	st.User = &discordgo.User{ID: "100"}
+	if err := st.GuildAdd(&discordgo.Guild{
+		ID:    "1",
+		Roles: []*discordgo.Role{{ID: "10", Name: "DJ"}, {ID: "11", Name: "Listener"}},
+		VoiceStates: []*discordgo.VoiceState{
+			{GuildID: "1", UserID: "100", ChannelID: "50"},
+			{GuildID: "1", UserID: "200", ChannelID: "50"},
+			{GuildID: "1", UserID: "300", ChannelID: "60"},
+		},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return b.audio
+}
+
+func TestDJRole(t *testing.T) {
+	tests := []struct {
+		name   string
+		djRole string
+		req    Request
+		want   bool
+	}{
+		{"no DJ role configured", "", Request{Guild: "1", User: "200"}, true},
+		{"member with the role", "DJ", Request{Guild: "1", User: "200", Roles: []string{"11", "10"}}, true},
+		{"member without it", "DJ", Request{Guild: "1", User: "200", Roles: []string{"11"}}, false},
+		{"owner without it", "DJ", Request{Guild: "1", User: "200", Owner: true}, true},
+		{"a role of that name only elsewhere", "Dj", Request{Guild: "1", User: "200", Roles: []string{"10"}}, false},
+		{"unknown guild", "DJ", Request{Guild: "2", User: "200", Roles: []string{"10"}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := audioWithState(t, tt.djRole).isDJ(&tt.req); got != tt.want {
+				t.Errorf("isDJ = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestListenersAndChannels(t *testing.T) {
+	p := audioWithState(t, "")
+	if got := p.botChannel("1"); got != "50" {
+		t.Errorf("botChannel = %q, want 50", got)
+	}
+	if got := p.voiceChannelOf("1", "300"); got != "60" {
+		t.Errorf("voiceChannelOf(300) = %q, want 60", got)
+	}
+	if got := p.listeners("1"); got != 1 {
+		t.Errorf("listeners = %d, want 1 (the bot and the user elsewhere do not count)", got)
+	}
+	// Nothing plays: every control says so.
+	if _, err := p.control(&Request{Guild: "1", User: "200"}); err != errNotPlaying {
+		t.Errorf("control while idle: %v", err)
 	}
 }
