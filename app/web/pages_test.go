@@ -7,9 +7,9 @@ import (
 	"html"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
-	"net/url"
 	"strings"
 	"testing"
 
@@ -185,6 +185,11 @@ func TestRateLimits(t *testing.T) {
 	wantStatus(t, "one sign-in too many", b.post("/auth/login", nil), http.StatusTooManyRequests, "Too many sign-ins")
 	f.clock.Advance(signInWindow)
 	b.startSignIn()
+	for range signInsPerWindow - 1 {
+		b.get(callbackPath("c", "s"))
+	}
+	wantStatus(t, "one callback too many", b.get(callbackPath("c", "s")), http.StatusTooManyRequests, "Too many sign-ins")
+	f.clock.Advance(signInWindow)
 
 	req := f.browser()
 	req.signIn(requester)
@@ -336,4 +341,3 @@ func TestLoadOrCreateKey(t *testing.T) {
 		t.Error("a short key file was accepted")
 	}
 }
-
