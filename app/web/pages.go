@@ -208,12 +208,19 @@ func (h *Handler) guilds(w http.ResponseWriter, r *http.Request, sess session) (
 	return gs, true
 }
 
-func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
+// signedInGuilds is the start of the pages about the user's servers: the
+// session and the servers its user manages, or false once it answered.
+func (h *Handler) signedInGuilds(w http.ResponseWriter, r *http.Request) (session, []discordGuild, bool) {
 	sess := h.current(w, r)
 	if !h.signedIn(w, sess) {
-		return
+		return sess, nil, false
 	}
 	gs, ok := h.guilds(w, r, sess)
+	return sess, gs, ok
+}
+
+func (h *Handler) requestPage(w http.ResponseWriter, r *http.Request) {
+	sess, gs, ok := h.signedInGuilds(w, r)
 	if !ok {
 		return
 	}
@@ -301,11 +308,7 @@ type guildStatus struct {
 }
 
 func (h *Handler) statusPage(w http.ResponseWriter, r *http.Request) {
-	sess := h.current(w, r)
-	if !h.signedIn(w, sess) {
-		return
-	}
-	gs, ok := h.guilds(w, r, sess)
+	sess, gs, ok := h.signedInGuilds(w, r)
 	if !ok {
 		return
 	}
