@@ -18,8 +18,11 @@ const (
 	attrStatus = "status"
 	attrName   = "name"
 
+	attrReason = "reason"
+
 	statusApproved  = "approved"
 	statusRequested = "requested"
+	statusDeclined  = "declined"
 )
 
 // unlessApproved is the condition of writes that must not touch an approved
@@ -29,9 +32,9 @@ var unlessApproved = struct {
 	names  map[string]string
 	values map[string]types.AttributeValue
 }{
-	expr:   "attribute_not_exists(#g) OR #s = :requested",
+	expr:   "attribute_not_exists(#g) OR #s <> :approved",
 	names:  map[string]string{"#g": attrGuild, "#s": attrStatus},
-	values: map[string]types.AttributeValue{":requested": str(statusRequested)},
+	values: map[string]types.AttributeValue{":approved": str(statusApproved)},
 }
 
 func guildKey(guild music.GuildID) map[string]types.AttributeValue {
@@ -126,8 +129,13 @@ func (s *Store) tryRequestAccess(ctx context.Context, ask music.Ask, retrying bo
 	if err != nil {
 		return music.Asked{}, err
 	}
-	if getStr(out.Item, attrStatus) == statusApproved {
+	switch getStr(out.Item, attrStatus) {
+	case statusApproved:
 		return music.Asked{}, music.AlreadyApproved()
+	case statusDeclined:
+		// A declined guild asking again starts a new request; the decline
+		// item has no version.
+		out.Item = nil
 	}
 	version, err := getNum(out.Item, attrVersion)
 	if err != nil {
@@ -148,10 +156,11 @@ func (s *Store) tryRequestAccess(ctx context.Context, ask music.Ask, retrying bo
 		Item:      encodeRequest(asked.Request, version+1),
 	}
 	if version == 0 {
-		// No request, or one stored before requests had versions.
-		in.ConditionExpression = aws.String("attribute_not_exists(#v) AND (attribute_not_exists(#g) OR #s = :requested)")
+		// No request, a declined one, or one stored before requests had
+		// versions.
+		in.ConditionExpression = aws.String("attribute_not_exists(#v) AND (attribute_not_exists(#g) OR #s IN (:requested, :declined))")
 		in.ExpressionAttributeNames = map[string]string{"#v": attrVersion, "#g": attrGuild, "#s": attrStatus}
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":requested": str(statusRequested)}
+		in.ExpressionAttributeValues = map[string]types.AttributeValue{":requested": str(statusRequested), ":declined": str(statusDeclined)}
 	} else {
 		in.ConditionExpression = aws.String("#v = :v")
 		in.ExpressionAttributeNames = map[string]string{"#v": attrVersion}
@@ -249,16 +258,70 @@ func (s *Store) putUnlessApproved(ctx context.Context, item map[string]types.Att
 	return err
 }
 
+// Decline implements music.AllowlistStore: one write, on condition that a
+// request is pending.
+func (s *Store) Decline(ctx context.Context, d music.Decline) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	item := guildKey(d.Guild)
+	item[attrStatus] = str(statusDeclined)
+	item[attrBy] = str(string(d.DeclinedBy))
+	putOptional(item, attrReason, d.Reason)
+	putTime(item, attrAdded, d.DeclinedAt)
+	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                 aws.String(s.tables.Allowlist),
+		Item:                      item,
+		ConditionExpression:       aws.String("#s = :requested"),
+		ExpressionAttributeNames:  map[string]string{"#s": attrStatus},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":requested": str(statusRequested)},
+	})
+	if isConditionFailed(err) {
+		return music.NoRequest()
+	}
+	return fail("declining", err)
+}
+
+// Access implements music.AllowlistStore.
+func (s *Store) Access(ctx context.Context, guild music.GuildID) (music.GuildAccess, error) {
+	if err := guild.Validate(); err != nil {
+		return music.GuildAccess{}, err
+	}
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.tables.Allowlist),
+		Key:            guildKey(guild),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return music.GuildAccess{}, fail("reading the allowlist", err)
+	}
+	return decodeAccess(out.Item)
+}
+
+// decodeAccess reads any allowlist item; no item is a guild that never
+// asked.
+func decodeAccess(item map[string]types.AttributeValue) (music.GuildAccess, error) {
+	guild := music.GuildID(getStr(item, attrGuild))
+	switch getStr(item, attrStatus) {
+	case statusApproved:
+		at, err := getTime(item, attrAdded)
+		return music.GuildAccess{Approval: &music.Approval{Guild: guild, ApprovedBy: music.UserID(getStr(item, attrBy)), ApprovedAt: at}}, err
+	case statusRequested:
+		r, err := decodeRequest(item)
+		return music.GuildAccess{Request: &r}, err
+	case statusDeclined:
+		at, err := getTime(item, attrAdded)
+		return music.GuildAccess{Decline: &music.Decline{Guild: guild, DeclinedBy: music.UserID(getStr(item, attrBy)), Reason: getStr(item, attrReason), DeclinedAt: at}}, err
+	}
+	return music.GuildAccess{}, nil
+}
+
 // Approved implements music.AllowlistStore.
 func (s *Store) Approved(ctx context.Context) ([]music.Approval, error) {
 	var out []music.Approval
 	err := s.scanStatus(ctx, statusApproved, func(item map[string]types.AttributeValue) error {
-		at, err := getTime(item, attrAdded)
-		out = append(out, music.Approval{
-			Guild:      music.GuildID(getStr(item, attrGuild)),
-			ApprovedBy: music.UserID(getStr(item, attrBy)),
-			ApprovedAt: at,
-		})
+		a, err := decodeAccess(item)
+		out = append(out, *a.Approval)
 		return err
 	})
 	slices.SortFunc(out, music.CompareApprovals)

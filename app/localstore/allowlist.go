@@ -10,11 +10,12 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// guildRecord is a guild's allowlist state: approved, requesting, or
-// neither (no record).
+// guildRecord is a guild's allowlist state: approved, requesting,
+// declined, or none of them (no record).
 type guildRecord struct {
 	Approval *music.Approval      `json:",omitempty"`
 	Request  *music.AccessRequest `json:",omitempty"`
+	Decline  *music.Decline       `json:",omitempty"`
 }
 
 func (s *Store) guildRecord(tx *bolt.Tx, guild music.GuildID) (guildRecord, error) {
@@ -102,6 +103,38 @@ func (s *Store) RequestAccess(_ context.Context, ask music.Ask) (music.Asked, er
 		return music.Asked{}, err
 	}
 	return asked, nil
+}
+
+// Decline implements music.AllowlistStore.
+func (s *Store) Decline(_ context.Context, d music.Decline) error {
+	if err := d.Validate(); err != nil {
+		return err
+	}
+	d.DeclinedAt = d.DeclinedAt.UTC()
+	return s.update("declining", func(tx *bolt.Tx) error {
+		r, err := s.guildRecord(tx, d.Guild)
+		if err != nil {
+			return err
+		}
+		if r.Request == nil {
+			return music.NoRequest()
+		}
+		return putJSON(tx.Bucket(bucketAllowlist), []byte(d.Guild), guildRecord{Decline: &d})
+	})
+}
+
+// Access implements music.AllowlistStore.
+func (s *Store) Access(_ context.Context, guild music.GuildID) (music.GuildAccess, error) {
+	if err := guild.Validate(); err != nil {
+		return music.GuildAccess{}, err
+	}
+	var r guildRecord
+	err := s.view("reading the allowlist", func(tx *bolt.Tx) error {
+		var err error
+		r, err = s.guildRecord(tx, guild)
+		return err
+	})
+	return music.GuildAccess{Approval: r.Approval, Request: r.Request, Decline: r.Decline}, err
 }
 
 // Approved implements music.AllowlistStore.

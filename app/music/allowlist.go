@@ -123,12 +123,47 @@ func (r AccessRequest) AddAsk(ask Ask) (Asked, error) {
 	return Asked{Request: r, NotifyOwners: notify}, nil
 }
 
-// AllowlistStore keeps the guilds the owners approved and the pending
-// requests of the others.
+// Decline records that an owner declined a guild's pending request, and
+// why; it stands until the guild asks again or is approved.
+type Decline struct {
+	Guild      GuildID
+	DeclinedBy UserID
+	Reason     string
+	DeclinedAt time.Time
+}
+
+// Validate checks a decline before it is stored.
+func (d Decline) Validate() error {
+	if err := d.Guild.Validate(); err != nil {
+		return err
+	}
+	if err := d.DeclinedBy.Validate(); err != nil {
+		return err
+	}
+	if !utf8.ValidString(d.Reason) {
+		return Errorf(EINVALID, "The reason must be valid UTF-8.")
+	}
+	if utf8.RuneCountInString(d.Reason) > MaxReasonLen {
+		return Errorf(EINVALID, "The reason is too long (at most %d characters).", MaxReasonLen)
+	}
+	return nil
+}
+
+// GuildAccess is where one guild stands with the owners: at most one of its
+// fields is set, none for a guild that never asked (or was revoked).
+type GuildAccess struct {
+	Approval *Approval
+	Request  *AccessRequest
+	Decline  *Decline
+}
+
+// AllowlistStore keeps the guilds the owners approved, the pending
+// requests of the others and the requests the owners declined.
 //
 // Errors: EINVALID for bad IDs, ENOTFOUND when revoking a guild that is not
-// approved, ECONFLICT when an approved guild requests access or a member
-// asks twice, EUNAVAILABLE when the backend cannot be reached.
+// approved or declining one without a pending request, ECONFLICT when an
+// approved guild requests access or a member asks twice, EUNAVAILABLE when
+// the backend cannot be reached.
 type AllowlistStore interface {
 	IsApproved(ctx context.Context, guild GuildID) (bool, error)
 	// Approve approves a guild and removes its pending request, if any.
@@ -143,4 +178,9 @@ type AllowlistStore interface {
 	RequestAccess(ctx context.Context, ask Ask) (Asked, error)
 	// Requests lists pending requests, oldest first.
 	Requests(ctx context.Context) ([]AccessRequest, error)
+	// Decline replaces the guild's pending request by d. A declined guild
+	// that asks again starts a new request.
+	Decline(ctx context.Context, d Decline) error
+	// Access tells where one guild stands.
+	Access(ctx context.Context, guild GuildID) (GuildAccess, error)
 }

@@ -11,3 +11,6 @@ func AlreadyApproved() *Error { return Errorf(ECONFLICT, "That server is approve
 func AlreadyRequested() *Error {
 	return Errorf(ECONFLICT, "You already asked for TimmyBot on this server; your request is pending with the owners.")
 }
+
+// NoRequest is the error of declining a guild that has no pending request.
+func NoRequest() *Error { return Errorf(ENOTFOUND, "That server has no pending request.") }

@@ -36,6 +36,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("QueueConcurrency", func(t *testing.T) { testQueueConcurrency(t, open) })
 	t.Run("Allowlist", func(t *testing.T) { testAllowlist(t, open) })
 	t.Run("AccessRequests", func(t *testing.T) { testAccessRequests(t, open) })
+	t.Run("Declines", func(t *testing.T) { testDeclines(t, open) })
 	t.Run("AccessRequestConcurrency", func(t *testing.T) { testAccessRequestConcurrency(t, open) })
 	t.Run("Preferences", func(t *testing.T) { testPreferences(t, open) })
 	t.Run("TrackCache", func(t *testing.T) { testTrackCache(t, open) })

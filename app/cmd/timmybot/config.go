@@ -18,6 +18,7 @@ import (
 	"github.com/iddv/timmybot/app/audio/fetch"
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/web"
 )
 
 // lookupFunc reads one configuration variable; ok is false when unset.
@@ -44,6 +45,11 @@ type config struct {
 	// store otherwise.
 	Tables         dynamostore.TableNames
 	DynamoEndpoint string // a local DynamoDB-compatible server instead of AWS
+
+	// The web front.
+	PublicURL    string // where browsers reach it; "" is the HTTP server's own address
+	ClientSecret string // the OAuth client secret; "" leaves sign-in off
+	WebSecret    string // seals its cookies; "" uses a key file in DataDir
 
 	// Playback.
 	IdleTimeout   time.Duration  // leave a channel idle or alone this long
@@ -80,6 +86,12 @@ func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
 	}
 	if needToken && c.Token == "" {
 		return c, errNoToken
+	}
+	c.PublicURL = get("TIMMYBOT_PUBLIC_URL", "")
+	c.ClientSecret = get("DISCORD_CLIENT_SECRET", "")
+	c.WebSecret = get("TIMMYBOT_WEB_SECRET", "")
+	if c.WebSecret != "" && len(c.WebSecret) < web.MinSecretLen {
+		return c, fmt.Errorf("TIMMYBOT_WEB_SECRET: must have at least %d characters (or leave it unset to have a key made in TIMMYBOT_DATA_DIR)", web.MinSecretLen)
 	}
 	if err := checkAPIURL(c.APIURL); err != nil {
 		return c, fmt.Errorf("TIMMYBOT_DISCORD_API_URL: %w", err)
@@ -191,6 +203,19 @@ func (c *config) loadPlayback(get func(key, def string) string) error {
 		c.AllowNetworks = append(c.AllowNetworks, p.Masked())
 	}
 	return nil
+}
+
+// defaultPublicURL is the HTTP server's own address addr, a listener on
+// every interface read as loopback.
+func defaultPublicURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // checkAPIURL accepts https URLs, and plain http only to a loopback

@@ -4,15 +4,11 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/web"
 )
-
-// invitePermissions is the minimal permission set: View Channel, Send
-// Messages, Embed Links, Connect, Speak.
-const invitePermissions = 1<<10 | 1<<11 | 1<<14 | 1<<20 | 1<<21
 
 // invite prints the URL that adds the bot to a server.
 func invite(lookup lookupFunc, stdout io.Writer) error {
@@ -20,24 +16,20 @@ func invite(lookup lookupFunc, stdout io.Writer) error {
 	if err != nil {
 		return configError{err}
 	}
-	appID := c.ApplicationID
-	if appID == "" {
-		appID = applicationIDFromToken(c.Token)
-	}
+	appID := c.applicationID()
 	if appID == "" {
 		return configError{fmt.Errorf("set DISCORD_APPLICATION_ID (Developer Portal → your application → General Information → Application ID) or DISCORD_TOKEN")}
 	}
-	fmt.Fprintln(stdout, inviteURL(appID))
+	fmt.Fprintln(stdout, web.InviteURL(appID, ""))
 	return nil
 }
 
-func inviteURL(appID string) string {
-	q := url.Values{
-		"client_id":   {appID},
-		"permissions": {fmt.Sprint(invitePermissions)},
-		"scope":       {"bot applications.commands"},
+// applicationID is the configured application ID, or the one in the token.
+func (c config) applicationID() string {
+	if c.ApplicationID != "" {
+		return c.ApplicationID
 	}
-	return "https://discord.com/oauth2/authorize?" + q.Encode()
+	return applicationIDFromToken(c.Token)
 }
 
 // applicationIDFromToken decodes the bot's user ID, which a bot token

@@ -106,6 +106,16 @@ func limits(d time.Duration, bytes int64) fetch.Limits {
 	return l
 }
 
+func TestDefaultPublicURL(t *testing.T) {
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "http://127.0.0.1:8080", "[::]:80": "http://127.0.0.1:80", "0.0.0.0:9": "http://127.0.0.1:9", ":8080": "http://127.0.0.1:8080", "[::1]:7": "http://[::1]:7",
+	} {
+		if got := defaultPublicURL(addr); got != want {
+			t.Errorf("defaultPublicURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
+
 func TestLoadConfig(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -117,6 +127,10 @@ func TestLoadConfig(t *testing.T) {
 		{name: "everything", env: env("DISCORD_TOKEN", " t ", "DISCORD_APPLICATION_ID", "123", "TIMMYBOT_OWNER_IDS", "1, 2,", "TIMMYBOT_DEV_GUILD_ID", "42",
 			"TIMMYBOT_DATA_DIR", "/d", "TIMMYBOT_HTTP_ADDR", ":0", "TIMMYBOT_DISCORD_API_URL", "http://127.0.0.1:9", "TIMMYBOT_LOG_FORMAT", "json", "TIMMYBOT_LOG_LEVEL", "debug", "TIMMYBOT_METRICS", "emf"),
 			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Limits: fetch.DefaultLimits(), Token: "t", ApplicationID: "123", Owners: []music.UserID{"1", "2"}, DevGuild: "42", DataDir: "/d", HTTPAddr: ":0", APIURL: "http://127.0.0.1:9", LogFormat: "json", LogLevel: slog.LevelDebug, Metrics: "emf"}},
+		{name: "web front", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_PUBLIC_URL", "https://bot.example.com", "DISCORD_CLIENT_SECRET", "cs", "TIMMYBOT_WEB_SECRET", strings.Repeat("s", 32)),
+			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Limits: fetch.DefaultLimits(), Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus",
+				PublicURL: "https://bot.example.com", ClientSecret: "cs", WebSecret: strings.Repeat("s", 32)}},
+		{name: "short web secret", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_WEB_SECRET", "short"), wantErr: "TIMMYBOT_WEB_SECRET: must have at least 32"},
 		{name: "no token", env: env(), wantErr: "DISCORD_TOKEN is not set"},
 		{name: "bad owner", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_OWNER_IDS", "alice"), wantErr: `TIMMYBOT_OWNER_IDS: "alice"`},
 		{name: "bad dev guild", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_DEV_GUILD_ID", "x"), wantErr: "TIMMYBOT_DEV_GUILD_ID"},

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/iddv/timmybot/app/audio"
@@ -16,6 +17,7 @@ import (
 	"github.com/iddv/timmybot/app/audio/filter"
 	"github.com/iddv/timmybot/app/discord"
 	"github.com/iddv/timmybot/app/telemetry"
+	"github.com/iddv/timmybot/app/web"
 )
 
 // serve runs the bot until ctx is cancelled.
@@ -90,7 +92,17 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	if err != nil {
 		return configError{fmt.Errorf("TIMMYBOT_HTTP_ADDR: listening on %s: %w", c.HTTPAddr, err)}
 	}
-	srv := &http.Server{Handler: httpHandler(bot, st, metrics), ReadHeaderTimeout: 5 * time.Second}
+	if c.PublicURL == "" {
+		c.PublicURL = defaultPublicURL(ln.Addr().String())
+	}
+	front, err := webFront(c, st, bot, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	mux := httpHandler(bot, st, metrics)
+	mux.Handle("/", front)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
 	log.Info("http listening", slog.String("addr", ln.Addr().String()))
@@ -119,6 +131,37 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		shutdown(srv, httpDone, log)
 	}
 	return serveErr
+}
+
+// webFront builds the web front on the bot's allowlist, with the bot
+// telling owners of requests.
+func webFront(c config, st *stores, bot *discord.Bot, log *slog.Logger) (http.Handler, error) {
+	appID := c.applicationID()
+	if appID == "" {
+		log.Warn("web front off: set DISCORD_APPLICATION_ID")
+		return http.NotFoundHandler(), nil
+	}
+	secret := []byte(c.WebSecret)
+	if len(secret) == 0 {
+		var err error
+		if secret, err = web.LoadOrCreateKey(filepath.Join(c.DataDir, "web.key")); err != nil {
+			return nil, configError{fmt.Errorf("TIMMYBOT_WEB_SECRET is unset and the key file in TIMMYBOT_DATA_DIR cannot be used: %w", err)}
+		}
+	}
+	front, err := web.New(web.Config{
+		PublicURL: c.PublicURL, Secret: secret,
+		ApplicationID: appID, ClientSecret: c.ClientSecret, DiscordURL: c.APIURL,
+		Owners: c.Owners, Allowlist: st.allowlist, Notifier: bot,
+		Figures: func() []web.Figure {
+			return []web.Figure{{Name: "Voice connections", Value: fmt.Sprint(bot.VoiceConnections())}}
+		},
+		Logger: log.With(slog.String("component", "web")),
+	})
+	if err != nil {
+		return nil, configError{fmt.Errorf("TIMMYBOT_PUBLIC_URL, DISCORD_APPLICATION_ID: the web front: %w", err)}
+	}
+	log.Info("web front", slog.String("url", c.PublicURL), slog.String("redirect_uri", front.RedirectURI()), slog.Bool("sign_in", c.ClientSecret != ""))
+	return front, nil
 }
 
 // filterNames lists the audio filters users can choose.
@@ -159,7 +202,7 @@ type connectedChecker interface{ Connected() bool }
 
 // httpHandler serves /healthz (the process is alive), /readyz (the
 // gateway is connected and the store answers) and /metrics (Prometheus).
-func httpHandler(gw connectedChecker, st *stores, metrics *telemetry.Metrics) http.Handler {
+func httpHandler(gw connectedChecker, st *stores, metrics *telemetry.Metrics) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
