@@ -22,6 +22,9 @@ type Clock struct {
 	done chan struct{}    // closed when that goroutine has returned
 }
 
+// sharedClock paces every connection whose Config has no Pacer.
+var sharedClock = NewClock()
+
 // NewClock returns a clock that ticks every 20 ms while it has subscribers.
 func NewClock() *Clock {
 	return newClock(func() (<-chan time.Time, func()) {

@@ -65,9 +65,9 @@ type Config struct {
 	// Logger receives connection events. Default: discard.
 	Logger *slog.Logger
 	// Pacer returns the ticks that pace frames and a function that stops
-	// them; each tick's value is the time it was due. Default: a 20 ms
-	// time.Ticker of the connection's own. A Clock's Pacer shares one tick
-	// among many connections. Tests feed their own channel.
+	// them; each tick's value is the time it was due. Default: the
+	// process's shared 20 ms Clock, so that many connections wake the
+	// process once per tick, not once each. Tests feed their own channel.
 	Pacer func() (ticks <-chan time.Time, stop func())
 	// OnFrameSent, when set, is called after each frame Play sends with how
 	// late the send finished after its tick was due. It runs on Play's
@@ -255,10 +255,7 @@ func newConn(cfg Config) *Conn {
 		c.e2ee = passthrough{}
 	}
 	if c.pacer == nil {
-		c.pacer = func() (<-chan time.Time, func()) {
-			t := time.NewTicker(frameInterval)
-			return t.C, t.Stop
-		}
+		c.pacer = sharedClock.Pacer
 	}
 	if c.onSent == nil {
 		c.onSent = func(time.Duration) {}
