@@ -269,12 +269,24 @@ func perStreamTicker() (<-chan time.Time, func()) {
 // warm-up, then measures CPU and lateness over the window.
 func (e *env) measure(b *testing.B, name string, n int, late *lateness) row {
 	time.Sleep(warmUp)
+	return e.measureFor(b, name, n, late, window, window)
+}
+
+// measureTrack measures a transcoded track from its start to a second after
+// its end, so that every ffmpeg has exited and counts in RUSAGE_CHILDREN.
+func (e *env) measureTrack(b *testing.B, name string, n int, late *lateness) row {
+	return e.measureFor(b, name, n, late, transcodeOf+time.Second, transcodeOf)
+}
+
+// measureFor measures for d wall-clock time, during which each of the n
+// streams plays audioEach.
+func (e *env) measureFor(b *testing.B, name string, n int, late *lateness, d, audioEach time.Duration) row {
 	before, packets := cpu(b), e.sink.packets.Load()
 	late.on.Store(true)
-	time.Sleep(window)
+	time.Sleep(d)
 	late.on.Store(false)
 	after := cpu(b)
-	audio := float64(n) * window.Seconds()
+	audio := float64(n) * audioEach.Seconds()
 	return row{
 		name: name, n: n,
 		cpuPerAudio: (after.total() - before.total()) / audio,
@@ -365,25 +377,6 @@ func (e *env) players(b *testing.B, name string, n int, path string, pacer func(
 		s.p.Close()
 	}
 	return r
-}
-
-// measureTrack measures a transcoded track from its start to a second after
-// its end, so that every ffmpeg has exited and counts in RUSAGE_CHILDREN.
-func (e *env) measureTrack(b *testing.B, name string, n int, late *lateness) row {
-	before, packets := cpu(b), e.sink.packets.Load()
-	late.on.Store(true)
-	time.Sleep(transcodeOf + time.Second)
-	late.on.Store(false)
-	after := cpu(b)
-	audio := float64(n) * transcodeOf.Seconds()
-	return row{
-		name: name, n: n,
-		cpuPerAudio: (after.total() - before.total()) / audio,
-		childPerAud: (after.children - before.children) / audio,
-		p50:         late.quantile(0.50), p99: late.quantile(0.99),
-		rss:       rssBytes(b),
-		delivered: float64(e.sink.packets.Load()-packets) / (audio / frame.Seconds()),
-	}
 }
 
 // bareFFmpeg runs n ffmpeg processes with the pipeline's arguments on the
