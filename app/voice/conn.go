@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
@@ -64,8 +65,14 @@ type Config struct {
 	// Logger receives connection events. Default: discard.
 	Logger *slog.Logger
 	// Pacer returns the ticks that pace frames and a function that stops
-	// them. Default: a 20 ms time.Ticker. Tests feed their own channel.
+	// them; each tick's value is the time it was due. Default: the
+	// process's shared 20 ms Clock, so that many connections wake the
+	// process once per tick, not once each. Tests feed their own channel.
 	Pacer func() (ticks <-chan time.Time, stop func())
+	// OnFrameSent, when set, is called after each frame Play sends with how
+	// late the send finished after its tick was due. It runs on Play's
+	// goroutine and must return at once. Default: none.
+	OnFrameSent func(late time.Duration)
 	// MoveGrace is how long a connection closed with 4014 (disconnected,
 	// which is also how a move starts) waits for an Update before it ends.
 	// Default: 5 s.
@@ -167,6 +174,7 @@ type Conn struct {
 	e2ee       E2EE
 	httpClient *http.Client
 	pacer      func() (<-chan time.Time, func())
+	onSent     func(late time.Duration)
 	moveGrace  time.Duration
 	handshake  time.Duration
 
@@ -206,39 +214,8 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 	if err := cfg.Params.validate(); err != nil {
 		return nil, err
 	}
-	c := &Conn{
-		log:        cfg.Logger,
-		e2ee:       cfg.E2EE,
-		httpClient: newHTTPClient(cfg.TLSConfig),
-		pacer:      cfg.Pacer,
-		moveGrace:  cfg.MoveGrace,
-		handshake:  cfg.HandshakeTimeout,
-		done:       make(chan struct{}),
-		updates:    make(chan Update, 1),
-		params:     cfg.Params,
-		seq:        -1,
-		readyCh:    make(chan struct{}),
-		clients:    make(map[string]struct{}),
-	}
-	if c.log == nil {
-		c.log = slog.New(slog.DiscardHandler)
-	}
-	c.log = c.log.With(slog.String("guild", cfg.GuildID), slog.String("channel", cfg.ChannelID))
-	if c.e2ee == nil {
-		c.e2ee = passthrough{}
-	}
-	if c.pacer == nil {
-		c.pacer = func() (<-chan time.Time, func()) {
-			t := time.NewTicker(frameInterval)
-			return t.C, t.Stop
-		}
-	}
-	if c.moveGrace <= 0 {
-		c.moveGrace = defaultMoveGrace
-	}
-	if c.handshake <= 0 {
-		c.handshake = defaultHandshake
-	}
+	c := newConn(cfg)
+	c.httpClient = newHTTPClient(cfg.TLSConfig)
 	runCtx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	ready := c.readyCh
@@ -252,6 +229,79 @@ func Connect(ctx context.Context, cfg Config) (*Conn, error) {
 		c.Close()
 		return nil, fmt.Errorf("voice: connecting: %w", ctx.Err())
 	}
+}
+
+// newConn applies cfg's defaults to a connection that has not started.
+func newConn(cfg Config) *Conn {
+	c := &Conn{
+		log:       cfg.Logger,
+		e2ee:      cfg.E2EE,
+		pacer:     cfg.Pacer,
+		onSent:    cfg.OnFrameSent,
+		moveGrace: cfg.MoveGrace,
+		handshake: cfg.HandshakeTimeout,
+		done:      make(chan struct{}),
+		updates:   make(chan Update, 1),
+		params:    cfg.Params,
+		seq:       -1,
+		readyCh:   make(chan struct{}),
+		clients:   make(map[string]struct{}),
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	c.log = c.log.With(slog.String("guild", cfg.GuildID), slog.String("channel", cfg.ChannelID))
+	if c.e2ee == nil {
+		c.e2ee = passthrough{}
+	}
+	if c.pacer == nil {
+		c.pacer = sharedClock.Pacer
+	}
+	if c.onSent == nil {
+		c.onSent = func(time.Duration) {}
+	}
+	if c.moveGrace <= 0 {
+		c.moveGrace = defaultMoveGrace
+	}
+	if c.handshake <= 0 {
+		c.handshake = defaultHandshake
+	}
+	return c
+}
+
+// Media is a UDP transport agreed beforehand, for OpenMedia: what a voice
+// session's ready and session description would otherwise say.
+type Media struct {
+	UDP  *net.UDPConn // connected to the receiver; the connection closes it
+	SSRC uint32
+	Mode string // a transport mode, as in the session description
+	Key  []byte // the transport's secret key
+}
+
+// OpenMedia returns a connection that is Ready at once and sends over m,
+// with no voice gateway: Play paces, encrypts and sends exactly as on a
+// connection from Connect, but nothing reconnects and no speaking flag is
+// sent. Discord needs Connect; this is for measuring the media path and for
+// receivers that agree on keys by other means. cfg's Params, TLSConfig,
+// MoveGrace and HandshakeTimeout are not used.
+func OpenMedia(cfg Config, m Media) (*Conn, error) {
+	ciph, err := transport.NewCipher(m.Mode, m.Key)
+	if err != nil {
+		return nil, fmt.Errorf("voice: media transport: %w", err)
+	}
+	c := newConn(cfg)
+	med := &media{udp: m.UDP, ssrc: m.SSRC, pk: transport.NewPacketizer(ciph, m.SSRC, uint16(rand.Uint32()), rand.Uint32())}
+	c.lastMedia = med
+	c.enterReady(med, nil)
+	runCtx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	go func() {
+		defer close(c.done)
+		<-runCtx.Done()
+		c.leaveReady()
+		c.finish(ErrClosed)
+	}()
+	return c, nil
 }
 
 // newHTTPClient is the websocket dialer's client. Its timeouts bound the
@@ -379,7 +429,7 @@ func (c *Conn) Play(ctx context.Context, src FrameProvider) error {
 		select {
 		case <-c.done:
 			return c.Err()
-		case <-ticks:
+		case s.due = <-ticks:
 		}
 		m := c.readyMedia()
 		if m == nil {
@@ -400,7 +450,7 @@ func (c *Conn) stream(ctx context.Context, ticks <-chan time.Time, src FrameProv
 			return ctx.Err()
 		case <-c.done:
 			return c.Err()
-		case <-ticks:
+		case s.due = <-ticks:
 		}
 		m := c.readyMedia()
 		if m == nil || !c.e2ee.Ready() {
@@ -473,6 +523,8 @@ type sender struct {
 	// held is a frame to send again once the session is back (see send).
 	held    []byte
 	heldBuf []byte
+	// due is when the tick being served was due.
+	due time.Time
 }
 
 // send encrypts and writes one frame. A frame that could not go out
@@ -500,6 +552,9 @@ func (s *sender) send(m *media, frame []byte) {
 		s.held = nil
 	default:
 		s.held = nil
+		if !s.due.IsZero() {
+			s.c.onSent(time.Since(s.due))
+		}
 	}
 }
 

@@ -36,8 +36,10 @@
 // # Pacing
 //
 // Pacing is decided here, once: Play asks its FrameProvider for one frame
-// per 20 ms tick (a time.Ticker; tests pass Config.Pacer). The audio engine
-// only has to have the next frame ready when asked. When the source ends,
+// per 20 ms tick. The tick is one Clock shared by every connection of the
+// process (tests pass Config.Pacer): a wake-up per tick for all streams, not
+// one per stream, which on small VMs costs more than the sends themselves.
+// The audio engine only has to have the next frame ready when asked. When the source ends,
 // Play sends five Opus silence frames (F8 FF FE) and clears the speaking
 // flag; after a gap in the source (empty frames) it sends up to five
 // silence frames too, so receivers do not interpolate across the gap.
