@@ -22,15 +22,13 @@ type Clock struct {
 	done chan struct{}    // closed when that goroutine has returned
 }
 
-// sharedClock paces every connection whose Config has no Pacer.
-var sharedClock = NewClock()
-
 // NewClock returns a clock that ticks every 20 ms while it has subscribers.
-func NewClock() *Clock {
-	return newClock(func() (<-chan time.Time, func()) {
-		t := time.NewTicker(frameInterval)
-		return t.C, t.Stop
-	})
+func NewClock() *Clock { return newClock(newTicker) }
+
+// newTicker paces with a 20 ms time.Ticker.
+func newTicker() (<-chan time.Time, func()) {
+	t := time.NewTicker(frameInterval)
+	return t.C, t.Stop
 }
 
 func newClock(newTicker func() (<-chan time.Time, func())) *Clock {

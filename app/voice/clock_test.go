@@ -118,19 +118,3 @@ func TestClock(t *testing.T) {
 		})
 	}
 }
-
-// Connections without a Pacer share the process's clock: two of them
-// playing are two subscribers of one ticker.
-func TestDefaultPacerIsShared(t *testing.T) {
-	a, b := newConn(Config{}), newConn(Config{})
-	_, stopA := a.pacer()
-	defer stopA()
-	_, stopB := b.pacer()
-	defer stopB()
-	sharedClock.mu.Lock()
-	subs := len(sharedClock.subs)
-	sharedClock.mu.Unlock()
-	if subs != 2 {
-		t.Fatalf("the shared clock has %d subscribers for two connections, want 2", subs)
-	}
-}

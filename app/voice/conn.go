@@ -65,9 +65,12 @@ type Config struct {
 	// Logger receives connection events. Default: discard.
 	Logger *slog.Logger
 	// Pacer returns the ticks that pace frames and a function that stops
-	// them; each tick's value is the time it was due. Default: the
-	// process's shared 20 ms Clock, so that many connections wake the
-	// process once per tick, not once each. Tests feed their own channel.
+	// them; each tick's value is the time it was due. Default: a 20 ms
+	// time.Ticker of the connection's own, whose phase differs from the
+	// other connections', so their sends do not all fall on one instant.
+	// A Clock's Pacer shares one tick among many connections: less CPU,
+	// but every stream sends in the same burst. Tests feed their own
+	// channel.
 	Pacer func() (ticks <-chan time.Time, stop func())
 	// OnFrameSent, when set, is called after each frame Play sends with how
 	// late the send finished after its tick was due. It runs on Play's
@@ -255,7 +258,7 @@ func newConn(cfg Config) *Conn {
 		c.e2ee = passthrough{}
 	}
 	if c.pacer == nil {
-		c.pacer = sharedClock.Pacer
+		c.pacer = newTicker
 	}
 	if c.onSent == nil {
 		c.onSent = func(time.Duration) {}

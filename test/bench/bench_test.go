@@ -79,8 +79,8 @@ func BenchmarkPlayers(b *testing.B) {
 	for _, n := range passthroughNs {
 		run(fmt.Sprintf("bare-ticker/n=%d", n), func(b *testing.B) row { return env.bare(b, "bare-ticker", n, perStreamTicker) })
 		run(fmt.Sprintf("bare-clock/n=%d", n), func(b *testing.B) row { return env.bare(b, "bare-clock", n, voice.NewClock().Pacer) })
-		run(fmt.Sprintf("player-ticker/n=%d", n), func(b *testing.B) row { return env.players(b, "player-ticker", n, "/tone.ogg", perStreamTicker) })
-		run(fmt.Sprintf("player-clock/n=%d", n), func(b *testing.B) row { return env.players(b, "player-clock", n, "/tone.ogg", nil) })
+		run(fmt.Sprintf("player-ticker/n=%d", n), func(b *testing.B) row { return env.players(b, "player-ticker", n, "/tone.ogg", nil) })
+		run(fmt.Sprintf("player-clock/n=%d", n), func(b *testing.B) row { return env.players(b, "player-clock", n, "/tone.ogg", voice.NewClock().Pacer) })
 	}
 	for _, n := range transcodeNs {
 		run(fmt.Sprintf("ffmpeg/n=%d", n), func(b *testing.B) row { return env.bareFFmpeg(b, n, files["/tone.mp3"]) })
@@ -330,7 +330,7 @@ func (e *env) bare(b *testing.B, name string, n int, pacer func() (<-chan time.T
 }
 
 // players runs n players of the track at path, each into a voice connection
-// paced by pacer (nil: the default, the process's shared clock). An MP3
+// paced by pacer (nil: the default, a ticker of each connection's own). An MP3
 // track is transcoded and measured to its end.
 func (e *env) players(b *testing.B, name string, n int, path string, pacer func() (<-chan time.Time, func())) row {
 	pipeline := audio.New(audio.Config{Client: &http.Client{Transport: memTransport(e.files)}})
