@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,11 @@ import (
 type PlaybackConfig struct {
 	// Opener turns a track into Opus frames: the audio pipeline.
 	Opener player.Opener
+	// CheckURL vets a /play URL before anything is queued: the fetcher's
+	// policy, which also refuses IP literals the bot must not reach, so
+	// the user hears why at once instead of a skipped track later.
+	// Default: music.ParseAudioURL, which checks only the URL's form.
+	CheckURL func(raw string) (*url.URL, error)
 	// IdleTimeout is how long the bot stays in a channel with nothing
 	// playing or nobody listening. Default: 5 minutes.
 	IdleTimeout time.Duration
@@ -82,6 +88,14 @@ func (g *guildAudio) takeNotices() []string {
 }
 
 var errNotPlaying = music.Errorf(music.EINVALID, "Nothing is playing. Queue something with `/play query:<url>`.")
+
+// checkURL vets a URL a user asked to play.
+func (p *playback) checkURL(raw string) (*url.URL, error) {
+	if p.cfg.CheckURL != nil {
+		return p.cfg.CheckURL(raw)
+	}
+	return music.ParseAudioURL(raw)
+}
 
 // active returns the guild's audio, nil when the bot is not playing there.
 func (p *playback) active(guild music.GuildID) *guildAudio {
