@@ -330,6 +330,15 @@ func (g *guildAudio) stop() {
 	<-g.done
 }
 
+// disconnected ends the guild's audio after Discord took the bot out of
+// its channel; run tears it down.
+func (p *playback) disconnected(guild music.GuildID) {
+	if g := p.active(guild); g != nil {
+		g.log.Info("leaving: disconnected from the voice channel")
+		g.cancel()
+	}
+}
+
 // voiceStateChanged tells the guild's player how many people listen.
 func (p *playback) voiceStateChanged(guild music.GuildID) {
 	if g := p.active(guild); g != nil {
