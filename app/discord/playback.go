@@ -294,15 +294,17 @@ func (p *playback) teardown(g *guildAudio) {
 	if err := p.bot.sendVoiceState(g.guild, ""); err != nil {
 		g.log.Debug("leaving the voice channel", slog.Any("err", err))
 	}
-	// The final edit outlives the guild's context, briefly.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	g.np.finish(ctx)
+	// Gone before the message says so: a /nowplaying that sees "Stopped"
+	// must not find the guild still playing.
 	p.mu.Lock()
 	if p.guilds[g.guild] == g {
 		delete(p.guilds, g.guild)
 	}
 	p.mu.Unlock()
+	// The final edit outlives the guild's context, briefly.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	g.np.finish(ctx)
 }
 
 // onEvent is the player's event callback: it must not block, so it only
