@@ -96,17 +96,25 @@ const frameDuration = 20 * time.Millisecond
 // near reports whether a tone's frequency is f.
 func near(got, f float64) bool { return math.Abs(got-f) <= toneTolerance }
 
+// playWithFLACNext starts a room playing track with the FLAC (660 Hz)
+// queued after it, half a second in.
+func playWithFLACNext(t *testing.T, track string) *room {
+	t.Helper()
+	r := newRoom(t)
+	host := audiohost.Start(t)
+	r.play(t, host.URL(track), "Playing **"+track+"**.")
+	r.play(t, host.URL(audiohost.FLAC), "Queued **flac**")
+	r.waitFrames(t, 25, 10*time.Second)
+	return r
+}
+
 // TestSkipPlaysTheNextTrack plays an MP3 (440 Hz) with a FLAC (660 Hz)
 // queued after it: a member outside the bot's channel may not skip; the
 // member in it skips, and the listener hears the MP3 cut short, then the
 // FLAC whole.
 func TestSkipPlaysTheNextTrack(t *testing.T) {
 	t.Parallel()
-	r := newRoom(t)
-	host := audiohost.Start(t)
-	r.play(t, host.URL(audiohost.MP3), "Playing **mp3**.")
-	r.play(t, host.URL(audiohost.FLAC), "Queued **flac**")
-	r.waitFrames(t, 25, 10*time.Second)
+	r := playWithFLACNext(t, audiohost.MP3)
 
 	msg := r.do(t, r.approved.ID, strangerID, "skip")
 	if msg.Content != r.refusedControl() || !msg.Ephemeral() {
@@ -407,11 +415,7 @@ func (h *harness) click(t testing.TB, user, button string) fakediscord.Message {
 // FLAC.
 func TestNowPlayingButtons(t *testing.T) {
 	t.Parallel()
-	r := newRoom(t)
-	host := audiohost.Start(t)
-	r.play(t, host.URL(audiohost.Steps), "Playing **steps**.")
-	r.play(t, host.URL(audiohost.FLAC), "Queued **flac**")
-	r.waitFrames(t, 25, 10*time.Second)
+	r := playWithFLACNext(t, audiohost.Steps)
 
 	r.click(t, memberID, "np:pause")
 	r.expectPaused(t)
