@@ -73,7 +73,7 @@ func (h *Handlers) Components() []Component {
 }
 
 func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
-	u, err := music.ParseAudioURL(strings.TrimSpace(r.String("query")))
+	u, err := h.audio.checkURL(strings.TrimSpace(r.String("query")))
 	if err != nil {
 		return Reply{}, err
 	}

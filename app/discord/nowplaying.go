@@ -42,9 +42,12 @@ func (n *nowPlaying) show(ctx context.Context, st player.Status) {
 	if key == n.shown {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
 	if n.messageID == "" {
+		// The send is not cancelled with the guild: a message Discord
+		// created but whose ID the bot never heard of could not be
+		// finished, and would say "Now playing" for ever.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
 		m, err := n.session.ChannelMessageSendComplex(n.channel, &discordgo.MessageSend{
 			Embeds: embeds, Components: components, AllowedMentions: &discordgo.MessageAllowedMentions{},
 		}, discordgo.WithContext(ctx))
@@ -55,6 +58,8 @@ func (n *nowPlaying) show(ctx context.Context, st player.Status) {
 		n.messageID, n.shown = m.ID, key
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	if err := n.edit(ctx, embeds, components); err != nil {
 		n.log.Warn("editing the now-playing message", slog.Any("err", err))
 		return

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,11 @@ import (
 type PlaybackConfig struct {
 	// Opener turns a track into Opus frames: the audio pipeline.
 	Opener player.Opener
+	// CheckURL vets a /play URL before anything is queued: the fetcher's
+	// policy, which also refuses IP literals the bot must not reach, so
+	// the user hears why at once instead of a skipped track later.
+	// Default: music.ParseAudioURL, which checks only the URL's form.
+	CheckURL func(raw string) (*url.URL, error)
 	// IdleTimeout is how long the bot stays in a channel with nothing
 	// playing or nobody listening. Default: 5 minutes.
 	IdleTimeout time.Duration
@@ -84,6 +90,14 @@ func (g *guildAudio) takeNotices() []string {
 }
 
 var errNotPlaying = music.Errorf(music.EINVALID, "Nothing is playing. Queue something with `/play query:<url>`.")
+
+// checkURL vets a URL a user asked to play.
+func (p *playback) checkURL(raw string) (*url.URL, error) {
+	if p.cfg.CheckURL != nil {
+		return p.cfg.CheckURL(raw)
+	}
+	return music.ParseAudioURL(raw)
+}
 
 // active returns the guild's audio, nil when the bot is not playing there.
 func (p *playback) active(guild music.GuildID) *guildAudio {
@@ -282,16 +296,18 @@ func (p *playback) teardown(g *guildAudio) {
 	if err := p.bot.sendVoiceState(g.guild, ""); err != nil {
 		g.log.Debug("leaving the voice channel", slog.Any("err", err))
 	}
-	// The final edit outlives the guild's context, briefly.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	g.np.finish(ctx)
+	// Gone before the message says so: a /nowplaying that sees "Stopped"
+	// must not find the guild still playing.
 	p.mu.Lock()
 	if p.guilds[g.guild] == g {
 		delete(p.guilds, g.guild)
 	}
 	p.underruns += g.player.Underruns()
 	p.mu.Unlock()
+	// The final edit outlives the guild's context, briefly.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	g.np.finish(ctx)
 }
 
 // onEvent is the player's event callback: it must not block, so it only
@@ -317,6 +333,15 @@ func (g *guildAudio) onEvent(ev player.Event) {
 func (g *guildAudio) stop() {
 	g.cancel()
 	<-g.done
+}
+
+// disconnected ends the guild's audio after Discord took the bot out of
+// its channel; run tears it down.
+func (p *playback) disconnected(guild music.GuildID) {
+	if g := p.active(guild); g != nil {
+		g.log.Info("leaving: disconnected from the voice channel")
+		g.cancel()
+	}
 }
 
 // voiceStateChanged tells the guild's player how many people listen.

@@ -143,6 +143,12 @@ func (b *Bot) onVoiceStateUpdate(s *discordgo.Session, v *discordgo.VoiceStateUp
 	if v.UserID != s.State.User.ID {
 		return
 	}
+	if v.ChannelID == "" {
+		// Disconnected: kicked, or the channel deleted. There is nothing
+		// to move to, and its new session must not look like a move.
+		b.audio.disconnected(music.GuildID(v.GuildID))
+		return
+	}
 	b.voice.route(music.GuildID(v.GuildID), func(p *voice.Params) { p.SessionID = v.SessionID }, voice.Update{SessionID: v.SessionID})
 }
 

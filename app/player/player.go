@@ -202,6 +202,10 @@ func (p *Player) Status() Status {
 	st.Entry = cur.entry
 	st.Duration = cur.entry.Track.Duration
 	st.Position = time.Duration(p.out.pos) * FrameDuration
+	if pd := p.out.pending; pd != nil && !pd.align {
+		// A seek is under way: it is where the track is about to be.
+		st.Position = time.Duration(pd.start) * FrameDuration
+	}
 	st.Changing = p.out.pending != nil
 	st.Buffered = cur.buffered()
 	if p.out.next != nil {

@@ -2,6 +2,7 @@ package player
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -99,7 +100,14 @@ func (p *Player) onStreamEnded(ctx context.Context, s *stream) {
 
 func (p *Player) reportOpenFailure(s *stream) {
 	p.log.Warn("opening a track", slog.Any("err", s.err))
-	p.emit(EventError, s.entry, fmt.Sprintf("Could not play %q; skipping it.", s.entry.Track.Title))
+	msg := fmt.Sprintf("Could not play %q; skipping it.", s.entry.Track.Title)
+	// A refusal the user can act on (a URL the bot does not fetch, a file
+	// that is not audio) says why.
+	var userErr *music.Error
+	if errors.As(s.err, &userErr) {
+		msg = userErr.Message
+	}
+	p.emit(EventError, s.entry, msg)
 }
 
 // dropAt removes e from the queue if it is still at index i.

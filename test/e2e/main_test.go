@@ -255,6 +255,10 @@ type setup struct {
 	// voiceChannelID names the approved guild's voice channel. Default: a
 	// new snowflake.
 	voiceChannelID string
+	// defaultPolicy runs the bot with the default fetch policy, which
+	// reaches no loopback address, instead of allowing the local audio
+	// hosts on 127.0.0.1.
+	defaultPolicy bool
 }
 
 func newHarness(t testing.TB, extraEnv ...string) *harness {
@@ -285,7 +289,11 @@ func startHarness(t testing.TB, s setup) *harness {
 	h.approved = h.addGuild(t, approved)
 	dataDir := t.TempDir()
 	// The bot trusts the fake voice server and may fetch from loopback.
-	env := append([]string{"SSL_CERT_FILE=" + ca, "TIMMYBOT_ALLOW_NETWORKS=127.0.0.1/32"}, s.env...)
+	env := []string{"SSL_CERT_FILE=" + ca}
+	if !s.defaultPolicy {
+		env = append(env, "TIMMYBOT_ALLOW_NETWORKS=127.0.0.1/32")
+	}
+	env = append(env, s.env...)
 	if out := cli(t, fake, dataDir, env, "allowlist", "approve", h.approved.ID); !strings.Contains(out, "approved "+h.approved.ID) {
 		t.Fatalf("allowlist approve printed %q", out)
 	}

@@ -34,7 +34,8 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	}
 	defer st.close()
 
-	client := fetch.NewClient(fetch.Policy{Allow: c.AllowNetworks}, c.Limits)
+	policy := fetch.Policy{Allow: c.AllowNetworks}
+	client := fetch.NewClient(policy, c.Limits)
 	relay, err := fetch.StartRelay(client, log)
 	if err != nil {
 		return err
@@ -62,6 +63,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		LeaveUnapprovedAfter: c.LeaveUnapprovedAfter,
 		Playback: discord.PlaybackConfig{
 			Opener:      pipeline,
+			CheckURL:    policy.CheckURL,
 			IdleTimeout: c.IdleTimeout,
 			DJRole:      c.DJRole,
 			Filters:     filterNames(),
