@@ -206,8 +206,19 @@ func (o *fakeOpener) block(install func(chan struct{}), uninstall func()) (relea
 func (o *fakeOpener) blocked(title string) bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	_, stalled := o.stallAt[title]
-	return o.gates[title] != nil || stalled
+	if o.gates[title] != nil {
+		return true
+	}
+	// A stall blocks once the reader has reached it, until released.
+	if _, installed := o.stallAt[title]; !installed {
+		return false
+	}
+	for _, f := range o.opened {
+		if f.title == title && f.stalled.Load() {
+			return true
+		}
+	}
+	return false
 }
 
 func (o *fakeOpener) openedFrames() []*fakeFrames {
@@ -224,6 +235,7 @@ type fakeFrames struct {
 	next, end       int
 	failAt, stallAt int
 	unstall         chan struct{}
+	stalled         atomic.Bool // waiting at stallAt now
 	closed          atomic.Bool
 }
 
@@ -232,8 +244,10 @@ func (f *fakeFrames) ReadFrame() ([]byte, error) {
 		return nil, errors.New("fake: read after close")
 	}
 	if f.next == f.stallAt {
+		f.stalled.Store(true)
 		select {
 		case <-f.unstall:
+			f.stalled.Store(false)
 		case <-f.ctx.Done():
 			return nil, f.ctx.Err()
 		}
