@@ -28,6 +28,9 @@ type PlaybackConfig struct {
 	VoiceTLS *tls.Config
 	// Filters names the filters /filter offers, from the pipeline's table.
 	Filters []string
+	// Pages resolves pages of sites such as YouTube to tracks at /play;
+	// Opener finds their audio at play time. Default: none.
+	Pages PageResolver
 	// DJRole, when set, is the name of the role whose members (and a
 	// track's requester) may skip and remove others' tracks; everyone else
 	// votes. Default: none, everyone may.
