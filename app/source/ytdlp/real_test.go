@@ -2,7 +2,6 @@ package ytdlp
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -65,9 +64,6 @@ func TestRealYTDLP(t *testing.T) {
 
 	t.Run("missing page", func(t *testing.T) {
 		_, err := r.Resolve(context.Background(), srv.URL+"/gone")
-		var f *Failure
-		if !errors.As(err, &f) || f.Reason != ReasonRemoved {
-			t.Fatalf("err = %v, want %s", err, ReasonRemoved)
-		}
+		wantFailure(t, err, ReasonRemoved)
 	})
 }
