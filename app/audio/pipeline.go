@@ -7,6 +7,8 @@
 // into frames. Every byte of a user's URL is fetched through the guarded
 // client of package fetch; ffmpeg never opens a user's URL itself: it reads
 // the first fetch through a pipe, or, to seek, the bot's loopback relay.
+// A track that is a page (a YouTube video's, say) gets its audio URL from
+// the Resolver at each Open, and that URL goes through the same client.
 //
 // It owns no goroutine of its own: each Frames owns its fetch and its
 // ffmpeg, and Close releases both.
@@ -47,8 +49,20 @@ type Config struct {
 	// MaxTrackDuration ends a track, a live stream above all, after this
 	// much audio. Default: no limit.
 	MaxTrackDuration time.Duration
+	// Resolver finds the audio of tracks whose Source is neither "" nor
+	// "http": pages such as a YouTube video's. Default: none, and such
+	// tracks cannot be played.
+	Resolver Resolver
 	// Logger receives which path each track took. Default: discard.
 	Logger *slog.Logger
+}
+
+// Resolver turns a track's page URL into the URL of its audio. It is asked
+// at every Open, since such URLs expire, and once more when the audio host
+// refuses a URL it gave (403, 410). Its URL is fetched through Client like
+// any other.
+type Resolver interface {
+	StreamURL(ctx context.Context, pageURL string) (string, error)
 }
 
 // Pipeline opens tracks for the player.
@@ -77,12 +91,23 @@ func (p *Pipeline) Open(ctx context.Context, t music.Track, at time.Duration, fx
 func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx player.Effects) (*frames, error) {
 	opts := ffmpeg.Options{Start: at, Volume: fx.Volume, Filters: fx.Filters, Normalize: fx.Normalize, MaxDuration: p.cfg.MaxTrackDuration}
 	log := p.log.With(slog.String("source", t.Source))
+	audioURL, err := p.audioURL(ctx, t)
+	if err != nil {
+		return nil, err
+	}
 	if at > 0 && !ffmpeg.Passthrough(opts) {
 		// A transcoded seek lets ffmpeg seek through the relay (Range).
 		log.Debug("opening track", slog.String("path", "transcode"), slog.Duration("at", at))
-		return p.transcodeURL(ctx, t.URL, opts)
+		return p.transcodeURL(ctx, audioURL, opts)
 	}
-	body, err := fetch.Open(ctx, p.cfg.Client, t.URL, 0)
+	body, err := fetch.Open(ctx, p.cfg.Client, audioURL, 0)
+	if resolved(t) && expired(err) {
+		log.Debug("stream URL refused, resolving again", slog.Any("err", err))
+		if audioURL, err = p.audioURL(ctx, t); err != nil {
+			return nil, err
+		}
+		body, err = fetch.Open(ctx, p.cfg.Client, audioURL, 0)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +129,7 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 			// What the demuxer read is gone: seek through the relay.
 			_ = body.Close()
 			log.Debug("opening track", slog.String("path", "transcode"), slog.Duration("at", at))
-			return p.transcodeURL(ctx, t.URL, opts)
+			return p.transcodeURL(ctx, audioURL, opts)
 		}
 		log.Debug("opening track", slog.String("path", "transcode"), slog.Any("why", err))
 		src = io.MultiReader(bytes.NewReader(probe.read), src)
@@ -115,6 +140,31 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 		return nil, fmt.Errorf("starting ffmpeg: %w", err)
 	}
 	return transcoded(proc, body.Close)
+}
+
+// resolved reports whether t's URL is a page the Resolver resolves.
+func resolved(t music.Track) bool { return t.Source != "" && t.Source != "http" }
+
+// audioURL is where t's audio is: its URL, or what the Resolver finds there.
+func (p *Pipeline) audioURL(ctx context.Context, t music.Track) (string, error) {
+	if !resolved(t) {
+		return t.URL, nil
+	}
+	if p.cfg.Resolver == nil {
+		return "", music.Errorf(music.EUNAVAILABLE, "TimmyBot cannot play tracks from %s here.", music.Truncate(t.Source, 32))
+	}
+	u, err := p.cfg.Resolver.StreamURL(ctx, t.URL)
+	if err != nil {
+		return "", fmt.Errorf("resolving the track: %w", err)
+	}
+	return u, nil
+}
+
+// expired reports whether err is an audio host refusing a URL that may have
+// expired.
+func expired(err error) bool {
+	var se *fetch.StatusError
+	return errors.As(err, &se) && (se.Code == http.StatusForbidden || se.Code == http.StatusGone)
 }
 
 // transcodeURL runs ffmpeg on the relay's loopback URL for url.

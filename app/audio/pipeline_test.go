@@ -199,3 +199,101 @@ func TestUnplayableSourcesSayWhy(t *testing.T) {
 		})
 	}
 }
+
+// fakeResolver answers StreamURL with urls in turn, the last one again
+// once they run out, and records the pages it was asked for.
+type fakeResolver struct {
+	urls  []string
+	err   error
+	asked []string
+}
+
+func (r *fakeResolver) StreamURL(_ context.Context, page string) (string, error) {
+	r.asked = append(r.asked, page)
+	if r.err != nil {
+		return "", r.err
+	}
+	u := r.urls[min(len(r.asked), len(r.urls))-1]
+	return u, nil
+}
+
+// TestResolvedTracks plays tracks that are pages: the audio comes from the
+// URL the resolver gives at play time, through the guarded client, and a
+// URL the host refuses as expired is resolved again, once.
+func TestResolvedTracks(t *testing.T) {
+	oggFile := audiotest.Ogg(t, 2, 2, 20)
+	packets := oggPackets(t, oggFile)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/a.ogg":
+			http.ServeContent(w, r, "a.ogg", time.Time{}, bytes.NewReader(oggFile))
+		case "/expired":
+			http.Error(w, "expired", http.StatusForbidden)
+		case "/gone":
+			http.Error(w, "gone", http.StatusGone)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	base := srv.URL
+	const page = "https://www.youtube.com/watch?v=x"
+	tests := []struct {
+		name      string
+		urls      []string
+		err       error
+		at        time.Duration
+		fx        player.Effects
+		wantAsked int
+		wantCode  string // "" plays
+	}{
+		{"passthrough", []string{base + "/a.ogg"}, nil, 0, unity, 1, ""},
+		{"seek through the relay", []string{base + "/a.ogg"}, nil, time.Second, player.Effects{Volume: 150}, 1, ""},
+		{"expired, then fresh", []string{base + "/expired", base + "/a.ogg"}, nil, 0, unity, 2, ""},
+		{"gone, then fresh", []string{base + "/gone", base + "/a.ogg"}, nil, 0, unity, 2, ""},
+		{"refused twice", []string{base + "/expired"}, nil, 0, unity, 2, music.EUNAVAILABLE},
+		{"missing is not resolved again", []string{base + "/missing"}, nil, 0, unity, 1, music.ENOTFOUND},
+		{"a stream URL the guard refuses", []string{"http://169.254.169.254/latest/"}, nil, 0, unity, 1, music.EINVALID},
+		{"the resolver's error", nil, music.Errorf(music.EFORBIDDEN, "That video is private."), 0, unity, 1, music.EFORBIDDEN},
+	}
+	p := newPipeline(t, "", 0)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &fakeResolver{urls: tt.urls, err: tt.err}
+			p.cfg.Resolver = r
+			f, err := p.Open(t.Context(), music.Track{URL: page, Source: "ytdlp"}, tt.at, tt.fx)
+			if tt.wantCode != "" {
+				if err == nil {
+					f.Close()
+					t.Fatal("opened")
+				}
+				if code := music.ErrorCode(err); code != tt.wantCode {
+					t.Errorf("error code %q (%v), want %q", code, err, tt.wantCode)
+				}
+			} else {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, want := len(readAll(t, f)), len(packets)-int(tt.at/frameDuration); got < want-3 || got > want+3 {
+					t.Errorf("%d frames, want about %d", got, want)
+				}
+			}
+			if len(r.asked) != tt.wantAsked {
+				t.Errorf("resolver asked %d times, want %d", len(r.asked), tt.wantAsked)
+			}
+			for _, asked := range r.asked {
+				if asked != page {
+					t.Errorf("resolver asked for %q, want the page %q", asked, page)
+				}
+			}
+		})
+	}
+}
+
+func TestResolvedTrackWithoutResolver(t *testing.T) {
+	p := newPipeline(t, "/nonexistent/ffmpeg", 0)
+	_, err := p.Open(t.Context(), music.Track{URL: "https://youtu.be/x", Source: "ytdlp"}, 0, unity)
+	if code := music.ErrorCode(err); code != music.EUNAVAILABLE {
+		t.Errorf("error code %q (%v), want %q", code, err, music.EUNAVAILABLE)
+	}
+}

@@ -95,6 +95,7 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		GuildName: b.guildName,
 		Now:       time.Now,
 		Filters:   cfg.Playback.Filters,
+		Pages:     cfg.Playback.Pages,
 		audio:     b.audio,
 	}
 	b.router, err = NewRouter(RouterConfig{

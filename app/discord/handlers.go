@@ -28,6 +28,9 @@ type Handlers struct {
 	Now       func() time.Time
 	// Filters names the audio filters /filter offers.
 	Filters []string
+	// Pages resolves the URLs of sites' pages (a YouTube video's, say) to
+	// tracks. Default: none, every URL is played as a file.
+	Pages PageResolver
 
 	audio *playback
 }
@@ -39,9 +42,9 @@ const queuePageSize = 10
 func (h *Handlers) Commands() []Command {
 	guildOpt := Option{Name: "guild", Description: "Server ID", Type: String, Required: true, MaxLength: 20}
 	cmds := []Command{
-		{Name: "play", Description: "Play a track by its direct http(s) audio URL", Run: h.play,
+		{Name: "play", Description: "Play an audio file, a stream, or a page of a site such as YouTube, by its URL", Run: h.play,
 			Options: []Option{
-				{Name: "query", Description: "Direct http(s) URL of an audio file or stream", Type: String, Required: true, MaxLength: music.MaxURLLen},
+				{Name: "query", Description: "http(s) URL of an audio file, a stream, or a YouTube, SoundCloud or Bandcamp page", Type: String, Required: true, MaxLength: music.MaxURLLen},
 				{Name: "next", Description: "Play it after the current track instead of at the end", Type: Boolean},
 			}},
 		{Name: "queue", Description: "Show the queue", Run: h.queue,
@@ -72,13 +75,16 @@ func (h *Handlers) Components() []Component {
 	return []Component{{Prefix: "queue", Run: h.queuePageButton}, {Prefix: "np", Run: h.nowPlayingButton}}
 }
 
+// PageResolver turns the URL of a page it handles into a queue entry: its
+// title and duration now; its audio is found again at play time.
+type PageResolver interface {
+	Handles(u *url.URL) bool
+	Track(ctx context.Context, pageURL string) (music.Track, error)
+}
+
 func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
-	u, err := h.audio.checkURL(strings.TrimSpace(r.String("query")))
+	track, err := h.trackFor(ctx, r.String("query"), r.User)
 	if err != nil {
-		return Reply{}, err
-	}
-	track := music.Track{Title: titleFromURL(u), URL: u.String(), Source: "http", RequestedBy: r.User}
-	if err := track.Validate(); err != nil {
 		return Reply{}, err
 	}
 	g, err := h.audio.ensure(ctx, r)
@@ -102,6 +108,26 @@ func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
 		return Reply{Content: fmt.Sprintf("Playing **%s**.", escapeMarkdown(track.Title))}, nil
 	}
 	return Reply{Content: fmt.Sprintf("Queued **%s** at position %d.", escapeMarkdown(track.Title), pos+1)}, nil
+}
+
+// trackFor makes the queue entry for a /play query: a page of a site the
+// page resolver handles becomes what it resolves to, any other URL a file.
+func (h *Handlers) trackFor(ctx context.Context, query string, user music.UserID) (music.Track, error) {
+	u, err := h.audio.checkURL(strings.TrimSpace(query))
+	if err != nil {
+		return music.Track{}, err
+	}
+	track := music.Track{Title: titleFromURL(u), URL: u.String(), Source: "http"}
+	if h.Pages != nil && h.Pages.Handles(u) {
+		if track, err = h.Pages.Track(ctx, u.String()); err != nil {
+			return music.Track{}, fmt.Errorf("resolving the page: %w", err)
+		}
+	}
+	track.RequestedBy = user
+	if err := track.Validate(); err != nil {
+		return music.Track{}, err
+	}
+	return track, nil
 }
 
 // titleFromURL names a track after its file, "song.mp3" in

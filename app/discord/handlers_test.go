@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,5 +81,58 @@ func TestRequestAccessThrottlesOwnerMessages(t *testing.T) {
 	reqs, err := store.Requests(context.Background())
 	if err != nil || len(reqs) != 1 || reqs[0].Asks != 3 {
 		t.Fatalf("Requests = %+v, %v; want one request with 3 asks", reqs, err)
+	}
+}
+
+// pages is a page resolver for the sites it lists.
+type pages struct {
+	host  string
+	track music.Track
+	err   error
+	asked []string
+}
+
+func (p *pages) Handles(u *url.URL) bool { return u.Hostname() == p.host }
+
+func (p *pages) Track(_ context.Context, page string) (music.Track, error) {
+	p.asked = append(p.asked, page)
+	return p.track, p.err
+}
+
+// TestTrackFor: a page of a site the resolver handles is queued as what it
+// resolves to; any other URL as a file named after its path.
+func TestTrackFor(t *testing.T) {
+	const user = music.UserID("200000000000000001")
+	video := music.Track{Title: "A video", URL: "https://www.youtube.com/watch?v=x", Duration: time.Minute, Source: "ytdlp"}
+	tests := []struct {
+		name      string
+		query     string
+		err       error
+		want      music.Track
+		wantAsked int
+		wantCode  string
+	}{
+		{"a file", "https://audio.example/music/song.mp3", nil,
+			music.Track{Title: "song.mp3", URL: "https://audio.example/music/song.mp3", Source: "http", RequestedBy: user}, 0, ""},
+		{"a page", " https://youtu.be/x ", nil,
+			music.Track{Title: "A video", URL: "https://www.youtube.com/watch?v=x", Duration: time.Minute, Source: "ytdlp", RequestedBy: user}, 1, ""},
+		{"a page that cannot be played", "https://youtu.be/x", music.Errorf(music.EFORBIDDEN, "That video is private."), music.Track{}, 1, music.EFORBIDDEN},
+		{"not a URL", "--exec id", nil, music.Track{}, 0, music.EINVALID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := &pages{host: "youtu.be", track: video, err: tt.err}
+			h := &Handlers{Pages: p}
+			got, err := h.trackFor(context.Background(), tt.query, user)
+			if code := music.ErrorCode(err); code != tt.wantCode {
+				t.Fatalf("err = %v, want code %q", err, tt.wantCode)
+			}
+			if got != tt.want {
+				t.Errorf("track = %+v, want %+v", got, tt.want)
+			}
+			if len(p.asked) != tt.wantAsked {
+				t.Errorf("resolver asked %d times, want %d", len(p.asked), tt.wantAsked)
+			}
+		})
 	}
 }

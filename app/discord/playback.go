@@ -34,6 +34,9 @@ type PlaybackConfig struct {
 	VoiceTLS *tls.Config
 	// Filters names the filters /filter offers, from the pipeline's table.
 	Filters []string
+	// Pages resolves pages of sites such as YouTube to tracks at /play;
+	// Opener finds their audio at play time. Default: none.
+	Pages PageResolver
 	// DJRole, when set, is the name of the role whose members (and a
 	// track's requester) may skip and remove others' tracks; everyone else
 	// votes. Default: none, everyone may.
@@ -93,7 +96,7 @@ var errNotPlaying = music.Errorf(music.EINVALID, "Nothing is playing. Queue some
 
 // checkURL vets a URL a user asked to play.
 func (p *playback) checkURL(raw string) (*url.URL, error) {
-	if p.cfg.CheckURL != nil {
+	if p != nil && p.cfg.CheckURL != nil {
 		return p.cfg.CheckURL(raw)
 	}
 	return music.ParseAudioURL(raw)

@@ -30,4 +30,9 @@ const (
 	// no audio ready, since the process started (unit Count): a source
 	// slower than real time, or a starved machine.
 	AudioUnderruns = "AudioUnderruns"
+	// SourceFailures is the prefix of one count per reason yt-dlp failed
+	// for, since the process started (unit Count):
+	// SourceFailures_bot_check, SourceFailures_removed, and so on, one per
+	// ytdlp.Reasons entry.
+	SourceFailures = "SourceFailures"
 )

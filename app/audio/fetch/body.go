@@ -206,11 +206,22 @@ func (b *Body) get(offset int64, validator string) (*http.Response, error) {
 
 const userAgent = "TimmyBot"
 
+// StatusError is an audio host's refusal: the status it answered, so that a
+// caller can tell an expired URL (403, 410) from other failures. Its chain
+// holds the message for the user.
+type StatusError struct {
+	Code int
+	user *music.Error
+}
+
+func (e *StatusError) Error() string { return e.user.Error() }
+func (e *StatusError) Unwrap() error { return e.user }
+
 func statusError(code int) error {
 	if code == http.StatusNotFound || code == http.StatusGone {
-		return music.Errorf(music.ENOTFOUND, "The audio host says that file does not exist (%d).", code)
+		return &StatusError{code, music.Errorf(music.ENOTFOUND, "The audio host says that file does not exist (%d).", code)}
 	}
-	return music.Errorf(music.EUNAVAILABLE, "The audio host answered %d %s.", code, http.StatusText(code))
+	return &StatusError{code, music.Errorf(music.EUNAVAILABLE, "The audio host answered %d %s.", code, http.StatusText(code))}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

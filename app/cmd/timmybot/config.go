@@ -18,6 +18,7 @@ import (
 	"github.com/iddv/timmybot/app/audio/fetch"
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/source/ytdlp"
 	"github.com/iddv/timmybot/app/web"
 )
 
@@ -57,6 +58,13 @@ type config struct {
 	FFmpeg        string         // the ffmpeg executable
 	AllowNetworks []netip.Prefix // networks user URLs may reach despite the guard
 	Limits        fetch.Limits   // what one track may cost
+
+	// Pages of sites such as YouTube, resolved by yt-dlp.
+	YTDLP            string   // the yt-dlp executable
+	YTDLPCookies     string   // a Netscape cookies file, "" for none
+	YTDLPArgs        []string // extra arguments, validated by ytdlp.ValidateArgs
+	YTDLPConcurrency int      // yt-dlp runs at once
+	YTDLPSites       []string // hosts whose pages go to yt-dlp
 }
 
 // awsMode reports whether the configuration selects DynamoDB.
@@ -192,6 +200,9 @@ func (c *config) loadPlayback(get func(key, def string) string) error {
 		}
 		c.Limits.MaxBytes = mb << 20
 	}
+	if err := c.loadYTDLP(get); err != nil {
+		return err
+	}
 	for _, s := range strings.Split(get("TIMMYBOT_ALLOW_NETWORKS", ""), ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
@@ -216,6 +227,30 @@ func defaultPublicURL(addr string) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// loadYTDLP reads yt-dlp's settings.
+func (c *config) loadYTDLP(get func(key, def string) string) error {
+	c.YTDLP = get("TIMMYBOT_YTDLP", ytdlp.DefaultPath)
+	c.YTDLPCookies = get("TIMMYBOT_YTDLP_COOKIES", "")
+	if v := get("TIMMYBOT_YTDLP_ARGS", ""); v != "" {
+		c.YTDLPArgs = strings.Fields(v)
+	}
+	if err := ytdlp.ValidateArgs(c.YTDLPArgs); err != nil {
+		return fmt.Errorf("TIMMYBOT_YTDLP_ARGS: %w", err)
+	}
+	v := get("TIMMYBOT_YTDLP_CONCURRENCY", strconv.Itoa(ytdlp.DefaultMaxConcurrent))
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 64 {
+		return fmt.Errorf("TIMMYBOT_YTDLP_CONCURRENCY: must be a whole number from 1 to 64, got %q", v)
+	}
+	c.YTDLPConcurrency = n
+	for _, site := range strings.Split(get("TIMMYBOT_YTDLP_SITES", strings.Join(ytdlp.DefaultSites, ",")), ",") {
+		if site = strings.TrimSpace(site); site != "" {
+			c.YTDLPSites = append(c.YTDLPSites, site)
+		}
+	}
+	return nil
 }
 
 // checkAPIURL accepts https URLs, and plain http only to a loopback

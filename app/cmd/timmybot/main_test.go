@@ -17,6 +17,7 @@ import (
 	"github.com/iddv/timmybot/app/audio/fetch"
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/source/ytdlp"
 )
 
 // env builds a lookupFunc from pairs.
@@ -153,6 +154,14 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad track duration", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_MAX_TRACK_DURATION", "forever"), wantErr: "TIMMYBOT_MAX_TRACK_DURATION"},
 		{name: "bad track size", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_MAX_TRACK_MB", "-1"), wantErr: "TIMMYBOT_MAX_TRACK_MB"},
 		{name: "bad idle timeout", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_IDLE_TIMEOUT", "0"), wantErr: "TIMMYBOT_IDLE_TIMEOUT"},
+		{name: "yt-dlp", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_YTDLP", "/opt/yt-dlp", "TIMMYBOT_YTDLP_COOKIES", "/run/secrets/cookies.txt",
+			"TIMMYBOT_YTDLP_ARGS", " --proxy  socks5://10.0.0.1:1080 ", "TIMMYBOT_YTDLP_CONCURRENCY", "2", "TIMMYBOT_YTDLP_SITES", "youtube.com, 127.0.0.1,"),
+			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Limits: fetch.DefaultLimits(), Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus",
+				YTDLP: "/opt/yt-dlp", YTDLPCookies: "/run/secrets/cookies.txt", YTDLPArgs: []string{"--proxy", "socks5://10.0.0.1:1080"}, YTDLPConcurrency: 2, YTDLPSites: []string{"youtube.com", "127.0.0.1"}}},
+		{name: "yt-dlp exec", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_YTDLP_ARGS", "--proxy x --exec id"), wantErr: `TIMMYBOT_YTDLP_ARGS: yt-dlp option "--exec" is not allowed`},
+		{name: "yt-dlp output", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_YTDLP_ARGS", "-o /etc/x"), wantErr: "TIMMYBOT_YTDLP_ARGS"},
+		{name: "yt-dlp config location", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_YTDLP_ARGS", "--config-location /tmp/x"), wantErr: "TIMMYBOT_YTDLP_ARGS"},
+		{name: "bad yt-dlp concurrency", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_YTDLP_CONCURRENCY", "0"), wantErr: "TIMMYBOT_YTDLP_CONCURRENCY"},
 		{name: "bad network", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_ALLOW_NETWORKS", "127.0.0.1"), wantErr: `TIMMYBOT_ALLOW_NETWORKS: "127.0.0.1" is not a network`},
 	}
 	for _, tt := range tests {
@@ -166,6 +175,9 @@ func TestLoadConfig(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.want.YTDLP == "" {
+				tt.want.YTDLP, tt.want.YTDLPConcurrency, tt.want.YTDLPSites = "yt-dlp", ytdlp.DefaultMaxConcurrent, ytdlp.DefaultSites
 			}
 			if diff := cmp.Diff(tt.want, got, cmpopts.EquateComparable(netip.Prefix{})); diff != "" {
 				t.Errorf("config (-want +got):\n%s", diff)

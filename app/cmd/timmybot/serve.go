@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/iddv/timmybot/app/audio/ffmpeg"
 	"github.com/iddv/timmybot/app/audio/filter"
 	"github.com/iddv/timmybot/app/discord"
+	"github.com/iddv/timmybot/app/source/ytdlp"
 	"github.com/iddv/timmybot/app/telemetry"
 	"github.com/iddv/timmybot/app/web"
 )
@@ -41,8 +44,12 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		return err
 	}
 	defer relay.Close()
+	pages, err := newPageResolver(c, log)
+	if err != nil {
+		return err
+	}
 	pipeline := audio.New(audio.Config{
-		Client: client, Relay: relay,
+		Client: client, Relay: relay, Resolver: pages,
 		FFmpeg:           ffmpeg.Config{Path: c.FFmpeg},
 		MaxTrackDuration: c.Limits.MaxTrackDuration,
 		Logger:           log,
@@ -67,6 +74,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 			IdleTimeout: c.IdleTimeout,
 			DJRole:      c.DJRole,
 			Filters:     filterNames(),
+			Pages:       pages,
 		},
 	})
 	if err != nil {
@@ -80,6 +88,9 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	})
 	metrics.SetGauge(telemetry.ActiveVoiceConnections, func() float64 { return float64(bot.VoiceConnections()) })
 	metrics.SetGauge(telemetry.AudioUnderruns, func() float64 { return float64(bot.AudioUnderruns()) })
+	for _, reason := range ytdlp.Reasons {
+		metrics.SetGauge(telemetry.SourceFailures+"_"+string(reason), func() float64 { return float64(pages.Failures(reason)) })
+	}
 	if c.Metrics == "emf" {
 		emfCtx, stopEMF := context.WithCancel(context.Background())
 		emfDone := make(chan struct{})
@@ -102,7 +113,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		ln.Close()
 		return err
 	}
-	mux := httpHandler(bot, st, metrics)
+	mux := httpHandler(bot, st, metrics, readyDetails(pages))
 	mux.Handle("/", front)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	httpDone := make(chan error, 1)
@@ -166,6 +177,43 @@ func webFront(c config, st *stores, bot *discord.Bot, log *slog.Logger) (http.Ha
 	return front, nil
 }
 
+// newPageResolver starts the yt-dlp resolver and says in the log what it
+// lacks: a cookies file it cannot read is a configuration error; no deno
+// means no YouTube.
+func newPageResolver(c config, log *slog.Logger) (*ytdlp.Resolver, error) {
+	if c.YTDLPCookies != "" {
+		f, err := os.Open(c.YTDLPCookies)
+		if err != nil {
+			return nil, configError{fmt.Errorf("TIMMYBOT_YTDLP_COOKIES: %w", err)}
+		}
+		f.Close()
+	}
+	r, err := ytdlp.New(ytdlp.Config{
+		Path: c.YTDLP, Cookies: c.YTDLPCookies, ExtraArgs: c.YTDLPArgs,
+		MaxConcurrent: c.YTDLPConcurrency, Sites: c.YTDLPSites, Logger: log,
+	})
+	if err != nil {
+		return nil, configError{fmt.Errorf("TIMMYBOT_YTDLP_ARGS: %w", err)}
+	}
+	if _, err := exec.LookPath(c.YTDLP); err != nil {
+		log.Warn("yt-dlp not found: pages of sites such as YouTube cannot be played", slog.String("path", c.YTDLP), slog.Any("err", err))
+	}
+	if r.JSRuntime() == "" {
+		log.Warn("deno not found: yt-dlp needs it to play YouTube")
+	}
+	return r, nil
+}
+
+// readyDetails are the lines /readyz adds to its answer.
+func readyDetails(pages *ytdlp.Resolver) func() []string {
+	return func() []string {
+		if pages.JSRuntime() == "" {
+			return []string{"yt-dlp JavaScript runtime (deno): missing, YouTube will not play"}
+		}
+		return []string{"yt-dlp JavaScript runtime (deno): " + pages.JSRuntime()}
+	}
+}
+
 // filterNames lists the audio filters users can choose.
 func filterNames() []string {
 	var names []string
@@ -204,7 +252,8 @@ type connectedChecker interface{ Connected() bool }
 
 // httpHandler serves /healthz (the process is alive), /readyz (the
 // gateway is connected and the store answers) and /metrics (Prometheus).
-func httpHandler(gw connectedChecker, st *stores, metrics *telemetry.Metrics) *http.ServeMux {
+// details, when not nil, adds lines that say what works only in part.
+func httpHandler(gw connectedChecker, st *stores, metrics *telemetry.Metrics, details func() []string) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -222,6 +271,11 @@ func httpHandler(gw connectedChecker, st *stores, metrics *telemetry.Metrics) *h
 			return
 		}
 		fmt.Fprintln(w, "ready")
+		if details != nil {
+			for _, line := range details() {
+				fmt.Fprintln(w, line)
+			}
+		}
 	})
 	return mux
 }

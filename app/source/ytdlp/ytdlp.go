@@ -1,0 +1,347 @@
+// Package ytdlp resolves the pages of sites such as YouTube, SoundCloud and
+// Bandcamp to a track's metadata and a stream URL by running yt-dlp.
+//
+// It owns the yt-dlp processes: one per resolution, started with a fixed
+// argument list (--ignore-config, JSON output, the Opus/WebM format first so
+// that playback can pass it through), the user's URL only after "--" and
+// only when it is an http(s) URL, in a process group of its own that is
+// killed and waited for when the timeout passes or the caller gives up, at
+// most Config.MaxConcurrent at a time. It owns the classification of
+// yt-dlp's failures into reasons with the text a user sees; the full
+// stderr goes only into the error's log text.
+//
+// It does not fetch audio: the stream URL it returns is fetched by the audio
+// pipeline through its guarded client like any other URL. yt-dlp fetches the
+// page itself, outside that guard, which is why only the sites in
+// Config.Sites are sent to it.
+package ytdlp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/iddv/timmybot/app/music"
+)
+
+// Defaults of Config.
+const (
+	DefaultPath          = "yt-dlp"
+	DefaultTimeout       = 30 * time.Second
+	DefaultMaxConcurrent = 4
+)
+
+// Output bounds: a YouTube video's JSON with every format is about 1 MB.
+const (
+	maxStdout = 16 << 20
+	maxStderr = 64 << 10
+	// waitDelay bounds how long a killed yt-dlp's pipes may stay open.
+	waitDelay = 2 * time.Second
+)
+
+// DefaultSites are the hosts (with their subdomains) whose pages go to
+// yt-dlp when Config.Sites is empty.
+var DefaultSites = []string{
+	"youtube.com", "youtu.be", "youtube-nocookie.com",
+	"soundcloud.com", "bandcamp.com", "vimeo.com", "mixcloud.com",
+	"twitch.tv", "dailymotion.com", "audiomack.com", "archive.org",
+}
+
+// Config configures a Resolver.
+type Config struct {
+	// Path is the yt-dlp executable. Default: DefaultPath, looked up in PATH.
+	Path string
+	// Cookies is a Netscape cookies file for sites that refuse anonymous
+	// clients. yt-dlp rewrites the file it is given, so each run gets a
+	// private copy. Default: none.
+	Cookies string
+	// ExtraArgs go before "--", after the fixed arguments; ValidateArgs
+	// refuses what would run commands, write files or read other
+	// configuration.
+	ExtraArgs []string
+	// Timeout bounds one run. Default: DefaultTimeout.
+	Timeout time.Duration
+	// MaxConcurrent bounds the runs at once; others wait their turn.
+	// Default: DefaultMaxConcurrent.
+	MaxConcurrent int
+	// Sites are the hosts whose pages Handles accepts, each with its
+	// subdomains. Default: DefaultSites.
+	Sites []string
+	// Logger receives each failure with yt-dlp's full stderr. Default:
+	// discard.
+	Logger *slog.Logger
+}
+
+// Resolver runs yt-dlp. It is safe for concurrent use.
+type Resolver struct {
+	cfg      Config
+	log      *slog.Logger
+	slots    chan struct{}
+	runtime  string
+	failures *failureCounts
+}
+
+// New validates cfg and returns a resolver. It looks for deno, the
+// JavaScript runtime yt-dlp needs for YouTube, once, here.
+func New(cfg Config) (*Resolver, error) {
+	if cfg.Path == "" {
+		cfg.Path = DefaultPath
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxConcurrent <= 0 {
+		cfg.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if len(cfg.Sites) == 0 {
+		cfg.Sites = DefaultSites
+	}
+	if err := ValidateArgs(cfg.ExtraArgs); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	runtime, _ := exec.LookPath("deno")
+	return &Resolver{cfg: cfg, log: log, slots: make(chan struct{}, cfg.MaxConcurrent), runtime: runtime, failures: newFailureCounts()}, nil
+}
+
+// JSRuntime is the path of the deno executable found at New, "" when none
+// was: yt-dlp then cannot play YouTube.
+func (r *Resolver) JSRuntime() string { return r.runtime }
+
+// Handles reports whether u's host is one of the configured sites or a
+// subdomain of one.
+func (r *Resolver) Handles(u *url.URL) bool {
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	for _, site := range r.cfg.Sites {
+		site = strings.ToLower(site)
+		if host == site || strings.HasSuffix(host, "."+site) {
+			return true
+		}
+	}
+	return false
+}
+
+// Info is what yt-dlp says about a page.
+type Info struct {
+	Title      string
+	Duration   time.Duration // zero when unknown or live
+	PageURL    string        // the canonical page, what the queue keeps
+	StreamURL  string        // the chosen format's media URL; it expires
+	Headers    map[string]string
+	Artwork    string
+	IsLive     bool
+	Extractor  string
+	AudioCodec string
+}
+
+// Track resolves pageURL to a queue entry: its title and duration now, its
+// audio at play time (StreamURL), since stream URLs expire.
+func (r *Resolver) Track(ctx context.Context, pageURL string) (music.Track, error) {
+	info, err := r.Resolve(ctx, pageURL)
+	if err != nil {
+		return music.Track{}, err
+	}
+	page := info.PageURL
+	if _, err := music.ParseAudioURL(page); err != nil {
+		page = pageURL
+	}
+	title := info.Title
+	if title == "" {
+		title = page
+	}
+	return music.Track{Title: music.Truncate(title, music.MaxTitleLen), URL: page, Duration: info.Duration, Source: Source}, nil
+}
+
+// Source is the music.Track Source of tracks this package resolves.
+const Source = "ytdlp"
+
+// StreamURL resolves pageURL to a fresh media URL.
+func (r *Resolver) StreamURL(ctx context.Context, pageURL string) (string, error) {
+	info, err := r.Resolve(ctx, pageURL)
+	if err != nil {
+		return "", err
+	}
+	return info.StreamURL, nil
+}
+
+// Resolve runs yt-dlp on pageURL, which must be an http(s) URL: anything
+// else is refused before yt-dlp starts, so that text such as
+// "ytsearch:..." or "--exec" never reaches it.
+func (r *Resolver) Resolve(ctx context.Context, pageURL string) (Info, error) {
+	if _, err := music.ParseAudioURL(pageURL); err != nil {
+		return Info{}, err
+	}
+	select {
+	case r.slots <- struct{}{}:
+		defer func() { <-r.slots }()
+	case <-ctx.Done():
+		return Info{}, fmt.Errorf("waiting for a free yt-dlp slot: %w", ctx.Err())
+	}
+	out, err := r.run(ctx, pageURL)
+	if err != nil {
+		var f *Failure
+		if errors.As(err, &f) {
+			r.failures.add(f.Reason)
+			r.log.Warn("yt-dlp failed", slog.String("reason", string(f.Reason)), slog.String("stderr", f.Stderr), slog.Any("err", f.Cause))
+		}
+		return Info{}, err
+	}
+	info, err := parse(out)
+	if err != nil {
+		r.failures.add(ReasonOther)
+		return Info{}, &Failure{Reason: ReasonOther, Cause: err}
+	}
+	return info, nil
+}
+
+// args is yt-dlp's argument list for one run; cookies is the private copy
+// of the cookies file, "" for none.
+func (r *Resolver) args(pageURL, cookies string) []string {
+	args := []string{
+		"--ignore-config", "--no-playlist", "--dump-single-json", "--no-warnings",
+		"--socket-timeout", "10",
+		"-f", "bestaudio[acodec=opus]/bestaudio/best",
+	}
+	if cookies != "" {
+		args = append(args, "--cookies", cookies)
+	}
+	args = append(args, r.cfg.ExtraArgs...)
+	return append(args, "--", pageURL)
+}
+
+// run starts yt-dlp and returns its standard output.
+func (r *Resolver) run(parent context.Context, pageURL string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(parent, r.cfg.Timeout)
+	defer cancel()
+	var cookies string
+	if r.cfg.Cookies != "" {
+		dir, err := os.MkdirTemp("", "timmybot-ytdlp-")
+		if err != nil {
+			return nil, fmt.Errorf("copying the cookies file: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		cookies = filepath.Join(dir, "cookies.txt")
+		if err := copyFile(r.cfg.Cookies, cookies); err != nil {
+			return nil, fmt.Errorf("copying the cookies file: %w", err)
+		}
+	}
+	cmd := exec.CommandContext(ctx, r.cfg.Path, r.args(pageURL, cookies)...)
+	cmd.Env = environment()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = waitDelay
+	stdout := &capped{max: maxStdout}
+	stderr := &capped{max: maxStderr}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err := cmd.Run()
+	switch {
+	case parent.Err() != nil:
+		// The caller gave up (a skip, a shutdown): not yt-dlp's failure.
+		return nil, fmt.Errorf("running yt-dlp: %w", parent.Err())
+	case ctx.Err() != nil:
+		return nil, &Failure{Reason: ReasonTimeout, Stderr: stderr.String(), Cause: fmt.Errorf("yt-dlp ran longer than %s: %w", r.cfg.Timeout, ctx.Err())}
+	case errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist):
+		return nil, &Failure{Reason: ReasonMissing, Cause: fmt.Errorf("starting yt-dlp: %w", err)}
+	case err != nil:
+		return nil, &Failure{Reason: classify(stderr.String()), Stderr: stderr.String(), Cause: fmt.Errorf("running yt-dlp: %w", err)}
+	case stdout.truncated:
+		return nil, &Failure{Reason: ReasonOther, Cause: fmt.Errorf("yt-dlp wrote more than %d bytes", maxStdout)}
+	}
+	return stdout.Bytes(), nil
+}
+
+// environment is what yt-dlp inherits: where to find programs (deno) and
+// its cache, and proxy settings; never the bot's secrets.
+func environment() []string {
+	env := []string{"LANG=C.UTF-8"}
+	for _, key := range []string{"PATH", "HOME", "TMPDIR", "XDG_CACHE_HOME", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"} {
+		if v, ok := os.LookupEnv(key); ok {
+			env = append(env, key+"="+v)
+		}
+	}
+	return env
+}
+
+func copyFile(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
+}
+
+// capped keeps the first max bytes written to it and drops the rest, so a
+// chatty process can neither block on a full pipe nor fill memory.
+type capped struct {
+	bytes.Buffer
+	max       int
+	truncated bool
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.max - c.Len(); len(p) > room {
+		c.truncated = true
+		c.Buffer.Write(p[:max(room, 0)])
+		return len(p), nil
+	}
+	return c.Buffer.Write(p)
+}
+
+// output is the part of yt-dlp's JSON that TimmyBot reads. With a format
+// chosen by -f, the chosen format's url and http_headers are at the top.
+type output struct {
+	Type        string            `json:"_type"`
+	Title       string            `json:"title"`
+	Duration    float64           `json:"duration"`
+	WebpageURL  string            `json:"webpage_url"`
+	URL         string            `json:"url"`
+	HTTPHeaders map[string]string `json:"http_headers"`
+	Thumbnail   string            `json:"thumbnail"`
+	IsLive      bool              `json:"is_live"`
+	Extractor   string            `json:"extractor_key"`
+	ACodec      string            `json:"acodec"`
+}
+
+func parse(b []byte) (Info, error) {
+	var o output
+	if err := json.Unmarshal(b, &o); err != nil {
+		return Info{}, fmt.Errorf("reading yt-dlp's JSON: %w", err)
+	}
+	if o.Type != "" && o.Type != "video" {
+		return Info{}, fmt.Errorf("yt-dlp returned a %q, not one track", o.Type)
+	}
+	if o.URL == "" {
+		return Info{}, errors.New("yt-dlp chose no format with a URL")
+	}
+	var d time.Duration
+	if !o.IsLive && o.Duration > 0 {
+		d = time.Duration(o.Duration * float64(time.Second))
+	}
+	return Info{
+		Title: o.Title, Duration: d, PageURL: o.WebpageURL, StreamURL: o.URL, Headers: o.HTTPHeaders,
+		Artwork: o.Thumbnail, IsLive: o.IsLive, Extractor: o.Extractor, AudioCodec: o.ACodec,
+	}, nil
+}
