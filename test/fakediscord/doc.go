@@ -19,9 +19,9 @@
 // working against Discord.
 //
 // It does not implement the voice gateway (it only hands out a configurable
-// voice server endpoint), rate limits, sharding, presences, member chunks or
-// refresh tokens, code and token expiry, or
-// any route a slash-command bot does not call: such requests get Discord's
+// voice server endpoint), rate limits, sharding, presences, member chunks,
+// OAuth2 refresh tokens or the expiry of codes and tokens, or any route a
+// slash-command bot or a web front does not call: such requests get Discord's
 // 404 body and are recorded (UnknownRoutes) so tests can assert that none
 // happened. Sessions do not expire and heartbeats are counted, not enforced.
 //
