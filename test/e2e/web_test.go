@@ -111,9 +111,9 @@ type browser struct {
 
 func startBrowser(t *testing.T) *browser {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err != nil {
-		servertest.Unavailable(t, "chromium", "install the Debian package chromium: "+err.Error())
+	path := browserPath()
+	if path == "" {
+		servertest.Unavailable(t, "chromium", "no chromium or google-chrome on PATH: install the Debian package chromium")
 	}
 	alloc, stopAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(path),
@@ -133,6 +133,17 @@ func startBrowser(t *testing.T) *browser {
 		t.Fatalf("starting chromium: %v", err)
 	}
 	return &browser{ctx: ctx}
+}
+
+// browserPath finds Debian's chromium, or else Google Chrome, which
+// GitHub's Ubuntu runners have instead.
+func browserPath() string {
+	for _, name := range []string{"chromium", "google-chrome"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	return ""
 }
 
 // person is someone using the web front in their own browser context.
