@@ -1,4 +1,5 @@
-// Package e2e runs the real timmybot binary against a local fake Discord.
+// Package e2e runs the real timmybot binary against a local fake Discord,
+// its web front in headless Chromium included.
 package e2e
 
 import (

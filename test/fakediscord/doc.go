@@ -4,6 +4,10 @@
 // uses. An unmodified discordgo Session whose HTTP client sends discord.com
 // requests to Server.URL connects, identifies, resumes and makes its REST
 // calls against it; the gateway address comes from the fake's GET /gateway.
+// It also plays Discord's OAuth2 side for a web front (oauth.go): the
+// browser's GET /oauth2/authorize, which consents at once for the user a
+// test chose with SignInAs, the token endpoint's authorization code grant
+// with PKCE, and GET /users/@me and /users/@me/guilds for bearer tokens.
 //
 // The package owns the Discord side of a test: the guilds the bot is in,
 // the commands it registered, the interactions users start (Interact, Click)
@@ -15,8 +19,9 @@
 // working against Discord.
 //
 // It does not implement the voice gateway (it only hands out a configurable
-// voice server endpoint), rate limits, sharding, presences, member chunks or
-// any route a slash-command bot does not call: such requests get Discord's
+// voice server endpoint), rate limits, sharding, presences, member chunks,
+// OAuth2 refresh tokens or the expiry of codes and tokens, or any route a
+// slash-command bot or a web front does not call: such requests get Discord's
 // 404 body and are recorded (UnknownRoutes) so tests can assert that none
 // happened. Sessions do not expire and heartbeats are counted, not enforced.
 //

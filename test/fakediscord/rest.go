@@ -92,8 +92,11 @@ func (f *formErrors) err() *apiError {
 type authMode int
 
 const (
-	authBot      authMode = iota // Authorization: Bot <token> required
-	authOptional                 // interaction-token routes: a wrong token is still refused
+	authBot         authMode = iota // Authorization: Bot <token> required
+	authOptional                    // interaction-token routes: a wrong token is still refused
+	authBearer                      // Authorization: Bearer <OAuth2 access token> required
+	authBotOrBearer                 // either of the two
+	authClient                      // the OAuth2 token endpoint: the handler checks the client
 )
 
 const maxRequestBody = 25 << 20
@@ -108,7 +111,10 @@ func (s *Server) routes() http.Handler {
 	const api = "/api/{version}/"
 	handle("GET "+api+"gateway", authOptional, s.getGateway)
 	handle("GET "+api+"gateway/bot", authBot, s.getGatewayBot)
-	handle("GET "+api+"users/@me", authBot, s.getMe)
+	handle("GET "+api+"users/@me", authBotOrBearer, s.getMe)
+	handle("GET "+api+"users/@me/guilds", authBearer, s.getUserGuilds)
+	handle("POST "+api+"oauth2/token", authClient, s.postToken)
+	mux.HandleFunc("GET /oauth2/authorize", s.authorize)
 	handle("GET "+api+"applications/{app}/commands", authBot, s.getCommands)
 	handle("PUT "+api+"applications/{app}/commands", authBot, s.putCommands)
 	handle("GET "+api+"applications/{app}/guilds/{guild}/commands", authBot, s.getCommands)
@@ -150,8 +156,8 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, auth authMode
 		s.unknownRoute(w, r)
 		return
 	}
-	got, present := r.Header["Authorization"]
-	if (auth == authBot || present) && (len(got) != 1 || got[0] != "Bot "+s.opts.Token) {
+	r, ok := s.authenticate(r, auth)
+	if !ok {
 		s.mu.Lock()
 		s.stats.RESTRequests++
 		s.stats.Unauthorized++
@@ -187,9 +193,13 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, auth authMode
 	status, body := h(r)
 	s.mu.Lock()
 	s.stats.RESTRequests++
-	if e, ok := body.(*apiError); ok {
+	switch e := body.(type) {
+	case *apiError:
 		s.stats.ClientErrors++
 		s.restErrors = append(s.restErrors, RESTError{Method: r.Method, Path: r.URL.Path, Status: e.status, Code: e.Code, Message: e.Message})
+	case *oauthError:
+		s.stats.ClientErrors++
+		s.restErrors = append(s.restErrors, RESTError{Method: r.Method, Path: r.URL.Path, Status: e.status, Message: e.Error})
 	}
 	s.notifyLocked()
 	s.mu.Unlock()
@@ -198,6 +208,26 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, auth authMode
 		return
 	}
 	writeJSON(w, status, body)
+}
+
+// authenticate checks the request's Authorization header for auth; a
+// bearer token's grant travels on in the returned request's context.
+func (s *Server) authenticate(r *http.Request, auth authMode) (*http.Request, bool) {
+	got, present := r.Header["Authorization"]
+	single := len(got) == 1
+	isBot := single && got[0] == "Bot "+s.opts.Token
+	switch auth {
+	case authClient:
+		return r, true
+	case authBearer, authBotOrBearer:
+		if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); single && ok {
+			return s.withBearer(r, token)
+		}
+		return r, auth == authBotOrBearer && isBot
+	case authOptional:
+		return r, !present || isBot
+	}
+	return r, isBot
 }
 
 // fail turns an *apiError into a handler result.
@@ -253,7 +283,16 @@ func (s *Server) getGatewayBot(*http.Request) (int, any) {
 	}
 }
 
-func (s *Server) getMe(*http.Request) (int, any) {
+func (s *Server) getMe(r *http.Request) (int, any) {
+	if g, ok := bearerGrant(r); ok {
+		if !g.allows("identify") {
+			return fail(errUnauthorized)
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		u := s.userLocked(g.user)
+		return http.StatusOK, userPayload(userInfo{id: u.ID, name: u.Username})
+	}
 	u := userPayload(s.botUser())
 	u["verified"] = true
 	u["mfa_enabled"] = false

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +38,9 @@ type Options struct {
 	// VOICE_SERVER_UPDATE dispatches naming this endpoint (host:port, no
 	// scheme, as Discord sends it). Empty: op 4 is only recorded.
 	VoiceEndpoint string
+	// OAuth configures the OAuth2 routes. Zero: they refuse every client
+	// and redirect URI.
+	OAuth OAuth
 }
 
 // replayLimit bounds the dispatches a session keeps for RESUME; a client
@@ -82,26 +86,36 @@ type Server struct {
 	// refuseIdentify, when non-zero, is the close code the next IDENTIFY
 	// gets (RefuseNextIdentify).
 	refuseIdentify int
+
+	// OAuth2 (oauth.go)
+	users        map[string]User       // by user ID
+	signedIn     string                // the user whose consent authorize gets
+	redirectURIs []string              // registered
+	codes        map[string]oauthGrant // by authorization code
+	tokens       map[string]oauthGrant // by access token
 }
 
 // Stats counts gateway and REST traffic for assertions.
 type Stats struct {
-	Connections    int // websocket connections accepted
-	Identifies     int // IDENTIFY payloads accepted
-	Resumes        int // RESUME payloads that resumed a session
-	FailedResumes  int // RESUME payloads answered with INVALID_SESSION
-	Heartbeats     int // HEARTBEAT payloads received
-	Dispatches     int // dispatch (op 0) payloads sent, replays included
-	Replayed       int // dispatches sent again on RESUME
-	Interactions   int // interactions dispatched
-	Callbacks      int // interaction callbacks accepted
-	LateCallbacks  int // callbacks rejected for arriving after the window
-	RESTRequests   int // REST requests received, rejected ones included
-	Unauthorized   int // REST requests rejected with 401
-	Faults         int // REST requests failed by an injected Fault
-	ClientErrors   int // REST requests answered with a Discord error, 401 and unknown routes aside
-	ClosedWithCode int // connections the fake closed with a gateway close code
-	Held           int // requests and gateway handshakes held (Fault.Hold, HoldGateway)
+	Connections     int // websocket connections accepted
+	Identifies      int // IDENTIFY payloads accepted
+	Resumes         int // RESUME payloads that resumed a session
+	FailedResumes   int // RESUME payloads answered with INVALID_SESSION
+	Heartbeats      int // HEARTBEAT payloads received
+	Dispatches      int // dispatch (op 0) payloads sent, replays included
+	Replayed        int // dispatches sent again on RESUME
+	Interactions    int // interactions dispatched
+	Callbacks       int // interaction callbacks accepted
+	LateCallbacks   int // callbacks rejected for arriving after the window
+	RESTRequests    int // REST requests received, rejected ones included
+	Unauthorized    int // REST requests rejected with 401
+	Faults          int // REST requests failed by an injected Fault
+	ClientErrors    int // REST requests answered with a Discord error, 401 and unknown routes aside
+	ClosedWithCode  int // connections the fake closed with a gateway close code
+	Held            int // requests and gateway handshakes held (Fault.Hold, HoldGateway)
+	Authorizations  int // authorize requests that redirected back with a code
+	AuthorizeErrors int // authorize requests that redirected back with an error
+	TokenGrants     int // codes exchanged for access tokens
 }
 
 // New starts a fake Discord on 127.0.0.1 and closes it when tb's test ends.
@@ -124,6 +138,9 @@ func newServer(opts Options) *Server {
 		messages: make(map[string]*record),
 		channels: make(map[string]*channelState),
 		dmByUser: make(map[string]string),
+		users:    make(map[string]User),
+		codes:    make(map[string]oauthGrant),
+		tokens:   make(map[string]oauthGrant),
 		upgr:     websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }},
 	}
 	if opts.Token == "" {
@@ -145,6 +162,7 @@ func newServer(opts Options) *Server {
 		opts.InteractionTimeout = 3 * time.Second
 	}
 	s.opts = opts
+	s.redirectURIs = slices.Clone(opts.OAuth.RedirectURIs)
 	s.http = httptest.NewServer(s.routes())
 	s.wsURL = "ws" + strings.TrimPrefix(s.http.URL, "http")
 	return s
