@@ -48,14 +48,18 @@ func (h *harness) refusedControl() string {
 	return "Join <#" + voiceChannel(h.approved) + "> to control the music."
 }
 
+// quietFor is longer than a track takes to load, ffmpeg's start included,
+// on a loaded machine.
+const quietFor = 2500 * time.Millisecond
+
 // waitQuiet waits until the bot stopped sending: its last frame is silence
-// and nothing followed for longer than a track takes to load.
+// and nothing followed for quietFor.
 func (r *room) waitQuiet(t testing.TB, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
 		n := r.sent()
-		ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), quietFor)
 		err := r.voice.WaitFrames(ctx, n+1)
 		cancel()
 		if err != nil && n > 0 && bytes.Equal(r.voice.Frames()[n-1].Payload, opusSilence) {
