@@ -25,24 +25,31 @@ type BotSecretsProps struct {
 // BotSecrets holds the bot's credentials in Secrets Manager, encrypted with
 // a customer-managed KMS key whose rotation is on.
 //
-// The only credential today is the Discord bot token, created with a
-// generated placeholder that the operator replaces after the first deploy.
-// Account linking (OAuth client secrets, per-user tokens) is not built yet,
-// so neither are its secrets nor its permissions.
+// The Discord bot token and the application's OAuth client secret are
+// created with generated placeholders that the operator replaces after the
+// first deploy; the web front's cookie key is generated and kept. Account
+// linking (per-user tokens) is not built yet, so neither are its secrets
+// nor its permissions.
 type BotSecrets struct {
 	constructs.Construct
 	// Key encrypts every secret of the bot.
 	Key awskms.IKey
 	// DiscordToken holds the bot token as a plain string.
 	DiscordToken awssecretsmanager.ISecret
+	// ClientSecret holds the Discord application's OAuth client secret, with
+	// which the web front signs users in.
+	ClientSecret awssecretsmanager.ISecret
+	// WebSecret holds the key that seals the web front's session cookies:
+	// 64 generated letters and digits.
+	WebSecret awssecretsmanager.ISecret
 	// ReadPolicy allows reading DiscordToken and decrypting it through
 	// Secrets Manager; attach it to the task's execution role, which
 	// injects it.
 	ReadPolicy awsiam.IManagedPolicy
 }
 
-// NewBotSecrets creates the key, the Discord token secret and the policy
-// that reads it.
+// NewBotSecrets creates the key, the secrets and the policy that reads the
+// Discord token.
 func NewBotSecrets(scope constructs.Construct, id string, props *BotSecretsProps) *BotSecrets {
 	if props == nil {
 		props = &BotSecretsProps{}
@@ -71,6 +78,26 @@ func NewBotSecrets(scope constructs.Construct, id string, props *BotSecretsProps
 	suppress(token, "AwsSolutions-SMG4",
 		"Discord issues the bot token; a rotation Lambda cannot mint a new one, so it is rotated by hand (see the deploy guide).")
 
+	client := awssecretsmanager.NewSecret(c, jsii.String("ClientSecret"), &awssecretsmanager.SecretProps{
+		SecretName:    jsii.String(prefix + "/discord-client-secret"),
+		Description:   jsii.String("Discord OAuth client secret; replace the generated value with the application's client secret"),
+		EncryptionKey: key,
+		RemovalPolicy: removal,
+	})
+	suppress(client, "AwsSolutions-SMG4",
+		"Discord issues the client secret; a rotation Lambda cannot mint a new one, so it is reset by hand (see the deploy guide).")
+	web := awssecretsmanager.NewSecret(c, jsii.String("WebSecret"), &awssecretsmanager.SecretProps{
+		SecretName:    jsii.String(prefix + "/web-secret"),
+		Description:   jsii.String("Seals the web front's session cookies; generated, nothing to fill in"),
+		EncryptionKey: key,
+		RemovalPolicy: removal,
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
+			PasswordLength: jsii.Number(64), ExcludePunctuation: jsii.Bool(true),
+		},
+	})
+	suppress(web, "AwsSolutions-SMG4",
+		"Rotating the cookie key signs everyone out; it is rotated by hand when needed (see the deploy guide).")
+
 	stack := awscdk.Stack_Of(c)
 	// An identity policy rather than a grant: a grant on the key would put
 	// the service's role into this stack's key policy, and the service
@@ -96,5 +123,5 @@ func NewBotSecrets(scope constructs.Construct, id string, props *BotSecretsProps
 		},
 	})
 
-	return &BotSecrets{Construct: c, Key: key, DiscordToken: token, ReadPolicy: read}
+	return &BotSecrets{Construct: c, Key: key, DiscordToken: token, ClientSecret: client, WebSecret: web, ReadPolicy: read}
 }

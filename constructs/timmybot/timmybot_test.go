@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 	"github.com/google/go-cmp/cmp"
@@ -23,7 +25,7 @@ import (
 // fixture is one app holding every construct under test, each in its own
 // stack, so that the test binary synthesizes (and starts Node) only once.
 type fixture struct {
-	network, data, dataDev, secrets, service, onDemand, monitoring, quiet, deploy, deployExisting awscdk.Stack
+	network, data, dataDev, secrets, service, onDemand, monitoring, quiet, deploy, deployExisting, web awscdk.Stack
 }
 
 var (
@@ -64,7 +66,7 @@ func newFixture() *fixture {
 	f := &fixture{
 		network: stack("Network"), data: stack("Data"), dataDev: stack("DataDev"), secrets: stack("Secrets"),
 		service: stack("Service"), onDemand: stack("OnDemand"), monitoring: stack("Monitoring"), quiet: stack("Quiet"),
-		deploy: stack("Deploy"), deployExisting: stack("DeployExisting"),
+		deploy: stack("Deploy"), deployExisting: stack("DeployExisting"), web: stack("Web"),
 	}
 	network := timmybot.NewNetwork(f.network, "Network", nil)
 	data := timmybot.NewDataTables(f.data, "Tables", &timmybot.DataTablesProps{Tables: testTables})
@@ -101,6 +103,14 @@ func newFixture() *fixture {
 		Repository:  "acme/bot",
 		Environment: jsii.String("staging"),
 		ProviderArn: jsii.String("arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"),
+	})
+	timmybot.NewWebFront(f.web, "Web", &timmybot.WebFrontProps{
+		Code:                awslambda.Code_FromAsset(jsii.String(webCode), nil),
+		Tables:              map[string]awsdynamodb.ITable{"ALLOWLIST_TABLE": data.Tables["queues"]},
+		Secrets:             map[string]awssecretsmanager.ISecret{"CLIENT_SECRET_ARN": secrets.ClientSecret, "WEB_SECRET_ARN": secrets.WebSecret},
+		SecretsKey:          secrets.Key,
+		Environment:         map[string]string{"OWNER_IDS": "1"},
+		ReservedConcurrency: jsii.Number(3),
 	})
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(nil), nil)
 	return f
@@ -240,8 +250,8 @@ func TestBotSecrets(t *testing.T) {
 	// GIVEN BotSecrets with default props, WHEN synthesized
 	tpl := cdktest.FromStack(t, getFixture(t).secrets)
 
-	// THEN a rotating customer key encrypts the Discord token, the only
-	// secret: account linking, whose secrets would come next, is not built
+	// THEN a rotating customer key encrypts the three secrets, none with a
+	// literal value, the web secret generated without punctuation
 	keyID := func() string {
 		for id := range tpl.Resources("AWS::KMS::Key") {
 			return id
@@ -249,17 +259,26 @@ func TestBotSecrets(t *testing.T) {
 		return ""
 	}()
 	tpl.Has(t, "AWS::KMS::Key", obj(map[string]any{"EnableKeyRotation": true}))
-	secret := cdktest.Props(tpl.Only(t, "AWS::SecretsManager::Secret"))
-	if secret["Name"] != "timmybot/discord-token" {
-		t.Errorf("secret name = %v, want timmybot/discord-token", secret["Name"])
+	var names []string
+	for _, r := range tpl.Resources("AWS::SecretsManager::Secret") {
+		secret := cdktest.Props(r)
+		names = append(names, secret["Name"].(string))
+		if got, want := jsonOf(t, secret["KmsKeyId"]), `"`+keyID+`"`; !strings.Contains(got, want) {
+			t.Errorf("secret %v KmsKeyId = %s, want a reference to %s", secret["Name"], got, keyID)
+		}
+		if _, ok := secret["SecretString"]; ok {
+			t.Errorf("the secret %v has a literal value in the template", secret["Name"])
+		}
 	}
-	if got, want := jsonOf(t, secret["KmsKeyId"]), `"`+keyID+`"`; !strings.Contains(got, want) {
-		t.Errorf("secret KmsKeyId = %s, want a reference to %s", got, keyID)
+	slices.Sort(names)
+	if want := []string{"timmybot/discord-client-secret", "timmybot/discord-token", "timmybot/web-secret"}; !slices.Equal(names, want) {
+		t.Errorf("secrets = %q, want %q", names, want)
 	}
-	if _, ok := secret["SecretString"]; ok {
-		t.Error("the secret has a literal value in the template")
-	}
-	// AND the one policy reads only that secret and decrypts only through
+	tpl.Has(t, "AWS::SecretsManager::Secret", obj(map[string]any{
+		"Name":                 "timmybot/web-secret",
+		"GenerateSecretString": map[string]any{"PasswordLength": 64, "ExcludePunctuation": true},
+	}))
+	// AND the one policy reads only the Discord token and decrypts only through
 	// Secrets Manager
 	policy := jsonOf(t, cdktest.Props(tpl.Only(t, "AWS::IAM::ManagedPolicy"))["PolicyDocument"])
 	for _, want := range []string{`"secretsmanager:GetSecretValue"`, `"kms:ViaService"`} {
@@ -523,7 +542,7 @@ func TestGitHubDeployRole(t *testing.T) {
 
 func TestNoUnsuppressedNagErrors(t *testing.T) {
 	f := getFixture(t)
-	for _, s := range []awscdk.Stack{f.network, f.data, f.dataDev, f.secrets, f.service, f.onDemand, f.monitoring, f.quiet, f.deploy, f.deployExisting} {
+	for _, s := range []awscdk.Stack{f.network, f.data, f.dataDev, f.secrets, f.service, f.onDemand, f.monitoring, f.quiet, f.deploy, f.deployExisting, f.web} {
 		t.Run(*s.StackName(), func(t *testing.T) {
 			// GIVEN the AwsSolutions checks on the app, WHEN synthesized,
 			// THEN every finding is fixed or suppressed with a reason
