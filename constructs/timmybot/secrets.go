@@ -66,36 +66,29 @@ func NewBotSecrets(scope constructs.Construct, id string, props *BotSecretsProps
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     removal,
 	})
-	// A generated value rather than a literal: CloudFormation would write
-	// a literal back over the operator's token whenever the resource is
+	// newSecret makes one secret under the key, kept by hand rather than
+	// rotated by a Lambda (rotate says how, for cdk-nag's record).
+	newSecret := func(id, name, description string, generate *awssecretsmanager.SecretStringGenerator, rotate string) awssecretsmanager.ISecret {
+		s := awssecretsmanager.NewSecret(c, jsii.String(id), &awssecretsmanager.SecretProps{
+			SecretName:           jsii.String(prefix + "/" + name),
+			Description:          jsii.String(description),
+			EncryptionKey:        key,
+			RemovalPolicy:        removal,
+			GenerateSecretString: generate,
+		})
+		suppress(s, "AwsSolutions-SMG4", rotate)
+		return s
+	}
+	// Generated values rather than literals: CloudFormation would write a
+	// literal back over the operator's value whenever the resource is
 	// updated, a generated one only when the generator changes.
-	token := awssecretsmanager.NewSecret(c, jsii.String("DiscordToken"), &awssecretsmanager.SecretProps{
-		SecretName:    jsii.String(prefix + "/discord-token"),
-		Description:   jsii.String("Discord bot token; replace the generated value with the real token"),
-		EncryptionKey: key,
-		RemovalPolicy: removal,
-	})
-	suppress(token, "AwsSolutions-SMG4",
+	token := newSecret("DiscordToken", "discord-token", "Discord bot token; replace the generated value with the real token", nil,
 		"Discord issues the bot token; a rotation Lambda cannot mint a new one, so it is rotated by hand (see the deploy guide).")
-
-	client := awssecretsmanager.NewSecret(c, jsii.String("ClientSecret"), &awssecretsmanager.SecretProps{
-		SecretName:    jsii.String(prefix + "/discord-client-secret"),
-		Description:   jsii.String("Discord OAuth client secret; replace the generated value with the application's client secret"),
-		EncryptionKey: key,
-		RemovalPolicy: removal,
-	})
-	suppress(client, "AwsSolutions-SMG4",
+	client := newSecret("ClientSecret", "discord-client-secret",
+		"Discord OAuth client secret; replace the generated value with the application's client secret", nil,
 		"Discord issues the client secret; a rotation Lambda cannot mint a new one, so it is reset by hand (see the deploy guide).")
-	web := awssecretsmanager.NewSecret(c, jsii.String("WebSecret"), &awssecretsmanager.SecretProps{
-		SecretName:    jsii.String(prefix + "/web-secret"),
-		Description:   jsii.String("Seals the web front's session cookies; generated, nothing to fill in"),
-		EncryptionKey: key,
-		RemovalPolicy: removal,
-		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{
-			PasswordLength: jsii.Number(64), ExcludePunctuation: jsii.Bool(true),
-		},
-	})
-	suppress(web, "AwsSolutions-SMG4",
+	web := newSecret("WebSecret", "web-secret", "Seals the web front's session cookies; generated, nothing to fill in",
+		&awssecretsmanager.SecretStringGenerator{PasswordLength: jsii.Number(64), ExcludePunctuation: jsii.Bool(true)},
 		"Rotating the cookie key signs everyone out; it is rotated by hand when needed (see the deploy guide).")
 
 	stack := awscdk.Stack_Of(c)

@@ -1,7 +1,6 @@
 package timmybot_test
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -116,17 +115,6 @@ func newFixture() *fixture {
 	return f
 }
 
-// jsonOf renders a template fragment for substring checks on values that
-// contain CloudFormation intrinsics.
-func jsonOf(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 func obj(m map[string]any) *map[string]any { return &m }
 
 func TestNetwork(t *testing.T) {
@@ -150,14 +138,14 @@ func TestNetwork(t *testing.T) {
 	}
 	// AND a gateway endpoint for DynamoDB
 	ep := cdktest.Props(tpl.Only(t, "AWS::EC2::VPCEndpoint"))
-	if ep["VpcEndpointType"] != "Gateway" || !strings.Contains(jsonOf(t, ep["ServiceName"]), "dynamodb") {
-		t.Errorf("endpoint = %s, want a DynamoDB gateway endpoint", jsonOf(t, ep))
+	if ep["VpcEndpointType"] != "Gateway" || !strings.Contains(cdktest.JSON(t, ep["ServiceName"]), "dynamodb") {
+		t.Errorf("endpoint = %s, want a DynamoDB gateway endpoint", cdktest.JSON(t, ep))
 	}
 	// AND a security group without inbound rules
 	tpl.Count(t, "AWS::EC2::SecurityGroupIngress", 0)
 	sg := cdktest.Props(tpl.Only(t, "AWS::EC2::SecurityGroup"))
 	if in, ok := sg["SecurityGroupIngress"]; ok {
-		t.Errorf("security group has inbound rules: %s", jsonOf(t, in))
+		t.Errorf("security group has inbound rules: %s", cdktest.JSON(t, in))
 	}
 	// AND a flow log of rejected traffic into a log group with retention
 	tpl.Has(t, "AWS::EC2::FlowLog", obj(map[string]any{"TrafficType": "REJECT"}))
@@ -188,7 +176,7 @@ func TestDataTables(t *testing.T) {
 				p := cdktest.Props(r)
 				got := map[string]any{
 					"billing":    p["BillingMode"],
-					"pitr":       jsonOf(t, p["PointInTimeRecoverySpecification"]),
+					"pitr":       cdktest.JSON(t, p["PointInTimeRecoverySpecification"]),
 					"protection": p["DeletionProtectionEnabled"],
 					"deletion":   r["DeletionPolicy"],
 				}
@@ -263,7 +251,7 @@ func TestBotSecrets(t *testing.T) {
 	for _, r := range tpl.Resources("AWS::SecretsManager::Secret") {
 		secret := cdktest.Props(r)
 		names = append(names, secret["Name"].(string))
-		if got, want := jsonOf(t, secret["KmsKeyId"]), `"`+keyID+`"`; !strings.Contains(got, want) {
+		if got, want := cdktest.JSON(t, secret["KmsKeyId"]), `"`+keyID+`"`; !strings.Contains(got, want) {
 			t.Errorf("secret %v KmsKeyId = %s, want a reference to %s", secret["Name"], got, keyID)
 		}
 		if _, ok := secret["SecretString"]; ok {
@@ -280,7 +268,7 @@ func TestBotSecrets(t *testing.T) {
 	}))
 	// AND the one policy reads only the Discord token and decrypts only through
 	// Secrets Manager
-	policy := jsonOf(t, cdktest.Props(tpl.Only(t, "AWS::IAM::ManagedPolicy"))["PolicyDocument"])
+	policy := cdktest.JSON(t, cdktest.Props(tpl.Only(t, "AWS::IAM::ManagedPolicy"))["PolicyDocument"])
 	for _, want := range []string{`"secretsmanager:GetSecretValue"`, `"kms:ViaService"`} {
 		if !strings.Contains(policy, want) {
 			t.Errorf("read policy lacks %s:\n%s", want, policy)
@@ -320,9 +308,9 @@ func TestBotService(t *testing.T) {
 					"MaximumPercent":           deployment["MaximumPercent"],
 					"DeploymentCircuitBreaker": deployment["DeploymentCircuitBreaker"],
 				},
-				"capacity": jsonOf(t, svc["CapacityProviderStrategy"]),
+				"capacity": cdktest.JSON(t, svc["CapacityProviderStrategy"]),
 				"desired":  svc["DesiredCount"],
-				"publicIp": jsonOf(t, svc["NetworkConfiguration"].(map[string]any)["AwsvpcConfiguration"].(map[string]any)["AssignPublicIp"]),
+				"publicIp": cdktest.JSON(t, svc["NetworkConfiguration"].(map[string]any)["AwsvpcConfiguration"].(map[string]any)["AssignPublicIp"]),
 			}
 			want := map[string]any{
 				"deployment": map[string]any{
@@ -340,7 +328,7 @@ func TestBotService(t *testing.T) {
 
 			// AND the task is ARM64 with 0.25 vCPU and 0.5 GB
 			task := cdktest.Props(tpl.Only(t, "AWS::ECS::TaskDefinition"))
-			if got := []any{task["Cpu"], task["Memory"], jsonOf(t, task["RuntimePlatform"])}; !cmp.Equal(got, []any{"256", "512", `{"CpuArchitecture":"ARM64","OperatingSystemFamily":"LINUX"}`}) {
+			if got := []any{task["Cpu"], task["Memory"], cdktest.JSON(t, task["RuntimePlatform"])}; !cmp.Equal(got, []any{"256", "512", `{"CpuArchitecture":"ARM64","OperatingSystemFamily":"LINUX"}`}) {
 				t.Errorf("task cpu, memory, platform = %v", got)
 			}
 			container := task["ContainerDefinitions"].([]any)[0].(map[string]any)
@@ -359,8 +347,8 @@ func TestBotService(t *testing.T) {
 			if diff := cmp.Diff([]string{"LOG_FORMAT", "QUEUES_TABLE"}, slices.Sorted(slices.Values(envNames))); diff != "" {
 				t.Errorf("environment (-want +got):\n%s", diff)
 			}
-			if !strings.Contains(jsonOf(t, container["Secrets"]), `:app::`) {
-				t.Errorf("a secret field is not injected by field: %s", jsonOf(t, container["Secrets"]))
+			if !strings.Contains(cdktest.JSON(t, container["Secrets"]), `:app::`) {
+				t.Errorf("a secret field is not injected by field: %s", cdktest.JSON(t, container["Secrets"]))
 			}
 
 			// AND the container checks that the process is alive (/healthz),
@@ -381,7 +369,7 @@ func TestBotService(t *testing.T) {
 			// AND the service waits for the cluster's capacity providers:
 			// created after them, deleted before them
 			assoc := tpl.Only(t, "AWS::ECS::ClusterCapacityProviderAssociations")
-			if got := jsonOf(t, cdktest.Props(assoc)["CapacityProviders"]); got != `["FARGATE","FARGATE_SPOT"]` {
+			if got := cdktest.JSON(t, cdktest.Props(assoc)["CapacityProviders"]); got != `["FARGATE","FARGATE_SPOT"]` {
 				t.Errorf("capacity providers = %s", got)
 			}
 			// under the logical ID the cluster used to give it, so that
@@ -410,13 +398,13 @@ func assertTaskRoleLeastPrivilege(t *testing.T, tpl *cdktest.Template, want []st
 		}
 		stmts := cdktest.Props(p)["PolicyDocument"].(map[string]any)["Statement"].([]any)
 		if len(stmts) != 1 {
-			t.Fatalf("task role has %d statements, want 1 (the table grant): %s", len(stmts), jsonOf(t, stmts))
+			t.Fatalf("task role has %d statements, want 1 (the table grant): %s", len(stmts), cdktest.JSON(t, stmts))
 		}
 		s := stmts[0].(map[string]any)
 		if diff := cmp.Diff(slices.Sorted(slices.Values(want)), cdktest.Actions(s)); diff != "" {
 			t.Errorf("task role actions (-want +got):\n%s", diff)
 		}
-		if res := jsonOf(t, s["Resource"]); strings.Contains(res, `"*"`) || !strings.Contains(res, "ImportValue") {
+		if res := cdktest.JSON(t, s["Resource"]); strings.Contains(res, `"*"`) || !strings.Contains(res, "ImportValue") {
 			t.Errorf("task role resources = %s, want only the imported table ARN", res)
 		}
 		return
@@ -483,7 +471,7 @@ func TestMonitoring(t *testing.T) {
 			tpl.Has(t, "AWS::CloudWatch::Alarm", obj(map[string]any{"Namespace": "AWS/ECS", "MetricName": "CPUUtilization"}))
 			tpl.Has(t, "AWS::CloudWatch::Alarm", obj(map[string]any{"Namespace": "AWS/ECS", "MetricName": "MemoryUtilization"}))
 			tpl.Has(t, "AWS::CloudWatch::Alarm", obj(map[string]any{"Namespace": "Bot", "MetricName": "LatencyMs", "ExtendedStatistic": "p95"}))
-			if rate := jsonOf(t, tpl.Resources("AWS::CloudWatch::Alarm")); !strings.Contains(rate, "100 * errors / handled") {
+			if rate := cdktest.JSON(t, tpl.Resources("AWS::CloudWatch::Alarm")); !strings.Contains(rate, "100 * errors / handled") {
 				t.Errorf("no error-rate alarm: %s", rate)
 			}
 			for id, a := range tpl.Resources("AWS::CloudWatch::Alarm") {
@@ -492,7 +480,7 @@ func TestMonitoring(t *testing.T) {
 				}
 			}
 			// AND a dashboard shows every metric of the bot
-			body := jsonOf(t, cdktest.Props(tpl.Only(t, "AWS::CloudWatch::Dashboard"))["DashboardBody"])
+			body := cdktest.JSON(t, cdktest.Props(tpl.Only(t, "AWS::CloudWatch::Dashboard"))["DashboardBody"])
 			for _, m := range []string{"Handled", "Errors", "LatencyMs", "Gateway", "Voice"} {
 				if !strings.Contains(body, `\"Bot\",\"`+m+`\"`) {
 					t.Errorf("dashboard lacks metric %s", m)
@@ -529,7 +517,7 @@ func TestGitHubDeployRole(t *testing.T) {
 				})}},
 			}))
 			// AND it can do nothing but assume the CDK bootstrap roles
-			stmts := jsonOf(t, cdktest.Props(tpl.Only(t, "AWS::IAM::Policy"))["PolicyDocument"])
+			stmts := cdktest.JSON(t, cdktest.Props(tpl.Only(t, "AWS::IAM::Policy"))["PolicyDocument"])
 			want := `{"Statement":[{"Action":["sts:AssumeRole","sts:TagSession"],"Effect":"Allow",` +
 				`"Resource":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::123456789012:role/cdk-hnb659fds-*"]]},` +
 				`"Sid":"AssumeCdkBootstrapRoles"}],"Version":"2012-10-17"}`

@@ -28,7 +28,7 @@ func TestWebFront(t *testing.T) {
 	}()
 	got := map[string]any{
 		"Runtime": fn["Runtime"], "Architectures": fn["Architectures"], "ReservedConcurrentExecutions": fn["ReservedConcurrentExecutions"],
-		"VpcConfig": fn["VpcConfig"], "LoggingConfig": fn["LoggingConfig"], "Environment": jsonOf(t, fn["Environment"]),
+		"VpcConfig": fn["VpcConfig"], "LoggingConfig": fn["LoggingConfig"], "Environment": cdktest.JSON(t, fn["Environment"]),
 		"Retention": cdktest.Props(logs)["RetentionInDays"],
 	}
 	want := map[string]any{
@@ -55,11 +55,11 @@ func TestWebFront(t *testing.T) {
 	// nothing else
 	var statements []string
 	for _, s := range cdktest.Props(tpl.Only(t, "AWS::IAM::Policy"))["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-		statements = append(statements, jsonOf(t, s))
+		statements = append(statements, cdktest.JSON(t, s))
 	}
 	wantStatements := []string{
 		`{"Action":["logs:CreateLogStream","logs:PutLogEvents"],"Effect":"Allow","Resource":{"Fn::GetAtt":["` + logsID + `","Arn"]},"Sid":"WriteOwnLogs"}`,
-		`{"Action":` + jsonOf(t, timmybot.TableActions) + `,"Effect":"Allow","Resource":[{"Fn::ImportValue":"Data:ExportsOutputFnGetAttTablesqueues1A1110FDArn257893B5"}]}`,
+		`{"Action":` + cdktest.JSON(t, timmybot.TableActions) + `,"Effect":"Allow","Resource":[{"Fn::ImportValue":"Data:ExportsOutputFnGetAttTablesqueues1A1110FDArn257893B5"}]}`,
 		`{"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":[{"Fn::ImportValue":"Secrets:ExportsOutputRefSecretsClientSecret6F42F5B89C84967B"},{"Fn::ImportValue":"Secrets:ExportsOutputRefSecretsWebSecret6793C7E9AE991FFA"}],"Sid":"ReadOwnSecrets"}`,
 		`{"Action":"kms:Decrypt","Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.eu-central-1.amazonaws.com"}},"Effect":"Allow","Resource":{"Fn::ImportValue":"Secrets:ExportsOutputFnGetAttSecretsKey9BF95D68Arn27BB82E6"},"Sid":"DecryptThroughSecretsManager"}`,
 	}

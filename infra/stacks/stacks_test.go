@@ -398,7 +398,7 @@ func TestWebFrontInTheServiceStack(t *testing.T) {
 	// outside the VPC, logging for the configured 30 days, its Function URL
 	// a stack output
 	fn := cdktest.Props(tpl.Only(t, "AWS::Lambda::Function"))
-	if fn["Runtime"] != "provided.al2023" || jsonOf(t, fn["Architectures"]) != `["arm64"]` || fn["ReservedConcurrentExecutions"] != 5.0 || fn["VpcConfig"] != nil {
+	if fn["Runtime"] != "provided.al2023" || cdktest.JSON(t, fn["Architectures"]) != `["arm64"]` || fn["ReservedConcurrentExecutions"] != 5.0 || fn["VpcConfig"] != nil {
 		t.Errorf("function = %v", fn)
 	}
 	tpl.Has(t, "AWS::Lambda::Url", map[string]any{"AuthType": "NONE"})
@@ -409,7 +409,7 @@ func TestWebFrontInTheServiceStack(t *testing.T) {
 	if len(logs) != 2 || slices.Contains(slices.Collect(maps.Values(logs)), false) {
 		t.Errorf("log groups (bot and web front) with 30 days' retention: %v", logs)
 	}
-	if out, ok := tpl.JSON["Outputs"].(map[string]any)["WebFrontURL"]; !ok || !strings.Contains(jsonOf(t, out), "FunctionUrl") {
+	if out, ok := tpl.JSON["Outputs"].(map[string]any)["WebFrontURL"]; !ok || !strings.Contains(cdktest.JSON(t, out), "FunctionUrl") {
 		t.Errorf("no WebFrontURL output: %v", tpl.JSON["Outputs"])
 	}
 	// AND its environment names the allowlist table and the ARNs of the
@@ -425,7 +425,7 @@ func TestWebFrontInTheServiceStack(t *testing.T) {
 	// AND its role reaches only the allowlist table and those secrets
 	var policy string
 	for _, p := range tpl.Resources("AWS::IAM::Policy") {
-		if doc := jsonOf(t, p); strings.Contains(doc, "WriteOwnLogs") {
+		if doc := cdktest.JSON(t, p); strings.Contains(doc, "WriteOwnLogs") {
 			policy = doc
 		}
 	}
@@ -439,13 +439,4 @@ func TestWebFrontInTheServiceStack(t *testing.T) {
 			t.Errorf("web front policy has %s:\n%s", unwanted, policy)
 		}
 	}
-}
-
-func jsonOf(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
