@@ -228,19 +228,7 @@ func (b *Bot) onInteraction(_ *discordgo.Session, i *discordgo.InteractionCreate
 
 // DirectMessage implements notifier over the gateway session's REST client.
 func (b *Bot) DirectMessage(ctx context.Context, user music.UserID, text string) error {
-	ch, err := b.session.UserChannelCreate(string(user), discordgo.WithContext(ctx))
-	if err != nil {
-		err = fmt.Errorf("opening a DM with %s: %w", user, err)
-		b.log.Warn("direct message failed", slog.Any("err", err))
-		return err
-	}
-	msg := &discordgo.MessageSend{Content: text, AllowedMentions: &discordgo.MessageAllowedMentions{}}
-	if _, err := b.session.ChannelMessageSendComplex(ch.ID, msg, discordgo.WithContext(ctx)); err != nil {
-		err = fmt.Errorf("sending a DM to %s: %w", user, err)
-		b.log.Warn("direct message failed", slog.Any("err", err))
-		return err
-	}
-	return nil
+	return directMessage(ctx, b.session, b.log, user, text)
 }
 
 func (b *Bot) guildName(g music.GuildID) string {

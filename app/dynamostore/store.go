@@ -83,6 +83,19 @@ func New(api API, names TableNames, opts ...Option) (*Store, error) {
 	if err := names.Validate(); err != nil {
 		return nil, err
 	}
+	return newStore(api, names, opts), nil
+}
+
+// NewAllowlist returns the allowlist alone, on the table named table: for
+// the web front, which may use no other table.
+func NewAllowlist(api API, table string, opts ...Option) (music.AllowlistStore, error) {
+	if table == "" {
+		return nil, fmt.Errorf("dynamostore: no table name for the allowlist")
+	}
+	return newStore(api, TableNames{Allowlist: table}, opts), nil
+}
+
+func newStore(api API, names TableNames, opts []Option) *Store {
 	s := &Store{api: api, tables: names, now: time.Now, attempts: 40}
 	for i := range s.guildLocks {
 		s.guildLocks[i] = make(chan struct{}, 1)
@@ -90,7 +103,7 @@ func New(api API, names TableNames, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(s)
 	}
-	return s, nil
+	return s
 }
 
 var lockSeed = maphash.MakeSeed()

@@ -6,6 +6,7 @@
 package cdktest
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"testing"
@@ -148,4 +149,15 @@ func NagErrors(tb testing.TB, stack awscdk.Stack) []string {
 	})
 	sort.Strings(out)
 	return out
+}
+
+// JSON renders a template fragment, for substring checks on values that
+// contain CloudFormation intrinsics.
+func JSON(tb testing.TB, v any) string {
+	tb.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(b)
 }

@@ -25,24 +25,31 @@ type BotSecretsProps struct {
 // BotSecrets holds the bot's credentials in Secrets Manager, encrypted with
 // a customer-managed KMS key whose rotation is on.
 //
-// The only credential today is the Discord bot token, created with a
-// generated placeholder that the operator replaces after the first deploy.
-// Account linking (OAuth client secrets, per-user tokens) is not built yet,
-// so neither are its secrets nor its permissions.
+// The Discord bot token and the application's OAuth client secret are
+// created with generated placeholders that the operator replaces after the
+// first deploy; the web front's cookie key is generated and kept. Account
+// linking (per-user tokens) is not built yet, so neither are its secrets
+// nor its permissions.
 type BotSecrets struct {
 	constructs.Construct
 	// Key encrypts every secret of the bot.
 	Key awskms.IKey
 	// DiscordToken holds the bot token as a plain string.
 	DiscordToken awssecretsmanager.ISecret
+	// ClientSecret holds the Discord application's OAuth client secret, with
+	// which the web front signs users in.
+	ClientSecret awssecretsmanager.ISecret
+	// WebSecret holds the key that seals the web front's session cookies:
+	// 64 generated letters and digits.
+	WebSecret awssecretsmanager.ISecret
 	// ReadPolicy allows reading DiscordToken and decrypting it through
 	// Secrets Manager; attach it to the task's execution role, which
 	// injects it.
 	ReadPolicy awsiam.IManagedPolicy
 }
 
-// NewBotSecrets creates the key, the Discord token secret and the policy
-// that reads it.
+// NewBotSecrets creates the key, the secrets and the policy that reads the
+// Discord token.
 func NewBotSecrets(scope constructs.Construct, id string, props *BotSecretsProps) *BotSecrets {
 	if props == nil {
 		props = &BotSecretsProps{}
@@ -59,17 +66,30 @@ func NewBotSecrets(scope constructs.Construct, id string, props *BotSecretsProps
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     removal,
 	})
-	// A generated value rather than a literal: CloudFormation would write
-	// a literal back over the operator's token whenever the resource is
+	// newSecret makes one secret under the key, kept by hand rather than
+	// rotated by a Lambda (rotate says how, for cdk-nag's record).
+	newSecret := func(id, name, description string, generate *awssecretsmanager.SecretStringGenerator, rotate string) awssecretsmanager.ISecret {
+		s := awssecretsmanager.NewSecret(c, jsii.String(id), &awssecretsmanager.SecretProps{
+			SecretName:           jsii.String(prefix + "/" + name),
+			Description:          jsii.String(description),
+			EncryptionKey:        key,
+			RemovalPolicy:        removal,
+			GenerateSecretString: generate,
+		})
+		suppress(s, "AwsSolutions-SMG4", rotate)
+		return s
+	}
+	// Generated values rather than literals: CloudFormation would write a
+	// literal back over the operator's value whenever the resource is
 	// updated, a generated one only when the generator changes.
-	token := awssecretsmanager.NewSecret(c, jsii.String("DiscordToken"), &awssecretsmanager.SecretProps{
-		SecretName:    jsii.String(prefix + "/discord-token"),
-		Description:   jsii.String("Discord bot token; replace the generated value with the real token"),
-		EncryptionKey: key,
-		RemovalPolicy: removal,
-	})
-	suppress(token, "AwsSolutions-SMG4",
+	token := newSecret("DiscordToken", "discord-token", "Discord bot token; replace the generated value with the real token", nil,
 		"Discord issues the bot token; a rotation Lambda cannot mint a new one, so it is rotated by hand (see the deploy guide).")
+	client := newSecret("ClientSecret", "discord-client-secret",
+		"Discord OAuth client secret; replace the generated value with the application's client secret", nil,
+		"Discord issues the client secret; a rotation Lambda cannot mint a new one, so it is reset by hand (see the deploy guide).")
+	web := newSecret("WebSecret", "web-secret", "Seals the web front's session cookies; generated, nothing to fill in",
+		&awssecretsmanager.SecretStringGenerator{PasswordLength: jsii.Number(64), ExcludePunctuation: jsii.Bool(true)},
+		"Rotating the cookie key signs everyone out; it is rotated by hand when needed (see the deploy guide).")
 
 	stack := awscdk.Stack_Of(c)
 	// An identity policy rather than a grant: a grant on the key would put
@@ -96,5 +116,5 @@ func NewBotSecrets(scope constructs.Construct, id string, props *BotSecretsProps
 		},
 	})
 
-	return &BotSecrets{Construct: c, Key: key, DiscordToken: token, ReadPolicy: read}
+	return &BotSecrets{Construct: c, Key: key, DiscordToken: token, ClientSecret: client, WebSecret: web, ReadPolicy: read}
 }

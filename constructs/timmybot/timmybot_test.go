@@ -1,7 +1,6 @@
 package timmybot_test
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 	"github.com/google/go-cmp/cmp"
@@ -23,7 +24,7 @@ import (
 // fixture is one app holding every construct under test, each in its own
 // stack, so that the test binary synthesizes (and starts Node) only once.
 type fixture struct {
-	network, data, dataDev, secrets, service, onDemand, monitoring, quiet, deploy, deployExisting awscdk.Stack
+	network, data, dataDev, secrets, service, onDemand, monitoring, quiet, deploy, deployExisting, web awscdk.Stack
 }
 
 var (
@@ -64,7 +65,7 @@ func newFixture() *fixture {
 	f := &fixture{
 		network: stack("Network"), data: stack("Data"), dataDev: stack("DataDev"), secrets: stack("Secrets"),
 		service: stack("Service"), onDemand: stack("OnDemand"), monitoring: stack("Monitoring"), quiet: stack("Quiet"),
-		deploy: stack("Deploy"), deployExisting: stack("DeployExisting"),
+		deploy: stack("Deploy"), deployExisting: stack("DeployExisting"), web: stack("Web"),
 	}
 	network := timmybot.NewNetwork(f.network, "Network", nil)
 	data := timmybot.NewDataTables(f.data, "Tables", &timmybot.DataTablesProps{Tables: testTables})
@@ -102,19 +103,16 @@ func newFixture() *fixture {
 		Environment: jsii.String("staging"),
 		ProviderArn: jsii.String("arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"),
 	})
+	timmybot.NewWebFront(f.web, "Web", &timmybot.WebFrontProps{
+		Code:                awslambda.Code_FromAsset(jsii.String(webCode), nil),
+		Tables:              map[string]awsdynamodb.ITable{"ALLOWLIST_TABLE": data.Tables["queues"]},
+		Secrets:             map[string]awssecretsmanager.ISecret{"CLIENT_SECRET_ARN": secrets.ClientSecret, "WEB_SECRET_ARN": secrets.WebSecret},
+		SecretsKey:          secrets.Key,
+		Environment:         map[string]string{"OWNER_IDS": "1"},
+		ReservedConcurrency: jsii.Number(3),
+	})
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(nil), nil)
 	return f
-}
-
-// jsonOf renders a template fragment for substring checks on values that
-// contain CloudFormation intrinsics.
-func jsonOf(t *testing.T, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 func obj(m map[string]any) *map[string]any { return &m }
@@ -140,14 +138,14 @@ func TestNetwork(t *testing.T) {
 	}
 	// AND a gateway endpoint for DynamoDB
 	ep := cdktest.Props(tpl.Only(t, "AWS::EC2::VPCEndpoint"))
-	if ep["VpcEndpointType"] != "Gateway" || !strings.Contains(jsonOf(t, ep["ServiceName"]), "dynamodb") {
-		t.Errorf("endpoint = %s, want a DynamoDB gateway endpoint", jsonOf(t, ep))
+	if ep["VpcEndpointType"] != "Gateway" || !strings.Contains(cdktest.JSON(t, ep["ServiceName"]), "dynamodb") {
+		t.Errorf("endpoint = %s, want a DynamoDB gateway endpoint", cdktest.JSON(t, ep))
 	}
 	// AND a security group without inbound rules
 	tpl.Count(t, "AWS::EC2::SecurityGroupIngress", 0)
 	sg := cdktest.Props(tpl.Only(t, "AWS::EC2::SecurityGroup"))
 	if in, ok := sg["SecurityGroupIngress"]; ok {
-		t.Errorf("security group has inbound rules: %s", jsonOf(t, in))
+		t.Errorf("security group has inbound rules: %s", cdktest.JSON(t, in))
 	}
 	// AND a flow log of rejected traffic into a log group with retention
 	tpl.Has(t, "AWS::EC2::FlowLog", obj(map[string]any{"TrafficType": "REJECT"}))
@@ -178,7 +176,7 @@ func TestDataTables(t *testing.T) {
 				p := cdktest.Props(r)
 				got := map[string]any{
 					"billing":    p["BillingMode"],
-					"pitr":       jsonOf(t, p["PointInTimeRecoverySpecification"]),
+					"pitr":       cdktest.JSON(t, p["PointInTimeRecoverySpecification"]),
 					"protection": p["DeletionProtectionEnabled"],
 					"deletion":   r["DeletionPolicy"],
 				}
@@ -240,8 +238,8 @@ func TestBotSecrets(t *testing.T) {
 	// GIVEN BotSecrets with default props, WHEN synthesized
 	tpl := cdktest.FromStack(t, getFixture(t).secrets)
 
-	// THEN a rotating customer key encrypts the Discord token, the only
-	// secret: account linking, whose secrets would come next, is not built
+	// THEN a rotating customer key encrypts the three secrets, none with a
+	// literal value, the web secret generated without punctuation
 	keyID := func() string {
 		for id := range tpl.Resources("AWS::KMS::Key") {
 			return id
@@ -249,19 +247,28 @@ func TestBotSecrets(t *testing.T) {
 		return ""
 	}()
 	tpl.Has(t, "AWS::KMS::Key", obj(map[string]any{"EnableKeyRotation": true}))
-	secret := cdktest.Props(tpl.Only(t, "AWS::SecretsManager::Secret"))
-	if secret["Name"] != "timmybot/discord-token" {
-		t.Errorf("secret name = %v, want timmybot/discord-token", secret["Name"])
+	var names []string
+	for _, r := range tpl.Resources("AWS::SecretsManager::Secret") {
+		secret := cdktest.Props(r)
+		names = append(names, secret["Name"].(string))
+		if got, want := cdktest.JSON(t, secret["KmsKeyId"]), `"`+keyID+`"`; !strings.Contains(got, want) {
+			t.Errorf("secret %v KmsKeyId = %s, want a reference to %s", secret["Name"], got, keyID)
+		}
+		if _, ok := secret["SecretString"]; ok {
+			t.Errorf("the secret %v has a literal value in the template", secret["Name"])
+		}
 	}
-	if got, want := jsonOf(t, secret["KmsKeyId"]), `"`+keyID+`"`; !strings.Contains(got, want) {
-		t.Errorf("secret KmsKeyId = %s, want a reference to %s", got, keyID)
+	slices.Sort(names)
+	if want := []string{"timmybot/discord-client-secret", "timmybot/discord-token", "timmybot/web-secret"}; !slices.Equal(names, want) {
+		t.Errorf("secrets = %q, want %q", names, want)
 	}
-	if _, ok := secret["SecretString"]; ok {
-		t.Error("the secret has a literal value in the template")
-	}
-	// AND the one policy reads only that secret and decrypts only through
+	tpl.Has(t, "AWS::SecretsManager::Secret", obj(map[string]any{
+		"Name":                 "timmybot/web-secret",
+		"GenerateSecretString": map[string]any{"PasswordLength": 64, "ExcludePunctuation": true},
+	}))
+	// AND the one policy reads only the Discord token and decrypts only through
 	// Secrets Manager
-	policy := jsonOf(t, cdktest.Props(tpl.Only(t, "AWS::IAM::ManagedPolicy"))["PolicyDocument"])
+	policy := cdktest.JSON(t, cdktest.Props(tpl.Only(t, "AWS::IAM::ManagedPolicy"))["PolicyDocument"])
 	for _, want := range []string{`"secretsmanager:GetSecretValue"`, `"kms:ViaService"`} {
 		if !strings.Contains(policy, want) {
 			t.Errorf("read policy lacks %s:\n%s", want, policy)
@@ -301,9 +308,9 @@ func TestBotService(t *testing.T) {
 					"MaximumPercent":           deployment["MaximumPercent"],
 					"DeploymentCircuitBreaker": deployment["DeploymentCircuitBreaker"],
 				},
-				"capacity": jsonOf(t, svc["CapacityProviderStrategy"]),
+				"capacity": cdktest.JSON(t, svc["CapacityProviderStrategy"]),
 				"desired":  svc["DesiredCount"],
-				"publicIp": jsonOf(t, svc["NetworkConfiguration"].(map[string]any)["AwsvpcConfiguration"].(map[string]any)["AssignPublicIp"]),
+				"publicIp": cdktest.JSON(t, svc["NetworkConfiguration"].(map[string]any)["AwsvpcConfiguration"].(map[string]any)["AssignPublicIp"]),
 			}
 			want := map[string]any{
 				"deployment": map[string]any{
@@ -321,7 +328,7 @@ func TestBotService(t *testing.T) {
 
 			// AND the task is ARM64 with 0.25 vCPU and 0.5 GB
 			task := cdktest.Props(tpl.Only(t, "AWS::ECS::TaskDefinition"))
-			if got := []any{task["Cpu"], task["Memory"], jsonOf(t, task["RuntimePlatform"])}; !cmp.Equal(got, []any{"256", "512", `{"CpuArchitecture":"ARM64","OperatingSystemFamily":"LINUX"}`}) {
+			if got := []any{task["Cpu"], task["Memory"], cdktest.JSON(t, task["RuntimePlatform"])}; !cmp.Equal(got, []any{"256", "512", `{"CpuArchitecture":"ARM64","OperatingSystemFamily":"LINUX"}`}) {
 				t.Errorf("task cpu, memory, platform = %v", got)
 			}
 			container := task["ContainerDefinitions"].([]any)[0].(map[string]any)
@@ -340,8 +347,8 @@ func TestBotService(t *testing.T) {
 			if diff := cmp.Diff([]string{"LOG_FORMAT", "QUEUES_TABLE"}, slices.Sorted(slices.Values(envNames))); diff != "" {
 				t.Errorf("environment (-want +got):\n%s", diff)
 			}
-			if !strings.Contains(jsonOf(t, container["Secrets"]), `:app::`) {
-				t.Errorf("a secret field is not injected by field: %s", jsonOf(t, container["Secrets"]))
+			if !strings.Contains(cdktest.JSON(t, container["Secrets"]), `:app::`) {
+				t.Errorf("a secret field is not injected by field: %s", cdktest.JSON(t, container["Secrets"]))
 			}
 
 			// AND the container checks that the process is alive (/healthz),
@@ -362,7 +369,7 @@ func TestBotService(t *testing.T) {
 			// AND the service waits for the cluster's capacity providers:
 			// created after them, deleted before them
 			assoc := tpl.Only(t, "AWS::ECS::ClusterCapacityProviderAssociations")
-			if got := jsonOf(t, cdktest.Props(assoc)["CapacityProviders"]); got != `["FARGATE","FARGATE_SPOT"]` {
+			if got := cdktest.JSON(t, cdktest.Props(assoc)["CapacityProviders"]); got != `["FARGATE","FARGATE_SPOT"]` {
 				t.Errorf("capacity providers = %s", got)
 			}
 			// under the logical ID the cluster used to give it, so that
@@ -391,13 +398,13 @@ func assertTaskRoleLeastPrivilege(t *testing.T, tpl *cdktest.Template, want []st
 		}
 		stmts := cdktest.Props(p)["PolicyDocument"].(map[string]any)["Statement"].([]any)
 		if len(stmts) != 1 {
-			t.Fatalf("task role has %d statements, want 1 (the table grant): %s", len(stmts), jsonOf(t, stmts))
+			t.Fatalf("task role has %d statements, want 1 (the table grant): %s", len(stmts), cdktest.JSON(t, stmts))
 		}
 		s := stmts[0].(map[string]any)
 		if diff := cmp.Diff(slices.Sorted(slices.Values(want)), cdktest.Actions(s)); diff != "" {
 			t.Errorf("task role actions (-want +got):\n%s", diff)
 		}
-		if res := jsonOf(t, s["Resource"]); strings.Contains(res, `"*"`) || !strings.Contains(res, "ImportValue") {
+		if res := cdktest.JSON(t, s["Resource"]); strings.Contains(res, `"*"`) || !strings.Contains(res, "ImportValue") {
 			t.Errorf("task role resources = %s, want only the imported table ARN", res)
 		}
 		return
@@ -464,7 +471,7 @@ func TestMonitoring(t *testing.T) {
 			tpl.Has(t, "AWS::CloudWatch::Alarm", obj(map[string]any{"Namespace": "AWS/ECS", "MetricName": "CPUUtilization"}))
 			tpl.Has(t, "AWS::CloudWatch::Alarm", obj(map[string]any{"Namespace": "AWS/ECS", "MetricName": "MemoryUtilization"}))
 			tpl.Has(t, "AWS::CloudWatch::Alarm", obj(map[string]any{"Namespace": "Bot", "MetricName": "LatencyMs", "ExtendedStatistic": "p95"}))
-			if rate := jsonOf(t, tpl.Resources("AWS::CloudWatch::Alarm")); !strings.Contains(rate, "100 * errors / handled") {
+			if rate := cdktest.JSON(t, tpl.Resources("AWS::CloudWatch::Alarm")); !strings.Contains(rate, "100 * errors / handled") {
 				t.Errorf("no error-rate alarm: %s", rate)
 			}
 			for id, a := range tpl.Resources("AWS::CloudWatch::Alarm") {
@@ -473,7 +480,7 @@ func TestMonitoring(t *testing.T) {
 				}
 			}
 			// AND a dashboard shows every metric of the bot
-			body := jsonOf(t, cdktest.Props(tpl.Only(t, "AWS::CloudWatch::Dashboard"))["DashboardBody"])
+			body := cdktest.JSON(t, cdktest.Props(tpl.Only(t, "AWS::CloudWatch::Dashboard"))["DashboardBody"])
 			for _, m := range []string{"Handled", "Errors", "LatencyMs", "Gateway", "Voice"} {
 				if !strings.Contains(body, `\"Bot\",\"`+m+`\"`) {
 					t.Errorf("dashboard lacks metric %s", m)
@@ -510,7 +517,7 @@ func TestGitHubDeployRole(t *testing.T) {
 				})}},
 			}))
 			// AND it can do nothing but assume the CDK bootstrap roles
-			stmts := jsonOf(t, cdktest.Props(tpl.Only(t, "AWS::IAM::Policy"))["PolicyDocument"])
+			stmts := cdktest.JSON(t, cdktest.Props(tpl.Only(t, "AWS::IAM::Policy"))["PolicyDocument"])
 			want := `{"Statement":[{"Action":["sts:AssumeRole","sts:TagSession"],"Effect":"Allow",` +
 				`"Resource":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::123456789012:role/cdk-hnb659fds-*"]]},` +
 				`"Sid":"AssumeCdkBootstrapRoles"}],"Version":"2012-10-17"}`
@@ -523,7 +530,7 @@ func TestGitHubDeployRole(t *testing.T) {
 
 func TestNoUnsuppressedNagErrors(t *testing.T) {
 	f := getFixture(t)
-	for _, s := range []awscdk.Stack{f.network, f.data, f.dataDev, f.secrets, f.service, f.onDemand, f.monitoring, f.quiet, f.deploy, f.deployExisting} {
+	for _, s := range []awscdk.Stack{f.network, f.data, f.dataDev, f.secrets, f.service, f.onDemand, f.monitoring, f.quiet, f.deploy, f.deployExisting, f.web} {
 		t.Run(*s.StackName(), func(t *testing.T) {
 			// GIVEN the AwsSolutions checks on the app, WHEN synthesized,
 			// THEN every finding is fixed or suppressed with a reason

@@ -269,6 +269,9 @@ func Estimate(templates []Template, p Prices) Report {
 		monthly(t.Stack, "CloudWatch dashboard", counts["AWS::CloudWatch::Dashboard"], "dashboards", "cloudwatch.dashboardMonth")
 		monthly(t.Stack, "CloudWatch alarm metrics", alarmMetrics, "metrics", "cloudwatch.alarmMetricMonth")
 		monthly(t.Stack, "custom metrics published by the bot", len(metrics), "metrics", "cloudwatch.customMetricMonth")
+		// Priced to show that it costs nothing at idle: requests and
+		// GB-seconds only, capped by the function's reserved concurrency.
+		monthly(t.Stack, "Lambda function behind a Function URL (idle: billed per request)", counts["AWS::Lambda::Function"], "functions", "lambda.idleMonth")
 		monthly(t.Stack, "DynamoDB on-demand table (idle)", counts["AWS::DynamoDB::Table"], "tables", "dynamodb.onDemandIdle")
 		if logIngest > 0 {
 			item := "log ingestion at idle (assumed)"

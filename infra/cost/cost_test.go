@@ -36,6 +36,7 @@ func testPrices() cost.Prices {
 			"cloudwatch.customMetricMonth": price(0.3, 1),
 			"logs.ingestGB":                price(0.5, 5),
 			"dynamodb.onDemandIdle":        price(0, 0),
+			"lambda.idleMonth":             price(0, 0),
 		},
 		Assumptions: map[string]cost.Assumption{
 			"logs.idleGBPerGroup":         {Value: 0.2, Why: "test"},
@@ -82,6 +83,7 @@ func TestEstimate(t *testing.T) {
 		// 4 images of 0.5 GB
 		{Stack: "Svc", Item: "container images in CDK's asset repository (assumed)", Quantity: 2, Unit: "GB", PriceKey: "ecr.storageGBMonth", USD: 0.2},
 		{Stack: "Svc", Item: "NAT gateway", Quantity: 1, Unit: "each", PriceKey: "vpc.natGatewayHour", USD: 5},
+		{Stack: "Svc", Item: "Lambda function behind a Function URL (idle: billed per request)", Quantity: 1, Unit: "functions", PriceKey: "lambda.idleMonth", USD: 0},
 		{Stack: "Svc", Item: "log ingestion at idle (assumed)", Quantity: 0.2, Unit: "GB", PriceKey: "logs.ingestGB", USD: 0.1},
 		{Stack: "Svc", Item: "log storage over the retention period (assumed)", Quantity: 0.1, Unit: "GB", PriceKey: "logs.storageGBMonth", USD: 0.005},
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecrassets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -61,7 +62,7 @@ func New(app awscdk.App, cfg Config) *Stacks {
 		Retain: jsii.Bool(retain),
 	})
 
-	secretsStack := newStack("Secrets", "KMS key and the bot's Discord token")
+	secretsStack := newStack("Secrets", "KMS key, the Discord token and the web front's secrets")
 	secrets := timmybot.NewBotSecrets(secretsStack, "Secrets", &timmybot.BotSecretsProps{
 		NamePrefix: jsii.String("timmybot/" + cfg.Environment),
 		Retain:     jsii.Bool(retain),
@@ -78,7 +79,7 @@ func New(app awscdk.App, cfg Config) *Stacks {
 		})
 	}
 
-	serviceStack := newStack("Service", "ECS cluster and the bot's Fargate service")
+	serviceStack := newStack("Service", "ECS cluster, the bot's Fargate service and the web front's Lambda function")
 	botEnv := map[string]string{
 		EnvLogFormat: "json",
 		EnvHTTPAddr:  "127.0.0.1:8080",
@@ -100,6 +101,29 @@ func New(app awscdk.App, cfg Config) *Stacks {
 		DesiredCount:      jsii.Number(float64(cfg.DesiredCount)),
 		Spot:              jsii.Bool(cfg.Spot),
 		LogRetention:      cfg.LogRetention,
+	})
+
+	// The web front sits beside the bot in the Service stack, outside the
+	// VPC. The bot is not told its URL: its own web front listens on
+	// loopback only, and the function learns its URL from its first request.
+	webEnv := map[string]string{}
+	if cfg.OwnerIDs != "" {
+		webEnv[EnvOwnerIDs] = cfg.OwnerIDs
+	}
+	if cfg.ApplicationID != "" {
+		webEnv[EnvApplicationID] = cfg.ApplicationID
+	}
+	front := timmybot.NewWebFront(serviceStack, "Web", &timmybot.WebFrontProps{
+		Code:         timmybot.GoFunctionCode(cfg.SourceDirectory, WebCommand),
+		Tables:       map[string]awsdynamodb.ITable{TableEnv["allowlist"]: data.Tables["allowlist"]},
+		Secrets:      webSecretEnv(secrets),
+		SecretsKey:   secrets.Key,
+		Environment:  webEnv,
+		LogRetention: cfg.LogRetention,
+	})
+	awscdk.NewCfnOutput(serviceStack, jsii.String("WebFrontURL"), &awscdk.CfnOutputProps{
+		Value:       front.URL.Url(),
+		Description: jsii.String("The web front; register <this URL>auth/callback as the OAuth redirect URI"),
 	})
 
 	monitoringStack := newStack("Monitoring", "alarms, dashboard, alarm topic")

@@ -38,6 +38,9 @@ type Config struct {
 	ImageURI string
 	// ImageDirectory holds the Dockerfile the image is built from.
 	ImageDirectory string
+	// SourceDirectory is the repository root (its go.work): the web front's
+	// function is built from it with the local Go toolchain at synth.
+	SourceDirectory string
 	// OwnerIDs are the Discord user IDs of the bot's owners, comma-separated,
 	// passed to the bot as TIMMYBOT_OWNER_IDS; "" for none.
 	OwnerIDs string
@@ -68,6 +71,7 @@ var settings = map[string]setting{
 	"retention":          {"logRetentionDays", "TIMMYBOT_LOG_RETENTION_DAYS", "30"},
 	"imageURI":           {"imageUri", "TIMMYBOT_IMAGE_URI", ""},
 	"imageDir":           {"imageDirectory", "TIMMYBOT_IMAGE_DIRECTORY", "."},
+	"sourceDir":          {"sourceDirectory", "TIMMYBOT_SOURCE_DIRECTORY", "."},
 	"owners":             {"ownerIds", "TIMMYBOT_OWNER_IDS", ""},
 	"applicationID":      {"applicationId", "DISCORD_APPLICATION_ID", ""},
 	"githubRepo":         {"githubRepository", "TIMMYBOT_GITHUB_REPOSITORY", ""},
@@ -133,6 +137,7 @@ func LoadConfig(context func(key string) any, getenv func(string) string) (Confi
 		AlertEmail:            get("email"),
 		ImageURI:              get("imageURI"),
 		ImageDirectory:        get("imageDir"),
+		SourceDirectory:       get("sourceDir"),
 		OwnerIDs:              get("owners"),
 		ApplicationID:         get("applicationID"),
 		GitHubRepository:      get("githubRepo"),

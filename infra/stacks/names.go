@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 
 	"github.com/iddv/timmybot/constructs/timmybot"
 )
@@ -39,6 +40,15 @@ const (
 	EnvHTTPAddr = "TIMMYBOT_HTTP_ADDR"
 )
 
+// The web front's function: its command, and the variables that carry its
+// secrets' ARNs (it reads the values itself at cold start).
+const (
+	WebCommand         = "./app/cmd/timmybot-web"
+	EnvClientSecretARN = "DISCORD_CLIENT_SECRET_ARN"
+	EnvWebSecretARN    = "TIMMYBOT_WEB_SECRET_ARN"
+	EnvDiscordTokenARN = "DISCORD_TOKEN_ARN"
+)
+
 // Metrics are the names the bot publishes its metrics under; a test checks
 // them against the bot's own definitions.
 var Metrics = timmybot.MetricNames{
@@ -60,4 +70,10 @@ func tableEnv(data *timmybot.DataTables) map[string]awsdynamodb.ITable {
 
 func secretEnv(s *timmybot.BotSecrets) map[string]timmybot.SecretField {
 	return map[string]timmybot.SecretField{EnvDiscordToken: {Secret: s.DiscordToken}}
+}
+
+func webSecretEnv(s *timmybot.BotSecrets) map[string]awssecretsmanager.ISecret {
+	return map[string]awssecretsmanager.ISecret{
+		EnvClientSecretARN: s.ClientSecret, EnvWebSecretARN: s.WebSecret, EnvDiscordTokenARN: s.DiscordToken,
+	}
 }

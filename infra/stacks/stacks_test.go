@@ -27,7 +27,7 @@ func envOf(m map[string]string) func(string) string {
 func TestLoadConfig(t *testing.T) {
 	defaults := stacks.Config{
 		Region: "eu-central-1", AvailabilityZones: []string{"eu-central-1a", "eu-central-1b"},
-		Environment: "prod", DesiredCount: 1, Spot: true, LogRetention: "ONE_MONTH", ImageDirectory: ".",
+		Environment: "prod", DesiredCount: 1, Spot: true, LogRetention: "ONE_MONTH", ImageDirectory: ".", SourceDirectory: ".",
 	}
 	tests := []struct {
 		name    string
@@ -129,6 +129,7 @@ func deployments(t *testing.T) (prod, dev *stacks.Stacks) {
 				panic(err)
 			}
 			prodCfg.ImageDirectory = "testdata/image"
+			prodCfg.SourceDirectory = "../.."
 			prodApp = stacks.New(awscdk.NewApp(nil), prodCfg)
 
 			devCfg, err = stacks.LoadConfig(noContext, envOf(map[string]string{
@@ -139,6 +140,7 @@ func deployments(t *testing.T) (prod, dev *stacks.Stacks) {
 			if err != nil {
 				panic(err)
 			}
+			devCfg.SourceDirectory = "../.."
 			devApp = stacks.New(awscdk.NewApp(nil), devCfg)
 		})
 	})
@@ -343,8 +345,9 @@ func TestDefaultDeploymentCostsUnderTwelveDollarsAtIdle(t *testing.T) {
 	}
 	t.Log("\n" + out.String())
 	// THEN the idle deployment stays under USD 12 a month with CloudWatch's
-	// always-free tier (about 10.60 once the key has rotated twice: the task
-	// and its address are two thirds of it), and nothing was left unpriced
+	// always-free tier (about 11.40 once the key has rotated twice: the task
+	// and its address are two thirds of it, the web front's function 0 and
+	// its two secrets 0.80), and nothing was left unpriced
 	if r.IdleAfterFreeTier >= 12 {
 		t.Errorf("idle cost after free tier = %.2f, want < 12", r.IdleAfterFreeTier)
 	}
@@ -383,5 +386,57 @@ func TestNagChecksEveryStack(t *testing.T) {
 				t.Errorf("no AwsSolutions-SNS3 error for the insecure topic; errors:\n%s", strings.Join(errs, "\n"))
 			}
 		})
+	}
+}
+
+func TestWebFrontInTheServiceStack(t *testing.T) {
+	// GIVEN the dev deployment (owners set), WHEN synthesized
+	_, dev := deployments(t)
+	tpl := cdktest.FromStack(t, dev.Service)
+
+	// THEN the Service stack holds the one function, arm64, capped at 5,
+	// outside the VPC, logging for the configured 30 days, its Function URL
+	// a stack output
+	fn := cdktest.Props(tpl.Only(t, "AWS::Lambda::Function"))
+	if fn["Runtime"] != "provided.al2023" || cdktest.JSON(t, fn["Architectures"]) != `["arm64"]` || fn["ReservedConcurrentExecutions"] != 5.0 || fn["VpcConfig"] != nil {
+		t.Errorf("function = %v", fn)
+	}
+	tpl.Has(t, "AWS::Lambda::Url", map[string]any{"AuthType": "NONE"})
+	logs := map[string]bool{}
+	for id, r := range tpl.Resources("AWS::Logs::LogGroup") {
+		logs[id] = cdktest.Props(r)["RetentionInDays"] == 30.0
+	}
+	if len(logs) != 2 || slices.Contains(slices.Collect(maps.Values(logs)), false) {
+		t.Errorf("log groups (bot and web front) with 30 days' retention: %v", logs)
+	}
+	if out, ok := tpl.JSON["Outputs"].(map[string]any)["WebFrontURL"]; !ok || !strings.Contains(cdktest.JSON(t, out), "FunctionUrl") {
+		t.Errorf("no WebFrontURL output: %v", tpl.JSON["Outputs"])
+	}
+	// AND its environment names the allowlist table and the ARNs of the
+	// three secrets it reads, besides the owners
+	var env []string
+	for k := range fn["Environment"].(map[string]any)["Variables"].(map[string]any) {
+		env = append(env, k)
+	}
+	wantEnv := []string{stacks.EnvClientSecretARN, stacks.EnvDiscordTokenARN, stacks.EnvOwnerIDs, "TIMMYBOT_TABLE_ALLOWLIST", stacks.EnvWebSecretARN}
+	if diff := cmp.Diff(slices.Sorted(slices.Values(wantEnv)), slices.Sorted(slices.Values(env))); diff != "" {
+		t.Errorf("environment (-want +got):\n%s", diff)
+	}
+	// AND its role reaches only the allowlist table and those secrets
+	var policy string
+	for _, p := range tpl.Resources("AWS::IAM::Policy") {
+		if doc := cdktest.JSON(t, p); strings.Contains(doc, "WriteOwnLogs") {
+			policy = doc
+		}
+	}
+	for _, want := range []string{"Tablesallowlist", "SecretsClientSecret", "SecretsWebSecret", "SecretsDiscordToken", `"kms:ViaService"`} {
+		if !strings.Contains(policy, want) {
+			t.Errorf("web front policy lacks %s:\n%s", want, policy)
+		}
+	}
+	for _, unwanted := range []string{"Tablesqueues", "Tablespreferences", "Tablestrackcache", `"Resource":"*"`, "DescribeSecret"} {
+		if strings.Contains(policy, unwanted) {
+			t.Errorf("web front policy has %s:\n%s", unwanted, policy)
+		}
 	}
 }

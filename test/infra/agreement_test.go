@@ -48,7 +48,7 @@ func deployment(t *testing.T) *stacks.Stacks {
 	cdktest.Check(t, func() {
 		deploymentOnce.Do(func() {
 			cfg, err := stacks.LoadConfig(func(string) any { return nil }, func(k string) string {
-				return map[string]string{"TIMMYBOT_IMAGE_URI": "example.com/timmybot:1"}[k]
+				return map[string]string{"TIMMYBOT_IMAGE_URI": "example.com/timmybot:1", "TIMMYBOT_SOURCE_DIRECTORY": "../.."}[k]
 			})
 			if err != nil {
 				panic(err)

@@ -50,7 +50,7 @@ func TestTaskRoleAllowsExactlyTheStoresDynamoDBActions(t *testing.T) {
 
 func TestEveryVariableTheServiceSetsIsReadByTheBot(t *testing.T) {
 	// GIVEN the names the bot's configuration reads
-	read := configVariables(t)
+	read := configVariables(t, "../../app/cmd/timmybot/config.go", "DISCORD_TOKEN")
 	// WHEN the service's container is synthesized
 	tpl := cdktest.FromStack(t, deployment(t).Service)
 	task := cdktest.Props(tpl.Only(t, "AWS::ECS::TaskDefinition"))
@@ -68,11 +68,25 @@ func TestEveryVariableTheServiceSetsIsReadByTheBot(t *testing.T) {
 	}
 }
 
-// configVariables returns the string literals of config.go that look like
-// environment variable names: the bot reads its environment nowhere else.
-func configVariables(t *testing.T) map[string]bool {
+func TestEveryVariableTheWebFrontSetsIsReadByTheFunction(t *testing.T) {
+	// GIVEN the names the web front's function reads
+	read := configVariables(t, "../../app/cmd/timmybot-web/function.go", "DISCORD_TOKEN_ARN")
+	// WHEN its function is synthesized
+	fn := cdktest.Props(cdktest.FromStack(t, deployment(t).Service).Only(t, "AWS::Lambda::Function"))
+	// THEN every variable it is given is one it reads
+	for name := range fn["Environment"].(map[string]any)["Variables"].(map[string]any) {
+		if !read[name] {
+			t.Errorf("%s is set on the web front's function but never read by app/cmd/timmybot-web", name)
+		}
+	}
+}
+
+// configVariables returns the string literals of the Go file at path that
+// look like environment variable names (a command reads its environment in
+// that file alone); must is one of them, or the scan is broken.
+func configVariables(t *testing.T, path, must string) map[string]bool {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "../../app/cmd/timmybot/config.go", nil, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,8 +101,8 @@ func configVariables(t *testing.T) map[string]bool {
 		}
 		return true
 	})
-	if !names["DISCORD_TOKEN"] {
-		t.Fatal("config.go does not mention DISCORD_TOKEN: the scan is broken")
+	if !names[must] {
+		t.Fatalf("%s does not mention %s: the scan is broken", path, must)
 	}
 	return names
 }

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/iddv/timmybot/app/discord"
+	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/web"
+	"github.com/iddv/timmybot/app/web/lambdaurl"
+)
+
+// lookupFunc reads one configuration variable; ok is false when unset.
+type lookupFunc func(key string) (value string, ok bool)
+
+// config is the function's environment.
+type config struct {
+	AllowlistTable string
+	ApplicationID  string
+	Owners         []music.UserID
+	PublicURL      string // "" is the Function URL the first event arrives at
+	DiscordURL     string
+	DynamoEndpoint string // a local DynamoDB-compatible server instead of AWS
+	// ARNs of the secrets.
+	ClientSecretARN, WebSecretARN, TokenARN string
+}
+
+func loadConfig(lookup lookupFunc) (config, error) {
+	get := func(key string) string {
+		v, _ := lookup(key)
+		return strings.TrimSpace(v)
+	}
+	c := config{
+		AllowlistTable:  get("TIMMYBOT_TABLE_ALLOWLIST"),
+		ApplicationID:   get("DISCORD_APPLICATION_ID"),
+		PublicURL:       get("TIMMYBOT_PUBLIC_URL"),
+		DiscordURL:      get("TIMMYBOT_DISCORD_API_URL"),
+		DynamoEndpoint:  get("TIMMYBOT_DYNAMODB_ENDPOINT"),
+		ClientSecretARN: get("DISCORD_CLIENT_SECRET_ARN"),
+		WebSecretARN:    get("TIMMYBOT_WEB_SECRET_ARN"),
+		TokenARN:        get("DISCORD_TOKEN_ARN"),
+	}
+	var missing []string
+	for _, v := range []struct{ key, value string }{
+		{"TIMMYBOT_TABLE_ALLOWLIST", c.AllowlistTable}, {"DISCORD_APPLICATION_ID", c.ApplicationID},
+		{"DISCORD_CLIENT_SECRET_ARN", c.ClientSecretARN}, {"TIMMYBOT_WEB_SECRET_ARN", c.WebSecretARN}, {"DISCORD_TOKEN_ARN", c.TokenARN},
+	} {
+		if v.value == "" {
+			missing = append(missing, v.key)
+		}
+	}
+	if len(missing) > 0 {
+		return c, fmt.Errorf("%s: not set", strings.Join(missing, ", "))
+	}
+	if err := music.UserID(c.ApplicationID).Validate(); err != nil {
+		return c, fmt.Errorf("DISCORD_APPLICATION_ID: must be the application's numeric ID, got %q", c.ApplicationID)
+	}
+	for _, id := range strings.Split(get("TIMMYBOT_OWNER_IDS"), ",") {
+		if id = strings.TrimSpace(id); id == "" {
+			continue
+		}
+		if err := music.UserID(id).Validate(); err != nil {
+			return c, fmt.Errorf("TIMMYBOT_OWNER_IDS: %q is not a Discord user ID (comma-separated numeric IDs expected)", id)
+		}
+		c.Owners = append(c.Owners, music.UserID(id))
+	}
+	return c, nil
+}
+
+// function serves Function URL events with the web front.
+type function struct {
+	cfg      web.Config
+	once     sync.Once
+	front    http.Handler
+	frontErr error
+}
+
+// start reads the configuration and the secrets and makes the notifier;
+// the web front itself is built on the first event, whose domain is the
+// Function URL when no public URL is configured (the function cannot be
+// told its own URL: the URL is made after the function).
+func start(ctx context.Context, lookup lookupFunc, open func(context.Context, config) (deps, error), log *slog.Logger) (*function, error) {
+	c, err := loadConfig(lookup)
+	if err != nil {
+		return nil, err
+	}
+	d, err := open(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	values := make(map[string]string, 3)
+	for _, s := range []struct{ name, arn string }{
+		{"DISCORD_CLIENT_SECRET_ARN", c.ClientSecretARN}, {"TIMMYBOT_WEB_SECRET_ARN", c.WebSecretARN}, {"DISCORD_TOKEN_ARN", c.TokenARN},
+	} {
+		v, err := d.secret(ctx, s.arn)
+		if err != nil {
+			return nil, fmt.Errorf("%s: reading the secret: %w", s.name, err)
+		}
+		values[s.name] = v
+	}
+	if len(values["TIMMYBOT_WEB_SECRET_ARN"]) < web.MinSecretLen {
+		return nil, fmt.Errorf("TIMMYBOT_WEB_SECRET_ARN: the secret must have at least %d characters", web.MinSecretLen)
+	}
+	messenger, err := discord.NewMessenger(values["DISCORD_TOKEN_ARN"], c.DiscordURL, log)
+	if err != nil {
+		return nil, fmt.Errorf("DISCORD_TOKEN_ARN: %w", err)
+	}
+	return &function{cfg: web.Config{
+		PublicURL: c.PublicURL, Secret: []byte(values["TIMMYBOT_WEB_SECRET_ARN"]),
+		ApplicationID: c.ApplicationID, ClientSecret: values["DISCORD_CLIENT_SECRET_ARN"], DiscordURL: c.DiscordURL,
+		Owners: c.Owners, Allowlist: d.allowlist, Notifier: messenger,
+		Logger: log.With(slog.String("component", "web")),
+	}}, nil
+}
+
+func (f *function) handle(ctx context.Context, e events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
+	f.once.Do(func() {
+		cfg := f.cfg
+		if cfg.PublicURL == "" {
+			cfg.PublicURL = "https://" + e.RequestContext.DomainName
+		}
+		front, err := web.New(cfg)
+		if err != nil {
+			f.frontErr = fmt.Errorf("building the web front: %w", err)
+			return
+		}
+		cfg.Logger.Info("web front", slog.String("url", cfg.PublicURL), slog.String("redirect_uri", front.RedirectURI()))
+		f.front = front
+	})
+	if f.frontErr != nil {
+		return events.LambdaFunctionURLResponse{}, f.frontErr
+	}
+	return lambdaurl.Serve(ctx, f.front, e)
+}
