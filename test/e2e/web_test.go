@@ -21,7 +21,7 @@ import (
 
 const (
 	requesterID = "400000000000000003" // manages the server that asks for the bot
-	strangerID  = "400000000000000004" // signs in, owns nothing, is no owner
+	visitorID  = "400000000000000004" // signs in, owns nothing, is no owner
 	webSecret   = "a-web-secret-of-at-least-thirty-two-characters"
 )
 
@@ -44,7 +44,7 @@ func TestWebFrontInBrowser(t *testing.T) {
 	browser := startBrowser(t)
 	fake := fakediscord.New(t, fakediscord.Options{HeartbeatInterval: time.Second, OAuth: fakediscord.OAuth{ClientSecret: "fake-client-secret"}})
 	fake.AddUser(fakediscord.User{ID: ownerID, Username: "owner"})
-	fake.AddUser(fakediscord.User{ID: strangerID, Username: "stranger"})
+	fake.AddUser(fakediscord.User{ID: visitorID, Username: "stranger"})
 	requester := fake.AddUser(fakediscord.User{ID: requesterID, Username: "requester", Guilds: []fakediscord.UserGuild{
 		{Name: "Friday Night Jams", Owner: true, Permissions: 1<<64 - 1},
 		{Name: "Just a member", Permissions: 1 << 10},
@@ -87,7 +87,7 @@ func TestWebFrontInBrowser(t *testing.T) {
 	}
 
 	stranger := browser.person(t, "stranger", base, shots)
-	fake.SignInAs(strangerID)
+	fake.SignInAs(visitorID)
 	stranger.open("/", http.StatusOK, "", "Sign in with Discord")
 	stranger.signIn("/request", "07-request-no-server", "You have no server where you have the Manage Server permission.")
 	stranger.open("/dashboard", http.StatusForbidden, "08-dashboard-refused", "Owners only")
