@@ -21,7 +21,7 @@ import (
 
 const (
 	requesterID = "400000000000000003" // manages the server that asks for the bot
-	visitorID  = "400000000000000004" // signs in, owns nothing, is no owner
+	visitorID   = "400000000000000004" // signs in, owns nothing, is no owner
 	webSecret   = "a-web-secret-of-at-least-thirty-two-characters"
 )
 
