@@ -89,5 +89,5 @@ prereqs-run:
 	@scripts/prereqs go ffmpeg
 
 prereqs-test:
-	@scripts/prereqs go node
+	@scripts/prereqs go node ffmpeg
 	@$(MAKE) --no-print-directory node_modules/.package-lock.json
