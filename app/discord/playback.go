@@ -92,6 +92,8 @@ func (g *guildAudio) takeNotices() []string {
 	return n
 }
 
+var errShuttingDown = music.Errorf(music.EUNAVAILABLE, "TimmyBot is shutting down.")
+
 var errNotPlaying = music.Errorf(music.EINVALID, "Nothing is playing. Queue something with `/play query:<url>`.")
 
 // checkURL vets a URL a user asked to play.
@@ -187,7 +189,7 @@ func (p *playback) start(ctx context.Context, guild music.GuildID, channel, text
 	closed := p.closed
 	p.mu.Unlock()
 	if closed {
-		return nil, music.Errorf(music.EUNAVAILABLE, "TimmyBot is shutting down.")
+		return nil, errShuttingDown
 	}
 	log := p.log.With(slog.String("guild", string(guild)))
 	params, err := p.bot.JoinVoice(ctx, guild, channel)
@@ -227,6 +229,15 @@ func (p *playback) start(ctx context.Context, guild music.GuildID, channel, text
 	_ = g.player.SetListeners(p.listeners(guild))
 
 	p.mu.Lock()
+	if p.closed {
+		// Close began while this guild connected: it will not wait for it.
+		p.mu.Unlock()
+		cancel()
+		_ = g.player.Close()
+		p.bot.UnwatchVoice(guild)
+		_ = conn.Close()
+		return nil, errShuttingDown
+	}
 	if p.guilds == nil {
 		p.guilds = make(map[music.GuildID]*guildAudio)
 	}
