@@ -38,6 +38,8 @@ type BotConfig struct {
 	// Playback configures the audio: the pipeline, the idle timeout, the
 	// DJ role.
 	Playback PlaybackConfig
+	// Accounts links users' music accounts. Default: none.
+	Accounts Accounts
 	Logger   *slog.Logger
 }
 
@@ -96,6 +98,7 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		Now:       time.Now,
 		Filters:   cfg.Playback.Filters,
 		Pages:     cfg.Playback.Pages,
+		Accounts:  cfg.Accounts,
 		audio:     b.audio,
 	}
 	b.router, err = NewRouter(RouterConfig{

@@ -31,6 +31,9 @@ type Handlers struct {
 	// Pages resolves the URLs of sites' pages (a YouTube video's, say) to
 	// tracks. Default: none, every URL is played as a file.
 	Pages PageResolver
+	// Accounts links users' music accounts. Default: none, the account
+	// commands say linking is not set up.
+	Accounts Accounts
 
 	audio *playback
 }
@@ -63,6 +66,7 @@ func (h *Handlers) Commands() []Command {
 		}},
 	}
 	cmds = append(cmds, h.playbackCommands()...)
+	cmds = append(cmds, h.accountCommands()...)
 	all := append(cmds, Command{Name: "help", Description: "List TimmyBot's commands", Access: Everyone})
 	all[len(all)-1].Run = func(_ context.Context, r *Request) (Reply, error) {
 		return Reply{Content: helpText(all, r.Owner), Ephemeral: true}, nil

@@ -341,3 +341,32 @@ func TestLoadOrCreateKey(t *testing.T) {
 		t.Error("a short key file was accepted")
 	}
 }
+
+// TestSignedIn reads the signed-in user from the browser's cookie, as the
+// account link callback does: a stranger's browser has nobody.
+func TestSignedIn(t *testing.T) {
+	f := newFront(t)
+	b := f.browser()
+	b.signIn(requester)
+	u, _ := url.Parse(f.srv.URL)
+	tests := []struct {
+		name    string
+		cookies []*http.Cookie
+		want    music.UserID
+	}{
+		{"signed in", b.c.Jar.Cookies(u), requester},
+		{"no cookie", nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/link/callback", nil)
+			for _, c := range tt.cookies {
+				req.AddCookie(c)
+			}
+			got, ok := f.h.SignedIn(req)
+			if got != tt.want || ok != (tt.want != "") {
+				t.Fatalf("SignedIn = %q, %v; want %q", got, ok, tt.want)
+			}
+		})
+	}
+}

@@ -178,3 +178,14 @@ func LoadOrCreateKey(path string) ([]byte, error) {
 	}
 	return key, nil
 }
+
+// SignedIn returns the Discord user signed in to the front in the
+// request's browser, for other handlers on the same server (the account
+// link callback) that must know who is at the keyboard.
+func (h *Handler) SignedIn(r *http.Request) (music.UserID, bool) {
+	sess, ok := h.cookies.read(r, h.cfg.Now())
+	if !ok || sess.User == nil {
+		return "", false
+	}
+	return sess.User.ID, true
+}

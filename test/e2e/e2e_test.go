@@ -19,7 +19,7 @@ func TestCommandsAreRegisteredWithTheirOptions(t *testing.T) {
 	for _, c := range h.fake.Commands("") {
 		byName[c.Name] = c
 	}
-	for _, name := range []string{"play", "queue", "remove", "clear", "nowplaying", "help", "request-access", "allowlist"} {
+	for _, name := range []string{"play", "queue", "remove", "clear", "nowplaying", "help", "request-access", "allowlist", "link", "account", "unlink", "forget-me"} {
 		if _, ok := byName[name]; !ok {
 			t.Errorf("/%s not registered; registered: %v", name, byName)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iddv/timmybot/app/account"
 	"github.com/iddv/timmybot/app/audio/fetch"
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/music"
@@ -51,6 +53,12 @@ type config struct {
 	PublicURL    string // where browsers reach it; "" is the HTTP server's own address
 	ClientSecret string // the OAuth client secret; "" leaves sign-in off
 	WebSecret    string // seals its cookies; "" uses a key file in DataDir
+
+	// Account linking: the providers (a service without a client ID is not
+	// set up) and the key that seals their tokens ("" uses a key file in
+	// DataDir).
+	LinkProviders map[account.Service]account.Provider
+	TokenKey      []byte
 
 	// Playback.
 	IdleTimeout   time.Duration  // leave a channel idle or alone this long
@@ -163,6 +171,9 @@ func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
 	if err := c.loadPlayback(get); err != nil {
 		return c, err
 	}
+	if err := c.loadLinking(get); err != nil {
+		return c, err
+	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		return c, fmt.Errorf("TIMMYBOT_LOG_FORMAT: must be text or json, got %q", c.LogFormat)
 	}
@@ -170,6 +181,38 @@ func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
 		return c, fmt.Errorf("TIMMYBOT_LOG_LEVEL: must be debug, info, warn or error: %w", err)
 	}
 	return c, nil
+}
+
+// loadLinking reads the account-linking clients and the token key.
+func (c *config) loadLinking(get func(key, def string) string) error {
+	if v := get("TIMMYBOT_TOKEN_KEY", ""); v != "" {
+		key, err := base64.StdEncoding.DecodeString(v)
+		if err != nil || len(key) != account.KeyLen {
+			return fmt.Errorf("TIMMYBOT_TOKEN_KEY: must be %d random bytes in base64 (openssl rand -base64 32), or unset to have a key made in TIMMYBOT_DATA_DIR", account.KeyLen)
+		}
+		c.TokenKey = key
+	}
+	// A stand-in for every provider, such as the tests' fake.
+	var providerBase *url.URL
+	if v := get("TIMMYBOT_LINK_PROVIDER_URL", ""); v != "" {
+		if err := checkAPIURL(v); err != nil {
+			return fmt.Errorf("TIMMYBOT_LINK_PROVIDER_URL: %w", err)
+		}
+		providerBase, _ = url.Parse(v)
+	}
+	c.LinkProviders = account.Providers()
+	for service, p := range c.LinkProviders {
+		if providerBase != nil {
+			p = account.Rebase(p, providerBase)
+		}
+		prefix := "TIMMYBOT_" + strings.ToUpper(string(service)) + "_CLIENT_"
+		p.ClientID, p.ClientSecret = get(prefix+"ID", ""), get(prefix+"SECRET", "")
+		if p.ClientSecret != "" && p.ClientID == "" {
+			return fmt.Errorf("%sSECRET is set without %sID", prefix, prefix)
+		}
+		c.LinkProviders[service] = p
+	}
+	return nil
 }
 
 // loadPlayback reads the audio settings.
@@ -270,7 +313,7 @@ func checkAPIURL(raw string) error {
 		if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || strings.EqualFold(host, "localhost") {
 			return nil
 		}
-		return fmt.Errorf("plain http would send the bot token unencrypted: use https, or http only to a loopback address such as 127.0.0.1 or [::1], got %q", raw)
+		return fmt.Errorf("plain http would send secrets unencrypted: use https, or http only to a loopback address such as 127.0.0.1 or [::1], got %q", raw)
 	}
 	return fmt.Errorf("must be an https URL, got %q", raw)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/iddv/timmybot/app/account"
 	"github.com/iddv/timmybot/app/audio/fetch"
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/music"
@@ -117,6 +118,27 @@ func TestDefaultPublicURL(t *testing.T) {
 	}
 }
 
+// linkProviders is account.Providers with the given client IDs and secrets.
+func linkProviders(clients map[account.Service][2]string) map[account.Service]account.Provider {
+	all := account.Providers()
+	for service, c := range clients {
+		p := all[service]
+		p.ClientID, p.ClientSecret = c[0], c[1]
+		all[service] = p
+	}
+	return all
+}
+
+// rebased is account.Providers with every endpoint at base.
+func rebased(base string) map[account.Service]account.Provider {
+	u, _ := url.Parse(base)
+	all := account.Providers()
+	for service, p := range all {
+		all[service] = account.Rebase(p, u)
+	}
+	return all
+}
+
 func TestLoadConfig(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -162,6 +184,17 @@ func TestLoadConfig(t *testing.T) {
 		{name: "yt-dlp output", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_YTDLP_ARGS", "-o /etc/x"), wantErr: "TIMMYBOT_YTDLP_ARGS"},
 		{name: "yt-dlp config location", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_YTDLP_ARGS", "--config-location /tmp/x"), wantErr: "TIMMYBOT_YTDLP_ARGS"},
 		{name: "bad yt-dlp concurrency", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_YTDLP_CONCURRENCY", "0"), wantErr: "TIMMYBOT_YTDLP_CONCURRENCY"},
+		{name: "account linking", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_SPOTIFY_CLIENT_ID", "sid", "TIMMYBOT_SPOTIFY_CLIENT_SECRET", "ssecret", "TIMMYBOT_SOUNDCLOUD_CLIENT_ID", "scid",
+			"TIMMYBOT_TOKEN_KEY", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))),
+			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Limits: fetch.DefaultLimits(), Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus",
+				LinkProviders: linkProviders(map[account.Service][2]string{account.Spotify: {"sid", "ssecret"}, account.SoundCloud: {"scid", ""}}), TokenKey: bytes.Repeat([]byte{7}, 32)}},
+		{name: "link provider stand-in", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LINK_PROVIDER_URL", "http://127.0.0.1:9"),
+			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Limits: fetch.DefaultLimits(), Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus",
+				LinkProviders: rebased("http://127.0.0.1:9")}},
+		{name: "link provider in clear", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LINK_PROVIDER_URL", "http://example.com"), wantErr: "TIMMYBOT_LINK_PROVIDER_URL: plain http"},
+		{name: "short token key", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_TOKEN_KEY", base64.StdEncoding.EncodeToString([]byte("short"))), wantErr: "TIMMYBOT_TOKEN_KEY: must be 32 random bytes in base64"},
+		{name: "token key not base64", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_TOKEN_KEY", "not base64!"), wantErr: "TIMMYBOT_TOKEN_KEY"},
+		{name: "client secret without id", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_YOUTUBE_CLIENT_SECRET", "x"), wantErr: "TIMMYBOT_YOUTUBE_CLIENT_SECRET is set without TIMMYBOT_YOUTUBE_CLIENT_ID"},
 		{name: "bad network", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_ALLOW_NETWORKS", "127.0.0.1"), wantErr: `TIMMYBOT_ALLOW_NETWORKS: "127.0.0.1" is not a network`},
 	}
 	for _, tt := range tests {
@@ -175,6 +208,9 @@ func TestLoadConfig(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tt.want.LinkProviders == nil {
+				tt.want.LinkProviders = account.Providers()
 			}
 			if tt.want.YTDLP == "" {
 				tt.want.YTDLP, tt.want.YTDLPConcurrency, tt.want.YTDLPSites = "yt-dlp", ytdlp.DefaultMaxConcurrent, ytdlp.DefaultSites
@@ -198,7 +234,7 @@ func TestDiscordAPIURLMustNotSendTheTokenInClear(t *testing.T) {
 		{"http://[::1]:5", ""},
 		{"http://localhost", ""},
 		{"http://LOCALHOST:8080", ""},
-		{"http://example.com", "plain http would send the bot token unencrypted"},
+		{"http://example.com", "plain http would send secrets unencrypted"},
 		{"http://10.0.0.1", "plain http"},
 		{"http://[::ffff:10.0.0.1]", "plain http"},
 		{"http://localhost.example.com", "plain http"},

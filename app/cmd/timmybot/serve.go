@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/iddv/timmybot/app/account"
 	"github.com/iddv/timmybot/app/audio"
 	"github.com/iddv/timmybot/app/audio/fetch"
 	"github.com/iddv/timmybot/app/audio/ffmpeg"
@@ -56,6 +57,22 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	})
 
 	metrics := telemetry.NewMetrics()
+	// Listen first: the public URL, and so the redirect URIs, may be the
+	// listener's own address.
+	ln, err := net.Listen("tcp", c.HTTPAddr)
+	if err != nil {
+		return configError{fmt.Errorf("TIMMYBOT_HTTP_ADDR: listening on %s: %w", c.HTTPAddr, err)}
+	}
+	defer ln.Close() // until the server owns it; a second close is harmless
+	if c.PublicURL == "" {
+		c.PublicURL = defaultPublicURL(ln.Addr().String())
+	}
+	late := &lateBinding{}
+	linker, closeTokens, err := accountLinker(c, late, log)
+	if err != nil {
+		return err
+	}
+	defer closeTokens()
 	bot, err := discord.NewBot(discord.BotConfig{
 		Token:         c.Token,
 		APIURL:        c.APIURL,
@@ -68,6 +85,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		Logger:        log,
 
 		LeaveUnapprovedAfter: c.LeaveUnapprovedAfter,
+		Accounts:             accounts(linker),
 		Playback: discord.PlaybackConfig{
 			Opener:      pipeline,
 			CheckURL:    policy.CheckURL,
@@ -80,6 +98,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("building the bot: %w", err)
 	}
+	late.bot = bot
 	metrics.SetGauge(telemetry.GatewayConnected, func() float64 {
 		if bot.Connected() {
 			return 1
@@ -101,20 +120,19 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		defer func() { stopEMF(); <-emfDone }()
 	}
 
-	ln, err := net.Listen("tcp", c.HTTPAddr)
-	if err != nil {
-		return configError{fmt.Errorf("TIMMYBOT_HTTP_ADDR: listening on %s: %w", c.HTTPAddr, err)}
-	}
-	if c.PublicURL == "" {
-		c.PublicURL = defaultPublicURL(ln.Addr().String())
-	}
 	front, err := webFront(c, st, bot, log)
 	if err != nil {
-		ln.Close()
 		return err
 	}
 	mux := httpHandler(bot, st, metrics, readyDetails(pages))
-	mux.Handle("/", front)
+	var pagesHandler http.Handler = http.NotFoundHandler()
+	if front != nil {
+		pagesHandler, late.front = front, front
+	}
+	mux.Handle("/", pagesHandler)
+	if linker != nil {
+		mux.Handle("GET "+account.CallbackPath, linker)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Serve(ln) }()
@@ -147,12 +165,12 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 }
 
 // webFront builds the web front on the bot's allowlist, with the bot
-// telling owners of requests.
-func webFront(c config, st *stores, bot *discord.Bot, log *slog.Logger) (http.Handler, error) {
+// telling owners of requests; nil when it is off.
+func webFront(c config, st *stores, bot *discord.Bot, log *slog.Logger) (*web.Handler, error) {
 	appID := c.applicationID()
 	if appID == "" {
 		log.Warn("web front off: set DISCORD_APPLICATION_ID")
-		return http.NotFoundHandler(), nil
+		return nil, nil
 	}
 	secret := []byte(c.WebSecret)
 	if len(secret) == 0 {

@@ -1,0 +1,219 @@
+// Package accounttest is a fake of the OAuth 2.0 providers on a loopback
+// address for tests of account linking. It serves the real providers'
+// paths (account.Providers rebased onto it works): authorization endpoints
+// that approve at once, token endpoints that check PKCE (S256), the
+// redirect URI and the client, and use each code once, a revocation
+// endpoint, and user-info endpoints naming the account in every provider's
+// field. It owns nothing outside tests.
+package accounttest
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/iddv/timmybot/app/account"
+)
+
+// Client credentials the fake accepts.
+const (
+	ClientID     = "fake-client-id"
+	ClientSecret = "fake-client-secret-never-shown"
+)
+
+// Provider is the fake.
+type Provider struct {
+	srv *httptest.Server
+	// Account is the name the user-info endpoint answers with.
+	Account string
+
+	mu      sync.Mutex
+	codes   map[string]grant // by code
+	tokens  map[string]bool  // access and refresh tokens, true while valid
+	issued  []string         // every code and token handed out, for leak checks
+	revoked []string
+}
+
+type grant struct {
+	challenge string
+	redirect  string
+	scope     string
+}
+
+// New starts the fake; the test's cleanup stops it.
+func New(t testing.TB) *Provider {
+	t.Helper()
+	routes := map[string]bool{}
+	p := &Provider{Account: "Ada's music", codes: map[string]grant{}, tokens: map[string]bool{}}
+	mux := http.NewServeMux()
+	for _, real := range account.Providers() {
+		for _, endpoint := range []struct {
+			url     string
+			method  string
+			handler http.HandlerFunc
+		}{{real.AuthURL, "GET", p.authorize}, {real.TokenURL, "POST", p.token}, {real.RevokeURL, "POST", p.revoke}, {real.UserInfoURL, "GET", p.me}} {
+			u, err := url.Parse(endpoint.url)
+			if err != nil || endpoint.url == "" || routes[u.Path] {
+				continue
+			}
+			routes[u.Path] = true
+			mux.HandleFunc(endpoint.method+" "+u.Path, endpoint.handler)
+		}
+	}
+	p.srv = httptest.NewServer(mux)
+	t.Cleanup(p.srv.Close)
+	return p
+}
+
+// URL is the fake's address.
+func (p *Provider) URL() *url.URL {
+	u, _ := url.Parse(p.srv.URL)
+	return u
+}
+
+// Describe returns the real description of service rebased onto the fake,
+// with the client the fake accepts.
+func (p *Provider) Describe(service account.Service) account.Provider {
+	d := account.Rebase(account.Providers()[service], p.URL())
+	d.ClientID, d.ClientSecret = ClientID, ClientSecret
+	return d
+}
+
+// Issued returns every code and token the fake handed out.
+func (p *Provider) Issued() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.issued...)
+}
+
+// Revoked returns the tokens revoked so far.
+func (p *Provider) Revoked() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.revoked...)
+}
+
+func (p *Provider) newSecret(kind string) string {
+	s := kind + "-" + rand.Text()
+	p.issued = append(p.issued, s)
+	return s
+}
+
+func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	redirect, err := url.Parse(q.Get("redirect_uri"))
+	if err != nil || redirect.Host == "" || q.Get("client_id") != ClientID || q.Get("response_type") != "code" ||
+		q.Get("code_challenge_method") != "S256" || q.Get("code_challenge") == "" || q.Get("state") == "" {
+		http.Error(w, "bad authorization request", http.StatusBadRequest)
+		return
+	}
+	p.mu.Lock()
+	code := p.newSecret("code")
+	p.codes[code] = grant{challenge: q.Get("code_challenge"), redirect: q.Get("redirect_uri"), scope: q.Get("scope")}
+	p.mu.Unlock()
+	back := redirect.Query()
+	back.Set("code", code)
+	back.Set("state", q.Get("state"))
+	redirect.RawQuery = back.Encode()
+	http.Redirect(w, r, redirect.String(), http.StatusFound)
+}
+
+// clientOK checks the client's credentials, by Basic authentication or in
+// the form.
+func clientOK(r *http.Request) bool {
+	if id, secret, ok := r.BasicAuth(); ok {
+		return id == ClientID && secret == ClientSecret
+	}
+	return r.PostFormValue("client_id") == ClientID && r.PostFormValue("client_secret") == ClientSecret
+}
+
+func oauthError(w http.ResponseWriter, status int, code string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": code})
+}
+
+func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
+	if !clientOK(r) {
+		oauthError(w, http.StatusUnauthorized, "invalid_client")
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	code := r.PostFormValue("code")
+	g, ok := p.codes[code]
+	delete(p.codes, code) // single use, even when refused
+	sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))
+	if r.PostFormValue("grant_type") != "authorization_code" || !ok || g.redirect != r.PostFormValue("redirect_uri") ||
+		base64.RawURLEncoding.EncodeToString(sum[:]) != g.challenge {
+		oauthError(w, http.StatusBadRequest, "invalid_grant")
+		return
+	}
+	access, refresh := p.newSecret("access"), p.newSecret("refresh")
+	p.tokens[access], p.tokens[refresh] = true, true
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"access_token": access, "refresh_token": refresh, "token_type": "Bearer", "expires_in": 3600, "scope": g.scope,
+	})
+}
+
+func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
+	if !clientOK(r) {
+		oauthError(w, http.StatusUnauthorized, "invalid_client")
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	tok := r.PostFormValue("token")
+	if p.tokens[tok] {
+		p.tokens[tok] = false
+		p.revoked = append(p.revoked, tok)
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (p *Provider) me(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	valid := false
+	if tok, ok := bearer(r); ok {
+		valid = p.tokens[tok]
+	}
+	p.mu.Unlock()
+	if !valid {
+		oauthError(w, http.StatusUnauthorized, "invalid_token")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	// Spotify's, SoundCloud's and YouTube's names of the account.
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"display_name": p.Account, "username": p.Account,
+		"items": []any{map[string]any{"snippet": map[string]string{"title": p.Account}}},
+	})
+}
+
+func bearer(r *http.Request) (string, bool) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return tok, ok && tok != ""
+}
+
+// OpenTokens opens a token file with a random key in the test's temporary
+// directory; the test's cleanup closes it.
+func OpenTokens(t testing.TB) *account.LocalTokens {
+	t.Helper()
+	key := make([]byte, account.KeyLen)
+	rand.Read(key)
+	tokens, err := account.OpenLocalTokens(filepath.Join(t.TempDir(), "tokens.db"), key)
+	if err != nil {
+		t.Fatalf("OpenLocalTokens: %v", err)
+	}
+	t.Cleanup(func() { _ = tokens.Close() })
+	return tokens
+}

@@ -1,0 +1,288 @@
+package account_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iddv/timmybot/app/account"
+	"github.com/iddv/timmybot/app/account/accounttest"
+	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/storetest"
+)
+
+const (
+	ada music.UserID = "100000000000000001"
+	bob music.UserID = "100000000000000002"
+)
+
+// dms records direct messages.
+type dms []string
+
+func (d *dms) DirectMessage(_ context.Context, user music.UserID, text string) error {
+	*d = append(*d, fmt.Sprintf("%s: %s", user, text))
+	return nil
+}
+
+// rig is a Linker on a real token file and a fake provider, with its log
+// captured.
+type rig struct {
+	linker   *account.Linker
+	tokens   *account.LocalTokens
+	provider *accounttest.Provider
+	clock    *storetest.Clock
+	sent     dms
+	log      bytes.Buffer
+	browser  music.UserID // signed in to the web front, "" for nobody
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	tokens := accounttest.OpenTokens(t)
+	r := &rig{tokens: tokens, provider: accounttest.New(t), clock: storetest.NewClock()}
+	var err error
+	r.linker, err = account.New(account.Config{
+		Providers: map[account.Service]account.Provider{
+			account.Spotify: r.provider.Describe(account.Spotify),
+			account.YouTube: r.provider.Describe(account.YouTube),
+		},
+		Tokens:      tokens,
+		RedirectURI: "http://127.0.0.1:8080" + account.CallbackPath,
+		Notifier:    &r.sent,
+		SignedIn:    func(*http.Request) (music.UserID, bool) { return r.browser, r.browser != "" },
+		Now:         r.clock.Now,
+		Logger:      slog.New(slog.NewTextHandler(&r.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatalf("account.New: %v", err)
+	}
+	return r
+}
+
+// authorize plays the browser at the provider: it opens the authorization
+// URL, which approves at once, and returns where it sends the browser back.
+func (r *rig) authorize(t *testing.T, authURL string) string {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(authURL)
+	if err != nil {
+		t.Fatalf("opening the authorization URL: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound {
+		t.Fatalf("the provider answered %s", resp.Status)
+	}
+	return resp.Header.Get("Location")
+}
+
+// callback delivers the provider's redirect to the Linker.
+func (r *rig) callback(back string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	r.linker.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, back, nil))
+	return rec
+}
+
+// link runs the whole flow for user and returns the callback's answer.
+func (r *rig) link(t *testing.T, user music.UserID, service account.Service) *httptest.ResponseRecorder {
+	t.Helper()
+	authURL, err := r.linker.Start(context.Background(), user, service)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	return r.callback(r.authorize(t, authURL))
+}
+
+// assertNoSecretsLogged fails if any code, token, state or verifier the
+// flows used is in the log.
+func (r *rig) assertNoSecretsLogged(t *testing.T, more ...string) {
+	t.Helper()
+	for _, s := range append(r.provider.Issued(), more...) {
+		if s != "" && strings.Contains(r.log.String(), s) {
+			t.Errorf("the log holds the secret %q:\n%s", s, r.log.String())
+		}
+	}
+}
+
+// TestLinkFlow links, checks what is stored and said, unlinks (revoking at
+// the provider) and forgets.
+func TestLinkFlow(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	rec := r.link(t, ada, account.Spotify)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Ada&#39;s music") {
+		t.Fatalf("callback = %d %s", rec.Code, rec.Body)
+	}
+	if got := rec.Header().Get("Referrer-Policy"); got != "no-referrer" {
+		t.Errorf("Referrer-Policy = %q", got)
+	}
+	link, tok, err := r.tokens.Load(ctx, ada, account.Spotify)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	issued := r.provider.Issued() // code, access, refresh
+	want := account.Link{User: ada, Service: account.Spotify, AccountName: "Ada's music", Scopes: account.Providers()[account.Spotify].Scopes, LinkedAt: r.clock.Now().UTC()}
+	if fmt.Sprint(link) != fmt.Sprint(want) || tok.AccessToken != issued[1] || tok.RefreshToken != issued[2] || !tok.Expiry.Equal(r.clock.Now().Add(time.Hour)) {
+		t.Fatalf("stored %+v %+v, want %+v with the issued tokens", link, tok, want)
+	}
+	if len(r.sent) != 1 || !strings.HasPrefix(r.sent[0], string(ada)+": Your Spotify account **Ada's music** is now linked") {
+		t.Fatalf("DMs = %q", r.sent)
+	}
+
+	// Spotify has no revocation endpoint; Google does.
+	if revoked, err := r.linker.Unlink(ctx, ada, account.Spotify); err != nil || revoked {
+		t.Fatalf("Unlink of Spotify = %v, %v; want unlinked, not revoked", revoked, err)
+	}
+	if _, err := r.linker.Unlink(ctx, ada, account.Spotify); music.ErrorCode(err) != music.ENOTFOUND {
+		t.Fatalf("second Unlink: %v, want not found", err)
+	}
+	r.link(t, ada, account.YouTube)
+	_, tok, err = r.tokens.Load(ctx, ada, account.YouTube)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if revoked, err := r.linker.Unlink(ctx, ada, account.YouTube); err != nil || !revoked {
+		t.Fatalf("Unlink of YouTube = %v, %v; want revoked", revoked, err)
+	}
+	if got := r.provider.Revoked(); len(got) != 1 || got[0] != tok.RefreshToken {
+		t.Fatalf("revoked %q, want the refresh token", got)
+	}
+
+	r.link(t, ada, account.Spotify)
+	r.link(t, ada, account.YouTube)
+	gone, err := r.linker.ForgetMe(ctx, ada)
+	if err != nil || len(gone) != 2 || gone[0].Service != account.Spotify || gone[1].Service != account.YouTube {
+		t.Fatalf("ForgetMe = %+v, %v", gone, err)
+	}
+	if got := r.provider.Revoked(); len(got) != 2 {
+		t.Fatalf("revoked %q, want the second YouTube link's refresh token too", got)
+	}
+	if left, err := r.tokens.Links(ctx, ada); err != nil || len(left) != 0 {
+		t.Fatalf("after ForgetMe: %+v, %v", left, err)
+	}
+	r.assertNoSecretsLogged(t)
+}
+
+// TestLinkRefused plays the attacks and failures the callback must refuse:
+// each leaves no link, tells the user clearly and logs no secret.
+func TestLinkRefused(t *testing.T) {
+	tests := []struct {
+		name   string
+		back   func(t *testing.T, r *rig) string // the callback URL the browser brings
+		status int
+		says   string
+	}{
+		{"state replayed", func(t *testing.T, r *rig) string {
+			authURL, _ := r.linker.Start(context.Background(), ada, account.Spotify)
+			back := r.authorize(t, authURL)
+			if rec := r.callback(back); rec.Code != http.StatusOK {
+				t.Fatalf("first callback = %d", rec.Code)
+			}
+			if _, err := r.tokens.DeleteAll(context.Background(), ada); err != nil {
+				t.Fatal(err)
+			}
+			return back
+		}, http.StatusBadRequest, "used already"},
+		{"state expired", func(t *testing.T, r *rig) string {
+			authURL, _ := r.linker.Start(context.Background(), ada, account.Spotify)
+			back := r.authorize(t, authURL)
+			r.clock.Advance(10*time.Minute + time.Second)
+			return back
+		}, http.StatusBadRequest, "expired"},
+		{"state forged", func(t *testing.T, r *rig) string {
+			return account.CallbackPath + "?state=" + rand.Text() + "&code=anything"
+		}, http.StatusBadRequest, "not valid"},
+		{"state of another user", func(t *testing.T, r *rig) string {
+			authURL, _ := r.linker.Start(context.Background(), ada, account.Spotify)
+			r.browser = bob
+			return r.authorize(t, authURL)
+		}, http.StatusBadRequest, "not made for you"},
+		{"an earlier URL of the same link", func(t *testing.T, r *rig) string {
+			first, _ := r.linker.Start(context.Background(), ada, account.Spotify)
+			if _, err := r.linker.Start(context.Background(), ada, account.Spotify); err != nil {
+				t.Fatal(err)
+			}
+			return r.authorize(t, first)
+		}, http.StatusBadRequest, "not valid"},
+		{"verifier does not match", func(t *testing.T, r *rig) string {
+			authURL, _ := r.linker.Start(context.Background(), ada, account.Spotify)
+			u, _ := url.Parse(authURL)
+			q := u.Query()
+			other := sha256.Sum256([]byte("someone else's verifier"))
+			q.Set("code_challenge", base64.RawURLEncoding.EncodeToString(other[:]))
+			u.RawQuery = q.Encode()
+			return r.authorize(t, u.String())
+		}, http.StatusBadGateway, "Spotify did not accept the link"},
+		{"refused at the provider", func(t *testing.T, r *rig) string {
+			authURL, _ := r.linker.Start(context.Background(), ada, account.Spotify)
+			u, _ := url.Parse(authURL)
+			return account.CallbackPath + "?error=access_denied&state=" + url.QueryEscape(u.Query().Get("state"))
+		}, http.StatusBadRequest, "cancelled or refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRig(t)
+			back := tt.back(t, r)
+			rec := r.callback(back)
+			if rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.says) {
+				t.Fatalf("callback = %d %s; want %d saying %q", rec.Code, rec.Body, tt.status, tt.says)
+			}
+			for _, u := range []music.UserID{ada, bob} {
+				if links, err := r.tokens.Links(context.Background(), u); err != nil || len(links) != 0 {
+					t.Fatalf("links of %s = %+v, %v; want none", u, links, err)
+				}
+			}
+			u, _ := url.Parse(back)
+			r.assertNoSecretsLogged(t, u.Query().Get("state"))
+		})
+	}
+}
+
+// TestStartNotSetUp asks for services the bot has no client for.
+func TestStartNotSetUp(t *testing.T) {
+	r := newRig(t)
+	tests := []struct {
+		service account.Service
+		code    string
+		says    string
+	}{
+		{account.SoundCloud, music.EINVALID, "Linking SoundCloud is not set up on this bot."},
+		{"deezer", music.EINVALID, "not a service"},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.service), func(t *testing.T) {
+			_, err := r.linker.Start(context.Background(), ada, tt.service)
+			if music.ErrorCode(err) != tt.code || !strings.Contains(music.ErrorMessage(err), tt.says) {
+				t.Fatalf("Start = %v; want %s saying %q", err, tt.code, tt.says)
+			}
+		})
+	}
+}
+
+// TestStartBoundsPendingFlows fills the flows under way: one more is
+// refused until the others expire.
+func TestStartBoundsPendingFlows(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t)
+	for i := range 1000 {
+		if _, err := r.linker.Start(ctx, music.UserID(fmt.Sprint(200000000000000000+i)), account.Spotify); err != nil {
+			t.Fatalf("Start %d: %v", i, err)
+		}
+	}
+	if _, err := r.linker.Start(ctx, ada, account.Spotify); music.ErrorCode(err) != music.ECONFLICT {
+		t.Fatalf("Start past the bound: %v, want a conflict", err)
+	}
+	r.clock.Advance(10 * time.Minute)
+	if _, err := r.linker.Start(ctx, ada, account.Spotify); err != nil {
+		t.Fatalf("Start after the others expired: %v", err)
+	}
+}

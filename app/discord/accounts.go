@@ -1,0 +1,110 @@
+package discord
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/iddv/timmybot/app/account"
+	"github.com/iddv/timmybot/app/music"
+)
+
+// Accounts links users' music accounts; *account.Linker implements it.
+type Accounts interface {
+	Start(ctx context.Context, user music.UserID, service account.Service) (authURL string, err error)
+	Links(ctx context.Context, user music.UserID) ([]account.Link, error)
+	Unlink(ctx context.Context, user music.UserID, service account.Service) (revoked bool, err error)
+	ForgetMe(ctx context.Context, user music.UserID) ([]account.Link, error)
+}
+
+var _ Accounts = (*account.Linker)(nil)
+
+// errNoLinking answers the account commands on a bot without linking.
+var errNoLinking = music.Errorf(music.EINVALID, "Account linking is not set up on this bot.")
+
+// accountCommands are /link, /account, /unlink and /forget-me: a user's
+// own business, so they run anywhere, DMs included.
+func (h *Handlers) accountCommands() []Command {
+	var services []string
+	for _, s := range account.Services {
+		services = append(services, string(s))
+	}
+	serviceOpt := Option{Name: "service", Description: "The music service", Type: String, Required: true, Choices: services}
+	return []Command{
+		{Name: "link", Description: "Link your Spotify, YouTube or SoundCloud account", Access: Everyone, Run: h.link, Options: []Option{serviceOpt}},
+		{Name: "account", Description: "Show the music accounts you linked", Access: Everyone, Run: h.accountList},
+		{Name: "unlink", Description: "Unlink a music account and delete its tokens", Access: Everyone, Run: h.unlink, Options: []Option{serviceOpt}},
+		{Name: "forget-me", Description: "Delete every account link and token TimmyBot keeps for you", Access: Everyone, Run: h.forgetMe},
+	}
+}
+
+func (h *Handlers) link(ctx context.Context, r *Request) (Reply, error) {
+	if h.Accounts == nil {
+		return Reply{}, errNoLinking
+	}
+	service := account.Service(r.String("service"))
+	authURL, err := h.Accounts.Start(ctx, r.User, service)
+	if err != nil {
+		return Reply{}, err
+	}
+	return ephemeral("Open this link within 10 minutes to link your %s account; it works once and only for you, so do not share it:\n<%s>", service.Title(), authURL), nil
+}
+
+func (h *Handlers) accountList(ctx context.Context, r *Request) (Reply, error) {
+	if h.Accounts == nil {
+		return Reply{}, errNoLinking
+	}
+	links, err := h.Accounts.Links(ctx, r.User)
+	if err != nil {
+		return Reply{}, fmt.Errorf("listing links: %w", err)
+	}
+	if len(links) == 0 {
+		return ephemeral("You have linked no music account. /link links one."), nil
+	}
+	var b strings.Builder
+	b.WriteString("Your linked accounts:")
+	for _, l := range links {
+		scopes := "none"
+		if len(l.Scopes) > 0 {
+			scopes = "`" + strings.Join(l.Scopes, "`, `") + "`"
+		}
+		fmt.Fprintf(&b, "\n• **%s**: %s, since %s; access: %s", l.Service.Title(), escapeMarkdown(l.AccountName), l.LinkedAt.UTC().Format("2006-01-02"), scopes)
+		if l.Broken {
+			b.WriteString(" (no longer works: /link it again)")
+		}
+	}
+	return ephemeral("%s", b.String()), nil
+}
+
+func (h *Handlers) unlink(ctx context.Context, r *Request) (Reply, error) {
+	if h.Accounts == nil {
+		return Reply{}, errNoLinking
+	}
+	service := account.Service(r.String("service"))
+	revoked, err := h.Accounts.Unlink(ctx, r.User, service)
+	if err != nil {
+		return Reply{}, err
+	}
+	if revoked {
+		return ephemeral("Your %s account is unlinked: its tokens are deleted and %s revoked them.", service.Title(), service.Title()), nil
+	}
+	return ephemeral("Your %s account is unlinked and its tokens are deleted. To end TimmyBot's access at %s as well, remove it in your %s account's settings.", service.Title(), service.Title(), service.Title()), nil
+}
+
+func (h *Handlers) forgetMe(ctx context.Context, r *Request) (Reply, error) {
+	if h.Accounts == nil {
+		return Reply{}, errNoLinking
+	}
+	gone, err := h.Accounts.ForgetMe(ctx, r.User)
+	if err != nil {
+		return Reply{}, fmt.Errorf("forgetting a user: %w", err)
+	}
+	if len(gone) == 0 {
+		return ephemeral("TimmyBot kept no account link or token for you: there was nothing to delete."), nil
+	}
+	var names []string
+	for _, l := range gone {
+		names = append(names, l.Service.Title()+" ("+escapeMarkdown(l.AccountName)+")")
+	}
+	return ephemeral("Deleted your %d account link(s) and their tokens: %s.", len(gone), strings.Join(names, ", ")), nil
+}

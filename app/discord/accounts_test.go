@@ -1,0 +1,147 @@
+package discord
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/iddv/timmybot/app/account"
+	"github.com/iddv/timmybot/app/account/accounttest"
+	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/storetest"
+)
+
+// TestAccountCommands runs /link, the provider's approval and the callback,
+// then /account, /unlink, /link again and /forget-me, checking the token
+// file after each and that no secret reaches the log.
+func TestAccountCommands(t *testing.T) {
+	ctx := context.Background()
+	const user music.UserID = "100000000000000001"
+	tokens := accounttest.OpenTokens(t)
+	provider := accounttest.New(t)
+	var sent dms
+	var log bytes.Buffer
+	clock := storetest.NewClock()
+	linker, err := account.New(account.Config{
+		Providers:   map[account.Service]account.Provider{account.Spotify: provider.Describe(account.Spotify)},
+		Tokens:      tokens,
+		RedirectURI: "http://127.0.0.1:8080" + account.CallbackPath,
+		Notifier:    &sent,
+		Now:         clock.Now,
+		Logger:      slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	if err != nil {
+		t.Fatalf("account.New: %v", err)
+	}
+	h := &Handlers{Accounts: linker}
+	run := func(command string, options map[string]any) string {
+		t.Helper()
+		cmd, ok := findCommand(h.Commands(), command)
+		if !ok {
+			t.Fatalf("no /%s", command)
+		}
+		reply, err := cmd.Run(ctx, &Request{User: user, Command: command, options: options})
+		if err != nil {
+			return "error: " + music.ErrorMessage(err)
+		}
+		if !reply.Ephemeral {
+			t.Fatalf("/%s answered in public: %q", command, reply.Content)
+		}
+		return reply.Content
+	}
+	linkSpotify := func() {
+		t.Helper()
+		reply := run("link", map[string]any{"service": "spotify"})
+		authURL := regexp.MustCompile(`<(http[^>]+)>`).FindStringSubmatch(reply)
+		if authURL == nil {
+			t.Fatalf("/link answered %q, want an authorization URL", reply)
+		}
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := client.Get(authURL[1])
+		if err != nil {
+			t.Fatalf("authorizing: %v", err)
+		}
+		resp.Body.Close()
+		rec := httptest.NewRecorder()
+		linker.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, resp.Header.Get("Location"), nil))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("callback = %d %s", rec.Code, rec.Body)
+		}
+	}
+	stored := func() int {
+		t.Helper()
+		links, err := tokens.Links(ctx, user)
+		if err != nil {
+			t.Fatalf("Links: %v", err)
+		}
+		return len(links)
+	}
+
+	linkSpotify()
+	if _, tok, err := tokens.Load(ctx, user, account.Spotify); err != nil || tok.AccessToken == "" {
+		t.Fatalf("after the callback: %+v, %v; want stored tokens", tok, err)
+	}
+	steps := []struct {
+		name    string
+		command string
+		options map[string]any
+		says    string
+		stored  int
+	}{
+		{"account lists the link", "account", nil, "**Spotify**: Ada's music, since " + clock.Now().UTC().Format("2006-01-02") +
+			"; access: `playlist-read-private`, `playlist-read-collaborative`, `user-library-read`, `user-top-read`", 1},
+		{"an unconfigured service", "link", map[string]any{"service": "youtube"}, "error: Linking YouTube is not set up on this bot.", 1},
+		{"unlink", "unlink", map[string]any{"service": "spotify"}, "unlinked and its tokens are deleted. To end TimmyBot's access at Spotify as well, remove it in your Spotify account's settings.", 0},
+		{"unlink again", "unlink", map[string]any{"service": "spotify"}, "error: No Spotify account is linked.", 0},
+		{"account after unlinking", "account", nil, "You have linked no music account.", 0},
+		{"forget-me with a link", "forget-me", nil, "Deleted your 1 account link(s) and their tokens: Spotify (Ada's music).", 0},
+		{"forget-me again", "forget-me", nil, "there was nothing to delete", 0},
+	}
+	for _, step := range steps {
+		t.Run(step.name, func(t *testing.T) {
+			if step.name == "forget-me with a link" {
+				linkSpotify()
+			}
+			if got := run(step.command, step.options); !strings.Contains(got, step.says) {
+				t.Fatalf("/%s = %q, want %q", step.command, got, step.says)
+			}
+			if n := stored(); n != step.stored {
+				t.Fatalf("%d links stored, want %d", n, step.stored)
+			}
+		})
+	}
+	for _, secret := range provider.Issued() {
+		if strings.Contains(log.String(), secret) {
+			t.Errorf("the log holds %q", secret)
+		}
+	}
+}
+
+// TestAccountCommandsWithoutLinking runs the account commands on a bot
+// without linking configured.
+func TestAccountCommandsWithoutLinking(t *testing.T) {
+	h := &Handlers{}
+	for _, name := range []string{"link", "account", "unlink", "forget-me"} {
+		t.Run(name, func(t *testing.T) {
+			cmd, _ := findCommand(h.Commands(), name)
+			_, err := cmd.Run(context.Background(), &Request{User: "100000000000000001", options: map[string]any{"service": "spotify"}})
+			if music.ErrorMessage(err) != "Account linking is not set up on this bot." {
+				t.Fatalf("/%s: %v", name, err)
+			}
+		})
+	}
+}
+
+func findCommand(cmds []Command, name string) (Command, bool) {
+	for _, c := range cmds {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Command{}, false
+}
