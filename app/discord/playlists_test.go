@@ -225,3 +225,33 @@ func TestStartingUserSettings(t *testing.T) {
 		})
 	}
 }
+
+// TestSavePlaylistBeyondTheLimit: a new name beyond the user's limit is
+// refused with what to do; replacing one of the playlists is not.
+func TestSavePlaylistBeyondTheLimit(t *testing.T) {
+	h, store := userHandlers(t)
+	tracks := queueN(t, store, "t", 1)
+	for i := range music.MaxPlaylists {
+		p := music.SavedPlaylist{User: testUser, Name: fmt.Sprintf("list %d", i), Tracks: tracks}
+		if err := store.SavePlaylist(context.Background(), p, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name     string
+		options  map[string]any
+		wantText string
+		wantCode string
+	}{
+		{"a new name", map[string]any{"name": "one more"}, "You can keep at most 25 playlists: delete one first.", music.EINVALID},
+		{"replacing one", map[string]any{"name": "list 3", "overwrite": true}, "Saved **list 3** (1 track).", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text, code := run(t, h.savePlaylist, testUser, tt.options)
+			if code != tt.wantCode || text != tt.wantText {
+				t.Errorf("got %q (code %q), want %q (code %q)", text, code, tt.wantText, tt.wantCode)
+			}
+		})
+	}
+}
