@@ -214,6 +214,8 @@ func (h *Handlers) userSettings(ctx context.Context, user music.UserID) (music.P
 // apply sets up the guild's playback as the user who starts it likes it:
 // their volume, and whether the now-playing message is posted.
 func (g *guildAudio) apply(ctx context.Context, p music.Preferences) error {
+	// Quiet first: the volume change wakes the now-playing loop.
+	g.quiet.Store(p.Quiet)
 	volume := p.Volume
 	if volume == 0 {
 		volume = defaultVolume
@@ -221,6 +223,5 @@ func (g *guildAudio) apply(ctx context.Context, p music.Preferences) error {
 	if err := g.player.SetVolume(ctx, volume); err != nil {
 		return fmt.Errorf("applying the volume: %w", err)
 	}
-	g.quiet.Store(p.Quiet)
 	return nil
 }
