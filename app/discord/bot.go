@@ -31,7 +31,11 @@ type BotConfig struct {
 	Owners    []music.UserID
 	Queues    music.QueueStore
 	Allowlist music.AllowlistStore
-	Observer  observer // optional: receives every interaction's latency
+	// Preferences and Playlists keep each user's settings and saved
+	// playlists.
+	Preferences music.PreferenceStore
+	Playlists   music.PlaylistStore
+	Observer    observer // optional: receives every interaction's latency
 	// LeaveUnapprovedAfter, when positive, makes the bot leave guilds still
 	// unapproved this long after it joined them. Default: 0, never leave.
 	LeaveUnapprovedAfter time.Duration
@@ -90,16 +94,18 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		}, cfg.Logger)
 	}
 	h := &Handlers{
-		Queues:    cfg.Queues,
-		Allowlist: cfg.Allowlist,
-		Notifier:  b,
-		Owners:    cfg.Owners,
-		GuildName: b.guildName,
-		Now:       time.Now,
-		Filters:   cfg.Playback.Filters,
-		Pages:     cfg.Playback.Pages,
-		Accounts:  cfg.Accounts,
-		audio:     b.audio,
+		Queues:      cfg.Queues,
+		Allowlist:   cfg.Allowlist,
+		Preferences: cfg.Preferences,
+		Playlists:   cfg.Playlists,
+		Notifier:    b,
+		Owners:      cfg.Owners,
+		GuildName:   b.guildName,
+		Now:         time.Now,
+		Filters:     cfg.Playback.Filters,
+		Pages:       cfg.Playback.Pages,
+		Accounts:    cfg.Accounts,
+		audio:       b.audio,
 	}
 	b.router, err = NewRouter(RouterConfig{
 		Commands:   h.Commands(),

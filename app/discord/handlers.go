@@ -21,8 +21,11 @@ type notifier interface {
 type Handlers struct {
 	Queues    music.QueueStore
 	Allowlist music.AllowlistStore
-	Notifier  notifier
-	Owners    []music.UserID
+	// Preferences and Playlists are what the bot keeps for each user.
+	Preferences music.PreferenceStore
+	Playlists   music.PlaylistStore
+	Notifier    notifier
+	Owners      []music.UserID
 	// GuildName returns a guild's name for messages, "" when unknown.
 	GuildName func(music.GuildID) string
 	Now       func() time.Time
@@ -67,6 +70,7 @@ func (h *Handlers) Commands() []Command {
 	}
 	cmds = append(cmds, h.playbackCommands()...)
 	cmds = append(cmds, h.accountCommands()...)
+	cmds = append(cmds, h.playlistCommands()...)
 	all := append(cmds, Command{Name: "help", Description: "List TimmyBot's commands", Access: Everyone})
 	all[len(all)-1].Run = func(_ context.Context, r *Request) (Reply, error) {
 		return Reply{Content: helpText(all, r.Owner), Ephemeral: true}, nil
@@ -91,21 +95,8 @@ func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	g, err := h.audio.ensure(ctx, r)
+	pos, err := h.enqueueAndStart(ctx, r, []music.Track{track}, r.Bool("next"))
 	if err != nil {
-		return Reply{}, err
-	}
-	pos, err := h.Queues.Enqueue(ctx, r.Guild, track)
-	if err != nil {
-		return Reply{}, fmt.Errorf("enqueueing: %w", err)
-	}
-	if r.Bool("next") && pos > 1 {
-		if err := h.Queues.Move(ctx, r.Guild, pos, 1); err != nil {
-			return Reply{}, fmt.Errorf("moving the track up: %w", err)
-		}
-		pos = 1
-	}
-	if err := g.player.Start(ctx); err != nil {
 		return Reply{}, err
 	}
 	if pos == 0 {

@@ -74,6 +74,7 @@ type guildAudio struct {
 	wake   chan struct{} // player events, coalesced
 	done   chan struct{}
 	idle   atomic.Bool // the player asked to leave
+	quiet  atomic.Bool // the user who started the playback wants no now-playing message
 
 	mu      sync.Mutex
 	notices []string // what run must tell the channel
@@ -275,13 +276,13 @@ loop:
 				g.log.Info("leaving the voice channel: idle")
 				break loop
 			}
-			g.np.show(g.ctx, g.player.Status())
+			g.showNowPlaying(g.player.Status())
 			for _, msg := range g.takeNotices() {
 				g.np.notice(g.ctx, msg)
 			}
 		case <-refresh.C:
 			if st := g.player.Status(); st.State == player.StatePlaying {
-				g.np.show(g.ctx, st)
+				g.showNowPlaying(st)
 			}
 		}
 	}
@@ -296,6 +297,14 @@ loop:
 		g.log.Warn("voice connection ended", slog.Any("err", err))
 	}
 	p.teardown(g)
+}
+
+// showNowPlaying updates the now-playing message unless the user who
+// started the playback turned announcements off.
+func (g *guildAudio) showNowPlaying(st player.Status) {
+	if !g.quiet.Load() {
+		g.np.show(g.ctx, st)
+	}
 }
 
 // teardown releases what start acquired, in reverse order.

@@ -32,6 +32,12 @@ func (r *Request) Bool(name string) bool {
 	return b
 }
 
+// OptionalBool returns a boolean option and whether it was given.
+func (r *Request) OptionalBool(name string) (value, given bool) {
+	value, given = r.options[name].(bool)
+	return value, given
+}
+
 // Int returns an integer option and whether it was given.
 func (r *Request) Int(name string) (int, bool) {
 	n, ok := r.options[name].(int)

@@ -9,7 +9,10 @@ import (
 	"github.com/iddv/timmybot/app/music"
 )
 
-const attrVolume = "volume"
+const (
+	attrVolume = "volume"
+	attrQuiet  = "quiet"
+)
 
 func (s *Store) userKey(user music.UserID) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{attrUser: str(string(user))}
@@ -34,6 +37,9 @@ func (s *Store) Preferences(ctx context.Context, user music.UserID) (music.Prefe
 		return music.Preferences{}, fail("reading preferences", err)
 	}
 	p.Volume = int(volume)
+	if q, ok := out.Item[attrQuiet].(*types.AttributeValueMemberBOOL); ok {
+		p.Quiet = q.Value
+	}
 	if p.UpdatedAt, err = getTime(out.Item, attrAdded); err != nil {
 		return music.Preferences{}, fail("reading preferences", err)
 	}
@@ -48,6 +54,7 @@ func (s *Store) SetPreferences(ctx context.Context, p music.Preferences) error {
 	item := s.userKey(p.User)
 	item[attrVolume] = num(int64(p.Volume))
 	putOptional(item, attrSource, p.Source)
+	item[attrQuiet] = &types.AttributeValueMemberBOOL{Value: p.Quiet}
 	putTime(item, attrAdded, s.now())
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.tables.Preferences), Item: item})
 	return fail("saving preferences", err)

@@ -214,7 +214,7 @@ func (s *Store) Enqueue(ctx context.Context, guild music.GuildID, tracks ...musi
 		for i, id := range ids {
 			keys[i] = s.queueKey(guild, entrySK(id))
 		}
-		s.deleteQuietly(ctx, keys)
+		s.deleteQuietly(ctx, s.tables.Queues, keys)
 	}
 	return first, fail("enqueueing", err)
 }
@@ -519,7 +519,7 @@ func (s *Store) commit(ctx context.Context, w *work) error {
 		changed []int
 	)
 	fail := func(err error) error {
-		s.deleteQuietly(ctx, written)
+		s.deleteQuietly(ctx, s.tables.Queues, written)
 		return err
 	}
 	for i, sl := range w.slots {
@@ -603,7 +603,7 @@ func (s *Store) collect(ctx context.Context, w *work) {
 	for _, id := range w.deadEntries {
 		garbage = append(garbage, s.queueKey(w.guild, entrySK(id)))
 	}
-	s.deleteQuietly(ctx, garbage)
+	s.deleteQuietly(ctx, s.tables.Queues, garbage)
 }
 
 // pageIDAttempts bounds the search for an unused random page id; a guild
@@ -632,11 +632,11 @@ func (s *Store) putPage(ctx context.Context, guild music.GuildID, ids []uint64) 
 // deleteQuietly deletes items nothing references any more. Failing leaves
 // unreachable items behind, which no read can see, so the caller's outcome
 // does not depend on it.
-func (s *Store) deleteQuietly(ctx context.Context, keys []map[string]types.AttributeValue) {
+func (s *Store) deleteQuietly(ctx context.Context, table string, keys []map[string]types.AttributeValue) {
 	if len(keys) == 0 {
 		return
 	}
 	ctx, cancel := cleanupContext(ctx)
 	defer cancel()
-	_ = s.deleteItems(ctx, s.tables.Queues, keys)
+	_ = s.deleteItems(ctx, table, keys)
 }

@@ -59,6 +59,7 @@ var (
 	_ music.QueueStore      = (*Store)(nil)
 	_ music.AllowlistStore  = (*Store)(nil)
 	_ music.PreferenceStore = (*Store)(nil)
+	_ music.PlaylistStore   = (*Store)(nil)
 	_ music.TrackCache      = (*Store)(nil)
 )
 

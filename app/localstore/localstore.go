@@ -1,5 +1,5 @@
 // Package localstore implements the music ports (queues, allowlist, user
-// preferences, track cache) in one bbolt file, for running the bot on one
+// preferences, saved playlists, track cache) in one bbolt file, for running the bot on one
 // machine without AWS. It owns that file's layout; it does not decide where
 // the file lives (the binary's configuration does).
 //
@@ -14,6 +14,7 @@
 //	                             numbers entry ids
 //	allowlist/<guild>            approval or pending request (JSON)
 //	preferences/<user>           preferences (JSON)
+//	playlists/<user>/<name>      one saved playlist with its tracks (JSON)
 //	track-cache/<lookup>         track and expiry (JSON)
 //
 // Order keys are 8-byte big-endian numbers spaced orderGap apart, so that
@@ -39,6 +40,7 @@ var (
 	bucketAllowlist   = []byte("allowlist")
 	bucketPreferences = []byte("preferences")
 	bucketTrackCache  = []byte("track-cache")
+	bucketPlaylists   = []byte("playlists")
 )
 
 // Store is the embedded store. It is safe for concurrent use.
@@ -52,6 +54,7 @@ var (
 	_ music.QueueStore      = (*Store)(nil)
 	_ music.AllowlistStore  = (*Store)(nil)
 	_ music.PreferenceStore = (*Store)(nil)
+	_ music.PlaylistStore   = (*Store)(nil)
 	_ music.TrackCache      = (*Store)(nil)
 )
 
@@ -74,7 +77,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("opening the store %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{bucketQueues, bucketAllowlist, bucketPreferences, bucketTrackCache} {
+		for _, name := range [][]byte{bucketQueues, bucketAllowlist, bucketPreferences, bucketTrackCache, bucketPlaylists} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}

@@ -1,7 +1,7 @@
 // Package music is TimmyBot's domain: tracks, per-guild queues, the server
-// allowlist and its access requests, user preferences, and the store ports
-// that adapters implement (QueueStore, AllowlistStore, PreferenceStore,
-// TrackCache).
+// allowlist and its access requests, user preferences and saved playlists,
+// and the store ports that adapters implement (QueueStore, AllowlistStore,
+// PreferenceStore, PlaylistStore, TrackCache).
 //
 // It knows nothing of Discord, AWS, ffmpeg or any storage engine; adapters
 // depend on it, never the other way round. Errors carry a Code so that the

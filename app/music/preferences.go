@@ -20,6 +20,9 @@ type Preferences struct {
 	// Source is the source searched for plain-text queries ("youtube",
 	// "soundcloud", ...); "" means the default.
 	Source string
+	// Quiet turns off the now-playing message for playback the user
+	// starts; false (the default) posts it.
+	Quiet bool
 	// UpdatedAt is when the preferences were saved, stamped by the store.
 	UpdatedAt time.Time
 }

@@ -241,6 +241,8 @@ func testPreferences(t *testing.T, open Open) {
 	for _, want := range []music.Preferences{
 		{User: userA, Volume: 80, Source: "soundcloud"},
 		{User: userA, Volume: music.MaxVolume},
+		{User: userA, Volume: 100, Source: "spotify", Quiet: true},
+		{User: userA},
 	} {
 		clock.Advance(time.Minute)
 		must(t, "SetPreferences", p.SetPreferences(ctx(t), want))

@@ -14,11 +14,12 @@ import (
 	"github.com/iddv/timmybot/app/music"
 )
 
-// Stores are the ports one backend implements, usually one value four times.
+// Stores are the ports one backend implements, usually one value five times.
 type Stores struct {
 	Queue       music.QueueStore
 	Allowlist   music.AllowlistStore
 	Preferences music.PreferenceStore
+	Playlists   music.PlaylistStore
 	Cache       music.TrackCache
 }
 
@@ -39,6 +40,8 @@ func Run(t *testing.T, open Open) {
 	t.Run("Declines", func(t *testing.T) { testDeclines(t, open) })
 	t.Run("AccessRequestConcurrency", func(t *testing.T) { testAccessRequestConcurrency(t, open) })
 	t.Run("Preferences", func(t *testing.T) { testPreferences(t, open) })
+	t.Run("Playlists", func(t *testing.T) { testPlaylists(t, open) })
+	t.Run("PlaylistLimit", func(t *testing.T) { testPlaylistLimit(t, open) })
 	t.Run("TrackCache", func(t *testing.T) { testTrackCache(t, open) })
 }
 

@@ -81,6 +81,8 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		Owners:        c.Owners,
 		Queues:        st.queues,
 		Allowlist:     st.allowlist,
+		Preferences:   st.preferences,
+		Playlists:     st.playlists,
 		Observer:      metrics,
 		Logger:        log,
 

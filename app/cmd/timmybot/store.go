@@ -13,11 +13,13 @@ import (
 
 // stores is the storage the configuration selects, behind music's ports.
 type stores struct {
-	kind      string
-	queues    music.QueueStore
-	allowlist music.AllowlistStore
-	ping      func(context.Context) error
-	close     func()
+	kind        string
+	queues      music.QueueStore
+	allowlist   music.AllowlistStore
+	preferences music.PreferenceStore
+	playlists   music.PlaylistStore
+	ping        func(context.Context) error
+	close       func()
 }
 
 // openStores opens DynamoDB when table names are configured, and the
@@ -35,11 +37,13 @@ func openStores(ctx context.Context, c config) (*stores, error) {
 		return nil, fmt.Errorf("opening the embedded store %s: %w", path, err)
 	}
 	return &stores{
-		kind:      "embedded " + path,
-		queues:    db,
-		allowlist: db,
-		ping:      db.Ping,
-		close:     func() { _ = db.Close() },
+		kind:        "embedded " + path,
+		queues:      db,
+		allowlist:   db,
+		preferences: db,
+		playlists:   db,
+		ping:        db.Ping,
+		close:       func() { _ = db.Close() },
 	}, nil
 }
 
@@ -53,10 +57,12 @@ func openDynamo(ctx context.Context, c config) (*stores, error) {
 		return nil, fmt.Errorf("configuring DynamoDB: %w", err)
 	}
 	return &stores{
-		kind:      "dynamodb",
-		queues:    db,
-		allowlist: db,
-		ping:      db.Ping,
-		close:     func() {},
+		kind:        "dynamodb",
+		queues:      db,
+		allowlist:   db,
+		preferences: db,
+		playlists:   db,
+		ping:        db.Ping,
+		close:       func() {},
 	}, nil
 }
