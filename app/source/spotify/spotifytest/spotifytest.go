@@ -70,7 +70,11 @@ func New(t testing.TB, clientID, clientSecret string) *Server {
 func (s *Server) AddTrack(t Track) { s.mu.Lock(); s.tracks[t.ID] = t; s.mu.Unlock() }
 
 // AddAlbum serves tracks at /v1/albums/{id}/tracks.
-func (s *Server) AddAlbum(id string, tracks []Track) { s.mu.Lock(); s.albums[id] = tracks; s.mu.Unlock() }
+func (s *Server) AddAlbum(id string, tracks []Track) {
+	s.mu.Lock()
+	s.albums[id] = tracks
+	s.mu.Unlock()
+}
 
 // AddPlaylist serves items at /v1/playlists/{id}/items; a nil item is a
 // track Spotify no longer has.
