@@ -22,3 +22,13 @@ func (r Recording) Name() string {
 	}
 	return strings.Join(r.Artists, ", ") + " - " + r.Title
 }
+
+// RecordingList is the recordings of an album or playlist, at most the
+// maximum a caller asked for; Total is how many the source has.
+type RecordingList struct {
+	Recordings []Recording
+	Total      int
+}
+
+// Truncated reports whether the list holds fewer recordings than its source.
+func (l RecordingList) Truncated() bool { return len(l.Recordings) < l.Total }

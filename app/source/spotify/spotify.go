@@ -98,17 +98,6 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// List is the tracks of an album or playlist, at most the maximum asked
-// for; Total is how many the album or playlist has, so Truncated says
-// whether some were left out.
-type List struct {
-	Tracks []music.Recording
-	Total  int
-}
-
-// Truncated reports whether the list holds fewer tracks than its source.
-func (l List) Truncated() bool { return len(l.Tracks) < l.Total }
-
 // Track reads one track.
 func (c *Client) Track(ctx context.Context, id string) (music.Recording, error) {
 	var t trackObject
@@ -120,7 +109,7 @@ func (c *Client) Track(ctx context.Context, id string) (music.Recording, error) 
 
 // AlbumTracks reads up to max tracks of an album. Album tracks are
 // Spotify's simplified objects: they carry no ISRC.
-func (c *Client) AlbumTracks(ctx context.Context, id string, max int) (List, error) {
+func (c *Client) AlbumTracks(ctx context.Context, id string, max int) (music.RecordingList, error) {
 	return c.pages(ctx, "album", "/v1/albums/"+url.PathEscape(id)+"/tracks", max, func(raw json.RawMessage) (*trackObject, error) {
 		var t trackObject
 		err := json.Unmarshal(raw, &t)
@@ -130,7 +119,7 @@ func (c *Client) AlbumTracks(ctx context.Context, id string, max int) (List, err
 
 // PlaylistTracks reads up to max tracks of a playlist, skipping episodes
 // and items Spotify no longer has.
-func (c *Client) PlaylistTracks(ctx context.Context, id string, max int) (List, error) {
+func (c *Client) PlaylistTracks(ctx context.Context, id string, max int) (music.RecordingList, error) {
 	return c.pages(ctx, "playlist", "/v1/playlists/"+url.PathEscape(id)+"/items", max, func(raw json.RawMessage) (*trackObject, error) {
 		// Items carry the track under "item" since 2026; "track" before.
 		var it struct{ Item, Track *trackObject }
@@ -150,9 +139,10 @@ func (c *Client) PlaylistTracks(ctx context.Context, id string, max int) (List, 
 
 // pages reads the pages of path until max tracks, the last page, or an
 // error. Each item is decoded by item, which returns nil to skip it.
-func (c *Client) pages(ctx context.Context, kind, path string, max int, item func(json.RawMessage) (*trackObject, error)) (List, error) {
-	var list List
-	for offset := 0; len(list.Tracks) < max; offset += pageSize {
+func (c *Client) pages(ctx context.Context, kind, path string, max int, item func(json.RawMessage) (*trackObject, error)) (music.RecordingList, error) {
+	var list music.RecordingList
+	skipped := 0
+	for offset := 0; len(list.Recordings) < max; offset += pageSize {
 		var page struct {
 			Items []json.RawMessage `json:"items"`
 			Total int               `json:"total"`
@@ -160,26 +150,28 @@ func (c *Client) pages(ctx context.Context, kind, path string, max int, item fun
 		}
 		q := url.Values{"limit": {strconv.Itoa(pageSize)}, "offset": {strconv.Itoa(offset)}}
 		if err := c.get(ctx, kind, path, q, &page); err != nil {
-			return List{}, err
+			return music.RecordingList{}, err
 		}
 		list.Total = page.Total
 		for _, raw := range page.Items {
 			t, err := item(raw)
 			if err != nil {
-				return List{}, fmt.Errorf("decoding a spotify %s item: %w", kind, err)
+				return music.RecordingList{}, fmt.Errorf("decoding a spotify %s item: %w", kind, err)
 			}
 			if t == nil {
-				list.Total--
+				skipped++
 				continue
 			}
-			if len(list.Tracks) < max {
-				list.Tracks = append(list.Tracks, t.recording())
+			if len(list.Recordings) < max {
+				list.Recordings = append(list.Recordings, t.recording())
 			}
 		}
 		if page.Next == nil || len(page.Items) == 0 {
 			break
 		}
 	}
+	// Skipped items do not count in Total: they could never be played.
+	list.Total -= skipped
 	return list, nil
 }
 

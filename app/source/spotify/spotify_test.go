@@ -92,13 +92,13 @@ func TestAlbumTracksPagesAndTruncates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(got.Tracks) != tt.wantLen || got.Truncated() != tt.truncated || got.Total != 120 {
-				t.Errorf("got %d tracks of %d, truncated %v; want %d, truncated %v", len(got.Tracks), got.Total, got.Truncated(), tt.wantLen, tt.truncated)
+			if len(got.Recordings) != tt.wantLen || got.Truncated() != tt.truncated || got.Total != 120 {
+				t.Errorf("got %d tracks of %d, truncated %v; want %d, truncated %v", len(got.Recordings), got.Total, got.Truncated(), tt.wantLen, tt.truncated)
 			}
 			if pages := len(fake.Requests()) - before; pages != tt.wantPages {
 				t.Errorf("read %d pages, want %d", pages, tt.wantPages)
 			}
-			last := got.Tracks[len(got.Tracks)-1]
+			last := got.Recordings[len(got.Recordings)-1]
 			if want := fmt.Sprint("Song ", tt.wantLen-1); last.Title != want || last.ISRC != "" || len(last.Artists) != 2 {
 				t.Errorf("last track %+v, want %q with two artists and no ISRC (album tracks carry none)", last, want)
 			}
@@ -116,11 +116,27 @@ func TestPlaylistTracksSkipsEpisodesAndRemoved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"Song 0", "Song 1"}, titles(got.Tracks)); diff != "" || got.Truncated() || got.Tracks[1].ISRC != "ISRC1" {
-		t.Errorf("tracks (-want +got):\n%s total %d, isrc %q", diff, got.Total, got.Tracks[1].ISRC)
+	if diff := cmp.Diff([]string{"Song 0", "Song 1"}, titles(got.Recordings)); diff != "" || got.Truncated() || got.Recordings[1].ISRC != "ISRC1" {
+		t.Errorf("tracks (-want +got):\n%s total %d, isrc %q", diff, got.Total, got.Recordings[1].ISRC)
 	}
 	if req := fake.Requests()[0]; !strings.HasPrefix(req, "/v1/playlists/mine/items?") {
 		t.Errorf("asked for %s, want the 2026 /items endpoint", req)
+	}
+
+	// A removed track on the second page leaves the list whole.
+	long := numbered(60)
+	items := make([]*spotifytest.Track, len(long))
+	for i := range long {
+		items[i] = &long[i]
+	}
+	items[55] = nil
+	fake.AddPlaylist("long", items)
+	got, err = c.PlaylistTracks(t.Context(), "long", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Recordings) != 59 || got.Total != 59 || got.Truncated() {
+		t.Errorf("got %d of %d, truncated %v; want 59 of 59", len(got.Recordings), got.Total, got.Truncated())
 	}
 }
 
