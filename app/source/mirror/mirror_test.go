@@ -83,13 +83,13 @@ func TestFind(t *testing.T) {
 			wantURL: "topic", wantQueries: []string{`"GBARL9300135"`},
 		},
 		{
-			name: "isrc search finds nothing, text search does",
+			name: "isrc search finds nothing, text search finds the artist's channel",
 			rec:  rick,
 			results: map[string][]Candidate{
 				`"GBARL9300135"`: {{Title: "GBARL9300135 royalty report", Uploader: "some label", Duration: 60 * sec, URL: "junk"}},
 				"Rick Astley - Never Gonna Give You Up": {
 					{Title: "Never Gonna Give You Up (cover)", Uploader: "Pianist", Duration: 213 * sec, URL: "cover"},
-					{Title: "Rick Astley - Never Gonna Give You Up (Official Music Video)", Uploader: "RickAstleyVEVO", Duration: 212 * sec, URL: "official"},
+					{Title: "Never Gonna Give You Up (Official Music Video)", Uploader: "RickAstleyVEVO", URL: "official"},
 				},
 			},
 			wantURL: "official", wantQueries: []string{`"GBARL9300135"`, "Rick Astley - Never Gonna Give You Up"},
@@ -108,7 +108,7 @@ func TestFind(t *testing.T) {
 			rec:  queen,
 			results: map[string][]Candidate{`"GBUM71029604"`: {
 				{Title: "Bohemian Rhapsody (Remix)", Uploader: "DJ", Duration: 352 * sec, URL: "remix"},
-				{Title: "Queen – Bohemian Rhapsody (Official Video Remastered)", Uploader: "Queen Official", Duration: 359 * sec, URL: "official"},
+				{Title: "Bohemian Rhapsody (Official Video)", Uploader: "Classic Rock Vault", Duration: 359 * sec, URL: "official"},
 			}},
 			wantURL: "official", wantQueries: []string{`"GBUM71029604"`},
 		},
@@ -131,6 +131,30 @@ func TestFind(t *testing.T) {
 				},
 			},
 			wantURL: "unknown-length", wantQueries: []string{`"BE6F51000001"`, "Stromae - Alors on danse"},
+		},
+		{
+			name: "the right title at the right length needs no artist",
+			rec:  daft,
+			results: map[string][]Candidate{"Daft Punk - Harder, Better, Faster, Stronger": {
+				{Title: "Harder Better Faster Stronger (lyrics)", Uploader: "Lyric Vault", Duration: 225 * sec, URL: "lyrics"},
+			}},
+			wantURL: "lyrics", wantQueries: []string{"Daft Punk - Harder, Better, Faster, Stronger"},
+		},
+		{
+			name: "the right song at another length: not found",
+			rec:  daft,
+			results: map[string][]Candidate{"Daft Punk - Harder, Better, Faster, Stronger": {
+				{Title: "Daft Punk - Harder Better Faster Stronger (Extended)", Uploader: "Daft Punk", Duration: 380 * sec, URL: "extended"},
+			}},
+			wantQueries: []string{"Daft Punk - Harder, Better, Faster, Stronger"}, wantCode: music.ENOTFOUND,
+		},
+		{
+			name: "another song by the artist at the same length: not found",
+			rec:  stromae,
+			results: map[string][]Candidate{"Stromae - Alors on danse": {
+				{Title: "Stromae - Santé (on tour)", Uploader: "Stromae", Duration: 207 * sec, URL: "other-song"},
+			}},
+			wantQueries: []string{`"BE6F51000001"`, "Stromae - Alors on danse"}, wantCode: music.ENOTFOUND,
 		},
 		{
 			name: "only wrong songs: not found",

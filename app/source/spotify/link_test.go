@@ -20,6 +20,7 @@ func TestParseLink(t *testing.T) {
 		{name: "uri", raw: "spotify:track:4uLU6hMCjMI75M1A2tKUQC", want: Link{KindTrack, "4uLU6hMCjMI75M1A2tKUQC"}, wantLink: true},
 		{name: "artist is refused", raw: "https://open.spotify.com/artist/0gxyHStUsqpMadRV0Di1Qt", wantLink: true, wantErr: true},
 		{name: "bad id", raw: "https://open.spotify.com/track/../../v1/me", wantLink: true, wantErr: true},
+		{name: "id outside the alphabet", raw: "https://open.spotify.com/track/4uLU6hMC-jMI75M1A2tKUQC", wantLink: true, wantErr: true},
 		{name: "uri with extra part", raw: "spotify:user:x:playlist:y", wantLink: true, wantErr: true},
 		{name: "other host", raw: "https://open.spotify.com.evil.example/track/4uLU6hMCjMI75M1A2tKUQC", wantErr: true},
 		{name: "not spotify", raw: "https://www.youtube.com/watch?v=dQw4w9WgXcQ", wantErr: true},

@@ -123,6 +123,13 @@ func TestPlaylistTracksSkipsEpisodesAndRemoved(t *testing.T) {
 		t.Errorf("asked for %s, want the 2026 /items endpoint", req)
 	}
 
+	fake.LegacyItems(true)
+	got, err = c.PlaylistTracks(t.Context(), "mine", 100)
+	if err != nil || len(got.Recordings) != 2 {
+		t.Errorf("with the pre-2026 field: %d tracks, %v; want 2", len(got.Recordings), err)
+	}
+	fake.LegacyItems(false)
+
 	// A removed track on the second page leaves the list whole.
 	long := numbered(60)
 	items := make([]*spotifytest.Track, len(long))

@@ -45,6 +45,7 @@ type Server struct {
 	tokens     int
 	valid      map[string]bool
 	requests   []string
+	legacy     bool
 }
 
 // New starts a fake that accepts the given credentials and closes it when
@@ -87,6 +88,10 @@ func (s *Server) AddPlaylist(id string, items []*Track) {
 // ForbidPlaylist makes the playlist answer 403, as for a development-mode
 // app whose owner neither owns nor collaborates on it.
 func (s *Server) ForbidPlaylist(id string) { s.mu.Lock(); s.forbidden[id] = true; s.mu.Unlock() }
+
+// LegacyItems makes playlist items carry their track under "track", as
+// Spotify's did before 2026, instead of "item".
+func (s *Server) LegacyItems(on bool) { s.mu.Lock(); s.legacy = on; s.mu.Unlock() }
 
 // RateLimit makes the next API answers 429s with these Retry-After seconds.
 func (s *Server) RateLimit(seconds ...int) {
@@ -180,6 +185,10 @@ func (s *Server) playlist(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	items, ok := s.playlists[id]
 	forbidden := s.forbidden[id]
+	field := "item"
+	if s.legacy {
+		field = "track"
+	}
 	s.mu.Unlock()
 	switch {
 	case forbidden:
@@ -199,7 +208,7 @@ func (s *Server) playlist(w http.ResponseWriter, r *http.Request) {
 		default:
 			item = full(*t)
 		}
-		out[i] = map[string]any{"added_at": "2026-01-01T00:00:00Z", "is_local": false, "item": item}
+		out[i] = map[string]any{"added_at": "2026-01-01T00:00:00Z", "is_local": false, field: item}
 	}
 	writePage(w, r, out)
 }
