@@ -32,3 +32,17 @@ type RecordingList struct {
 
 // Truncated reports whether the list holds fewer recordings than its source.
 func (l RecordingList) Truncated() bool { return len(l.Recordings) < l.Total }
+
+// What a metadata source's link names.
+const (
+	LinkTrack    = "track"
+	LinkAlbum    = "album"
+	LinkPlaylist = "playlist"
+)
+
+// Link is a track, album or playlist of a metadata source, as a user
+// pasted it.
+type Link struct {
+	Kind string // LinkTrack, LinkAlbum, LinkPlaylist
+	ID   string
+}

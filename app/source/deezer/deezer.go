@@ -69,19 +69,6 @@ func New(cfg Config) *Client {
 	return c
 }
 
-// Kinds of Link.
-const (
-	KindTrack    = "track"
-	KindAlbum    = "album"
-	KindPlaylist = "playlist"
-)
-
-// Link is a Deezer resource a user pasted.
-type Link struct {
-	Kind string // KindTrack, KindAlbum, KindPlaylist
-	ID   string
-}
-
 var linkPath = regexp.MustCompile(`^/(?:[a-z]{2}(?:-[a-z]{2})?/)?(track|album|playlist|artist)/([0-9]{1,20})/?$`)
 
 // IsLink reports whether raw is meant as a Deezer link, valid or not.
@@ -96,19 +83,19 @@ func IsLink(raw string) bool {
 
 // ParseLink reads www.deezer.com/[lang/]{track,album,playlist}/{id} links
 // with any query string. Its errors are EINVALID with text for the user.
-func ParseLink(raw string) (Link, error) {
+func ParseLink(raw string) (music.Link, error) {
 	if !IsLink(raw) {
-		return Link{}, music.Errorf(music.EINVALID, "That is not a Deezer link.")
+		return music.Link{}, music.Errorf(music.EINVALID, "That is not a Deezer link.")
 	}
 	u, _ := url.Parse(raw)
 	m := linkPath.FindStringSubmatch(u.Path)
 	switch {
 	case m == nil:
-		return Link{}, music.Errorf(music.EINVALID, "That Deezer link does not name a track, album or playlist.")
+		return music.Link{}, music.Errorf(music.EINVALID, "That Deezer link does not name a track, album or playlist.")
 	case m[1] == "artist":
-		return Link{}, music.Errorf(music.EINVALID, "Deezer artist links cannot be played; paste a track, album or playlist link.")
+		return music.Link{}, music.Errorf(music.EINVALID, "Deezer artist links cannot be played; paste a track, album or playlist link.")
 	}
-	return Link{Kind: m[1], ID: m[2]}, nil
+	return music.Link{Kind: m[1], ID: m[2]}, nil
 }
 
 // Track reads one track.

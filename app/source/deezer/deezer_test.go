@@ -91,12 +91,12 @@ func TestParseLink(t *testing.T) {
 	tests := []struct {
 		name    string
 		raw     string
-		want    Link
+		want    music.Link
 		wantErr bool
 	}{
-		{name: "track", raw: "https://www.deezer.com/track/3135556", want: Link{KindTrack, "3135556"}},
-		{name: "language and query", raw: "https://www.deezer.com/fr/album/302127?utm_source=x", want: Link{KindAlbum, "302127"}},
-		{name: "playlist", raw: "https://deezer.com/en/playlist/908622995/", want: Link{KindPlaylist, "908622995"}},
+		{name: "track", raw: "https://www.deezer.com/track/3135556", want: music.Link{Kind: music.LinkTrack, ID: "3135556"}},
+		{name: "language and query", raw: "https://www.deezer.com/fr/album/302127?utm_source=x", want: music.Link{Kind: music.LinkAlbum, ID: "302127"}},
+		{name: "playlist", raw: "https://deezer.com/en/playlist/908622995/", want: music.Link{Kind: music.LinkPlaylist, ID: "908622995"}},
 		{name: "artist is refused", raw: "https://www.deezer.com/artist/27", wantErr: true},
 		{name: "not numeric", raw: "https://www.deezer.com/track/abc", wantErr: true},
 		{name: "other host", raw: "https://deezer.com.evil.example/track/1", wantErr: true},

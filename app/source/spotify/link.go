@@ -8,19 +8,6 @@ import (
 	"github.com/iddv/timmybot/app/music"
 )
 
-// Kinds of Link.
-const (
-	KindTrack    = "track"
-	KindAlbum    = "album"
-	KindPlaylist = "playlist"
-)
-
-// Link is a Spotify resource a user pasted.
-type Link struct {
-	Kind string // KindTrack, KindAlbum, KindPlaylist
-	ID   string
-}
-
 // idPattern is Spotify's base-62 ID; playlists' are 22 characters too, but
 // older user playlists may be shorter, so only the alphabet is checked.
 var idPattern = regexp.MustCompile(`^[0-9A-Za-z]{1,64}$`)
@@ -39,14 +26,14 @@ func IsLink(raw string) bool {
 // ParseLink reads open.spotify.com/{track,album,playlist}/{id} links (with
 // an intl-xx/ prefix and any query string) and spotify:{kind}:{id} URIs.
 // Its errors are EINVALID with text for the user.
-func ParseLink(raw string) (Link, error) {
+func ParseLink(raw string) (music.Link, error) {
 	var parts []string
 	if rest, ok := strings.CutPrefix(raw, "spotify:"); ok {
 		parts = strings.Split(rest, ":")
 	} else {
 		u, err := url.Parse(raw)
 		if err != nil || !IsLink(raw) {
-			return Link{}, music.Errorf(music.EINVALID, "That is not a Spotify link.")
+			return music.Link{}, music.Errorf(music.EINVALID, "That is not a Spotify link.")
 		}
 		parts = strings.Split(strings.Trim(u.Path, "/"), "/")
 		if len(parts) > 0 && strings.HasPrefix(parts[0], "intl-") {
@@ -54,13 +41,13 @@ func ParseLink(raw string) (Link, error) {
 		}
 	}
 	if len(parts) != 2 || !idPattern.MatchString(parts[1]) {
-		return Link{}, music.Errorf(music.EINVALID, "That Spotify link does not name a track, album or playlist.")
+		return music.Link{}, music.Errorf(music.EINVALID, "That Spotify link does not name a track, album or playlist.")
 	}
 	switch kind := parts[0]; kind {
-	case KindTrack, KindAlbum, KindPlaylist:
-		return Link{Kind: kind, ID: parts[1]}, nil
+	case music.LinkTrack, music.LinkAlbum, music.LinkPlaylist:
+		return music.Link{Kind: kind, ID: parts[1]}, nil
 	case "artist", "show", "episode", "user":
-		return Link{}, music.Errorf(music.EINVALID, "Spotify %s links cannot be played; paste a track, album or playlist link.", kind)
+		return music.Link{}, music.Errorf(music.EINVALID, "Spotify %s links cannot be played; paste a track, album or playlist link.", kind)
 	}
-	return Link{}, music.Errorf(music.EINVALID, "That Spotify link does not name a track, album or playlist.")
+	return music.Link{}, music.Errorf(music.EINVALID, "That Spotify link does not name a track, album or playlist.")
 }

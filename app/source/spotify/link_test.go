@@ -10,14 +10,14 @@ func TestParseLink(t *testing.T) {
 	tests := []struct {
 		name     string
 		raw      string
-		want     Link
+		want     music.Link
 		wantLink bool
 		wantErr  bool
 	}{
-		{name: "track", raw: "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC", want: Link{KindTrack, "4uLU6hMCjMI75M1A2tKUQC"}, wantLink: true},
-		{name: "intl prefix and query", raw: "https://open.spotify.com/intl-de/album/1ATL5GLyefJaxhQzSPVrLX?si=abc&nd=1", want: Link{KindAlbum, "1ATL5GLyefJaxhQzSPVrLX"}, wantLink: true},
-		{name: "playlist with trailing slash", raw: "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M/", want: Link{KindPlaylist, "37i9dQZF1DXcBWIGoYBM5M"}, wantLink: true},
-		{name: "uri", raw: "spotify:track:4uLU6hMCjMI75M1A2tKUQC", want: Link{KindTrack, "4uLU6hMCjMI75M1A2tKUQC"}, wantLink: true},
+		{name: "track", raw: "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC", want: music.Link{Kind: music.LinkTrack, ID: "4uLU6hMCjMI75M1A2tKUQC"}, wantLink: true},
+		{name: "intl prefix and query", raw: "https://open.spotify.com/intl-de/album/1ATL5GLyefJaxhQzSPVrLX?si=abc&nd=1", want: music.Link{Kind: music.LinkAlbum, ID: "1ATL5GLyefJaxhQzSPVrLX"}, wantLink: true},
+		{name: "playlist with trailing slash", raw: "https://open.spotify.com/playlist/37i9dQZF1DXcBWIGoYBM5M/", want: music.Link{Kind: music.LinkPlaylist, ID: "37i9dQZF1DXcBWIGoYBM5M"}, wantLink: true},
+		{name: "uri", raw: "spotify:track:4uLU6hMCjMI75M1A2tKUQC", want: music.Link{Kind: music.LinkTrack, ID: "4uLU6hMCjMI75M1A2tKUQC"}, wantLink: true},
 		{name: "artist is refused", raw: "https://open.spotify.com/artist/0gxyHStUsqpMadRV0Di1Qt", wantLink: true, wantErr: true},
 		{name: "bad id", raw: "https://open.spotify.com/track/../../v1/me", wantLink: true, wantErr: true},
 		{name: "id outside the alphabet", raw: "https://open.spotify.com/track/4uLU6hMC-jMI75M1A2tKUQC", wantLink: true, wantErr: true},
