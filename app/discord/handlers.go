@@ -31,6 +31,9 @@ type Handlers struct {
 	// Pages resolves the URLs of sites' pages (a YouTube video's, say) to
 	// tracks. Default: none, every URL is played as a file.
 	Pages PageResolver
+	// Links turns Spotify and Deezer links into tracks found elsewhere.
+	// Default: none, such links are played as any other URL.
+	Links LinkResolver
 
 	audio *playback
 }
@@ -82,32 +85,101 @@ type PageResolver interface {
 	Track(ctx context.Context, pageURL string) (music.Track, error)
 }
 
+// LinkResolver turns a link to a metadata-only source (Spotify, Deezer)
+// into tracks found elsewhere, with a note for the user on what it left
+// out ("" when nothing).
+type LinkResolver interface {
+	Handles(query string) bool
+	Resolve(ctx context.Context, query string) (tracks []music.Track, note string, err error)
+}
+
 func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
-	track, err := h.trackFor(ctx, r.String("query"), r.User)
+	query := strings.TrimSpace(r.String("query"))
+	if h.Links != nil && h.Links.Handles(query) {
+		return h.playLink(ctx, r, query)
+	}
+	track, err := h.trackFor(ctx, query, r.User)
 	if err != nil {
 		return Reply{}, err
 	}
+	pos, err := h.enqueue(ctx, r, track)
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Content: queuedText([]music.Track{track}, pos, "")}, nil
+}
+
+// playLink queues the tracks a Spotify or Deezer link resolves to.
+func (h *Handlers) playLink(ctx context.Context, r *Request, query string) (Reply, error) {
+	tracks, note, err := h.tracksForLink(ctx, query, r.User)
+	if err != nil {
+		return Reply{}, err
+	}
+	pos, err := h.enqueue(ctx, r, tracks...)
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Content: queuedText(tracks, pos, note)}, nil
+}
+
+// tracksForLink makes the queue entries for a Spotify or Deezer link.
+func (h *Handlers) tracksForLink(ctx context.Context, query string, user music.UserID) ([]music.Track, string, error) {
+	tracks, note, err := h.Links.Resolve(ctx, query)
+	if err != nil {
+		return nil, "", fmt.Errorf("resolving the link: %w", err)
+	}
+	if len(tracks) == 0 {
+		return nil, "", music.Errorf(music.ENOTFOUND, "That link has no tracks that can be played.")
+	}
+	for i := range tracks {
+		tracks[i].RequestedBy = user
+		if err := tracks[i].Validate(); err != nil {
+			return nil, "", err
+		}
+	}
+	return tracks, note, nil
+}
+
+// queuedText tells the user where tracks went: pos is the first's queue
+// index, 0 when it plays now; note is appended.
+func queuedText(tracks []music.Track, pos int, note string) string {
+	var text string
+	switch {
+	case len(tracks) > 1:
+		text = fmt.Sprintf("Queued %d tracks from position %d.", len(tracks), pos+1)
+	case pos == 0:
+		text = fmt.Sprintf("Playing **%s**.", escapeMarkdown(tracks[0].Title))
+	default:
+		text = fmt.Sprintf("Queued **%s** at position %d.", escapeMarkdown(tracks[0].Title), pos+1)
+	}
+	if note != "" {
+		text += " " + note
+	}
+	return text
+}
+
+// enqueue adds tracks to the guild's queue, a single one after the
+// current track with the "next" option, starts the player, and returns the
+// first's position.
+func (h *Handlers) enqueue(ctx context.Context, r *Request, tracks ...music.Track) (int, error) {
 	g, err := h.audio.ensure(ctx, r)
 	if err != nil {
-		return Reply{}, err
+		return 0, err
 	}
-	pos, err := h.Queues.Enqueue(ctx, r.Guild, track)
+	pos, err := h.Queues.Enqueue(ctx, r.Guild, tracks...)
 	if err != nil {
-		return Reply{}, fmt.Errorf("enqueueing: %w", err)
+		return 0, fmt.Errorf("enqueueing: %w", err)
 	}
-	if r.Bool("next") && pos > 1 {
+	if r.Bool("next") && pos > 1 && len(tracks) == 1 {
 		if err := h.Queues.Move(ctx, r.Guild, pos, 1); err != nil {
-			return Reply{}, fmt.Errorf("moving the track up: %w", err)
+			return 0, fmt.Errorf("moving the track up: %w", err)
 		}
 		pos = 1
 	}
 	if err := g.player.Start(ctx); err != nil {
-		return Reply{}, err
+		return 0, err
 	}
-	if pos == 0 {
-		return Reply{Content: fmt.Sprintf("Playing **%s**.", escapeMarkdown(track.Title))}, nil
-	}
-	return Reply{Content: fmt.Sprintf("Queued **%s** at position %d.", escapeMarkdown(track.Title), pos+1)}, nil
+	return pos, nil
 }
 
 // trackFor makes the queue entry for a /play query: a page of a site the

@@ -76,31 +76,25 @@ func (r *Resolver) Handles(query string) bool {
 	return spotify.IsLink(query) || deezer.IsLink(query)
 }
 
-// Result is what a link resolved to. Note, when not empty, tells the user
-// what was left out.
-type Result struct {
-	Tracks []music.Track
-	Note   string
-}
-
-// Resolve reads the link in query and mirrors its recordings. A single
-// track that finds no match is an error; an album or playlist keeps the
-// tracks that do and notes the others, failing only when none does.
-func (r *Resolver) Resolve(ctx context.Context, query string) (Result, error) {
+// Resolve reads the link in query and mirrors its recordings; note, when
+// not empty, tells the user what was left out. A single track that finds
+// no match is an error; an album or playlist keeps the tracks that do and
+// notes the others, failing only when none does.
+func (r *Resolver) Resolve(ctx context.Context, query string) (tracks []music.Track, note string, err error) {
 	name, link, cat, err := r.parse(strings.TrimSpace(query))
 	if err != nil {
-		return Result{}, err
+		return nil, "", err
 	}
 	if link.Kind == music.LinkTrack {
 		rec, err := cat.Track(ctx, link.ID)
 		if err != nil {
-			return Result{}, fmt.Errorf("reading the %s track: %w", name, err)
+			return nil, "", fmt.Errorf("reading the %s track: %w", name, err)
 		}
 		t, err := r.cfg.Finder.Find(ctx, rec)
 		if err != nil {
-			return Result{}, fmt.Errorf("mirroring the %s track: %w", name, err)
+			return nil, "", fmt.Errorf("mirroring the %s track: %w", name, err)
 		}
-		return Result{Tracks: []music.Track{t}}, nil
+		return []music.Track{t}, "", nil
 	}
 	read := cat.AlbumTracks
 	if link.Kind == music.LinkPlaylist {
@@ -108,9 +102,8 @@ func (r *Resolver) Resolve(ctx context.Context, query string) (Result, error) {
 	}
 	list, err := read(ctx, link.ID, r.cfg.MaxTracks)
 	if err != nil {
-		return Result{}, fmt.Errorf("reading the %s %s: %w", name, link.Kind, err)
+		return nil, "", fmt.Errorf("reading the %s %s: %w", name, link.Kind, err)
 	}
-	var res Result
 	missing := 0
 	for _, rec := range list.Recordings {
 		t, err := r.cfg.Finder.Find(ctx, rec)
@@ -118,16 +111,15 @@ func (r *Resolver) Resolve(ctx context.Context, query string) (Result, error) {
 		case music.ErrorCode(err) == music.ENOTFOUND:
 			missing++
 		case err != nil:
-			return Result{}, fmt.Errorf("mirroring the %s %s: %w", name, link.Kind, err)
+			return nil, "", fmt.Errorf("mirroring the %s %s: %w", name, link.Kind, err)
 		default:
-			res.Tracks = append(res.Tracks, t)
+			tracks = append(tracks, t)
 		}
 	}
-	if len(res.Tracks) == 0 {
-		return Result{}, music.Errorf(music.ENOTFOUND, "No playable match was found for any track of that %s %s.", name, link.Kind)
+	if len(tracks) == 0 {
+		return nil, "", music.Errorf(music.ENOTFOUND, "No playable match was found for any track of that %s %s.", name, link.Kind)
 	}
-	res.Note = note(list, missing, r.cfg.MaxTracks)
-	return res, nil
+	return tracks, noteFor(list, missing, r.cfg.MaxTracks), nil
 }
 
 // parse picks the source of a link.
@@ -143,7 +135,7 @@ func (r *Resolver) parse(query string) (string, music.Link, catalog, error) {
 	return "Deezer", link, r.cfg.Deezer, err
 }
 
-func note(list music.RecordingList, missing, max int) string {
+func noteFor(list music.RecordingList, missing, max int) string {
 	var parts []string
 	if list.Truncated() {
 		parts = append(parts, fmt.Sprintf("Only the first %d of its %d tracks were taken (the limit is %d).", len(list.Recordings), list.Total, max))

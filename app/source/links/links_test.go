@@ -6,12 +6,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/iddv/timmybot/app/discord"
 	"github.com/iddv/timmybot/app/music"
 	"github.com/iddv/timmybot/app/source/deezer"
 	"github.com/iddv/timmybot/app/source/deezer/deezertest"
 	"github.com/iddv/timmybot/app/source/spotify"
 	"github.com/iddv/timmybot/app/source/spotify/spotifytest"
 )
+
+var _ discord.LinkResolver = (*Resolver)(nil)
 
 // finder mirrors every recording whose title does not start with "Lost" to
 // a URL naming its source and title.
@@ -87,15 +90,15 @@ func TestResolve(t *testing.T) {
 			if !r.Handles(strings.TrimSpace(tt.query)) {
 				t.Errorf("Handles(%q) = false", tt.query)
 			}
-			got, err := r.Resolve(t.Context(), tt.query)
+			tracks, note, err := r.Resolve(t.Context(), tt.query)
 			if music.ErrorCode(err) != tt.wantCode || !strings.Contains(music.ErrorMessage(err), tt.wantText) {
 				t.Fatalf("Resolve error %v, want code %q with %q", err, tt.wantCode, tt.wantText)
 			}
-			if diff := cmp.Diff(tt.wantURLs, urls(got.Tracks)); diff != "" {
+			if diff := cmp.Diff(tt.wantURLs, urls(tracks)); diff != "" {
 				t.Errorf("tracks (-want +got):\n%s", diff)
 			}
-			if got.Note != tt.wantNote {
-				t.Errorf("note %q, want %q", got.Note, tt.wantNote)
+			if note != tt.wantNote {
+				t.Errorf("note %q, want %q", note, tt.wantNote)
 			}
 		})
 	}
@@ -105,13 +108,13 @@ func TestSpotifyNotSetUp(t *testing.T) {
 	r, f := setup(t, false)
 	for _, q := range []string{"https://open.spotify.com/track/t1", "spotify:album:a1"} {
 		t.Run(q, func(t *testing.T) {
-			_, err := r.Resolve(t.Context(), q)
+			_, _, err := r.Resolve(t.Context(), q)
 			if music.ErrorCode(err) != music.EUNAVAILABLE || !strings.Contains(music.ErrorMessage(err), "not set up") {
 				t.Errorf("Resolve error %v, want Spotify not set up", err)
 			}
 		})
 	}
-	if _, err := r.Resolve(t.Context(), "https://www.deezer.com/track/7"); err != nil || f.calls != 1 {
+	if _, _, err := r.Resolve(t.Context(), "https://www.deezer.com/track/7"); err != nil || f.calls != 1 {
 		t.Errorf("deezer without spotify: %v after %d finds", err, f.calls)
 	}
 }
