@@ -96,6 +96,7 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		Now:       time.Now,
 		Filters:   cfg.Playback.Filters,
 		Pages:     cfg.Playback.Pages,
+		Links:     cfg.Playback.Links,
 		audio:     b.audio,
 	}
 	b.router, err = NewRouter(RouterConfig{

@@ -16,6 +16,7 @@ type stores struct {
 	kind      string
 	queues    music.QueueStore
 	allowlist music.AllowlistStore
+	tracks    music.TrackCache
 	ping      func(context.Context) error
 	close     func()
 }
@@ -38,6 +39,7 @@ func openStores(ctx context.Context, c config) (*stores, error) {
 		kind:      "embedded " + path,
 		queues:    db,
 		allowlist: db,
+		tracks:    db,
 		ping:      db.Ping,
 		close:     func() { _ = db.Close() },
 	}, nil
@@ -56,6 +58,7 @@ func openDynamo(ctx context.Context, c config) (*stores, error) {
 		kind:      "dynamodb",
 		queues:    db,
 		allowlist: db,
+		tracks:    db,
 		ping:      db.Ping,
 		close:     func() {},
 	}, nil
