@@ -104,6 +104,7 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		Now:         time.Now,
 		Filters:     cfg.Playback.Filters,
 		Pages:       cfg.Playback.Pages,
+		Links:       cfg.Playback.Links,
 		Accounts:    cfg.Accounts,
 		audio:       b.audio,
 	}

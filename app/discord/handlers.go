@@ -37,6 +37,9 @@ type Handlers struct {
 	// Accounts links users' music accounts. Default: none, the account
 	// commands say linking is not set up.
 	Accounts Accounts
+	// Links turns Spotify and Deezer links into tracks found elsewhere.
+	// Default: none, such links are played as any other URL.
+	Links LinkResolver
 
 	audio *playback
 }
@@ -90,8 +93,20 @@ type PageResolver interface {
 	Track(ctx context.Context, pageURL string) (music.Track, error)
 }
 
+// LinkResolver turns a link to a metadata-only source (Spotify, Deezer)
+// into tracks found elsewhere, with a note for the user on what it left
+// out ("" when nothing).
+type LinkResolver interface {
+	Handles(query string) bool
+	Resolve(ctx context.Context, query string) (tracks []music.Track, note string, err error)
+}
+
 func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
-	track, err := h.trackFor(ctx, r.String("query"), r.User)
+	query := strings.TrimSpace(r.String("query"))
+	if h.Links != nil && h.Links.Handles(query) {
+		return h.playLink(ctx, r, query)
+	}
+	track, err := h.trackFor(ctx, query, r.User)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -99,10 +114,57 @@ func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	if pos == 0 {
-		return Reply{Content: fmt.Sprintf("Playing **%s**.", escapeMarkdown(track.Title))}, nil
+	return Reply{Content: queuedText([]music.Track{track}, pos, "")}, nil
+}
+
+// playLink queues the tracks a Spotify or Deezer link resolves to.
+func (h *Handlers) playLink(ctx context.Context, r *Request, query string) (Reply, error) {
+	tracks, note, err := h.tracksForLink(ctx, query, r.User)
+	if err != nil {
+		return Reply{}, err
 	}
-	return Reply{Content: fmt.Sprintf("Queued **%s** at position %d.", escapeMarkdown(track.Title), pos+1)}, nil
+	// "next" moves one track; a list keeps its order at the end.
+	pos, err := h.enqueueAndStart(ctx, r, tracks, r.Bool("next") && len(tracks) == 1)
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Content: queuedText(tracks, pos, note)}, nil
+}
+
+// tracksForLink makes the queue entries for a Spotify or Deezer link.
+func (h *Handlers) tracksForLink(ctx context.Context, query string, user music.UserID) ([]music.Track, string, error) {
+	tracks, note, err := h.Links.Resolve(ctx, query)
+	if err != nil {
+		return nil, "", fmt.Errorf("resolving the link: %w", err)
+	}
+	if len(tracks) == 0 {
+		return nil, "", music.Errorf(music.ENOTFOUND, "That link has no tracks that can be played.")
+	}
+	for i := range tracks {
+		tracks[i].RequestedBy = user
+		if err := tracks[i].Validate(); err != nil {
+			return nil, "", err
+		}
+	}
+	return tracks, note, nil
+}
+
+// queuedText tells the user where tracks went: pos is the first's queue
+// index, 0 when it plays now; note is appended.
+func queuedText(tracks []music.Track, pos int, note string) string {
+	var text string
+	switch {
+	case len(tracks) > 1:
+		text = fmt.Sprintf("Queued %d tracks from position %d.", len(tracks), pos+1)
+	case pos == 0:
+		text = fmt.Sprintf("Playing **%s**.", escapeMarkdown(tracks[0].Title))
+	default:
+		text = fmt.Sprintf("Queued **%s** at position %d.", escapeMarkdown(tracks[0].Title), pos+1)
+	}
+	if note != "" {
+		text += " " + note
+	}
+	return text
 }
 
 // trackFor makes the queue entry for a /play query: a page of a site the

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/iddv/timmybot/app/localstore"
 	"github.com/iddv/timmybot/app/music"
 	"github.com/iddv/timmybot/app/storetest"
@@ -132,6 +133,75 @@ func TestTrackFor(t *testing.T) {
 			}
 			if len(p.asked) != tt.wantAsked {
 				t.Errorf("resolver asked %d times, want %d", len(p.asked), tt.wantAsked)
+			}
+		})
+	}
+}
+
+// linkResolver answers every query as a link with fixed tracks.
+type linkResolver struct {
+	tracks []music.Track
+	note   string
+	err    error
+}
+
+func (l *linkResolver) Handles(string) bool { return true }
+
+func (l *linkResolver) Resolve(context.Context, string) ([]music.Track, string, error) {
+	return append([]music.Track(nil), l.tracks...), l.note, l.err
+}
+
+// TestTracksForLink: a link's tracks are queued as the user's, each
+// checked like any queue entry.
+func TestTracksForLink(t *testing.T) {
+	const user = music.UserID("200000000000000001")
+	song := music.Track{Title: "A - Song", URL: "https://www.youtube.com/watch?v=a", Source: "spotify"}
+	tests := []struct {
+		name     string
+		link     linkResolver
+		want     []music.Track
+		wantCode string
+	}{
+		{name: "tracks become the user's", link: linkResolver{tracks: []music.Track{song, song}, note: "cut"},
+			want: []music.Track{{Title: "A - Song", URL: "https://www.youtube.com/watch?v=a", Source: "spotify", RequestedBy: user}, {Title: "A - Song", URL: "https://www.youtube.com/watch?v=a", Source: "spotify", RequestedBy: user}}},
+		{name: "a refusal is passed on", link: linkResolver{err: music.Errorf(music.EFORBIDDEN, "dev mode")}, wantCode: music.EFORBIDDEN},
+		{name: "no tracks", link: linkResolver{}, wantCode: music.ENOTFOUND},
+		{name: "an invalid track", link: linkResolver{tracks: []music.Track{{Title: "no URL"}}}, wantCode: music.EINVALID},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &Handlers{Links: &tt.link}
+			got, note, err := h.tracksForLink(context.Background(), "https://open.spotify.com/album/x", user)
+			if code := music.ErrorCode(err); code != tt.wantCode {
+				t.Fatalf("err = %v, want code %q", err, tt.wantCode)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("tracks (-want +got):\n%s", diff)
+			}
+			if err == nil && note != tt.link.note {
+				t.Errorf("note %q, want %q", note, tt.link.note)
+			}
+		})
+	}
+}
+
+func TestQueuedText(t *testing.T) {
+	one := []music.Track{{Title: "A *song*"}}
+	tests := []struct {
+		name   string
+		tracks []music.Track
+		pos    int
+		note   string
+		want   string
+	}{
+		{"one playing now", one, 0, "", `Playing **A \*song\***.`},
+		{"one queued", one, 3, "", `Queued **A \*song\*** at position 4.`},
+		{"many with a note", []music.Track{{}, {}, {}}, 2, "Only the first 3 of its 9 tracks were taken.", "Queued 3 tracks from position 3. Only the first 3 of its 9 tracks were taken."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := queuedText(tt.tracks, tt.pos, tt.note); got != tt.want {
+				t.Errorf("queuedText = %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -37,6 +37,9 @@ type PlaybackConfig struct {
 	// Pages resolves pages of sites such as YouTube to tracks at /play;
 	// Opener finds their audio at play time. Default: none.
 	Pages PageResolver
+	// Links turns Spotify and Deezer links into tracks found elsewhere at
+	// /play. Default: none, such links are played as any other URL.
+	Links LinkResolver
 	// DJRole, when set, is the name of the role whose members (and a
 	// track's requester) may skip and remove others' tracks; everyone else
 	// votes. Default: none, everyone may.

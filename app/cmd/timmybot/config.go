@@ -73,6 +73,10 @@ type config struct {
 	YTDLPArgs        []string // extra arguments, validated by ytdlp.ValidateArgs
 	YTDLPConcurrency int      // yt-dlp runs at once
 	YTDLPSites       []string // hosts whose pages go to yt-dlp
+
+	// Spotify links, read with the app's client credentials (both or
+	// neither; without them Spotify links answer "not set up").
+	SpotifyClientID, SpotifyClientSecret string
 }
 
 // awsMode reports whether the configuration selects DynamoDB.
@@ -105,6 +109,11 @@ func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
 	}
 	c.PublicURL = get("TIMMYBOT_PUBLIC_URL", "")
 	c.ClientSecret = get("DISCORD_CLIENT_SECRET", "")
+	c.SpotifyClientID = get("TIMMYBOT_SPOTIFY_CLIENT_ID", "")
+	c.SpotifyClientSecret = get("TIMMYBOT_SPOTIFY_CLIENT_SECRET", "")
+	if (c.SpotifyClientID == "") != (c.SpotifyClientSecret == "") {
+		return c, errors.New("TIMMYBOT_SPOTIFY_CLIENT_ID and TIMMYBOT_SPOTIFY_CLIENT_SECRET: set both or neither")
+	}
 	c.WebSecret = get("TIMMYBOT_WEB_SECRET", "")
 	if c.WebSecret != "" && len(c.WebSecret) < web.MinSecretLen {
 		return c, fmt.Errorf("TIMMYBOT_WEB_SECRET: must have at least %d characters (or leave it unset to have a key made in TIMMYBOT_DATA_DIR)", web.MinSecretLen)

@@ -19,6 +19,11 @@ import (
 	"github.com/iddv/timmybot/app/audio/ffmpeg"
 	"github.com/iddv/timmybot/app/audio/filter"
 	"github.com/iddv/timmybot/app/discord"
+	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/source/deezer"
+	"github.com/iddv/timmybot/app/source/links"
+	"github.com/iddv/timmybot/app/source/mirror"
+	"github.com/iddv/timmybot/app/source/spotify"
 	"github.com/iddv/timmybot/app/source/ytdlp"
 	"github.com/iddv/timmybot/app/telemetry"
 	"github.com/iddv/timmybot/app/web"
@@ -46,6 +51,10 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	}
 	defer relay.Close()
 	pages, err := newPageResolver(c, log)
+	if err != nil {
+		return err
+	}
+	links, err := newLinkResolver(c, pages, st.tracks, log)
 	if err != nil {
 		return err
 	}
@@ -95,6 +104,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 			DJRole:      c.DJRole,
 			Filters:     filterNames(),
 			Pages:       pages,
+			Links:       links,
 		},
 	})
 	if err != nil {
@@ -225,6 +235,23 @@ func newPageResolver(c config, log *slog.Logger) (*ytdlp.Resolver, error) {
 }
 
 // readyDetails are the lines /readyz adds to its answer.
+// newLinkResolver reads Spotify (with the app's credentials, when set) and
+// Deezer links and mirrors their tracks by yt-dlp's search, caching the
+// matches in the track cache.
+func newLinkResolver(c config, pages *ytdlp.Resolver, cache music.TrackCache, log *slog.Logger) (*links.Resolver, error) {
+	finder, err := mirror.New(mirror.Config{Searcher: pages, Cache: cache, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	cfg := links.Config{Deezer: deezer.New(deezer.Config{}), Finder: finder}
+	if c.SpotifyClientID != "" {
+		if cfg.Spotify, err = spotify.New(spotify.Config{ClientID: c.SpotifyClientID, ClientSecret: c.SpotifyClientSecret}); err != nil {
+			return nil, configError{fmt.Errorf("TIMMYBOT_SPOTIFY_CLIENT_ID: %w", err)}
+		}
+	}
+	return links.New(cfg)
+}
+
 func readyDetails(pages *ytdlp.Resolver) func() []string {
 	return func() []string {
 		if pages.JSRuntime() == "" {

@@ -18,6 +18,7 @@ type stores struct {
 	allowlist   music.AllowlistStore
 	preferences music.PreferenceStore
 	playlists   music.PlaylistStore
+	tracks      music.TrackCache
 	ping        func(context.Context) error
 	close       func()
 }
@@ -42,6 +43,7 @@ func openStores(ctx context.Context, c config) (*stores, error) {
 		allowlist:   db,
 		preferences: db,
 		playlists:   db,
+		tracks:      db,
 		ping:        db.Ping,
 		close:       func() { _ = db.Close() },
 	}, nil
@@ -62,6 +64,7 @@ func openDynamo(ctx context.Context, c config) (*stores, error) {
 		allowlist:   db,
 		preferences: db,
 		playlists:   db,
+		tracks:      db,
 		ping:        db.Ping,
 		close:       func() {},
 	}, nil

@@ -1,10 +1,12 @@
 // Package ytdlp resolves the pages of sites such as YouTube, SoundCloud and
-// Bandcamp to a track's metadata and a stream URL by running yt-dlp.
+// Bandcamp to a track's metadata and a stream URL by running yt-dlp, and
+// searches YouTube through it for the mirror of Spotify and Deezer tracks.
 //
-// It owns the yt-dlp processes: one per resolution, started with a fixed
-// argument list (--ignore-config, JSON output, the Opus/WebM format first so
-// that playback can pass it through), the user's URL only after "--" and
-// only when it is an http(s) URL, in a process group of its own that is
+// It owns the yt-dlp processes: one per resolution or search, started with
+// a fixed argument list (--ignore-config, JSON output, the Opus/WebM format
+// first so that playback can pass it through), the user's URL only after
+// "--" and only when it is an http(s) URL (a search's only input is the
+// "ytsearchN:" text it builds itself), in a process group of its own that is
 // killed and waited for when the timeout passes or the caller gives up, at
 // most Config.MaxConcurrent at a time. It owns the classification of
 // yt-dlp's failures into reasons with the text a user sees; the full
@@ -185,19 +187,8 @@ func (r *Resolver) Resolve(ctx context.Context, pageURL string) (Info, error) {
 	if _, err := music.ParseAudioURL(pageURL); err != nil {
 		return Info{}, err
 	}
-	select {
-	case r.slots <- struct{}{}:
-		defer func() { <-r.slots }()
-	case <-ctx.Done():
-		return Info{}, fmt.Errorf("waiting for a free yt-dlp slot: %w", ctx.Err())
-	}
-	out, err := r.run(ctx, pageURL)
+	out, err := r.run(ctx, func(cookies string) []string { return r.args(pageURL, cookies) })
 	if err != nil {
-		var f *Failure
-		if errors.As(err, &f) {
-			r.failures.add(f.Reason)
-			r.log.Warn("yt-dlp failed", slog.String("reason", string(f.Reason)), slog.String("stderr", f.Stderr), slog.Any("err", f.Cause))
-		}
 		return Info{}, err
 	}
 	info, err := parse(out)
@@ -223,8 +214,27 @@ func (r *Resolver) args(pageURL, cookies string) []string {
 	return append(args, "--", pageURL)
 }
 
-// run starts yt-dlp and returns its standard output.
-func (r *Resolver) run(parent context.Context, pageURL string) ([]byte, error) {
+// run starts yt-dlp, when one of the Config.MaxConcurrent slots is free,
+// with the arguments args builds around the private cookies file ("" for
+// none), and returns its standard output. Failures are counted and logged
+// here.
+func (r *Resolver) run(parent context.Context, args func(cookies string) []string) ([]byte, error) {
+	select {
+	case r.slots <- struct{}{}:
+		defer func() { <-r.slots }()
+	case <-parent.Done():
+		return nil, fmt.Errorf("waiting for a free yt-dlp slot: %w", parent.Err())
+	}
+	out, err := r.runOnce(parent, args)
+	var f *Failure
+	if errors.As(err, &f) {
+		r.failures.add(f.Reason)
+		r.log.Warn("yt-dlp failed", slog.String("reason", string(f.Reason)), slog.String("stderr", f.Stderr), slog.Any("err", f.Cause))
+	}
+	return out, err
+}
+
+func (r *Resolver) runOnce(parent context.Context, args func(cookies string) []string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(parent, r.cfg.Timeout)
 	defer cancel()
 	var cookies string
@@ -239,7 +249,7 @@ func (r *Resolver) run(parent context.Context, pageURL string) ([]byte, error) {
 			return nil, fmt.Errorf("copying the cookies file: %w", err)
 		}
 	}
-	cmd := exec.CommandContext(ctx, r.cfg.Path, r.args(pageURL, cookies)...)
+	cmd := exec.CommandContext(ctx, r.cfg.Path, args(cookies)...)
 	cmd.Env = environment()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }

@@ -1,0 +1,48 @@
+package music
+
+import (
+	"strings"
+	"time"
+)
+
+// Recording is what a metadata-only source (Spotify, Deezer) says a song
+// is. It is not playable: a mirror finds a Track for it elsewhere.
+type Recording struct {
+	Title    string
+	Artists  []string
+	Duration time.Duration // zero when the source does not say
+	ISRC     string        // empty when the source does not say
+	Source   string        // "spotify", "deezer"
+}
+
+// Name is how users see the recording: "Artist, Artist - Title".
+func (r Recording) Name() string {
+	if len(r.Artists) == 0 {
+		return r.Title
+	}
+	return strings.Join(r.Artists, ", ") + " - " + r.Title
+}
+
+// RecordingList is the recordings of an album or playlist, at most the
+// maximum a caller asked for; Total is how many the source has.
+type RecordingList struct {
+	Recordings []Recording
+	Total      int
+}
+
+// Truncated reports whether the list holds fewer recordings than its source.
+func (l RecordingList) Truncated() bool { return len(l.Recordings) < l.Total }
+
+// What a metadata source's link names.
+const (
+	LinkTrack    = "track"
+	LinkAlbum    = "album"
+	LinkPlaylist = "playlist"
+)
+
+// Link is a track, album or playlist of a metadata source, as a user
+// pasted it.
+type Link struct {
+	Kind string // LinkTrack, LinkAlbum, LinkPlaylist
+	ID   string
+}

@@ -1,0 +1,149 @@
+// Package links turns a pasted Spotify or Deezer link (a track, an album,
+// a playlist) into playable tracks: it reads the recordings from the
+// source's API and has each mirrored, cutting long lists at a maximum and
+// saying so.
+//
+// It owns the choice of source for a link, the "not set up" answer for
+// Spotify links when the bot has no Spotify credentials, and the note that
+// tells the user what was cut or not found. It does not read the APIs or
+// search itself (spotify, deezer and mirror do), nor enqueue.
+package links
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/source/deezer"
+	"github.com/iddv/timmybot/app/source/spotify"
+)
+
+// DefaultMaxTracks bounds the tracks taken from one album or playlist.
+const DefaultMaxTracks = 50
+
+// catalog is what a metadata source offers; spotify.Client and
+// deezer.Client fit it.
+type catalog interface {
+	Track(ctx context.Context, id string) (music.Recording, error)
+	AlbumTracks(ctx context.Context, id string, max int) (music.RecordingList, error)
+	PlaylistTracks(ctx context.Context, id string, max int) (music.RecordingList, error)
+}
+
+var (
+	_ catalog = (*spotify.Client)(nil)
+	_ catalog = (*deezer.Client)(nil)
+)
+
+// Finder finds a playable track for a recording; mirror.Mirror fits it.
+type Finder interface {
+	Find(ctx context.Context, r music.Recording) (music.Track, error)
+}
+
+// Config configures a Resolver.
+type Config struct {
+	// Spotify reads Spotify links. Default: none; Spotify links are then
+	// answered with "not set up".
+	Spotify *spotify.Client
+	// Deezer reads Deezer links. Required.
+	Deezer *deezer.Client
+	// Finder mirrors each recording. Required.
+	Finder Finder
+	// MaxTracks bounds the tracks of one album or playlist. Default:
+	// DefaultMaxTracks.
+	MaxTracks int
+}
+
+// Resolver resolves links. It is safe for concurrent use when its parts are.
+type Resolver struct {
+	cfg Config
+}
+
+// New checks cfg and returns a resolver.
+func New(cfg Config) (*Resolver, error) {
+	if cfg.Deezer == nil || cfg.Finder == nil {
+		return nil, errors.New("links: a Deezer client and a finder are required")
+	}
+	if cfg.MaxTracks <= 0 {
+		cfg.MaxTracks = DefaultMaxTracks
+	}
+	return &Resolver{cfg: cfg}, nil
+}
+
+// Handles reports whether query is meant as a Spotify or Deezer link.
+func (r *Resolver) Handles(query string) bool {
+	return spotify.IsLink(query) || deezer.IsLink(query)
+}
+
+// Resolve reads the link in query and mirrors its recordings; note, when
+// not empty, tells the user what was left out. A single track that finds
+// no match is an error; an album or playlist keeps the tracks that do and
+// notes the others, failing only when none does.
+func (r *Resolver) Resolve(ctx context.Context, query string) (tracks []music.Track, note string, err error) {
+	name, link, cat, err := r.parse(strings.TrimSpace(query))
+	if err != nil {
+		return nil, "", err
+	}
+	if link.Kind == music.LinkTrack {
+		rec, err := cat.Track(ctx, link.ID)
+		if err != nil {
+			return nil, "", fmt.Errorf("reading the %s track: %w", name, err)
+		}
+		t, err := r.cfg.Finder.Find(ctx, rec)
+		if err != nil {
+			return nil, "", fmt.Errorf("mirroring the %s track: %w", name, err)
+		}
+		return []music.Track{t}, "", nil
+	}
+	read := cat.AlbumTracks
+	if link.Kind == music.LinkPlaylist {
+		read = cat.PlaylistTracks
+	}
+	list, err := read(ctx, link.ID, r.cfg.MaxTracks)
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the %s %s: %w", name, link.Kind, err)
+	}
+	missing := 0
+	for _, rec := range list.Recordings {
+		t, err := r.cfg.Finder.Find(ctx, rec)
+		switch {
+		case music.ErrorCode(err) == music.ENOTFOUND:
+			missing++
+		case err != nil:
+			return nil, "", fmt.Errorf("mirroring the %s %s: %w", name, link.Kind, err)
+		default:
+			tracks = append(tracks, t)
+		}
+	}
+	if len(tracks) == 0 {
+		return nil, "", music.Errorf(music.ENOTFOUND, "No playable match was found for any track of that %s %s.", name, link.Kind)
+	}
+	return tracks, noteFor(list, missing, r.cfg.MaxTracks), nil
+}
+
+// parse picks the source of a link.
+func (r *Resolver) parse(query string) (string, music.Link, catalog, error) {
+	if spotify.IsLink(query) {
+		if r.cfg.Spotify == nil {
+			return "", music.Link{}, nil, music.Errorf(music.EUNAVAILABLE, "Spotify links are not set up on this bot: its owner has not configured Spotify app credentials.")
+		}
+		link, err := spotify.ParseLink(query)
+		return "Spotify", link, r.cfg.Spotify, err
+	}
+	link, err := deezer.ParseLink(query)
+	return "Deezer", link, r.cfg.Deezer, err
+}
+
+func noteFor(list music.RecordingList, missing, max int) string {
+	var parts []string
+	if list.Truncated() {
+		parts = append(parts, fmt.Sprintf("Only the first %d of its %d tracks were taken (the limit is %d).", len(list.Recordings), list.Total, max))
+	}
+	if missing == 1 {
+		parts = append(parts, "1 track had no playable match.")
+	} else if missing > 1 {
+		parts = append(parts, fmt.Sprintf("%d tracks had no playable match.", missing))
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,285 @@
+// Package spotify reads the metadata of Spotify tracks, albums and
+// playlists through the Web API with the app's client credentials, and
+// parses the links and URIs users paste.
+//
+// It owns the app token (requested from the accounts service with Basic
+// auth and reused until shortly before it expires), the paging of album and
+// playlist tracks up to a caller's maximum, one wait on a 429's Retry-After
+// when the context's deadline leaves room for it, and the translation of
+// Spotify's refusals into music.Error values a user can read: among them
+// the 403 that development-mode apps get for playlists their owner neither
+// owns nor collaborates on.
+//
+// It plays nothing: Spotify serves no audio to third parties, so callers
+// hand the music.Recording values it returns to a mirror. It does not do
+// user sign-in (OAuth for a user's own library lives with account linking).
+package spotify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/iddv/timmybot/app/music"
+)
+
+// Defaults of Config.
+const (
+	DefaultAccountsURL = "https://accounts.spotify.com"
+	DefaultAPIURL      = "https://api.spotify.com"
+	DefaultTimeout     = 10 * time.Second
+)
+
+const (
+	// pageSize is the largest limit albums/{id}/tracks and
+	// playlists/{id}/items accept.
+	pageSize = 50
+	// maxBody bounds one response: a page of 50 full tracks is ~200 kB.
+	maxBody = 4 << 20
+	// tokenMargin renews a token this long before Spotify says it expires,
+	// so a request never leaves with a token about to lapse.
+	tokenMargin = time.Minute
+)
+
+// Config configures a Client.
+type Config struct {
+	// ClientID and ClientSecret are the app's credentials. Required.
+	ClientID, ClientSecret string
+	// AccountsURL serves /api/token. Default: DefaultAccountsURL.
+	AccountsURL string
+	// APIURL serves /v1/... Default: DefaultAPIURL.
+	APIURL string
+	// HTTPClient makes the requests. Default: a client with DefaultTimeout.
+	HTTPClient *http.Client
+	// Now is the clock for token expiry. Default: time.Now.
+	Now func() time.Time
+}
+
+// Client reads Spotify metadata. It is safe for concurrent use.
+type Client struct {
+	cfg   Config
+	http  *http.Client
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+
+	mu      sync.Mutex
+	token   string
+	expires time.Time
+}
+
+// New checks cfg and returns a client.
+func New(cfg Config) (*Client, error) {
+	if cfg.ClientID == "" || cfg.ClientSecret == "" {
+		return nil, errors.New("spotify: a client ID and secret are required")
+	}
+	if cfg.AccountsURL == "" {
+		cfg.AccountsURL = DefaultAccountsURL
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	cfg.AccountsURL = strings.TrimRight(cfg.AccountsURL, "/")
+	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
+	c := &Client{cfg: cfg, http: cfg.HTTPClient, now: cfg.Now, sleep: sleepContext}
+	if c.http == nil {
+		c.http = &http.Client{Timeout: DefaultTimeout}
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	return c, nil
+}
+
+// Track reads one track.
+func (c *Client) Track(ctx context.Context, id string) (music.Recording, error) {
+	var t trackObject
+	if err := c.get(ctx, "track", "/v1/tracks/"+url.PathEscape(id), nil, &t); err != nil {
+		return music.Recording{}, err
+	}
+	return t.recording(), nil
+}
+
+// AlbumTracks reads up to max tracks of an album. Album tracks are
+// Spotify's simplified objects: they carry no ISRC.
+func (c *Client) AlbumTracks(ctx context.Context, id string, max int) (music.RecordingList, error) {
+	return c.pages(ctx, "album", "/v1/albums/"+url.PathEscape(id)+"/tracks", max, func(raw json.RawMessage) (*trackObject, error) {
+		var t trackObject
+		err := json.Unmarshal(raw, &t)
+		return &t, err
+	})
+}
+
+// PlaylistTracks reads up to max tracks of a playlist, skipping episodes
+// and items Spotify no longer has.
+func (c *Client) PlaylistTracks(ctx context.Context, id string, max int) (music.RecordingList, error) {
+	return c.pages(ctx, "playlist", "/v1/playlists/"+url.PathEscape(id)+"/items", max, func(raw json.RawMessage) (*trackObject, error) {
+		// Items carry the track under "item" since 2026; "track" before.
+		var it struct{ Item, Track *trackObject }
+		if err := json.Unmarshal(raw, &it); err != nil {
+			return nil, err
+		}
+		t := it.Item
+		if t == nil {
+			t = it.Track
+		}
+		if t == nil || (t.Type != "" && t.Type != "track") {
+			return nil, nil
+		}
+		return t, nil
+	})
+}
+
+// pages reads the pages of path until max tracks, the last page, or an
+// error. Each item is decoded by item, which returns nil to skip it.
+func (c *Client) pages(ctx context.Context, kind, path string, max int, item func(json.RawMessage) (*trackObject, error)) (music.RecordingList, error) {
+	var list music.RecordingList
+	skipped := 0
+	for offset := 0; len(list.Recordings) < max; offset += pageSize {
+		var page struct {
+			Items []json.RawMessage `json:"items"`
+			Total int               `json:"total"`
+			Next  *string           `json:"next"`
+		}
+		q := url.Values{"limit": {strconv.Itoa(pageSize)}, "offset": {strconv.Itoa(offset)}}
+		if err := c.get(ctx, kind, path, q, &page); err != nil {
+			return music.RecordingList{}, err
+		}
+		list.Total = page.Total
+		for _, raw := range page.Items {
+			t, err := item(raw)
+			if err != nil {
+				return music.RecordingList{}, fmt.Errorf("decoding a spotify %s item: %w", kind, err)
+			}
+			if t == nil {
+				skipped++
+				continue
+			}
+			if len(list.Recordings) < max {
+				list.Recordings = append(list.Recordings, t.recording())
+			}
+		}
+		if page.Next == nil || len(page.Items) == 0 {
+			break
+		}
+	}
+	// Skipped items do not count in Total: they could never be played.
+	list.Total -= skipped
+	return list, nil
+}
+
+type trackObject struct {
+	Type       string `json:"type"`
+	Name       string `json:"name"`
+	DurationMS int64  `json:"duration_ms"`
+	Artists    []struct {
+		Name string `json:"name"`
+	} `json:"artists"`
+	ExternalIDs struct {
+		ISRC string `json:"isrc"`
+	} `json:"external_ids"`
+}
+
+func (t trackObject) recording() music.Recording {
+	r := music.Recording{
+		Title:    t.Name,
+		Duration: time.Duration(t.DurationMS) * time.Millisecond,
+		ISRC:     strings.ToUpper(t.ExternalIDs.ISRC),
+		Source:   "spotify",
+	}
+	for _, a := range t.Artists {
+		r.Artists = append(r.Artists, a.Name)
+	}
+	return r
+}
+
+// get reads one API resource into out. kind names it in messages.
+func (c *Client) get(ctx context.Context, kind, path string, query url.Values, out any) error {
+	u := c.cfg.APIURL + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	for attempt := 0; ; attempt++ {
+		token, err := c.accessToken(ctx)
+		if err != nil {
+			return err
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return fmt.Errorf("building a spotify request: %w", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return fmt.Errorf("reading a spotify %s: %w: %w", kind, music.Errorf(music.EUNAVAILABLE, "Spotify cannot be reached right now; try again later."), err)
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+		resp.Body.Close()
+		if err != nil {
+			return fmt.Errorf("reading a spotify %s: %w", kind, err)
+		}
+		switch {
+		case resp.StatusCode == http.StatusOK:
+			if err := json.Unmarshal(body, out); err != nil {
+				return fmt.Errorf("decoding a spotify %s: %w", kind, err)
+			}
+			return nil
+		case resp.StatusCode == http.StatusUnauthorized && attempt == 0:
+			c.forgetToken(token)
+			continue
+		case resp.StatusCode == http.StatusTooManyRequests && attempt == 0:
+			wait := retryAfter(resp.Header)
+			if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
+				return refusal(kind, resp.StatusCode, wait)
+			}
+			if err := c.sleep(ctx, wait); err != nil {
+				return fmt.Errorf("waiting for spotify's rate limit: %w", err)
+			}
+			continue
+		}
+		return refusal(kind, resp.StatusCode, retryAfter(resp.Header))
+	}
+}
+
+// refusal is what the user is told for a response that is not 200.
+func refusal(kind string, status int, wait time.Duration) error {
+	switch {
+	case status == http.StatusNotFound || status == http.StatusBadRequest:
+		return music.Errorf(music.ENOTFOUND, "Spotify has no such %s (it may be private, removed or not available here).", kind)
+	case status == http.StatusForbidden && kind == "playlist":
+		return music.Errorf(music.EFORBIDDEN, "Spotify does not let this bot read that playlist: apps in development mode can read only playlists their owner owns or collaborates on. Try an album or track link, or a playlist of the bot owner's.")
+	case status == http.StatusForbidden:
+		return music.Errorf(music.EFORBIDDEN, "Spotify does not let this bot read that %s.", kind)
+	case status == http.StatusTooManyRequests:
+		return music.Errorf(music.EUNAVAILABLE, "Spotify is limiting the bot's requests; try again in %d seconds.", int(wait.Round(time.Second)/time.Second))
+	case status == http.StatusUnauthorized:
+		return music.Errorf(music.EUNAVAILABLE, "Spotify refused the bot's credentials; the bot owner needs to check its Spotify app.")
+	}
+	return music.Errorf(music.EUNAVAILABLE, "Spotify answered with an error (HTTP %d); try again later.", status)
+}
+
+// retryAfter reads a Retry-After in seconds, one second when absent.
+func retryAfter(h http.Header) time.Duration {
+	if s, err := strconv.Atoi(h.Get("Retry-After")); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	return time.Second
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
