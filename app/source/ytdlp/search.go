@@ -25,14 +25,6 @@ const (
 // "scsearch".
 var searchPrefix = regexp.MustCompile(`^[a-z0-9]+search$`)
 
-// Result is one search hit.
-type Result struct {
-	Title    string
-	URL      string
-	Duration time.Duration // zero when unknown
-	Uploader string
-}
-
 // checkSearch validates the search settings of cfg, filling in defaults.
 func checkSearch(cfg *Config) error {
 	if cfg.SearchPrefix == "" {
@@ -48,10 +40,10 @@ func checkSearch(cfg *Config) error {
 }
 
 // Search asks yt-dlp for the first n (1 to MaxSearchResults) results for
-// words. The words go after "--" as one argument behind the configured
+// words, as queue entries of their pages (Duration zero when unknown). The words go after "--" as one argument behind the configured
 // prefix and count, so nothing in them can become an option or change the
 // count: "ytsearch99999:x" searches for that text.
-func (r *Resolver) Search(ctx context.Context, words string, n int) ([]Result, error) {
+func (r *Resolver) Search(ctx context.Context, words string, n int) ([]music.Track, error) {
 	words, err := r.checkQuery(words)
 	if err != nil {
 		return nil, err
@@ -97,14 +89,12 @@ type playlist struct {
 		URL        string  `json:"url"`
 		WebpageURL string  `json:"webpage_url"`
 		Duration   float64 `json:"duration"`
-		Channel    string  `json:"channel"`
-		Uploader   string  `json:"uploader"`
 	} `json:"entries"`
 }
 
 // parseResults reads a flat playlist, keeping the entries with an http(s)
 // URL, at most n.
-func parseResults(b []byte, n int) ([]Result, error) {
+func parseResults(b []byte, n int) ([]music.Track, error) {
 	var p playlist
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("reading yt-dlp's JSON: %w", err)
@@ -112,7 +102,7 @@ func parseResults(b []byte, n int) ([]Result, error) {
 	if p.Type != "playlist" {
 		return nil, fmt.Errorf("yt-dlp returned a %q, not search results", p.Type)
 	}
-	results := []Result{}
+	results := []music.Track{}
 	for _, e := range p.Entries {
 		page := e.WebpageURL
 		if page == "" {
@@ -121,17 +111,13 @@ func parseResults(b []byte, n int) ([]Result, error) {
 		if _, err := music.ParseAudioURL(page); err != nil || len(results) == n {
 			continue
 		}
-		uploader := e.Channel
-		if uploader == "" {
-			uploader = e.Uploader
-		}
 		title := e.Title
 		if title == "" {
 			title = page
 		}
-		results = append(results, Result{
+		results = append(results, music.Track{
 			Title: music.Truncate(title, music.MaxTitleLen), URL: page,
-			Duration: time.Duration(max(e.Duration, 0) * float64(time.Second)), Uploader: uploader,
+			Duration: time.Duration(max(e.Duration, 0) * float64(time.Second)), Source: Source,
 		})
 	}
 	return results, nil

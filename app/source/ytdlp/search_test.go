@@ -29,9 +29,9 @@ func TestSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Result{
-		{Title: "Rick Astley - Never Gonna Give You Up (Official Video)", URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ", Duration: 213 * time.Second, Uploader: "Rick Astley"},
-		{Title: "https://www.youtube.com/watch?v=yPYZpwSpKmA", URL: "https://www.youtube.com/watch?v=yPYZpwSpKmA", Uploader: "Someone"},
+	want := []music.Track{
+		{Title: "Rick Astley - Never Gonna Give You Up (Official Video)", URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ", Duration: 213 * time.Second, Source: Source},
+		{Title: "https://www.youtube.com/watch?v=yPYZpwSpKmA", URL: "https://www.youtube.com/watch?v=yPYZpwSpKmA", Source: Source},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("results (-want +got):\n%s", diff)
