@@ -96,7 +96,11 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		Now:       time.Now,
 		Filters:   cfg.Playback.Filters,
 		Pages:     cfg.Playback.Pages,
+		Lyrics:    cfg.Playback.Lyrics,
 		audio:     b.audio,
+	}
+	if cfg.Playback.Search != nil {
+		h.recent = newRecentSearches(cfg.Playback.Search, time.Now)
 	}
 	b.router, err = NewRouter(RouterConfig{
 		Commands:   h.Commands(),

@@ -31,8 +31,13 @@ type Handlers struct {
 	// Pages resolves the URLs of sites' pages (a YouTube video's, say) to
 	// tracks. Default: none, every URL is played as a file.
 	Pages PageResolver
+	// Lyrics finds the current track's lyrics for /lyrics. Default: none.
+	Lyrics LyricsFinder
 
 	audio *playback
+	// recent finds tracks for /play and /search given words, not a URL,
+	// remembering answers for autocomplete. nil: /play takes URLs only.
+	recent *recentSearches
 }
 
 // queuePageSize is how many entries one /queue page shows.
@@ -41,12 +46,14 @@ const queuePageSize = 10
 // Commands returns the command table, /help included.
 func (h *Handlers) Commands() []Command {
 	guildOpt := Option{Name: "guild", Description: "Server ID", Type: String, Required: true, MaxLength: 20}
+	query := Option{Name: "query", Description: "http(s) URL of an audio file, a stream, or a YouTube, SoundCloud or Bandcamp page", Type: String, Required: true, MaxLength: music.MaxURLLen}
+	if h.recent != nil {
+		query.Description = "Words to search for, or the http(s) URL of an audio file, a stream or a page of a site such as YouTube"
+		query.Autocomplete = h.recent.Suggest
+	}
 	cmds := []Command{
-		{Name: "play", Description: "Play an audio file, a stream, or a page of a site such as YouTube, by its URL", Run: h.play,
-			Options: []Option{
-				{Name: "query", Description: "http(s) URL of an audio file, a stream, or a YouTube, SoundCloud or Bandcamp page", Type: String, Required: true, MaxLength: music.MaxURLLen},
-				{Name: "next", Description: "Play it after the current track instead of at the end", Type: Boolean},
-			}},
+		{Name: "play", Description: "Play an audio file, a stream, or a page of a site such as YouTube, by its URL or by searching", Run: h.play,
+			Options: []Option{query, {Name: "next", Description: "Play it after the current track instead of at the end", Type: Boolean}}},
 		{Name: "queue", Description: "Show the queue", Run: h.queue,
 			Options: []Option{{Name: "page", Description: "Page number", Type: Integer, MinValue: 1, MaxValue: music.MaxQueueLen/queuePageSize + 1}}},
 		{Name: "remove", Description: "Remove a track from the queue", Run: h.remove,
@@ -62,6 +69,13 @@ func (h *Handlers) Commands() []Command {
 			{Name: "requests", Description: "List pending access requests", Run: h.listRequests},
 		}},
 	}
+	if h.recent != nil {
+		cmds = append(cmds, Command{Name: "search", Description: "Search for tracks and pick one to queue", Run: h.search,
+			Options: []Option{{Name: "query", Description: "Words to search for", Type: String, Required: true, MaxLength: maxSearchLen}}})
+	}
+	if h.Lyrics != nil {
+		cmds = append(cmds, Command{Name: "lyrics", Description: "Show the current track's lyrics", Run: h.lyrics})
+	}
 	cmds = append(cmds, h.playbackCommands()...)
 	all := append(cmds, Command{Name: "help", Description: "List TimmyBot's commands", Access: Everyone})
 	all[len(all)-1].Run = func(_ context.Context, r *Request) (Reply, error) {
@@ -72,7 +86,7 @@ func (h *Handlers) Commands() []Command {
 
 // Components returns the button routes.
 func (h *Handlers) Components() []Component {
-	return []Component{{Prefix: "queue", Run: h.queuePageButton}, {Prefix: "np", Run: h.nowPlayingButton}}
+	return []Component{{Prefix: "queue", Run: h.queuePageButton}, {Prefix: "np", Run: h.nowPlayingButton}, {Prefix: searchPickPrefix, Run: h.searchPick}}
 }
 
 // PageResolver turns the URL of a page it handles into a queue entry: its
@@ -83,7 +97,13 @@ type PageResolver interface {
 }
 
 func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
-	track, err := h.trackFor(ctx, r.String("query"), r.User)
+	return h.enqueue(ctx, r, r.String("query"), r.Bool("next"))
+}
+
+// enqueue queues what query names, first in line when next, and starts
+// the player.
+func (h *Handlers) enqueue(ctx context.Context, r *Request, query string, next bool) (Reply, error) {
+	track, err := h.trackFor(ctx, query, r.User)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -95,7 +115,7 @@ func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, fmt.Errorf("enqueueing: %w", err)
 	}
-	if r.Bool("next") && pos > 1 {
+	if next && pos > 1 {
 		if err := h.Queues.Move(ctx, r.Guild, pos, 1); err != nil {
 			return Reply{}, fmt.Errorf("moving the track up: %w", err)
 		}
@@ -110,10 +130,22 @@ func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
 	return Reply{Content: fmt.Sprintf("Queued **%s** at position %d.", escapeMarkdown(track.Title), pos+1)}, nil
 }
 
-// trackFor makes the queue entry for a /play query: a page of a site the
-// page resolver handles becomes what it resolves to, any other URL a file.
+// trackFor makes the queue entry for a /play query: words become the
+// first search result, a page of a site the page resolver handles becomes
+// what it resolves to, any other URL a file.
 func (h *Handlers) trackFor(ctx context.Context, query string, user music.UserID) (music.Track, error) {
-	u, err := h.audio.checkURL(strings.TrimSpace(query))
+	query = strings.TrimSpace(query)
+	if h.recent != nil && !looksLikeURL(query) {
+		found, err := h.recent.Search(ctx, query, 1)
+		if err != nil {
+			return music.Track{}, fmt.Errorf("searching: %w", err)
+		}
+		if len(found) == 0 {
+			return music.Track{}, music.Errorf(music.ENOTFOUND, "Nothing found for %q.", music.Truncate(query, 100))
+		}
+		query = found[0].URL
+	}
+	u, err := h.audio.checkURL(query)
 	if err != nil {
 		return music.Track{}, err
 	}

@@ -37,6 +37,11 @@ type PlaybackConfig struct {
 	// Pages resolves pages of sites such as YouTube to tracks at /play;
 	// Opener finds their audio at play time. Default: none.
 	Pages PageResolver
+	// Search finds tracks by words for /play, /search and /play's
+	// autocomplete. Default: none, /play takes URLs only.
+	Search Searcher
+	// Lyrics finds lyrics for /lyrics. Default: none, no /lyrics.
+	Lyrics LyricsFinder
 	// DJRole, when set, is the name of the role whose members (and a
 	// track's requester) may skip and remove others' tracks; everyone else
 	// votes. Default: none, everyone may.

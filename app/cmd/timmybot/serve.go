@@ -18,6 +18,7 @@ import (
 	"github.com/iddv/timmybot/app/audio/ffmpeg"
 	"github.com/iddv/timmybot/app/audio/filter"
 	"github.com/iddv/timmybot/app/discord"
+	"github.com/iddv/timmybot/app/source/lrclib"
 	"github.com/iddv/timmybot/app/source/ytdlp"
 	"github.com/iddv/timmybot/app/telemetry"
 	"github.com/iddv/timmybot/app/web"
@@ -48,6 +49,10 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	lyrics, err := newLyrics(c)
+	if err != nil {
+		return err
+	}
 	pipeline := audio.New(audio.Config{
 		Client: client, Relay: relay, Resolver: pages,
 		FFmpeg:           ffmpeg.Config{Path: c.FFmpeg},
@@ -75,6 +80,8 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 			DJRole:      c.DJRole,
 			Filters:     filterNames(),
 			Pages:       pages,
+			Search:      pages,
+			Lyrics:      lyrics,
 		},
 	})
 	if err != nil {
@@ -191,6 +198,7 @@ func newPageResolver(c config, log *slog.Logger) (*ytdlp.Resolver, error) {
 	r, err := ytdlp.New(ytdlp.Config{
 		Path: c.YTDLP, Cookies: c.YTDLPCookies, ExtraArgs: c.YTDLPArgs,
 		MaxConcurrent: c.YTDLPConcurrency, Sites: c.YTDLPSites, Logger: log,
+		SearchPrefix: c.SearchPrefix, MaxQueryLen: c.SearchMaxLen,
 	})
 	if err != nil {
 		return nil, configError{fmt.Errorf("TIMMYBOT_YTDLP_ARGS: %w", err)}
@@ -203,6 +211,24 @@ func newPageResolver(c config, log *slog.Logger) (*ytdlp.Resolver, error) {
 	}
 	return r, nil
 }
+
+// newLyrics is the LRCLIB client, nil when lyrics are off.
+func newLyrics(c config) (discord.LyricsFinder, error) {
+	if c.NoLyrics {
+		return nil, nil
+	}
+	l, err := lrclib.New(lrclib.Config{BaseURL: c.LyricsURL, UserAgent: "TimmyBot (self-hosted Discord music bot)"})
+	if err != nil {
+		return nil, configError{fmt.Errorf("TIMMYBOT_LYRICS_URL: %w", err)}
+	}
+	return l, nil
+}
+
+// The adapters fit the bot's ports.
+var (
+	_ discord.Searcher     = (*ytdlp.Resolver)(nil)
+	_ discord.LyricsFinder = (*lrclib.Client)(nil)
+)
 
 // readyDetails are the lines /readyz adds to its answer.
 func readyDetails(pages *ytdlp.Resolver) func() []string {
