@@ -60,8 +60,12 @@ type Choice struct {
 	Name, Value string
 }
 
-// maxChoiceLen is Discord's bound on a choice's name and value.
-const maxChoiceLen = 100
+// Discord's bounds on autocomplete: choices in an answer, characters in a
+// choice's name and value.
+const (
+	maxChoices   = 25
+	maxChoiceLen = 100
+)
 
 // autocompleteFor returns the autocomplete of the option being typed in an
 // autocomplete interaction, with what was typed so far; nil when it has none.

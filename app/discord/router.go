@@ -197,7 +197,7 @@ func (rt *Router) suggest(ctx context.Context, log *slog.Logger, i *discordgo.In
 		}
 	}
 	choices := complete(ctx, typed)
-	return choices[:min(len(choices), maxSuggestions)]
+	return choices[:min(len(choices), maxChoices)]
 }
 
 // record reports an answered interaction to the observer, if any.
