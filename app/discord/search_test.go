@@ -202,3 +202,20 @@ func TestRecentSearchesEvictLeastRecentlyUsed(t *testing.T) {
 		t.Errorf("%d searches kept, want %d", n, recentSearchesSize)
 	}
 }
+
+// Discord sends autocomplete interactions only for options registered
+// with autocomplete on.
+func TestPlayQueryRegistersAutocomplete(t *testing.T) {
+	h := &Handlers{recent: newRecentSearches(&fakeSearcher{}, storetest.NewClock().Now)}
+	table, err := newCommandTable(h.Commands())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range table.applicationCommands() {
+		for _, o := range c.Options {
+			if want := c.Name == "play" && o.Name == "query"; o.Autocomplete != want {
+				t.Errorf("/%s %s: autocomplete %v, want %v", c.Name, o.Name, o.Autocomplete, want)
+			}
+		}
+	}
+}
