@@ -28,6 +28,10 @@ const (
 	maxSuggestions = 10
 	// autocompleteResults is how many results an autocomplete search asks for.
 	autocompleteResults = 5
+	// autocompleteSearches bounds the searches autocomplete runs at once,
+	// since Discord asks at nearly every keystroke: /play and /search keep
+	// the searcher's other slots.
+	autocompleteSearches = 2
 )
 
 // recentSearches is a searcher that remembers its recent answers, least
@@ -36,6 +40,8 @@ const (
 type recentSearches struct {
 	search Searcher
 	now    func() time.Time
+	// suggesting holds a token per autocomplete search running.
+	suggesting chan struct{}
 
 	mu      sync.Mutex
 	order   *list.List // of *recentSearch, most recently used at the front
@@ -49,7 +55,7 @@ type recentSearch struct {
 }
 
 func newRecentSearches(s Searcher, now func() time.Time) *recentSearches {
-	return &recentSearches{search: s, now: now, order: list.New(), byWords: make(map[string]*list.Element)}
+	return &recentSearches{search: s, now: now, suggesting: make(chan struct{}, autocompleteSearches), order: list.New(), byWords: make(map[string]*list.Element)}
 }
 
 // normalise is the cache key of words: lower case, single spaces.
@@ -118,18 +124,26 @@ func (c *recentSearches) fresh(e *list.Element, now time.Time) bool {
 }
 
 // Suggest answers autocomplete for typed: its remembered search, or a new
-// one when at least suggestMinRunes are typed, bounded by ctx; when that
-// search fails or runs out of time, what related searches remembered.
+// one when at least suggestMinRunes are typed and fewer than
+// autocompleteSearches run, bounded by ctx; when that search is not run,
+// fails or runs out of time, what related searches remembered.
 func (c *recentSearches) Suggest(ctx context.Context, typed string) []Choice {
 	words := normalise(typed)
 	if strings.Contains(words, "://") {
 		return nil
 	}
 	tracks, exact := c.cached(words)
-	if !exact && utf8.RuneCountInString(words) >= suggestMinRunes && len(words) <= music.MaxURLLen {
-		if found, err := c.Search(ctx, typed, autocompleteResults); err == nil {
-			tracks = found
-		}
+	if exact || utf8.RuneCountInString(words) < suggestMinRunes || len(words) > music.MaxURLLen {
+		return trackChoices(tracks)
+	}
+	select {
+	case c.suggesting <- struct{}{}:
+		defer func() { <-c.suggesting }()
+	default:
+		return trackChoices(tracks)
+	}
+	if found, err := c.Search(ctx, typed, autocompleteResults); err == nil {
+		tracks = found
 	}
 	return trackChoices(tracks)
 }

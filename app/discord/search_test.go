@@ -219,3 +219,20 @@ func TestPlayQueryRegistersAutocomplete(t *testing.T) {
 		}
 	}
 }
+
+// While autocompleteSearches searches run, autocomplete answers from memory
+// instead of starting another.
+func TestAutocompleteSearchesAreBounded(t *testing.T) {
+	s := &fakeSearcher{results: map[string][]music.Track{"never gonna": {yt("a", "A", 0)}}}
+	c := newRecentSearches(s, storetest.NewClock().Now)
+	for range autocompleteSearches {
+		c.suggesting <- struct{}{}
+	}
+	if got := c.Suggest(context.Background(), "never gonna"); len(got) != 0 || len(s.calls()) != 0 {
+		t.Errorf("with every slot taken: choices %v, searches %v; want none", got, s.calls())
+	}
+	<-c.suggesting
+	if got := c.Suggest(context.Background(), "never gonna"); len(got) != 1 {
+		t.Errorf("with a slot free: choices %v, want the search's", got)
+	}
+}
