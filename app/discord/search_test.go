@@ -140,6 +140,9 @@ func TestAutocomplete(t *testing.T) {
 			if diff := cmp.Diff(tt.wantAsked, s.calls()); diff != "" {
 				t.Errorf("searches (-want +got):\n%s", diff)
 			}
+			if err := rec.respondCtxErrs[0]; err != nil {
+				t.Errorf("answer sent with a spent context: %v", err)
+			}
 		})
 	}
 }
