@@ -48,7 +48,7 @@ func (h *Handlers) Commands() []Command {
 	guildOpt := Option{Name: "guild", Description: "Server ID", Type: String, Required: true, MaxLength: 20}
 	query := Option{Name: "query", Description: "http(s) URL of an audio file, a stream, or a YouTube, SoundCloud or Bandcamp page", Type: String, Required: true, MaxLength: music.MaxURLLen}
 	if h.recent != nil {
-		query.Description = "Words to search for, or the http(s) URL of an audio file, a stream or a page of a site such as YouTube"
+		query.Description = "Words to search for, or the http(s) URL of an audio file, a stream, or a page such as YouTube's"
 		query.Autocomplete = h.recent.Suggest
 	}
 	cmds := []Command{

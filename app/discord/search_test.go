@@ -239,3 +239,15 @@ func TestAutocompleteSearchesAreBounded(t *testing.T) {
 		t.Errorf("with a slot free: choices %v, want the search's", got)
 	}
 }
+
+// Discord refuses to register an option whose description is empty or
+// longer than 100 characters; the table refuses it first.
+func TestOptionDescriptionsChecked(t *testing.T) {
+	run := func(context.Context, *Request) (Reply, error) { return Reply{}, nil }
+	for _, desc := range []string{"", strings.Repeat("x", 101)} {
+		_, err := newCommandTable([]Command{{Name: "x", Description: "x", Run: run, Options: []Option{{Name: "o", Description: desc, Type: String}}}})
+		if err == nil {
+			t.Errorf("description of %d characters accepted", len(desc))
+		}
+	}
+}
