@@ -105,8 +105,12 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		Filters:     cfg.Playback.Filters,
 		Pages:       cfg.Playback.Pages,
 		Links:       cfg.Playback.Links,
+		Lyrics:      cfg.Playback.Lyrics,
 		Accounts:    cfg.Accounts,
 		audio:       b.audio,
+	}
+	if cfg.Playback.Search != nil {
+		h.recent = newRecentSearches(cfg.Playback.Search, time.Now)
 	}
 	b.router, err = NewRouter(RouterConfig{
 		Commands:   h.Commands(),

@@ -50,6 +50,52 @@ type Option struct {
 	MinValue    int      // integers: at least this
 	MaxValue    int      // integers: at most this (0: unbounded)
 	Choices     []string // strings: the only values allowed, offered as a list
+	// Autocomplete, for strings, suggests values while the user types. It
+	// must answer by ctx's deadline with what it has.
+	Autocomplete func(ctx context.Context, typed string) []Choice
+}
+
+// Choice is an autocomplete suggestion: Name is shown, Value is sent.
+type Choice struct {
+	Name, Value string
+}
+
+// Discord's bounds on autocomplete: choices in an answer, characters in a
+// choice's name and value.
+const (
+	maxChoices   = 25
+	maxChoiceLen = 100
+)
+
+// autocompleteFor returns the autocomplete of the option being typed in an
+// autocomplete interaction, with what was typed so far; nil when it has none.
+func (t *commandTable) autocompleteFor(data discordgo.ApplicationCommandInteractionData) (complete func(context.Context, string) []Choice, typed string) {
+	c, ok := t.byName[data.Name]
+	if !ok {
+		return nil, ""
+	}
+	opts := data.Options
+	for len(c.Subcommands) > 0 {
+		if len(opts) != 1 {
+			return nil, ""
+		}
+		if c = c.subcommand(opts[0].Name); c == nil {
+			return nil, ""
+		}
+		opts = opts[0].Options
+	}
+	for _, o := range opts {
+		if !o.Focused {
+			continue
+		}
+		decl := c.option(o.Name)
+		s, isString := o.Value.(string)
+		if decl == nil || decl.Autocomplete == nil || !isString {
+			return nil, ""
+		}
+		return decl.Autocomplete, s
+	}
+	return nil, ""
 }
 
 // OptionType is the value type of an option.
@@ -110,6 +156,11 @@ func (c *Command) check() error {
 	if c.Description == "" || len(c.Description) > 100 {
 		return fmt.Errorf("command %q: description must be 1-100 characters", c.Name)
 	}
+	for _, o := range c.Options {
+		if o.Description == "" || len([]rune(o.Description)) > 100 {
+			return fmt.Errorf("command %q option %q: description must be 1-100 characters", c.Name, o.Name)
+		}
+	}
 	for i := range c.Subcommands {
 		if err := c.Subcommands[i].check(); err != nil {
 			return fmt.Errorf("%s: %w", c.Name, err)
@@ -150,11 +201,12 @@ func (c *Command) discordOptions() []*discordgo.ApplicationCommandOption {
 	}
 	for _, o := range c.Options {
 		opt := &discordgo.ApplicationCommandOption{
-			Type:        o.Type.discord(),
-			Name:        o.Name,
-			Description: o.Description,
-			Required:    o.Required,
-			MaxLength:   o.MaxLength,
+			Type:         o.Type.discord(),
+			Name:         o.Name,
+			Description:  o.Description,
+			Required:     o.Required,
+			MaxLength:    o.MaxLength,
+			Autocomplete: o.Autocomplete != nil,
 		}
 		for _, c := range o.Choices {
 			opt.Choices = append(opt.Choices, &discordgo.ApplicationCommandOptionChoice{Name: c, Value: c})

@@ -40,8 +40,13 @@ type Handlers struct {
 	// Links turns Spotify and Deezer links into tracks found elsewhere.
 	// Default: none, such links are played as any other URL.
 	Links LinkResolver
+	// Lyrics finds the current track's lyrics for /lyrics. Default: none.
+	Lyrics LyricsFinder
 
 	audio *playback
+	// recent finds tracks for /play and /search given words, not a URL,
+	// remembering answers for autocomplete. nil: /play takes URLs only.
+	recent *recentSearches
 }
 
 // queuePageSize is how many entries one /queue page shows.
@@ -50,12 +55,14 @@ const queuePageSize = 10
 // Commands returns the command table, /help included.
 func (h *Handlers) Commands() []Command {
 	guildOpt := Option{Name: "guild", Description: "Server ID", Type: String, Required: true, MaxLength: 20}
+	query := Option{Name: "query", Description: "http(s) URL of an audio file, a stream, or a YouTube, SoundCloud or Bandcamp page", Type: String, Required: true, MaxLength: music.MaxURLLen}
+	if h.recent != nil {
+		query.Description = "Words to search for, or the http(s) URL of an audio file, a stream, or a page such as YouTube's"
+		query.Autocomplete = h.recent.Suggest
+	}
 	cmds := []Command{
-		{Name: "play", Description: "Play an audio file, a stream, or a page of a site such as YouTube, by its URL", Run: h.play,
-			Options: []Option{
-				{Name: "query", Description: "http(s) URL of an audio file, a stream, or a YouTube, SoundCloud or Bandcamp page", Type: String, Required: true, MaxLength: music.MaxURLLen},
-				{Name: "next", Description: "Play it after the current track instead of at the end", Type: Boolean},
-			}},
+		{Name: "play", Description: "Play an audio file, a stream, or a page of a site such as YouTube, by its URL or by searching", Run: h.play,
+			Options: []Option{query, {Name: "next", Description: "Play it after the current track instead of at the end", Type: Boolean}}},
 		{Name: "queue", Description: "Show the queue", Run: h.queue,
 			Options: []Option{{Name: "page", Description: "Page number", Type: Integer, MinValue: 1, MaxValue: music.MaxQueueLen/queuePageSize + 1}}},
 		{Name: "remove", Description: "Remove a track from the queue", Run: h.remove,
@@ -71,6 +78,13 @@ func (h *Handlers) Commands() []Command {
 			{Name: "requests", Description: "List pending access requests", Run: h.listRequests},
 		}},
 	}
+	if h.recent != nil {
+		cmds = append(cmds, Command{Name: "search", Description: "Search for tracks and pick one to queue", Run: h.search,
+			Options: []Option{{Name: "query", Description: "Words to search for", Type: String, Required: true, MaxLength: maxSearchLen}}})
+	}
+	if h.Lyrics != nil {
+		cmds = append(cmds, Command{Name: "lyrics", Description: "Show the current track's lyrics", Run: h.lyrics})
+	}
 	cmds = append(cmds, h.playbackCommands()...)
 	cmds = append(cmds, h.accountCommands()...)
 	cmds = append(cmds, h.playlistCommands()...)
@@ -83,7 +97,7 @@ func (h *Handlers) Commands() []Command {
 
 // Components returns the button routes.
 func (h *Handlers) Components() []Component {
-	return []Component{{Prefix: "queue", Run: h.queuePageButton}, {Prefix: "np", Run: h.nowPlayingButton}}
+	return []Component{{Prefix: "queue", Run: h.queuePageButton}, {Prefix: "np", Run: h.nowPlayingButton}, {Prefix: searchPickPrefix, Run: h.searchPick}}
 }
 
 // PageResolver turns the URL of a page it handles into a queue entry: its
@@ -106,11 +120,17 @@ func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
 	if h.Links != nil && h.Links.Handles(query) {
 		return h.playLink(ctx, r, query)
 	}
+	return h.enqueue(ctx, r, query, r.Bool("next"))
+}
+
+// enqueue queues what query names, first in line when next, and starts
+// the player.
+func (h *Handlers) enqueue(ctx context.Context, r *Request, query string, next bool) (Reply, error) {
 	track, err := h.trackFor(ctx, query, r.User)
 	if err != nil {
 		return Reply{}, err
 	}
-	pos, err := h.enqueueAndStart(ctx, r, []music.Track{track}, r.Bool("next"))
+	pos, err := h.enqueueAndStart(ctx, r, []music.Track{track}, next)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -167,10 +187,22 @@ func queuedText(tracks []music.Track, pos int, note string) string {
 	return text
 }
 
-// trackFor makes the queue entry for a /play query: a page of a site the
-// page resolver handles becomes what it resolves to, any other URL a file.
+// trackFor makes the queue entry for a /play query: words become the
+// first search result, a page of a site the page resolver handles becomes
+// what it resolves to, any other URL a file.
 func (h *Handlers) trackFor(ctx context.Context, query string, user music.UserID) (music.Track, error) {
-	u, err := h.audio.checkURL(strings.TrimSpace(query))
+	query = strings.TrimSpace(query)
+	if h.recent != nil && !looksLikeURL(query) {
+		found, err := h.recent.Search(ctx, query, 1)
+		if err != nil {
+			return music.Track{}, fmt.Errorf("searching: %w", err)
+		}
+		if len(found) == 0 {
+			return music.Track{}, music.Errorf(music.ENOTFOUND, "Nothing found for %q.", music.Truncate(query, 100))
+		}
+		query = found[0].URL
+	}
+	u, err := h.audio.checkURL(query)
 	if err != nil {
 		return music.Track{}, err
 	}

@@ -40,6 +40,11 @@ type PlaybackConfig struct {
 	// Links turns Spotify and Deezer links into tracks found elsewhere at
 	// /play. Default: none, such links are played as any other URL.
 	Links LinkResolver
+	// Search finds tracks by words for /play, /search and /play's
+	// autocomplete. Default: none, /play takes URLs only.
+	Search Searcher
+	// Lyrics finds lyrics for /lyrics. Default: none, no /lyrics.
+	Lyrics LyricsFinder
 	// DJRole, when set, is the name of the role whose members (and a
 	// track's requester) may skip and remove others' tracks; everyone else
 	// votes. Default: none, everyone may.

@@ -64,6 +64,9 @@ type Router struct {
 	AckAfter time.Duration
 	// HandlerTimeout bounds a handler's work, deferral included.
 	HandlerTimeout time.Duration
+	// AutocompleteTimeout bounds an autocomplete answer: Discord drops
+	// answers later than 3 s, and autocomplete cannot be deferred.
+	AutocompleteTimeout time.Duration
 }
 
 // RouterConfig holds what a Router needs.
@@ -84,15 +87,16 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		return nil, fmt.Errorf("command table: %w", err)
 	}
 	rt := &Router{
-		commands:       table,
-		components:     make(map[string]Component, len(cfg.Components)),
-		approvals:      cfg.Approvals,
-		owners:         make(map[music.UserID]bool, len(cfg.Owners)),
-		respond:        cfg.Responder,
-		observe:        cfg.Observer,
-		log:            cfg.Logger,
-		AckAfter:       1500 * time.Millisecond,
-		HandlerTimeout: 30 * time.Second,
+		commands:            table,
+		components:          make(map[string]Component, len(cfg.Components)),
+		approvals:           cfg.Approvals,
+		owners:              make(map[music.UserID]bool, len(cfg.Owners)),
+		respond:             cfg.Responder,
+		observe:             cfg.Observer,
+		log:                 cfg.Logger,
+		AckAfter:            1500 * time.Millisecond,
+		HandlerTimeout:      30 * time.Second,
+		AutocompleteTimeout: 2 * time.Second,
 	}
 	for _, c := range cfg.Components {
 		rt.components[c.Prefix] = c
@@ -116,6 +120,10 @@ type route struct {
 func (rt *Router) HandleInteraction(ctx context.Context, i *discordgo.Interaction) {
 	start := time.Now()
 	log := rt.log.With(slog.String("interaction", i.ID), slog.String("guild", i.GuildID))
+	if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
+		rt.autocomplete(ctx, log, i)
+		return
+	}
 	r, err := rt.resolve(i)
 	if err != nil {
 		rt.answer(ctx, log, start, i, false, rt.errorReply(log, "", err))
@@ -140,6 +148,56 @@ func (rt *Router) HandleInteraction(ctx context.Context, i *discordgo.Interactio
 	case <-timer.C:
 		rt.deferThenEdit(ctx, log, start, i, r.update, done)
 	}
+}
+
+// autocomplete answers suggestions for the option being typed, within
+// AutocompleteTimeout: no guild lock (suggestions change nothing) and no
+// deferral (Discord has none for autocomplete). Unapproved guilds and
+// failures get no suggestions.
+func (rt *Router) autocomplete(ctx context.Context, log *slog.Logger, i *discordgo.Interaction) {
+	ctx, cancel := context.WithTimeout(ctx, rt.AutocompleteTimeout)
+	defer cancel()
+	choices := []*discordgo.ApplicationCommandOptionChoice{}
+	for _, c := range rt.suggest(ctx, log, i) {
+		choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: c.Name, Value: c.Value})
+	}
+	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult, Data: &discordgo.InteractionResponseData{Choices: choices}}
+	// The answer gets its own short deadline: the suggestions may have used
+	// all of ctx's.
+	sendCtx, cancelSend := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+	defer cancelSend()
+	if err := rt.respond.InteractionRespond(i, resp, discordgo.WithContext(sendCtx)); err != nil {
+		log.Warn("answering autocomplete", slog.Any("err", err))
+	}
+}
+
+// suggest runs the focused option's autocomplete when the user may run its
+// command.
+func (rt *Router) suggest(ctx context.Context, log *slog.Logger, i *discordgo.Interaction) []Choice {
+	complete, typed := rt.commands.autocompleteFor(i.ApplicationCommandData())
+	if complete == nil {
+		return nil
+	}
+	switch rt.commands.byName[i.ApplicationCommandData().Name].Access {
+	case Owners:
+		if u := interactionUser(i); u == nil || !rt.owners[music.UserID(u.ID)] {
+			return nil
+		}
+	case Approved:
+		if i.GuildID == "" || music.GuildID(i.GuildID).Validate() != nil {
+			return nil
+		}
+		ok, err := rt.approvals.IsApproved(ctx, music.GuildID(i.GuildID))
+		if err != nil {
+			log.Warn("autocomplete: checking the allowlist", slog.Any("err", err))
+			return nil
+		}
+		if !ok {
+			return nil
+		}
+	}
+	choices := complete(ctx, typed)
+	return choices[:min(len(choices), maxChoices)]
 }
 
 // record reports an answered interaction to the observer, if any.

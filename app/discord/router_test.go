@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -23,13 +25,21 @@ type recorder struct {
 	followups []*discordgo.WebhookParams
 	deletes   int
 	deferred  chan struct{} // closed on the first deferral
+	// respondCtxErrs are the errors of the responses' contexts when sent:
+	// a response sent with a spent context never reaches Discord.
+	respondCtxErrs []error
 }
 
 func newRecorder() *recorder { return &recorder{deferred: make(chan struct{})} }
 
-func (r *recorder) InteractionRespond(_ *discordgo.Interaction, resp *discordgo.InteractionResponse, _ ...discordgo.RequestOption) error {
+func (r *recorder) InteractionRespond(_ *discordgo.Interaction, resp *discordgo.InteractionResponse, opts ...discordgo.RequestOption) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	cfg := &discordgo.RequestConfig{Request: httptest.NewRequest(http.MethodPost, "/", nil)}
+	for _, o := range opts {
+		o(cfg)
+	}
+	r.respondCtxErrs = append(r.respondCtxErrs, cfg.Request.Context().Err())
 	r.responses = append(r.responses, resp)
 	if resp.Type == discordgo.InteractionResponseDeferredChannelMessageWithSource || resp.Type == discordgo.InteractionResponseDeferredMessageUpdate {
 		close(r.deferred)

@@ -11,7 +11,7 @@ func TestPrometheusMetricsCountInteractions(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	h.do(t, h.approved.ID, memberID, "play", opt("query", h.track("a.mp3")))
-	h.do(t, h.approved.ID, memberID, "play", opt("query", "not a url"))
+	h.do(t, h.approved.ID, memberID, "play", opt("query", "ftp://not-an-audio-url")) // refused before any search
 
 	code, body := h.bot.fetch(t, "/metrics")
 	if code != http.StatusOK {

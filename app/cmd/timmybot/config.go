@@ -20,6 +20,7 @@ import (
 	"github.com/iddv/timmybot/app/audio/fetch"
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/source/lrclib"
 	"github.com/iddv/timmybot/app/source/ytdlp"
 	"github.com/iddv/timmybot/app/web"
 )
@@ -77,6 +78,11 @@ type config struct {
 	// Spotify links, read with the app's client credentials (both or
 	// neither; without them Spotify links answer "not set up").
 	SpotifyClientID, SpotifyClientSecret string
+	// Discovery: searching by words, lyrics.
+	SearchPrefix string // yt-dlp's search, "" for ytdlp.DefaultSearchPrefix
+	SearchMaxLen int    // characters in a search, 0 for ytdlp.DefaultMaxQueryLen
+	LyricsURL    string // LRCLIB's base URL, "" for lrclib.DefaultBaseURL
+	NoLyrics     bool   // TIMMYBOT_LYRICS_URL=off: no /lyrics
 }
 
 // awsMode reports whether the configuration selects DynamoDB.
@@ -301,6 +307,28 @@ func (c *config) loadYTDLP(get func(key, def string) string) error {
 		if site = strings.TrimSpace(site); site != "" {
 			c.YTDLPSites = append(c.YTDLPSites, site)
 		}
+	}
+	return c.loadDiscovery(get)
+}
+
+// loadDiscovery reads the search and lyrics settings.
+func (c *config) loadDiscovery(get func(key, def string) string) error {
+	c.SearchPrefix = get("TIMMYBOT_SEARCH_PREFIX", "")
+	if _, err := ytdlp.New(ytdlp.Config{SearchPrefix: c.SearchPrefix}); err != nil {
+		return fmt.Errorf("TIMMYBOT_SEARCH_PREFIX: %w", err)
+	}
+	if v := get("TIMMYBOT_SEARCH_MAX_LENGTH", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > music.MaxURLLen {
+			return fmt.Errorf("TIMMYBOT_SEARCH_MAX_LENGTH: must be a whole number from 1 to %d, got %q", music.MaxURLLen, v)
+		}
+		c.SearchMaxLen = n
+	}
+	c.LyricsURL = get("TIMMYBOT_LYRICS_URL", "")
+	if c.NoLyrics = c.LyricsURL == "off"; c.NoLyrics {
+		c.LyricsURL = ""
+	} else if _, err := lrclib.New(lrclib.Config{BaseURL: c.LyricsURL}); err != nil {
+		return fmt.Errorf("TIMMYBOT_LYRICS_URL: %w", err)
 	}
 	return nil
 }

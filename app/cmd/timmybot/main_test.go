@@ -204,6 +204,15 @@ func TestLoadConfig(t *testing.T) {
 		{name: "token key not base64", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_TOKEN_KEY", "not base64!"), wantErr: "TIMMYBOT_TOKEN_KEY"},
 		{name: "client secret without id", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_YOUTUBE_CLIENT_SECRET", "x"), wantErr: "TIMMYBOT_YOUTUBE_CLIENT_SECRET is set without TIMMYBOT_YOUTUBE_CLIENT_ID"},
 		{name: "bad network", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_ALLOW_NETWORKS", "127.0.0.1"), wantErr: `TIMMYBOT_ALLOW_NETWORKS: "127.0.0.1" is not a network`},
+		{name: "search and lyrics", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_SEARCH_PREFIX", "scsearch", "TIMMYBOT_SEARCH_MAX_LENGTH", "80", "TIMMYBOT_LYRICS_URL", "http://127.0.0.1:9999"),
+			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Limits: fetch.DefaultLimits(), Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus",
+				SearchPrefix: "scsearch", SearchMaxLen: 80, LyricsURL: "http://127.0.0.1:9999"}},
+		{name: "lyrics off", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LYRICS_URL", "off"),
+			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Limits: fetch.DefaultLimits(), Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus",
+				NoLyrics: true}},
+		{name: "search count in the prefix", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_SEARCH_PREFIX", "ytsearch99"), wantErr: "TIMMYBOT_SEARCH_PREFIX"},
+		{name: "bad search length", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_SEARCH_MAX_LENGTH", "0"), wantErr: "TIMMYBOT_SEARCH_MAX_LENGTH"},
+		{name: "bad lyrics URL", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LYRICS_URL", "lrclib.net"), wantErr: "TIMMYBOT_LYRICS_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

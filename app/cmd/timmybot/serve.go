@@ -22,6 +22,7 @@ import (
 	"github.com/iddv/timmybot/app/music"
 	"github.com/iddv/timmybot/app/source/deezer"
 	"github.com/iddv/timmybot/app/source/links"
+	"github.com/iddv/timmybot/app/source/lrclib"
 	"github.com/iddv/timmybot/app/source/mirror"
 	"github.com/iddv/timmybot/app/source/spotify"
 	"github.com/iddv/timmybot/app/source/ytdlp"
@@ -55,6 +56,10 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		return err
 	}
 	links, err := newLinkResolver(c, pages, st.tracks, log)
+	if err != nil {
+		return err
+	}
+	lyrics, err := newLyrics(c)
 	if err != nil {
 		return err
 	}
@@ -105,6 +110,8 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 			Filters:     filterNames(),
 			Pages:       pages,
 			Links:       links,
+			Search:      pages,
+			Lyrics:      lyrics,
 		},
 	})
 	if err != nil {
@@ -221,6 +228,7 @@ func newPageResolver(c config, log *slog.Logger) (*ytdlp.Resolver, error) {
 	r, err := ytdlp.New(ytdlp.Config{
 		Path: c.YTDLP, Cookies: c.YTDLPCookies, ExtraArgs: c.YTDLPArgs,
 		MaxConcurrent: c.YTDLPConcurrency, Sites: c.YTDLPSites, Logger: log,
+		SearchPrefix: c.SearchPrefix, MaxQueryLen: c.SearchMaxLen,
 	})
 	if err != nil {
 		return nil, configError{fmt.Errorf("TIMMYBOT_YTDLP_ARGS: %w", err)}
@@ -234,12 +242,37 @@ func newPageResolver(c config, log *slog.Logger) (*ytdlp.Resolver, error) {
 	return r, nil
 }
 
+// newLyrics is the LRCLIB client, nil when lyrics are off.
+func newLyrics(c config) (discord.LyricsFinder, error) {
+	if c.NoLyrics {
+		return nil, nil
+	}
+	l, err := lrclib.New(lrclib.Config{BaseURL: c.LyricsURL, UserAgent: "TimmyBot (self-hosted Discord music bot)"})
+	if err != nil {
+		return nil, configError{fmt.Errorf("TIMMYBOT_LYRICS_URL: %w", err)}
+	}
+	return l, nil
+}
+
+// The adapters fit the bot's ports.
+var (
+	_ discord.Searcher     = (*ytdlp.Resolver)(nil)
+	_ discord.LyricsFinder = (*lrclib.Client)(nil)
+)
+
 // readyDetails are the lines /readyz adds to its answer.
 // newLinkResolver reads Spotify (with the app's credentials, when set) and
 // Deezer links and mirrors their tracks by yt-dlp's search, caching the
 // matches in the track cache.
+// candidateSearch is yt-dlp's search as the mirror's Searcher.
+type candidateSearch struct{ *ytdlp.Resolver }
+
+func (c candidateSearch) Search(ctx context.Context, query string, n int) ([]mirror.Candidate, error) {
+	return c.Candidates(ctx, query, n)
+}
+
 func newLinkResolver(c config, pages *ytdlp.Resolver, cache music.TrackCache, log *slog.Logger) (*links.Resolver, error) {
-	finder, err := mirror.New(mirror.Config{Searcher: pages, Cache: cache, Logger: log})
+	finder, err := mirror.New(mirror.Config{Searcher: candidateSearch{pages}, Cache: cache, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -4,70 +4,121 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/iddv/timmybot/app/music"
-	"github.com/iddv/timmybot/app/source/mirror"
 )
 
-var _ mirror.Searcher = (*Resolver)(nil)
+// Defaults of the search settings of Config.
+const (
+	DefaultSearchPrefix = "ytsearch"
+	DefaultMaxQueryLen  = 200
+	MaxSearchResults    = 25
+)
 
-// maxSearchResults bounds n in Search.
-const maxSearchResults = 20
+// searchPrefix is what a yt-dlp search prefix looks like: "ytsearch",
+// "scsearch".
+var searchPrefix = regexp.MustCompile(`^[a-z0-9]+search$`)
 
-// Search asks YouTube, through yt-dlp's "ytsearchN:" input, for up to n
-// videos matching query, listed without resolving each (--flat-playlist).
-// The query goes after "--" as yt-dlp's only input, stripped of control
-// characters.
-func (r *Resolver) Search(ctx context.Context, query string, n int) ([]mirror.Candidate, error) {
-	query = strings.TrimSpace(strings.Map(func(c rune) rune {
-		if unicode.IsControl(c) {
-			return ' '
-		}
-		return c
-	}, query))
-	if query == "" || len(query) > music.MaxCacheKeyLen {
-		return nil, music.Errorf(music.EINVALID, "That search is empty or too long.")
+// checkSearch validates the search settings of cfg, filling in defaults.
+func checkSearch(cfg *Config) error {
+	if cfg.SearchPrefix == "" {
+		cfg.SearchPrefix = DefaultSearchPrefix
 	}
-	n = min(max(n, 1), maxSearchResults)
-	input := "ytsearch" + strconv.Itoa(n) + ":" + query
-	out, err := r.run(ctx, func(cookies string) []string {
-		args := []string{"--ignore-config", "--flat-playlist", "--dump-single-json", "--no-warnings", "--socket-timeout", "10"}
-		if cookies != "" {
-			args = append(args, "--cookies", cookies)
-		}
-		args = append(args, r.cfg.ExtraArgs...)
-		return append(args, "--", input)
+	if cfg.MaxQueryLen <= 0 {
+		cfg.MaxQueryLen = DefaultMaxQueryLen
+	}
+	if !searchPrefix.MatchString(cfg.SearchPrefix) {
+		return fmt.Errorf("yt-dlp search prefix %q: want letters and digits ending in \"search\", such as ytsearch or scsearch", cfg.SearchPrefix)
+	}
+	return nil
+}
+
+// Search asks yt-dlp for the first n (1 to MaxSearchResults) results for
+// words, as queue entries of their pages (Duration zero when unknown). The words go after "--" as one argument behind the configured
+// prefix and count, so nothing in them can become an option or change the
+// count: "ytsearch99999:x" searches for that text.
+func (r *Resolver) Search(ctx context.Context, words string, n int) ([]music.Track, error) {
+	words, err := r.checkQuery(words)
+	if err != nil {
+		return nil, err
+	}
+	if n < 1 || n > MaxSearchResults {
+		return nil, fmt.Errorf("search for %d results: want 1 to %d", n, MaxSearchResults)
+	}
+	word := r.cfg.SearchPrefix + strconv.Itoa(n) + ":" + words
+	out, err := r.runCounted(ctx, func(cookies string) []string {
+		return r.withCommon([]string{"--ignore-config", "--flat-playlist", "--dump-single-json", "--no-warnings", "--socket-timeout", "10"}, cookies, word)
 	})
 	if err != nil {
 		return nil, err
 	}
-	var list struct {
-		Entries []struct {
-			Title    string  `json:"title"`
-			Channel  string  `json:"channel"`
-			Uploader string  `json:"uploader"`
-			Duration float64 `json:"duration"`
-			URL      string  `json:"url"`
-		} `json:"entries"`
-	}
-	if err := json.Unmarshal(out, &list); err != nil {
+	results, err := parseResults(out, n)
+	if err != nil {
 		r.failures.add(ReasonOther)
-		return nil, &Failure{Reason: ReasonOther, Cause: fmt.Errorf("reading yt-dlp's search JSON: %w", err)}
+		return nil, &Failure{Reason: ReasonOther, Cause: err}
 	}
-	var cands []mirror.Candidate
-	for _, e := range list.Entries {
-		if _, err := music.ParseAudioURL(e.URL); err != nil {
+	return results, nil
+}
+
+// checkQuery trims words and refuses empty, overlong or control-character
+// queries before any process starts.
+func (r *Resolver) checkQuery(words string) (string, error) {
+	words = strings.TrimSpace(words)
+	switch {
+	case words == "":
+		return "", music.Errorf(music.EINVALID, "Give some words to search for.")
+	case !utf8.ValidString(words) || strings.ContainsFunc(words, unicode.IsControl):
+		return "", music.Errorf(music.EINVALID, "Search words cannot contain control characters.")
+	case utf8.RuneCountInString(words) > r.cfg.MaxQueryLen:
+		return "", music.Errorf(music.EINVALID, "That search is too long (at most %d characters).", r.cfg.MaxQueryLen)
+	}
+	return words, nil
+}
+
+// playlist is the part of yt-dlp's flat playlist JSON that Search reads.
+type playlist struct {
+	Type    string `json:"_type"`
+	Entries []struct {
+		Title      string  `json:"title"`
+		URL        string  `json:"url"`
+		WebpageURL string  `json:"webpage_url"`
+		Duration   float64 `json:"duration"`
+	} `json:"entries"`
+}
+
+// parseResults reads a flat playlist, keeping the entries with an http(s)
+// URL, at most n.
+func parseResults(b []byte, n int) ([]music.Track, error) {
+	var p playlist
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("reading yt-dlp's JSON: %w", err)
+	}
+	if p.Type != "playlist" {
+		return nil, fmt.Errorf("yt-dlp returned a %q, not search results", p.Type)
+	}
+	results := []music.Track{}
+	for _, e := range p.Entries {
+		page := e.WebpageURL
+		if page == "" {
+			page = e.URL
+		}
+		if _, err := music.ParseAudioURL(page); err != nil || len(results) == n {
 			continue
 		}
-		uploader := e.Channel
-		if uploader == "" {
-			uploader = e.Uploader
+		title := e.Title
+		if title == "" {
+			title = page
 		}
-		cands = append(cands, mirror.Candidate{Title: e.Title, Uploader: uploader, Duration: time.Duration(max(e.Duration, 0) * float64(time.Second)), URL: e.URL})
+		results = append(results, music.Track{
+			Title: music.Truncate(title, music.MaxTitleLen), URL: page,
+			Duration: time.Duration(max(e.Duration, 0) * float64(time.Second)), Source: Source,
+		})
 	}
-	return cands, nil
+	return results, nil
 }

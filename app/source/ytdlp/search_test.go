@@ -2,61 +2,117 @@ package ytdlp
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/iddv/timmybot/app/music"
-	"github.com/iddv/timmybot/app/source/mirror"
 )
 
-// searchJSON is the shape of yt-dlp's --flat-playlist answer for a
-// "ytsearch3:" input (trimmed).
-const searchJSON = `{"_type":"playlist","id":"x","title":"x","extractor_key":"YoutubeSearch","entries":[
-{"_type":"url","ie_key":"Youtube","id":"dQw4w9WgXcQ","url":"https://www.youtube.com/watch?v=dQw4w9WgXcQ","title":"Never Gonna Give You Up","duration":213.0,"channel":"Rick Astley","uploader":null},
-{"_type":"url","ie_key":"Youtube","id":"b","url":"https://www.youtube.com/watch?v=b","title":"A stream","duration":null,"uploader":"Someone"},
-{"_type":"url","ie_key":"Youtube","id":"c","url":"javascript:alert(1)","title":"Not a page"}]}`
+// searchJSON is the shape of yt-dlp's --flat-playlist answer for
+// "ytsearch3:never gonna" (trimmed): one entry has no usable URL.
+const searchJSON = `{"id":"never gonna","title":"never gonna","_type":"playlist","extractor_key":"YoutubeSearch",
+"entries":[
+{"_type":"url","ie_key":"Youtube","id":"dQw4w9WgXcQ","url":"https://www.youtube.com/watch?v=dQw4w9WgXcQ","title":"Rick Astley - Never Gonna Give You Up (Official Video)","duration":213.0,"channel":"Rick Astley","uploader":null},
+{"_type":"url","ie_key":"Youtube","id":"x","url":"not a url","title":"Broken"},
+{"_type":"url","ie_key":"Youtube","id":"yPYZpwSpKmA","url":"https://www.youtube.com/watch?v=yPYZpwSpKmA","title":"","duration":null,"channel":null,"uploader":"Someone"}]}`
+
+// searchArgs is what every search passes before "--".
+var searchArgs = []string{"--ignore-config", "--flat-playlist", "--dump-single-json", "--no-warnings", "--socket-timeout", "10"}
 
 func TestSearch(t *testing.T) {
+	f := newFake(t, searchJSON, "", 0)
+	r := mustNew(t, Config{Path: f.path})
+	got, err := r.Search(context.Background(), "  never gonna ", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []music.Track{
+		{Title: "Rick Astley - Never Gonna Give You Up (Official Video)", URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ", Duration: 213 * time.Second, Source: Source},
+		{Title: "https://www.youtube.com/watch?v=yPYZpwSpKmA", URL: "https://www.youtube.com/watch?v=yPYZpwSpKmA", Source: Source},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("results (-want +got):\n%s", diff)
+	}
+	args, _ := f.argv(t)
+	if diff := cmp.Diff(append(append([]string{}, searchArgs...), "--", "ytsearch3:never gonna"), args); diff != "" {
+		t.Errorf("argv (-want +got):\n%s", diff)
+	}
+
+	t.Run("at most n", func(t *testing.T) {
+		got, err := r.Search(context.Background(), "never gonna", 1)
+		if err != nil || len(got) != 1 || got[0].URL != want[0].URL {
+			t.Errorf("got %v, %v; want the first result only", got, err)
+		}
+	})
+}
+
+// Hostile words stay one argument after "--", behind the bot's prefix and
+// count; what cannot be searched for is refused before yt-dlp starts.
+func TestSearchHostileQueries(t *testing.T) {
 	tests := []struct {
-		name     string
-		query    string
-		n        int
-		want     []mirror.Candidate
-		wantArg  string
-		wantCode string
+		name, words string
+		word        string // the argument after "--"; "" when refused
 	}{
-		{name: "results", query: `"GBARL9300135"`, n: 3, wantArg: `ytsearch3:"GBARL9300135"`, want: []mirror.Candidate{
-			{Title: "Never Gonna Give You Up", Uploader: "Rick Astley", Duration: 213 * time.Second, URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ"},
-			{Title: "A stream", Uploader: "Someone", URL: "https://www.youtube.com/watch?v=b"},
-		}},
-		{name: "control characters and a huge n", query: "--exec\nrm -rf /", n: 1000, wantArg: "ytsearch20:--exec rm -rf /", want: []mirror.Candidate{
-			{Title: "Never Gonna Give You Up", Uploader: "Rick Astley", Duration: 213 * time.Second, URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ"},
-			{Title: "A stream", Uploader: "Someone", URL: "https://www.youtube.com/watch?v=b"},
-		}},
-		{name: "empty", query: " \t", n: 3, wantCode: music.EINVALID},
+		{"exec", "--exec id", "scsearch5:--exec id"},
+		{"leading dashes", "---o /etc/passwd", "scsearch5:---o /etc/passwd"},
+		{"search count in the words", "ytsearch99999:never gonna", "scsearch5:ytsearch99999:never gonna"},
+		{"a URL", "https://evil.example/x", "scsearch5:https://evil.example/x"},
+		{"empty", "   ", ""},
+		{"NUL byte", "a\x00--exec=id", ""},
+		{"newline", "a\n--exec=id", ""},
+		{"over the maximum length", strings.Repeat("é", 41), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t, searchJSON, "", 0)
-			r := mustNew(t, Config{Path: f.path})
-			got, err := r.Search(context.Background(), tt.query, tt.n)
-			if music.ErrorCode(err) != tt.wantCode {
-				t.Fatalf("err = %v, want code %q", err, tt.wantCode)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("candidates (-want +got):\n%s", diff)
-			}
+			r := mustNew(t, Config{Path: f.path, SearchPrefix: "scsearch", MaxQueryLen: 40})
+			_, err := r.Search(context.Background(), tt.words, 5)
 			args, ran := f.argv(t)
-			if tt.wantCode != "" {
-				if ran {
-					t.Errorf("yt-dlp ran for a refused search: %q", args)
+			if tt.word == "" {
+				if music.ErrorCode(err) != music.EINVALID || ran {
+					t.Fatalf("err = %v, ran = %v %q; want refused before yt-dlp starts", err, ran, args)
 				}
 				return
 			}
-			want := []string{"--ignore-config", "--flat-playlist", "--dump-single-json", "--no-warnings", "--socket-timeout", "10", "--", tt.wantArg}
-			if diff := cmp.Diff(want, args); diff != "" {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(append(append([]string{}, searchArgs...), "--", tt.word), args); diff != "" {
 				t.Errorf("argv (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestSearchRefuses(t *testing.T) {
+	tests := []struct {
+		name, stdout string
+		n            int
+	}{
+		{"not JSON", "ERROR", 5},
+		{"one video, not results", videoJSON, 5},
+		{"no results asked", searchJSON, 0},
+		{"too many results asked", searchJSON, MaxSearchResults + 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, tt.stdout, "", 0)
+			r := mustNew(t, Config{Path: f.path})
+			if _, err := r.Search(context.Background(), "x", tt.n); err == nil {
+				t.Error("accepted")
+			}
+		})
+	}
+}
+
+func TestSearchPrefixConfig(t *testing.T) {
+	for _, prefix := range []string{"ytsearch5", "yt search", "--exec", "ytsearch:", "YTSEARCH"} {
+		t.Run(prefix, func(t *testing.T) {
+			if _, err := New(Config{SearchPrefix: prefix}); err == nil {
+				t.Error("accepted")
 			}
 		})
 	}

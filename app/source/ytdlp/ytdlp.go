@@ -1,14 +1,15 @@
 // Package ytdlp resolves the pages of sites such as YouTube, SoundCloud and
 // Bandcamp to a track's metadata and a stream URL by running yt-dlp, and
-// searches YouTube through it for the mirror of Spotify and Deezer tracks.
+// searches them by words, and searches YouTube for the mirror of Spotify
+// and Deezer tracks.
 //
 // It owns the yt-dlp processes: one per resolution or search, started with
 // a fixed argument list (--ignore-config, JSON output, the Opus/WebM format
 // first so that playback can pass it through), the user's URL only after
-// "--" and only when it is an http(s) URL (a search's only input is the
-// "ytsearchN:" text it builds itself), in a process group of its own that is
-// killed and waited for when the timeout passes or the caller gives up, at
-// most Config.MaxConcurrent at a time. It owns the classification of
+// "--" and only when it is an http(s) URL (a search's words only behind the
+// bot's own "<prefix>N:" in that same one argument), in a process group of
+// its own that is killed and waited for when the timeout passes or the
+// caller gives up, at most Config.MaxConcurrent at a time. It owns the classification of
 // yt-dlp's failures into reasons with the text a user sees; the full
 // stderr goes only into the error's log text.
 //
@@ -80,6 +81,12 @@ type Config struct {
 	// Sites are the hosts whose pages Handles accepts, each with its
 	// subdomains. Default: DefaultSites.
 	Sites []string
+	// SearchPrefix is the yt-dlp search Search uses: "ytsearch" for
+	// YouTube, "scsearch" for SoundCloud. Default: DefaultSearchPrefix.
+	SearchPrefix string
+	// MaxQueryLen bounds a search's words, in characters. Default:
+	// DefaultMaxQueryLen.
+	MaxQueryLen int
 	// Logger receives each failure with yt-dlp's full stderr. Default:
 	// discard.
 	Logger *slog.Logger
@@ -110,6 +117,9 @@ func New(cfg Config) (*Resolver, error) {
 		cfg.Sites = DefaultSites
 	}
 	if err := ValidateArgs(cfg.ExtraArgs); err != nil {
+		return nil, err
+	}
+	if err := checkSearch(&cfg); err != nil {
 		return nil, err
 	}
 	log := cfg.Logger
@@ -187,7 +197,7 @@ func (r *Resolver) Resolve(ctx context.Context, pageURL string) (Info, error) {
 	if _, err := music.ParseAudioURL(pageURL); err != nil {
 		return Info{}, err
 	}
-	out, err := r.run(ctx, func(cookies string) []string { return r.args(pageURL, cookies) })
+	out, err := r.runCounted(ctx, func(cookies string) []string { return r.args(pageURL, cookies) })
 	if err != nil {
 		return Info{}, err
 	}
@@ -199,6 +209,26 @@ func (r *Resolver) Resolve(ctx context.Context, pageURL string) (Info, error) {
 	return info, nil
 }
 
+// runCounted runs yt-dlp in a free slot, counting and logging its failures.
+func (r *Resolver) runCounted(ctx context.Context, args func(cookies string) []string) ([]byte, error) {
+	select {
+	case r.slots <- struct{}{}:
+		defer func() { <-r.slots }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for a free yt-dlp slot: %w", ctx.Err())
+	}
+	out, err := r.run(ctx, args)
+	if err != nil {
+		var f *Failure
+		if errors.As(err, &f) {
+			r.failures.add(f.Reason)
+			r.log.Warn("yt-dlp failed", slog.String("reason", string(f.Reason)), slog.String("stderr", f.Stderr), slog.Any("err", f.Cause))
+		}
+		return nil, err
+	}
+	return out, nil
+}
+
 // args is yt-dlp's argument list for one run; cookies is the private copy
 // of the cookies file, "" for none.
 func (r *Resolver) args(pageURL, cookies string) []string {
@@ -207,34 +237,22 @@ func (r *Resolver) args(pageURL, cookies string) []string {
 		"--socket-timeout", "10",
 		"-f", "bestaudio[acodec=opus]/bestaudio/best",
 	}
+	return r.withCommon(args, cookies, pageURL)
+}
+
+// withCommon appends what every run passes after its own fixed arguments:
+// the cookies, the extra arguments, and the one word after "--".
+func (r *Resolver) withCommon(args []string, cookies, word string) []string {
 	if cookies != "" {
 		args = append(args, "--cookies", cookies)
 	}
 	args = append(args, r.cfg.ExtraArgs...)
-	return append(args, "--", pageURL)
+	return append(args, "--", word)
 }
 
-// run starts yt-dlp, when one of the Config.MaxConcurrent slots is free,
-// with the arguments args builds around the private cookies file ("" for
-// none), and returns its standard output. Failures are counted and logged
-// here.
+// run starts yt-dlp with the arguments args builds around the private
+// cookies copy ("" for none) and returns its standard output.
 func (r *Resolver) run(parent context.Context, args func(cookies string) []string) ([]byte, error) {
-	select {
-	case r.slots <- struct{}{}:
-		defer func() { <-r.slots }()
-	case <-parent.Done():
-		return nil, fmt.Errorf("waiting for a free yt-dlp slot: %w", parent.Err())
-	}
-	out, err := r.runOnce(parent, args)
-	var f *Failure
-	if errors.As(err, &f) {
-		r.failures.add(f.Reason)
-		r.log.Warn("yt-dlp failed", slog.String("reason", string(f.Reason)), slog.String("stderr", f.Stderr), slog.Any("err", f.Cause))
-	}
-	return out, err
-}
-
-func (r *Resolver) runOnce(parent context.Context, args func(cookies string) []string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(parent, r.cfg.Timeout)
 	defer cancel()
 	var cookies string
