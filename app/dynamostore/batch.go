@@ -78,26 +78,35 @@ const batchWorkers = 8
 
 // inParallel calls fn for 0..n-1 on up to batchWorkers goroutines, stops
 // handing out work at the first error, and returns it once all calls have
-// returned.
+// returned. Calls in flight are not cancelled: a request cut off may still
+// be applied by the server after the caller has cleaned up behind it, so
+// cleanup waits for every answer.
 func inParallel(ctx context.Context, n int, fn func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var next atomic.Int64
-	var wg sync.WaitGroup
+	var (
+		next    atomic.Int64
+		stopped atomic.Bool
+		once    sync.Once
+		first   error
+		wg      sync.WaitGroup
+	)
 	for range min(n, batchWorkers) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < n && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
+			for i := int(next.Add(1)) - 1; i < n && !stopped.Load() && ctx.Err() == nil; i = int(next.Add(1)) - 1 {
 				if err := fn(ctx, i); err != nil {
-					cancel(err)
+					once.Do(func() { first = err })
+					stopped.Store(true)
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	return context.Cause(ctx)
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
 }
 
 // getQueueItems reads items of the queues table by key, consistently, and

@@ -174,10 +174,8 @@ func backoff(ctx context.Context, attempt int) error {
 }
 
 // cleanupTimeout bounds best-effort deletes of unreachable items, which run
-// even when the caller's context is done. Undoing a 500-track playlist is
-// 20 batch writes with retries; on a busy server (a throttled table, or a
-// loaded test machine) 5 s can run out and leave items behind.
-const cleanupTimeout = 20 * time.Second
+// even when the caller's context is done.
+const cleanupTimeout = 5 * time.Second
 
 func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
