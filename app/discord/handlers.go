@@ -90,7 +90,8 @@ func (h *Handlers) Commands() []Command {
 	cmds = append(cmds, h.playlistCommands()...)
 	all := append(cmds, Command{Name: "help", Description: "List TimmyBot's commands", Access: Everyone})
 	all[len(all)-1].Run = func(_ context.Context, r *Request) (Reply, error) {
-		return Reply{Content: helpText(all, r.Owner), Ephemeral: true}, nil
+		// An embed: the table outgrew a message's 2000 characters.
+		return Reply{Embeds: listEmbeds("TimmyBot's commands", strings.Split(helpText(all, r.Owner), "\n")), Ephemeral: true}, nil
 	}
 	return all
 }

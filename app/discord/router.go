@@ -357,7 +357,11 @@ func (rt *Router) errorReply(log *slog.Logger, command string, err error) Reply 
 	log.Error("command failed", slog.String("error_id", id), slog.Any("err", err))
 	msg := "Something went wrong on our side"
 	if music.ErrorCode(err) == music.EUNAVAILABLE {
-		msg = "TimmyBot can't reach its storage right now; try again in a minute"
+		// A dependency is down: its error says which (the store, a source).
+		msg = strings.TrimSuffix(music.ErrorMessage(err), ".")
+		if msg == "" {
+			msg = "TimmyBot can't reach a service it needs right now; try again in a minute"
+		}
 	}
 	if command != "" {
 		msg += " while running /" + command

@@ -233,7 +233,7 @@ func TestRouterMapsErrors(t *testing.T) {
 		}, "Something went wrong on our side while running /ping. (error ID `", true},
 		{"unavailable", func(context.Context, *Request) (Reply, error) {
 			return Reply{}, music.Errorf(music.EUNAVAILABLE, "db down")
-		}, "can't reach its storage", true},
+		}, "db down while running /ping. (error ID `", true},
 		{"panic", func(context.Context, *Request) (Reply, error) {
 			panic("boom")
 		}, "Something went wrong", true},

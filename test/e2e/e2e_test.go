@@ -38,8 +38,20 @@ func TestDevGuildRegistersCommandsInThatGuildOnly(t *testing.T) {
 	if global := fake.Commands(""); len(global) != 0 {
 		t.Errorf("global commands registered with a dev guild: %v", global)
 	}
-	if got, want := len(fake.Commands(dev.ID)), len((&discord.Handlers{}).Commands()); got != want {
-		t.Errorf("dev guild has %d commands, want the table's %d", got, want)
+	// The whole table: every command, the search and lyrics ones included.
+	names := map[string]bool{}
+	for _, c := range fake.Commands(dev.ID) {
+		names[c.Name] = true
+	}
+	for _, c := range (&discord.Handlers{}).Commands() {
+		if !names[c.Name] {
+			t.Errorf("dev guild lacks /%s", c.Name)
+		}
+	}
+	for _, name := range []string{"search", "lyrics"} {
+		if !names[name] {
+			t.Errorf("dev guild lacks /%s", name)
+		}
 	}
 }
 
@@ -123,8 +135,8 @@ func TestUnapprovedGuildIsRefusedUntilAnOwnerApproves(t *testing.T) {
 	if !refused.Ephemeral() || !strings.Contains(refused.Content, "/request-access") {
 		t.Fatalf("unapproved /play answered %q (ephemeral %v)", refused.Content, refused.Ephemeral())
 	}
-	if help := h.do(t, other.ID, memberID, "help"); !strings.Contains(help.Content, "/play") {
-		t.Errorf("/help in an unapproved guild answered %q", help.Content)
+	if help := h.do(t, other.ID, memberID, "help"); len(help.Embeds) != 1 || !strings.Contains(help.Embeds[0].Description, "/play") {
+		t.Errorf("/help in an unapproved guild answered %+v", help)
 	}
 
 	asked := h.do(t, other.ID, memberID, "request-access", opt("reason", "Our study group wants lo-fi"))
@@ -250,7 +262,6 @@ func TestBadInputGetsAClearErrorAndStoresNothing(t *testing.T) {
 		want string
 	}{
 		{"6000-character query", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "https://music.example/"+strings.Repeat("a", 5978))}}, "too long"},
-		{"not a URL", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "never gonna give you up")}}, "it must start with http:// or https://"},
 		{"other scheme", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "file:///etc/passwd")}}, "Only http:// and https:// URLs can be played, not file:"},
 		{"unknown command", fakediscord.Slash{Name: "dance"}, "Unknown command /dance"},
 		{"unknown option", fakediscord.Slash{Name: "play", Options: []fakediscord.Option{opt("query", "https://music.example/x.mp3"), opt("volume", "11")}}, `no option "volume"`},
