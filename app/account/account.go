@@ -93,7 +93,21 @@ type TokenStore interface {
 	Delete(ctx context.Context, user music.UserID, service Service) error
 	// DeleteAll removes every link of the user and returns what it removed.
 	DeleteAll(ctx context.Context, user music.UserID) ([]Link, error)
+	// UpdateToken replaces the link's tokens with tok only while the
+	// stored refresh token is still prevRefresh, and clears Broken: the
+	// compare-and-swap that keeps a rotated refresh token when two
+	// refreshes race. ErrTokenChanged when another write came first,
+	// music.ENOTFOUND when there is no link.
+	UpdateToken(ctx context.Context, user music.UserID, service Service, prevRefresh string, tok Token) error
+	// MarkBroken marks the link broken, keeping its tokens for revocation,
+	// and reports whether it was working until now, so that the user is
+	// told once. music.ENOTFOUND when there is no link.
+	MarkBroken(ctx context.Context, user music.UserID, service Service) (changed bool, err error)
 }
+
+// ErrTokenChanged is UpdateToken's answer when the stored tokens are no
+// longer the ones the caller refreshed: another refresh stored first.
+var ErrTokenChanged = music.Errorf(music.ECONFLICT, "The account's tokens changed while they were being refreshed.")
 
 // Notifier sends a direct message to a user; the bot implements it.
 type Notifier interface {

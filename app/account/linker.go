@@ -368,3 +368,25 @@ func (l *Linker) ForgetMe(ctx context.Context, user music.UserID) ([]Link, error
 	}
 	return links, nil
 }
+
+// AccessToken returns an access token for the user's link to service, for
+// reading their library at the provider. music.ENOTFOUND when the user has
+// not linked it; a broken link is refused with a message telling the user
+// to link it again.
+func (l *Linker) AccessToken(ctx context.Context, user music.UserID, service Service) (string, error) {
+	if err := checkKey(user, service); err != nil {
+		return "", err
+	}
+	link, tok, err := l.cfg.Tokens.Load(ctx, user, service)
+	if err != nil {
+		return "", err
+	}
+	if link.Broken {
+		return "", errBroken(service)
+	}
+	return tok.AccessToken, nil
+}
+
+func errBroken(service Service) error {
+	return music.Errorf(music.EINVALID, "Your %s link no longer works: run /link %s again.", service.Title(), service)
+}

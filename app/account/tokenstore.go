@@ -166,13 +166,9 @@ func (s *LocalTokens) Load(_ context.Context, user music.UserID, service Service
 	if !found {
 		return Link{}, Token{}, notLinked(service)
 	}
-	plain, err := s.open(rec.Sealed, key)
+	tok, err := s.token(&rec, key)
 	if err != nil {
-		return Link{}, Token{}, fmt.Errorf("opening the token: %w", err)
-	}
-	var tok Token
-	if err := json.Unmarshal(plain, &tok); err != nil {
-		return Link{}, Token{}, fmt.Errorf("decoding the token: %w", err)
+		return Link{}, Token{}, err
 	}
 	return rec.Link, tok, nil
 }
@@ -255,4 +251,87 @@ func (s *LocalTokens) DeleteAll(_ context.Context, user music.UserID) ([]Link, e
 		return nil, fmt.Errorf("deleting the links: %w", err)
 	}
 	return links, nil
+}
+
+// UpdateToken implements TokenStore.
+func (s *LocalTokens) UpdateToken(_ context.Context, user music.UserID, service Service, prevRefresh string, tok Token) error {
+	if err := checkKey(user, service); err != nil {
+		return err
+	}
+	plain, err := json.Marshal(tok)
+	if err != nil {
+		return fmt.Errorf("encoding the token: %w", err)
+	}
+	key := recordKey(user, service)
+	return s.change(key, service, func(rec *record) error {
+		current, err := s.token(rec, key)
+		if err != nil {
+			return err
+		}
+		if current.RefreshToken != prevRefresh {
+			return ErrTokenChanged
+		}
+		rec.Sealed = s.seal(plain, key)
+		rec.Link.Broken = false
+		return nil
+	})
+}
+
+// MarkBroken implements TokenStore.
+func (s *LocalTokens) MarkBroken(_ context.Context, user music.UserID, service Service) (bool, error) {
+	if err := checkKey(user, service); err != nil {
+		return false, err
+	}
+	changed := false
+	err := s.change(recordKey(user, service), service, func(rec *record) error {
+		changed = !rec.Link.Broken
+		rec.Link.Broken = true
+		return nil
+	})
+	return changed, err
+}
+
+// change applies edit to the record at key in one transaction: a failed
+// edit writes nothing.
+func (s *LocalTokens) change(key []byte, service Service, edit func(*record) error) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLinks)
+		raw := b.Get(key)
+		if raw == nil {
+			return notLinked(service)
+		}
+		var rec record
+		if err := json.Unmarshal(raw, &rec); err != nil {
+			return fmt.Errorf("decoding the link: %w", err)
+		}
+		if err := edit(&rec); err != nil {
+			return err
+		}
+		raw, err := json.Marshal(rec)
+		if err != nil {
+			return fmt.Errorf("encoding the link: %w", err)
+		}
+		return b.Put(key, raw)
+	})
+	var merr *music.Error
+	if errors.As(err, &merr) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("updating the link: %w", err)
+	}
+	return nil
+}
+
+// token opens a record's sealed tokens.
+func (s *LocalTokens) token(rec *record, key []byte) (Token, error) {
+	plain, err := s.open(rec.Sealed, key)
+	if err != nil {
+		return Token{}, fmt.Errorf("opening the token: %w", err)
+	}
+	var tok Token
+	if err := json.Unmarshal(plain, &tok); err != nil {
+		return Token{}, fmt.Errorf("decoding the token: %w", err)
+	}
+	return tok, nil
 }

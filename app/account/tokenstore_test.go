@@ -7,7 +7,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"reflect"
 	"testing"
 	"time"
 
@@ -40,65 +39,6 @@ var testToken = Token{AccessToken: "access-secret-1", RefreshToken: "refresh-sec
 
 func testLink(user music.UserID, service Service) Link {
 	return Link{User: user, Service: service, AccountName: "Ada", Scopes: []string{"a", "b"}, LinkedAt: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)}
-}
-
-// TestLocalTokensRoundTrip saves, lists, loads and deletes links of two
-// users and checks that each operation touches only what it names.
-func TestLocalTokensRoundTrip(t *testing.T) {
-	ctx := context.Background()
-	s := mustOpenTokens(t, filepath.Join(t.TempDir(), "tokens.db"), newKey())
-	for _, l := range []Link{testLink(ada, SoundCloud), testLink(ada, Spotify), testLink(bob, Spotify)} {
-		if err := s.Save(ctx, l, testToken); err != nil {
-			t.Fatalf("Save: %v", err)
-		}
-	}
-	tests := []struct {
-		name string
-		run  func() (any, error)
-		want any
-		code string
-	}{
-		{"links in service order", func() (any, error) { return s.Links(ctx, ada) }, []Link{testLink(ada, Spotify), testLink(ada, SoundCloud)}, ""},
-		{"load", func() (any, error) {
-			l, tok, err := s.Load(ctx, bob, Spotify)
-			return []any{l, tok}, err
-		}, []any{testLink(bob, Spotify), testToken}, ""},
-		{"load missing", func() (any, error) {
-			_, _, err := s.Load(ctx, bob, YouTube)
-			return nil, err
-		}, nil, music.ENOTFOUND},
-		{"delete missing", func() (any, error) { return nil, s.Delete(ctx, bob, YouTube) }, nil, music.ENOTFOUND},
-		{"delete one", func() (any, error) {
-			if err := s.Delete(ctx, ada, SoundCloud); err != nil {
-				return nil, err
-			}
-			return s.Links(ctx, ada)
-		}, []Link{testLink(ada, Spotify)}, ""},
-		{"delete all of one user", func() (any, error) {
-			gone, err := s.DeleteAll(ctx, ada)
-			if err != nil {
-				return nil, err
-			}
-			left, err := s.Links(ctx, ada)
-			others, _ := s.Links(ctx, bob)
-			return []any{gone, left, len(others)}, err
-		}, []any{[]Link{testLink(ada, Spotify)}, []Link(nil), 1}, ""},
-		{"unknown service", func() (any, error) { return nil, s.Save(ctx, testLink(ada, "deezer"), testToken) }, nil, music.EINVALID},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := tt.run()
-			if tt.code != "" {
-				if music.ErrorCode(err) != tt.code {
-					t.Fatalf("err = %v, want code %s", err, tt.code)
-				}
-				return
-			}
-			if err != nil || !reflect.DeepEqual(got, tt.want) {
-				t.Fatalf("got %#v, %v; want %#v", got, err, tt.want)
-			}
-		})
-	}
 }
 
 // TestLocalTokensAtRest checks what reaches the disk: a 0600 file with no
