@@ -101,7 +101,7 @@ func (h *harness) settledOnLoop() bool {
 		if finished != s.readEnded {
 			return false // its report is on the way
 		}
-		if !finished && !h.op.blocked(s.entry.Track.Title) && len(s.ch) < cap(s.ch) {
+		if !finished && !h.op.blocked(s.entry.Track.Title) && !resting(s) {
 			return false // still reading
 		}
 	}
@@ -182,4 +182,10 @@ func concat(parts ...[]string) []string {
 		all = append(all, p...)
 	}
 	return all
+}
+
+// resting reports whether s's reader waits with nothing to do: its buffer
+// is full, or it rests above half and the output has not asked for more.
+func resting(s *stream) bool {
+	return len(s.ch) == cap(s.ch) || (s.resting.Load() && len(s.ch) > cap(s.ch)/2)
 }

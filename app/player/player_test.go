@@ -563,3 +563,37 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(50 * time.Microsecond)
 	}
 }
+
+// TestReaderRefillsByHalves checks that the reader rests while the buffer
+// is more than half full and then fills it up again, rather than waking for
+// every frame handed out.
+func TestReaderRefillsByHalves(t *testing.T) {
+	h := newHarness(t)
+	h.playLong()
+	h.settle()
+	var ch chan frame
+	h.must(h.p.do(ctx, func(context.Context) error {
+		ch = h.p.cur.ch
+		return nil
+	}))
+	size := cap(ch)
+	if len(ch) != size {
+		t.Fatalf("buffered %d frames at start, want a full buffer of %d", len(ch), size)
+	}
+	for taken := 1; taken < size/2; taken++ {
+		if _, err := h.out.ProvideOpusFrame(); err != nil {
+			t.Fatal(err)
+		}
+		h.settle()
+		if got := len(ch); got != size-taken {
+			t.Fatalf("after %d frames out: %d buffered, want %d: the reader refilled above half", taken, got, size-taken)
+		}
+	}
+	if _, err := h.out.ProvideOpusFrame(); err != nil {
+		t.Fatal(err)
+	}
+	h.settle()
+	if got := len(ch); got != size {
+		t.Fatalf("at half: %d buffered, want the buffer filled again to %d", got, size)
+	}
+}

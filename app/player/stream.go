@@ -20,13 +20,19 @@ type frame struct {
 }
 
 // stream is one opened track: a goroutine opens it and reads its frames
-// into a bounded channel, ahead of the output.
+// into a bounded channel, ahead of the output. Once the channel is full the
+// reader rests until the output has used half of it, then fills it again:
+// one wake-up per half buffer instead of one per frame, which is most of a
+// passthrough stream's CPU when a thousand guilds play.
 type stream struct {
 	start  int     // index of the first frame
 	align  bool    // an effect change: joins the output at its position instead of jumping there
 	fx     Effects // what it was opened with
 	ch     chan frame
+	refill chan struct{} // the output used half of ch: the reader fills it again
 	cancel context.CancelFunc
+	// resting is true while the reader waits on refill with ch full.
+	resting atomic.Bool
 
 	// Set by the reading goroutine before it closes ch.
 	err      error       // why reading stopped early, nil at EOF
@@ -66,6 +72,12 @@ func (s *stream) take() (frame, takeResult) {
 		if !ok {
 			return frame{}, frameClosed
 		}
+		if len(s.ch) <= cap(s.ch)/2 {
+			select {
+			case s.refill <- struct{}{}:
+			default:
+			}
+		}
 		return f, frameReady
 	default:
 		return frame{}, frameLater
@@ -97,6 +109,7 @@ func (p *Player) openStream(e music.Entry, start int, align bool) *stream {
 		align:  align,
 		fx:     p.fx,
 		ch:     make(chan frame, p.cfg.Buffer),
+		refill: make(chan struct{}, 1),
 		cancel: cancel,
 	}
 	p.streams.Go(func() { p.read(ctx, s) })
@@ -126,15 +139,32 @@ func (p *Player) read(ctx context.Context, s *stream) {
 			}
 			break
 		}
-		select {
-		case s.ch <- frame{data: data, index: i}:
-		case <-ctx.Done():
+		if !s.put(ctx, frame{data: data, index: i}) {
 			return
 		}
 	}
 	s.readDone.Store(true)
 	close(s.ch)
 	p.notifyEnded(ctx, s)
+}
+
+// put buffers f, resting first while the buffer is full; false when ctx
+// ended the wait.
+func (s *stream) put(ctx context.Context, f frame) bool {
+	for {
+		select {
+		case s.ch <- f:
+			return true
+		default:
+		}
+		s.resting.Store(true)
+		select {
+		case <-s.refill:
+			s.resting.Store(false)
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // notifyEnded tells the loop that s's goroutine is done reading, unless
