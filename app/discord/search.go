@@ -73,6 +73,16 @@ func (c *recentSearches) Search(ctx context.Context, words string, n int) ([]mus
 	return tracks, nil
 }
 
+// Find answers words with their remembered search when it found at least n
+// tracks, and searches otherwise: whoever sends what autocomplete has just
+// searched for waits for no second search.
+func (c *recentSearches) Find(ctx context.Context, words string, n int) ([]music.Track, error) {
+	if tracks, exact := c.cached(normalise(words)); exact && len(tracks) >= n {
+		return tracks[:n], nil
+	}
+	return c.Search(ctx, words, n)
+}
+
 func (c *recentSearches) remember(words string, tracks []music.Track) {
 	if words == "" || len(tracks) == 0 {
 		return

@@ -251,3 +251,38 @@ func TestOptionDescriptionsChecked(t *testing.T) {
 		}
 	}
 }
+
+// Find answers from the remembered search when it has enough tracks, and
+// searches otherwise.
+func TestFindUsesRememberedSearch(t *testing.T) {
+	rick, other := yt("a", "A", 0), yt("b", "B", 0)
+	tests := []struct {
+		name      string
+		earlier   string // a search made before, through autocomplete
+		words     string
+		n         int
+		want      []music.Track
+		wantAsked []string
+	}{
+		{name: "remembered: no search", earlier: "never gonna", words: " Never  gonna", n: 1, want: []music.Track{rick}, wantAsked: []string{"never gonna"}},
+		{name: "remembered, too few tracks: a search", earlier: "never gonna", words: "never gonna", n: 5, want: []music.Track{rick, other}, wantAsked: []string{"never gonna", "never gonna"}},
+		{name: "only a related search remembered: a search", earlier: "never", words: "never gonna", n: 1, want: []music.Track{rick}, wantAsked: []string{"never", "never gonna"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &fakeSearcher{results: map[string][]music.Track{"never gonna": {rick, other}, " Never  gonna": {rick, other}, "never": {other}}}
+			c := newRecentSearches(s, storetest.NewClock().Now)
+			c.Suggest(context.Background(), tt.earlier)
+			got, err := c.Find(context.Background(), tt.words, tt.n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("tracks (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantAsked, s.calls()); diff != "" {
+				t.Errorf("searches (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -161,6 +161,14 @@ func TestPlayAutocomplete(t *testing.T) {
 	if msg := h.do(t, h.approved.ID, memberID, "play", opt("query", want[1].Value)); msg.Content != "Playing **Never-Gonna-2.ogg**." {
 		t.Errorf("/play of the choice answered %q", msg.Content)
 	}
+	// Sending the words instead queues the first result autocomplete found,
+	// without a search of its own.
+	if msg := h.do(t, h.approved.ID, memberID, "play", opt("query", "never gonna")); msg.Content != "Queued **Never-Gonna-1.ogg** at position 2." {
+		t.Errorf("/play of the typed words answered %q", msg.Content)
+	}
+	if got := search.searches(t); len(got) != 1 {
+		t.Errorf("searches %v, want still the one", got)
+	}
 }
 
 // lrclibFake answers every lookup with synced lyrics of one line a
