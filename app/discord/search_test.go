@@ -52,6 +52,7 @@ func yt(id, title string, d time.Duration) music.Track {
 func newPlayRouter(t *testing.T, s Searcher, clock *storetest.Clock) (*Router, *recorder, *Handlers) {
 	t.Helper()
 	h := &Handlers{Now: clock.Now, recent: newRecentSearches(s, clock.Now)}
+	t.Cleanup(h.recent.close)
 	rec := newRecorder()
 	rt, err := NewRouter(RouterConfig{
 		Commands: h.Commands(), Components: h.Components(),
@@ -284,5 +285,50 @@ func TestFindUsesRememberedSearch(t *testing.T) {
 				t.Errorf("searches (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// gatedSearcher answers "never gonna" once release is closed, or gives up
+// when ctx ends first.
+type gatedSearcher struct {
+	fakeSearcher
+	release chan struct{}
+}
+
+func (g *gatedSearcher) Search(ctx context.Context, words string, n int) ([]music.Track, error) {
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.fakeSearcher.Search(ctx, words, n)
+}
+
+// A search slower than the answer's deadline runs on and is remembered, so
+// that the next keystroke finds it; close stops one that is still running.
+func TestSlowAutocompleteSearchIsRemembered(t *testing.T) {
+	rick := yt("a", "Never Gonna Give You Up", 0)
+	s := &gatedSearcher{fakeSearcher: fakeSearcher{results: map[string][]music.Track{"never gonna": {rick}}}, release: make(chan struct{})}
+	c := newRecentSearches(s, storetest.NewClock().Now)
+	late, cancel := context.WithCancel(context.Background())
+	cancel() // the answer's deadline passed before the search was done
+	if got := c.Suggest(late, "never gonna"); len(got) != 0 {
+		t.Fatalf("choices %v before the search was done", got)
+	}
+	close(s.release)
+	c.running.Wait()
+	if got := c.Suggest(context.Background(), "never gonna"); len(got) != 1 || got[0].Value != rick.URL {
+		t.Errorf("next keystroke: choices %v, want the slow search's", got)
+	}
+	if asked := s.calls(); len(asked) != 1 {
+		t.Errorf("searches %v, want the one", asked)
+	}
+
+	stuck := &gatedSearcher{release: make(chan struct{})}
+	c = newRecentSearches(stuck, storetest.NewClock().Now)
+	c.Suggest(late, "never gonna")
+	c.close() // returns only once the running search stopped
+	if len(c.suggesting) != 0 {
+		t.Error("the stopped search kept its slot")
 	}
 }
