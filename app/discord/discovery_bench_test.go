@@ -183,7 +183,7 @@ func BenchmarkResolve(b *testing.B) {
 	search := &countedCandidates{yt: yt}
 	h := &Handlers{Pages: yt, Links: newLinks(b, cat, search), recent: newRecentSearches(yt, time.Now)}
 	var next atomic.Int64 // a new track for every cold sample
-	const samples = 20
+	const samples = 12
 
 	type kind struct {
 		name string
