@@ -58,7 +58,8 @@ type Bot struct {
 	registered atomic.Bool
 	voice      voiceRoutes
 	audio      *playback
-	leaver     *leaver // nil unless LeaveUnapprovedAfter > 0
+	leaver     *leaver         // nil unless LeaveUnapprovedAfter > 0
+	recent     *recentSearches // nil without a searcher
 
 	// ctx is the interactions': Close cancels it after the drain.
 	ctx    context.Context
@@ -111,6 +112,7 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 	}
 	if cfg.Playback.Search != nil {
 		h.recent = newRecentSearches(cfg.Playback.Search, time.Now)
+		b.recent = h.recent
 	}
 	b.router, err = NewRouter(RouterConfig{
 		Commands:   h.Commands(),
@@ -192,6 +194,9 @@ func (b *Bot) Close() error {
 	<-drained
 	if b.leaver != nil {
 		b.leaver.close()
+	}
+	if b.recent != nil {
+		b.recent.close()
 	}
 	if err != nil {
 		return fmt.Errorf("closing the Discord gateway: %w", err)

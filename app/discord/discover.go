@@ -43,7 +43,7 @@ func looksLikeURL(query string) bool {
 // search shows the first results for the words, each with a button that
 // queues it.
 func (h *Handlers) search(ctx context.Context, r *Request) (Reply, error) {
-	found, err := h.recent.Search(ctx, r.String("query"), searchResults)
+	found, err := h.recent.Find(ctx, r.String("query"), searchResults)
 	if err != nil {
 		return Reply{}, fmt.Errorf("searching: %w", err)
 	}

@@ -194,7 +194,7 @@ func queuedText(tracks []music.Track, pos int, note string) string {
 func (h *Handlers) trackFor(ctx context.Context, query string, user music.UserID) (music.Track, error) {
 	query = strings.TrimSpace(query)
 	if h.recent != nil && !looksLikeURL(query) {
-		found, err := h.recent.Search(ctx, query, 1)
+		found, err := h.recent.Find(ctx, query, 1)
 		if err != nil {
 			return music.Track{}, fmt.Errorf("searching: %w", err)
 		}

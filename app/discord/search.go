@@ -32,6 +32,9 @@ const (
 	// since Discord asks at nearly every keystroke: /play and /search keep
 	// the searcher's other slots.
 	autocompleteSearches = 2
+	// autocompleteSearchTimeout bounds an autocomplete search, which may
+	// outlive the answer it was started for.
+	autocompleteSearchTimeout = 15 * time.Second
 )
 
 // recentSearches is a searcher that remembers its recent answers, least
@@ -42,6 +45,11 @@ type recentSearches struct {
 	now    func() time.Time
 	// suggesting holds a token per autocomplete search running.
 	suggesting chan struct{}
+	// searching owns the autocomplete searches, which run on after the
+	// answer they were started for: close stops and waits for them.
+	searching context.Context
+	stop      context.CancelFunc
+	running   sync.WaitGroup
 
 	mu      sync.Mutex
 	order   *list.List // of *recentSearch, most recently used at the front
@@ -55,7 +63,18 @@ type recentSearch struct {
 }
 
 func newRecentSearches(s Searcher, now func() time.Time) *recentSearches {
-	return &recentSearches{search: s, now: now, suggesting: make(chan struct{}, autocompleteSearches), order: list.New(), byWords: make(map[string]*list.Element)}
+	ctx, stop := context.WithCancel(context.Background())
+	return &recentSearches{
+		search: s, now: now, suggesting: make(chan struct{}, autocompleteSearches),
+		searching: ctx, stop: stop,
+		order: list.New(), byWords: make(map[string]*list.Element),
+	}
+}
+
+// close stops the autocomplete searches still running and waits for them.
+func (c *recentSearches) close() {
+	c.stop()
+	c.running.Wait()
 }
 
 // normalise is the cache key of words: lower case, single spaces.
@@ -71,6 +90,16 @@ func (c *recentSearches) Search(ctx context.Context, words string, n int) ([]mus
 	}
 	c.remember(normalise(words), tracks)
 	return tracks, nil
+}
+
+// Find answers words with their remembered search when it found at least n
+// tracks, and searches otherwise: whoever sends what autocomplete has just
+// searched for waits for no second search.
+func (c *recentSearches) Find(ctx context.Context, words string, n int) ([]music.Track, error) {
+	if tracks, exact := c.cached(normalise(words)); exact && len(tracks) >= n {
+		return tracks[:n], nil
+	}
+	return c.Search(ctx, words, n)
 }
 
 func (c *recentSearches) remember(words string, tracks []music.Track) {
@@ -125,8 +154,11 @@ func (c *recentSearches) fresh(e *list.Element, now time.Time) bool {
 
 // Suggest answers autocomplete for typed: its remembered search, or a new
 // one when at least suggestMinRunes are typed and fewer than
-// autocompleteSearches run, bounded by ctx; when that search is not run,
-// fails or runs out of time, what related searches remembered.
+// autocompleteSearches run, waited for until ctx ends; when that search is
+// not run, fails or is not done by then, what related searches remembered.
+// A search not done in time runs on, up to autocompleteSearchTimeout, and
+// is remembered: with a search slower than Discord's deadline the next
+// keystrokes then find its answer instead of starting again.
 func (c *recentSearches) Suggest(ctx context.Context, typed string) []Choice {
 	words := normalise(typed)
 	if strings.Contains(words, "://") {
@@ -138,12 +170,25 @@ func (c *recentSearches) Suggest(ctx context.Context, typed string) []Choice {
 	}
 	select {
 	case c.suggesting <- struct{}{}:
-		defer func() { <-c.suggesting }()
 	default:
 		return trackChoices(tracks)
 	}
-	if found, err := c.Search(ctx, typed, autocompleteResults); err == nil {
-		tracks = found
+	found := make(chan []music.Track, 1) // nil when the search failed
+	c.running.Add(1)
+	go func() {
+		defer c.running.Done()
+		defer func() { <-c.suggesting }()
+		ctx, cancel := context.WithTimeout(c.searching, autocompleteSearchTimeout)
+		defer cancel()
+		tracks, _ := c.Search(ctx, typed, autocompleteResults)
+		found <- tracks
+	}()
+	select {
+	case t := <-found:
+		if t != nil {
+			tracks = t
+		}
+	case <-ctx.Done():
 	}
 	return trackChoices(tracks)
 }

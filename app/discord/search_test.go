@@ -52,6 +52,7 @@ func yt(id, title string, d time.Duration) music.Track {
 func newPlayRouter(t *testing.T, s Searcher, clock *storetest.Clock) (*Router, *recorder, *Handlers) {
 	t.Helper()
 	h := &Handlers{Now: clock.Now, recent: newRecentSearches(s, clock.Now)}
+	t.Cleanup(h.recent.close)
 	rec := newRecorder()
 	rt, err := NewRouter(RouterConfig{
 		Commands: h.Commands(), Components: h.Components(),
@@ -249,5 +250,92 @@ func TestOptionDescriptionsChecked(t *testing.T) {
 		if err == nil {
 			t.Errorf("description of %d characters accepted", len(desc))
 		}
+	}
+}
+
+// Find answers from the remembered search when it has enough tracks, and
+// searches otherwise.
+func TestFindUsesRememberedSearch(t *testing.T) {
+	rick, other := yt("a", "A", 0), yt("b", "B", 0)
+	tests := []struct {
+		name      string
+		earlier   string // a search made before, through autocomplete
+		words     string
+		n         int
+		want      []music.Track
+		wantAsked []string
+	}{
+		{name: "remembered: no search", earlier: "never gonna", words: " Never  gonna", n: 1, want: []music.Track{rick}, wantAsked: []string{"never gonna"}},
+		{name: "remembered, too few tracks: a search", earlier: "never gonna", words: "never gonna", n: 5, want: []music.Track{rick, other}, wantAsked: []string{"never gonna", "never gonna"}},
+		{name: "only a related search remembered: a search", earlier: "never", words: "never gonna", n: 1, want: []music.Track{rick}, wantAsked: []string{"never", "never gonna"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &fakeSearcher{results: map[string][]music.Track{"never gonna": {rick, other}, " Never  gonna": {rick, other}, "never": {other}}}
+			c := newRecentSearches(s, storetest.NewClock().Now)
+			c.Suggest(context.Background(), tt.earlier)
+			got, err := c.Find(context.Background(), tt.words, tt.n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("tracks (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantAsked, s.calls()); diff != "" {
+				t.Errorf("searches (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// gatedSearcher answers "never gonna" once release is closed, or gives up
+// when ctx ends first.
+type gatedSearcher struct {
+	fakeSearcher
+	release chan struct{}
+}
+
+func (g *gatedSearcher) Search(ctx context.Context, words string, n int) ([]music.Track, error) {
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return g.fakeSearcher.Search(ctx, words, n)
+}
+
+// A search slower than the answer's deadline runs on and is remembered, so
+// that the next keystroke finds it; close stops one that is still running.
+func TestSlowAutocompleteSearchIsRemembered(t *testing.T) {
+	rick := yt("a", "Never Gonna Give You Up", 0)
+	s := &gatedSearcher{fakeSearcher: fakeSearcher{results: map[string][]music.Track{"never gonna": {rick}}}, release: make(chan struct{})}
+	c := newRecentSearches(s, storetest.NewClock().Now)
+	late, cancel := context.WithCancel(context.Background())
+	cancel() // the answer's deadline passed before the search was done
+	if got := c.Suggest(late, "never gonna"); len(got) != 0 {
+		t.Fatalf("choices %v before the search was done", got)
+	}
+	close(s.release)
+	c.running.Wait()
+	// The next keystroke's answer is due at once: only memory can serve it.
+	if got := c.Suggest(late, "never gonna"); len(got) != 1 || got[0].Value != rick.URL {
+		t.Errorf("next keystroke: choices %v, want the slow search's", got)
+	}
+	if asked := s.calls(); len(asked) != 1 {
+		t.Errorf("searches %v, want the one", asked)
+	}
+
+	stuck := &gatedSearcher{release: make(chan struct{})}
+	c = newRecentSearches(stuck, storetest.NewClock().Now)
+	c.Suggest(late, "never gonna")
+	closed := make(chan struct{})
+	go func() { c.close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(5 * time.Second): // far below the search's own bound
+		t.Fatal("close did not stop the running search")
+	}
+	if len(c.suggesting) != 0 {
+		t.Error("the stopped search kept its slot")
 	}
 }

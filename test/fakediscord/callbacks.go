@@ -4,11 +4,18 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 type callbackBody struct {
-	Type int          `json:"type"`
-	Data *messageBody `json:"data"`
+	Type int           `json:"type"`
+	Data *callbackData `json:"data"`
+}
+
+// callbackData is a message, or an autocomplete answer's choices.
+type callbackData struct {
+	messageBody
+	Choices *[]CommandChoice `json:"choices"`
 }
 
 func (s *Server) postCallback(r *http.Request) (int, any) {
@@ -46,11 +53,26 @@ func (s *Server) postCallback(r *http.Request) (int, any) {
 func (s *Server) applyCallbackLocked(in *interaction, body callbackBody, now time.Time) *apiError {
 	var data messageBody
 	if body.Data != nil {
-		data = *body.Data
+		data = body.Data.messageBody
 	}
 	m := data.message()
 	ch := s.channels[in.channelID]
 	switch {
+	case in.kind == interactionAutocomplete && body.Type == CallbackAutocomplete:
+		// No choices (the field left out, as discordgo does with an empty
+		// list) shows "No options match your search".
+		var choices []CommandChoice
+		if body.Data != nil && body.Data.Choices != nil {
+			choices = *body.Data.Choices
+		}
+		if e := checkChoices(choices, in.focusedType); e != nil {
+			return e
+		}
+		in.choices = choices
+		in.finishLocked(now)
+	case in.kind == interactionAutocomplete || body.Type == CallbackAutocomplete:
+		// Autocomplete is answered with choices and nothing else.
+		return invalidCallbackType(body.Type)
 	case body.Type == CallbackMessage:
 		if e := checkNewMessage(m, FlagSuppressEmbeds|FlagEphemeral|FlagSuppressNotifications, "data"); e != nil {
 			return e
@@ -75,11 +97,35 @@ func (s *Server) applyCallbackLocked(in *interaction, body callbackBody, now tim
 	case body.Type == CallbackModal:
 		in.finishLocked(now)
 	default:
-		var fe formErrors
-		fe.add([]string{"type"}, "INTERACTION_RESPONSE_TYPE_INVALID", "Interaction response type "+strconv.Itoa(body.Type)+" is not valid for this interaction")
-		return fe.err()
+		return invalidCallbackType(body.Type)
 	}
 	return nil
+}
+
+func invalidCallbackType(t int) *apiError {
+	var fe formErrors
+	fe.add([]string{"type"}, "INTERACTION_RESPONSE_TYPE_INVALID", "Interaction response type "+strconv.Itoa(t)+" is not valid for this interaction")
+	return fe.err()
+}
+
+// checkChoices enforces Discord's bounds on an autocomplete answer: at most
+// 25 choices, each named in 1 to 100 characters, with a value of the
+// focused option's type (a string of at most 100 characters).
+func checkChoices(choices []CommandChoice, optType int) *apiError {
+	var fe formErrors
+	if len(choices) > maxChoices {
+		fe.add([]string{"data", "choices"}, "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
+	}
+	for k, c := range choices {
+		at := []string{"data", "choices", strconv.Itoa(k)}
+		if n := utf8.RuneCountInString(c.Name); n < 1 || n > maxChoiceName {
+			fe.add(append(at, "name"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+		}
+		if !choiceFits(optType, c.Value) {
+			fe.add(append(at, "value"), "BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+		}
+	}
+	return fe.err()
 }
 
 // webhookInteractionLocked resolves the interaction of a webhook route.

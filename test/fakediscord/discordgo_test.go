@@ -115,6 +115,8 @@ func startBot(t *testing.T, srv *fakediscord.Server, handlers map[string]handler
 			name = i.ApplicationCommandData().Name
 		case discordgo.InteractionMessageComponent:
 			name = "component:" + i.MessageComponentData().CustomID
+		case discordgo.InteractionApplicationCommandAutocomplete:
+			name = "autocomplete:" + i.ApplicationCommandData().Name
 		}
 		if h := handlers[name]; h != nil {
 			h(s, i)

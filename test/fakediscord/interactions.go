@@ -14,8 +14,9 @@ import (
 
 // Interaction types.
 const (
-	interactionCommand   = 2
-	interactionComponent = 3
+	interactionCommand      = 2
+	interactionComponent    = 3
+	interactionAutocomplete = 4
 )
 
 // Interaction callback types.
@@ -24,6 +25,7 @@ const (
 	CallbackDeferredMessage = 5 // DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
 	CallbackDeferredUpdate  = 6 // DEFERRED_UPDATE_MESSAGE (components)
 	CallbackUpdateMessage   = 7 // UPDATE_MESSAGE (components)
+	CallbackAutocomplete    = 8 // APPLICATION_COMMAND_AUTOCOMPLETE_RESULT
 	CallbackModal           = 9 // MODAL
 )
 
@@ -59,6 +61,9 @@ type Option struct {
 	Name    string
 	Value   any // string, bool, an integer type or float64
 	Options []Option
+	// Focused marks the option being typed in an Autocomplete: its Value
+	// is the text typed so far.
+	Focused bool
 }
 
 // Click is a user pressing a button or choosing from a select menu on a
@@ -78,7 +83,9 @@ type Click struct {
 type Response struct {
 	InteractionID string
 	Type          int     // the callback type the bot chose
-	Message       Message // the final message; empty for a modal
+	Message       Message // the final message; empty for a modal or autocomplete
+	// Choices are an autocomplete answer's suggestions.
+	Choices []CommandChoice
 	// Ack is the time from dispatching INTERACTION_CREATE to the callback;
 	// Done to the final message: the same unless the bot deferred, then the
 	// time to the edit of the original response.
@@ -98,14 +105,17 @@ type interaction struct {
 	acked      chan struct{}
 	done       chan struct{}
 
-	callback  int
-	ackAt     time.Time
-	doneAt    time.Time
-	expired   bool
-	original  *record // the response message, or the clicked message for updates
-	followups []*record
-	sourceMsg *record // components: the clicked message
-	finished  bool
+	callback int
+	ackAt    time.Time
+	doneAt   time.Time
+	expired  bool
+	original *record // the response message, or the clicked message for updates
+	choices  []CommandChoice
+	// focusedType is the type of the option an autocomplete is for.
+	focusedType int
+	followups   []*record
+	sourceMsg   *record // components: the clicked message
+	finished    bool
 }
 
 func (in *interaction) finishLocked(now time.Time) {
@@ -120,7 +130,20 @@ func (in *interaction) finishLocked(now time.Time) {
 // bot's callback and, when the bot deferred, for the edit of the original
 // response, and returns the final message with the latencies.
 func (s *Server) Interact(ctx context.Context, cmd Slash) (Response, error) {
-	payload, in, err := s.prepareSlash(cmd)
+	payload, in, err := s.prepareSlash(cmd, interactionCommand)
+	if err != nil {
+		return Response{}, err
+	}
+	return s.run(ctx, in, payload)
+}
+
+// Autocomplete dispatches APPLICATION_COMMAND_AUTOCOMPLETE for a user
+// typing into the option of cmd marked Focused, the others as filled in so
+// far, and waits for the bot's choices. As Discord's client, it sends only
+// for an option registered with autocomplete on; the typed text is not
+// held to the option's bounds, and required options may be missing.
+func (s *Server) Autocomplete(ctx context.Context, cmd Slash) (Response, error) {
+	payload, in, err := s.prepareSlash(cmd, interactionAutocomplete)
 	if err != nil {
 		return Response{}, err
 	}
@@ -188,6 +211,7 @@ func (s *Server) run(ctx context.Context, in *interaction, payload map[string]an
 	if in.original != nil {
 		r.Message = cloneMessage(in.original.msg)
 	}
+	r.Choices = append([]CommandChoice(nil), in.choices...)
 	return r, nil
 }
 
@@ -219,16 +243,17 @@ func (s *Server) newInteraction(kind int) *interaction {
 	}
 }
 
-// prepareSlash validates a command invocation like Discord's client would
+// prepareSlash validates a command invocation (or, for kind
+// interactionAutocomplete, the typing of one) like Discord's client would
 // and builds the INTERACTION_CREATE payload.
-func (s *Server) prepareSlash(cmd Slash) (map[string]any, *interaction, error) {
+func (s *Server) prepareSlash(cmd Slash, kind int) (map[string]any, *interaction, error) {
 	if cmd.UserID == "" {
 		cmd.UserID = s.NewID()
 	}
 	if cmd.Locale == "" {
 		cmd.Locale = "en-US"
 	}
-	in := s.newInteraction(interactionCommand)
+	in := s.newInteraction(kind)
 	in.guildID, in.userID = cmd.GuildID, cmd.UserID
 
 	s.mu.Lock()
@@ -268,10 +293,15 @@ func (s *Server) prepareSlash(cmd Slash) (map[string]any, *interaction, error) {
 		data["id"] = s.NewID()
 	}
 	resolved := map[string]any{}
-	opts, err := wireOptions(cmd.Options, schemaOpts, schema != nil && !cmd.Unchecked, resolved)
+	w := optionWiring{check: schema != nil && !cmd.Unchecked, typing: kind == interactionAutocomplete}
+	opts, err := w.options(cmd.Options, schemaOpts, resolved)
+	if err == nil && w.typing && w.check && w.focused != 1 {
+		err = fmt.Errorf("exactly one option must be focused, got %d", w.focused)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("fakediscord: /%s: %w", cmd.Name, err)
 	}
+	in.focusedType = w.focusedType
 	if len(opts) > 0 {
 		data["options"] = opts
 	}
@@ -336,10 +366,20 @@ func (s *Server) findCommandLocked(guildID, name string) *ApplicationCommand {
 	return nil
 }
 
-// wireOptions converts the options a test gives into the payload's option
+// optionWiring converts the options a test gives into the payload's option
 // objects. With check set it enforces the registered schema as Discord's
-// client does: known names, types, choices, lengths, ranges, required options.
-func wireOptions(given []Option, schema []CommandOption, check bool, resolved map[string]any) ([]any, error) {
+// client does: known names, types, choices, lengths, ranges, required
+// options. While typing (autocomplete), the focused option carries the
+// text typed so far, unchecked, and must have autocomplete on; required
+// options may be missing.
+type optionWiring struct {
+	check, typing bool
+	focused       int // focused options seen
+	focusedType   int // the type of the last one
+}
+
+func (ow *optionWiring) options(given []Option, schema []CommandOption, resolved map[string]any) ([]any, error) {
+	check := ow.check
 	out := make([]any, 0, len(given))
 	seen := map[string]bool{}
 	for _, o := range given {
@@ -363,7 +403,7 @@ func wireOptions(given []Option, schema []CommandOption, check bool, resolved ma
 			if def != nil {
 				sub = def.Options
 			}
-			nested, err := wireOptions(o.Options, sub, check, resolved)
+			nested, err := ow.options(o.Options, sub, resolved)
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", o.Name, err)
 			}
@@ -373,7 +413,20 @@ func wireOptions(given []Option, schema []CommandOption, check bool, resolved ma
 			out = append(out, w)
 			continue
 		}
-		if check {
+		switch {
+		case o.Focused && ow.typing:
+			ow.focused++
+			ow.focusedType = typ
+			if _, ok := o.Value.(string); !ok {
+				return nil, fmt.Errorf("option %q: the typed text must be a string, got %T", o.Name, o.Value)
+			}
+			if check && !def.Autocomplete {
+				return nil, fmt.Errorf("option %q has no autocomplete", o.Name)
+			}
+			w["focused"] = true
+		case o.Focused:
+			return nil, fmt.Errorf("option %q: only autocomplete has a focused option", o.Name)
+		case check:
 			if err := checkValue(*def, o.Value); err != nil {
 				return nil, fmt.Errorf("option %q: %w", o.Name, err)
 			}
@@ -388,7 +441,7 @@ func wireOptions(given []Option, schema []CommandOption, check bool, resolved ma
 	}
 	if check {
 		for _, def := range schema {
-			if def.Required && !seen[def.Name] {
+			if def.Required && !seen[def.Name] && !ow.typing {
 				return nil, fmt.Errorf("required option %q missing", def.Name)
 			}
 		}
