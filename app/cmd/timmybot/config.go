@@ -78,6 +78,9 @@ type config struct {
 	// Spotify links, read with the app's client credentials (both or
 	// neither; without them Spotify links answer "not set up").
 	SpotifyClientID, SpotifyClientSecret string
+	// LinkConcurrency bounds the tracks of one link mirrored at once; 0
+	// for links.DefaultConcurrency.
+	LinkConcurrency int
 	// Discovery: searching by words, lyrics.
 	SearchPrefix string // yt-dlp's search, "" for ytdlp.DefaultSearchPrefix
 	SearchMaxLen int    // characters in a search, 0 for ytdlp.DefaultMaxQueryLen
@@ -119,6 +122,13 @@ func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
 	c.SpotifyClientSecret = get("TIMMYBOT_SPOTIFY_CLIENT_SECRET", "")
 	if (c.SpotifyClientID == "") != (c.SpotifyClientSecret == "") {
 		return c, errors.New("TIMMYBOT_SPOTIFY_CLIENT_ID and TIMMYBOT_SPOTIFY_CLIENT_SECRET: set both or neither")
+	}
+	if v := get("TIMMYBOT_LINK_CONCURRENCY", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 16 {
+			return c, fmt.Errorf("TIMMYBOT_LINK_CONCURRENCY: must be a whole number from 1 to 16, got %q", v)
+		}
+		c.LinkConcurrency = n
 	}
 	c.WebSecret = get("TIMMYBOT_WEB_SECRET", "")
 	if c.WebSecret != "" && len(c.WebSecret) < web.MinSecretLen {

@@ -159,6 +159,10 @@ func TestLoadConfig(t *testing.T) {
 				SpotifyClientID: "sid", SpotifyClientSecret: "ssecret",
 				// One Spotify app serves both: its own credentials for links, users' grants for linking.
 				LinkProviders: linkProviders(map[account.Service][2]string{account.Spotify: {"sid", "ssecret"}})}},
+		{name: "link concurrency", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LINK_CONCURRENCY", "8"),
+			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Limits: fetch.DefaultLimits(), Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus",
+				LinkConcurrency: 8}},
+		{name: "bad link concurrency", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_LINK_CONCURRENCY", "17"), wantErr: "TIMMYBOT_LINK_CONCURRENCY: must be a whole number from 1 to 16"},
 		{name: "spotify id without secret", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_SPOTIFY_CLIENT_ID", "sid"), wantErr: "set both or neither"},
 		{name: "spotify secret without id", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_SPOTIFY_CLIENT_SECRET", "s"), wantErr: "set both or neither"},
 		{name: "no token", env: env(), wantErr: "DISCORD_TOKEN is not set"},

@@ -14,14 +14,22 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/iddv/timmybot/app/music"
 	"github.com/iddv/timmybot/app/source/deezer"
 	"github.com/iddv/timmybot/app/source/spotify"
 )
 
-// DefaultMaxTracks bounds the tracks taken from one album or playlist.
-const DefaultMaxTracks = 50
+// Defaults of Config.
+const (
+	// DefaultMaxTracks bounds the tracks taken from one album or playlist.
+	DefaultMaxTracks = 50
+	// DefaultConcurrency is how many tracks of one link are mirrored at
+	// once: each is a yt-dlp search or two, which yt-dlp's own limit also
+	// bounds across links.
+	DefaultConcurrency = 4
+)
 
 // catalog is what a metadata source offers; spotify.Client and
 // deezer.Client fit it.
@@ -53,6 +61,9 @@ type Config struct {
 	// MaxTracks bounds the tracks of one album or playlist. Default:
 	// DefaultMaxTracks.
 	MaxTracks int
+	// Concurrency bounds the tracks of one link mirrored at once. Default:
+	// DefaultConcurrency.
+	Concurrency int
 }
 
 // Resolver resolves links. It is safe for concurrent use when its parts are.
@@ -67,6 +78,9 @@ func New(cfg Config) (*Resolver, error) {
 	}
 	if cfg.MaxTracks <= 0 {
 		cfg.MaxTracks = DefaultMaxTracks
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
 	}
 	return &Resolver{cfg: cfg}, nil
 }
@@ -104,22 +118,69 @@ func (r *Resolver) Resolve(ctx context.Context, query string) (tracks []music.Tr
 	if err != nil {
 		return nil, "", fmt.Errorf("reading the %s %s: %w", name, link.Kind, err)
 	}
-	missing := 0
-	for _, rec := range list.Recordings {
-		t, err := r.cfg.Finder.Find(ctx, rec)
-		switch {
-		case music.ErrorCode(err) == music.ENOTFOUND:
-			missing++
-		case err != nil:
-			return nil, "", fmt.Errorf("mirroring the %s %s: %w", name, link.Kind, err)
-		default:
-			tracks = append(tracks, t)
-		}
+	tracks, missing, err := r.mirrorAll(ctx, list.Recordings)
+	if err != nil {
+		return nil, "", fmt.Errorf("mirroring the %s %s: %w", name, link.Kind, err)
 	}
 	if len(tracks) == 0 {
 		return nil, "", music.Errorf(music.ENOTFOUND, "No playable match was found for any track of that %s %s.", name, link.Kind)
 	}
 	return tracks, noteFor(list, missing, r.cfg.MaxTracks), nil
+}
+
+// mirrorAll finds a track for each recording, at most Concurrency at once,
+// and returns those found in the recordings' order with the number that
+// had no match. The first other failure stops the finds still running and
+// is returned.
+func (r *Resolver) mirrorAll(ctx context.Context, recs []music.Recording) (tracks []music.Track, missing int, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	found := make([]music.Track, len(recs))
+	errs := make([]error, len(recs))
+	var (
+		failOnce sync.Once
+		failure  error
+	)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(r.cfg.Concurrency, len(recs)) {
+		wg.Go(func() {
+			for i := range next {
+				if ctx.Err() != nil {
+					// The feed may still hand one out after a stop.
+					return
+				}
+				found[i], errs[i] = r.cfg.Finder.Find(ctx, recs[i])
+				if errs[i] != nil && music.ErrorCode(errs[i]) != music.ENOTFOUND {
+					failOnce.Do(func() { failure = errs[i]; cancel() })
+				}
+			}
+		})
+	}
+feed:
+	for i := range recs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if failure != nil {
+		return nil, 0, failure
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	for i, t := range found {
+		if errs[i] != nil {
+			missing++
+			continue
+		}
+		tracks = append(tracks, t)
+	}
+	return tracks, missing, nil
 }
 
 // parse picks the source of a link.
