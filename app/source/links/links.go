@@ -1,12 +1,13 @@
-// Package links turns a pasted Spotify or Deezer link (a track, an album,
-// a playlist) into playable tracks: it reads the recordings from the
-// source's API and has each mirrored, cutting long lists at a maximum and
-// saying so.
+// Package links turns a pasted Spotify, Deezer or Apple Music link (a
+// track, an album, a playlist) into playable tracks: it reads the
+// recordings from the source's API and has them mirrored, a few at once,
+// cutting long lists at a maximum and saying so.
 //
 // It owns the choice of source for a link, the "not set up" answer for
-// Spotify links when the bot has no Spotify credentials, and the note that
-// tells the user what was cut or not found. It does not read the APIs or
-// search itself (spotify, deezer and mirror do), nor enqueue.
+// sources the bot has no client for, the bound on concurrent mirroring,
+// and the note that tells the user what was cut or not found. It does not
+// read the APIs or search itself (spotify, deezer, applemusic and mirror
+// do), nor enqueue.
 package links
 
 import (
@@ -17,6 +18,7 @@ import (
 	"sync"
 
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/source/applemusic"
 	"github.com/iddv/timmybot/app/source/deezer"
 	"github.com/iddv/timmybot/app/source/spotify"
 )
@@ -42,7 +44,27 @@ type catalog interface {
 var (
 	_ catalog = (*spotify.Client)(nil)
 	_ catalog = (*deezer.Client)(nil)
+	_ catalog = appleStorefront{}
 )
+
+// appleStorefront is the Apple Music catalog of one storefront, the one a
+// link was shared from.
+type appleStorefront struct {
+	client     *applemusic.Client
+	storefront string
+}
+
+func (a appleStorefront) Track(ctx context.Context, id string) (music.Recording, error) {
+	return a.client.Track(ctx, a.storefront, id)
+}
+
+func (a appleStorefront) AlbumTracks(ctx context.Context, id string, max int) (music.RecordingList, error) {
+	return a.client.AlbumTracks(ctx, a.storefront, id, max)
+}
+
+func (a appleStorefront) PlaylistTracks(ctx context.Context, id string, max int) (music.RecordingList, error) {
+	return a.client.PlaylistTracks(ctx, a.storefront, id, max)
+}
 
 // Finder finds a playable track for a recording; mirror.Mirror fits it.
 type Finder interface {
@@ -56,6 +78,9 @@ type Config struct {
 	Spotify *spotify.Client
 	// Deezer reads Deezer links. Required.
 	Deezer *deezer.Client
+	// AppleMusic reads Apple Music links. Default: none; they are then
+	// answered with "not set up".
+	AppleMusic *applemusic.Client
 	// Finder mirrors each recording. Required.
 	Finder Finder
 	// MaxTracks bounds the tracks of one album or playlist. Default:
@@ -85,9 +110,10 @@ func New(cfg Config) (*Resolver, error) {
 	return &Resolver{cfg: cfg}, nil
 }
 
-// Handles reports whether query is meant as a Spotify or Deezer link.
+// Handles reports whether query is meant as a Spotify, Deezer or Apple
+// Music link.
 func (r *Resolver) Handles(query string) bool {
-	return spotify.IsLink(query) || deezer.IsLink(query)
+	return spotify.IsLink(query) || deezer.IsLink(query) || applemusic.IsLink(query)
 }
 
 // Resolve reads the link in query and mirrors its recordings; note, when
@@ -192,13 +218,22 @@ func (r *Resolver) parse(query string) (string, music.Link, catalog, error) {
 		link, err := spotify.ParseLink(query)
 		return "Spotify", link, r.cfg.Spotify, err
 	}
+	if applemusic.IsLink(query) {
+		if r.cfg.AppleMusic == nil {
+			return "", music.Link{}, nil, music.Errorf(music.EUNAVAILABLE, "Apple Music links are not set up on this bot.")
+		}
+		link, err := applemusic.ParseLink(query)
+		return "Apple Music", link.Link, appleStorefront{r.cfg.AppleMusic, link.Storefront}, err
+	}
 	link, err := deezer.ParseLink(query)
 	return "Deezer", link, r.cfg.Deezer, err
 }
 
 func noteFor(list music.RecordingList, missing, max int) string {
 	var parts []string
-	if list.Truncated() {
+	if list.Total == music.TotalUnknown {
+		parts = append(parts, fmt.Sprintf("Only its first %d tracks were taken (the limit is %d).", len(list.Recordings), max))
+	} else if list.Truncated() {
 		parts = append(parts, fmt.Sprintf("Only the first %d of its %d tracks were taken (the limit is %d).", len(list.Recordings), list.Total, max))
 	}
 	if missing == 1 {
