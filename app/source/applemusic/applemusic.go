@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/source/internal/retry"
 )
 
 // Defaults of Config.
@@ -88,7 +89,7 @@ func New(cfg Config) *Client {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Client{cfg: cfg, http: cfg.HTTPClient, log: cfg.Logger, sleep: sleepContext}
+	c := &Client{cfg: cfg, http: cfg.HTTPClient, log: cfg.Logger, sleep: retry.Sleep}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: DefaultTimeout}
 	}
@@ -310,7 +311,7 @@ func (c *Client) do(ctx context.Context, kind, storefront, u, token string, out 
 			}
 			return nil
 		case resp.StatusCode == http.StatusTooManyRequests && attempt == 0:
-			wait := retryAfter(resp.Header)
+			wait := retry.After(resp.Header)
 			if deadline, ok := ctx.Deadline(); ok && c.cfg.Now().Add(wait).After(deadline) {
 				return refusal(kind, storefront, token != "", resp.StatusCode, wait)
 			}
@@ -322,7 +323,7 @@ func (c *Client) do(ctx context.Context, kind, storefront, u, token string, out 
 			c.log.Error("Apple Music refused the developer token (TIMMYBOT_APPLE_MUSIC_TOKEN): it is invalid, expired or revoked; make a new one as README.md explains",
 				slog.Int("status", resp.StatusCode), slog.String("detail", errorTitle(body)))
 		}
-		return refusal(kind, storefront, token != "", resp.StatusCode, retryAfter(resp.Header))
+		return refusal(kind, storefront, token != "", resp.StatusCode, retry.After(resp.Header))
 	}
 }
 
@@ -358,23 +359,4 @@ func refusal(kind, storefront string, withToken bool, status int, wait time.Dura
 		return music.Errorf(music.EUNAVAILABLE, "Apple Music is limiting the bot's requests; try again in %d seconds.", int(wait.Round(time.Second)/time.Second))
 	}
 	return music.Errorf(music.EUNAVAILABLE, "Apple Music answered with an error (HTTP %d); try again later.", status)
-}
-
-// retryAfter reads a Retry-After in seconds, one second when absent.
-func retryAfter(h http.Header) time.Duration {
-	if s, err := strconv.Atoi(h.Get("Retry-After")); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	return time.Second
-}
-
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
