@@ -57,12 +57,14 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Resolver turns a track's page URL into the URL of its audio. It is asked
-// at every Open, since such URLs expire, and once more when the audio host
-// refuses a URL it gave (403, 410). Its URL is fetched through Client like
-// any other.
+// Resolver turns a track's page URL into the URL of its audio and the
+// request headers its host wants (a User-Agent, a Referer, a cookie; nil
+// for none). It is asked at every Open, since such URLs expire, and once
+// more when the audio host refuses a URL it gave (403, 410). Its URL is
+// fetched through Client like any other, with those headers less the
+// ones fetch never forwards.
 type Resolver interface {
-	StreamURL(ctx context.Context, pageURL string) (string, error)
+	StreamURL(ctx context.Context, pageURL string) (streamURL string, header http.Header, err error)
 }
 
 // Pipeline opens tracks for the player.
@@ -91,22 +93,22 @@ func (p *Pipeline) Open(ctx context.Context, t music.Track, at time.Duration, fx
 func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx player.Effects) (*frames, error) {
 	opts := ffmpeg.Options{Start: at, Volume: fx.Volume, Filters: fx.Filters, Normalize: fx.Normalize, MaxDuration: p.cfg.MaxTrackDuration}
 	log := p.log.With(slog.String("source", t.Source))
-	audioURL, err := p.audioURL(ctx, t)
+	audioURL, header, err := p.audioURL(ctx, t)
 	if err != nil {
 		return nil, err
 	}
 	if at > 0 && !ffmpeg.Passthrough(opts) {
 		// A transcoded seek lets ffmpeg seek through the relay (Range).
 		log.Debug("opening track", slog.String("path", "transcode"), slog.Duration("at", at))
-		return p.transcodeURL(ctx, audioURL, opts)
+		return p.transcodeURL(ctx, audioURL, header, opts)
 	}
-	body, err := fetch.Open(ctx, p.cfg.Client, audioURL, 0)
+	body, err := fetch.Open(ctx, p.cfg.Client, audioURL, header, 0)
 	if resolved(t) && expired(err) {
 		log.Debug("stream URL refused, resolving again", slog.Any("err", err))
-		if audioURL, err = p.audioURL(ctx, t); err != nil {
+		if audioURL, header, err = p.audioURL(ctx, t); err != nil {
 			return nil, err
 		}
-		body, err = fetch.Open(ctx, p.cfg.Client, audioURL, 0)
+		body, err = fetch.Open(ctx, p.cfg.Client, audioURL, header, 0)
 	}
 	if err != nil {
 		return nil, err
@@ -129,7 +131,7 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 			// What the demuxer read is gone: seek through the relay.
 			_ = body.Close()
 			log.Debug("opening track", slog.String("path", "transcode"), slog.Duration("at", at))
-			return p.transcodeURL(ctx, audioURL, opts)
+			return p.transcodeURL(ctx, audioURL, header, opts)
 		}
 		log.Debug("opening track", slog.String("path", "transcode"), slog.Any("why", err))
 		src = io.MultiReader(bytes.NewReader(probe.read), src)
@@ -145,19 +147,20 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 // resolved reports whether t's URL is a page the Resolver resolves.
 func resolved(t music.Track) bool { return t.Source != "" && t.Source != "http" }
 
-// audioURL is where t's audio is: its URL, or what the Resolver finds there.
-func (p *Pipeline) audioURL(ctx context.Context, t music.Track) (string, error) {
+// audioURL is where t's audio is, with the headers to fetch it with: its
+// URL, or what the Resolver finds there.
+func (p *Pipeline) audioURL(ctx context.Context, t music.Track) (string, http.Header, error) {
 	if !resolved(t) {
-		return t.URL, nil
+		return t.URL, nil, nil
 	}
 	if p.cfg.Resolver == nil {
-		return "", music.Errorf(music.EUNAVAILABLE, "TimmyBot cannot play tracks from %s here.", music.Truncate(t.Source, 32))
+		return "", nil, music.Errorf(music.EUNAVAILABLE, "TimmyBot cannot play tracks from %s here.", music.Truncate(t.Source, 32))
 	}
-	u, err := p.cfg.Resolver.StreamURL(ctx, t.URL)
+	u, header, err := p.cfg.Resolver.StreamURL(ctx, t.URL)
 	if err != nil {
-		return "", fmt.Errorf("resolving the track: %w", err)
+		return "", nil, fmt.Errorf("resolving the track: %w", err)
 	}
-	return u, nil
+	return u, header, nil
 }
 
 // expired reports whether err is an audio host refusing a URL that may have
@@ -168,8 +171,8 @@ func expired(err error) bool {
 }
 
 // transcodeURL runs ffmpeg on the relay's loopback URL for url.
-func (p *Pipeline) transcodeURL(ctx context.Context, url string, opts ffmpeg.Options) (*frames, error) {
-	local, release := p.cfg.Relay.Register(url)
+func (p *Pipeline) transcodeURL(ctx context.Context, url string, header http.Header, opts ffmpeg.Options) (*frames, error) {
+	local, release := p.cfg.Relay.Register(url, header)
 	proc, err := p.cfg.FFmpeg.Start(ctx, ffmpeg.Input{URL: local}, opts)
 	if err != nil {
 		release()

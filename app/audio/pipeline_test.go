@@ -203,18 +203,19 @@ func TestUnplayableSourcesSayWhy(t *testing.T) {
 // fakeResolver answers StreamURL with urls in turn, the last one again
 // once they run out, and records the pages it was asked for.
 type fakeResolver struct {
-	urls  []string
-	err   error
-	asked []string
+	urls   []string
+	header http.Header
+	err    error
+	asked  []string
 }
 
-func (r *fakeResolver) StreamURL(_ context.Context, page string) (string, error) {
+func (r *fakeResolver) StreamURL(_ context.Context, page string) (string, http.Header, error) {
 	r.asked = append(r.asked, page)
 	if r.err != nil {
-		return "", r.err
+		return "", nil, r.err
 	}
 	u := r.urls[min(len(r.asked), len(r.urls))-1]
-	return u, nil
+	return u, r.header, nil
 }
 
 // TestResolvedTracks plays tracks that are pages: the audio comes from the
@@ -295,5 +296,32 @@ func TestResolvedTrackWithoutResolver(t *testing.T) {
 	_, err := p.Open(t.Context(), music.Track{URL: "https://youtu.be/x", Source: "ytdlp"}, 0, unity)
 	if code := music.ErrorCode(err); code != music.EUNAVAILABLE {
 		t.Errorf("error code %q (%v), want %q", code, err, music.EUNAVAILABLE)
+	}
+}
+
+// A resolved track's audio is fetched with the headers its resolver gave,
+// for hosts that refuse requests without them.
+func TestResolvedTrackHeaders(t *testing.T) {
+	oggFile := audiotest.Ogg(t, 2, 2, 20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Referer") != "https://www.example.com/" {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		http.ServeContent(w, r, "a.ogg", time.Time{}, bytes.NewReader(oggFile))
+	}))
+	t.Cleanup(srv.Close)
+	p := newPipeline(t, "", 0)
+	resolver := &fakeResolver{urls: []string{srv.URL + "/a.ogg"}, header: http.Header{"Referer": {"https://www.example.com/"}}}
+	p.cfg.Resolver = resolver
+	f, err := p.Open(context.Background(), music.Track{URL: "https://www.example.com/watch?v=x", Source: "ytdlp"}, 0, player.Effects{Volume: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(readAll(t, f)), len(oggPackets(t, oggFile)); got != want {
+		t.Errorf("%d frames, want %d", got, want)
+	}
+	if len(resolver.asked) != 1 {
+		t.Errorf("resolved %d times, want once: the first fetch must carry the headers", len(resolver.asked))
 	}
 }

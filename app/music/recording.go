@@ -12,7 +12,7 @@ type Recording struct {
 	Artists  []string
 	Duration time.Duration // zero when the source does not say
 	ISRC     string        // empty when the source does not say
-	Source   string        // "spotify", "deezer"
+	Source   string        // "spotify", "deezer", "applemusic"
 }
 
 // Name is how users see the recording: "Artist, Artist - Title".
@@ -24,14 +24,21 @@ func (r Recording) Name() string {
 }
 
 // RecordingList is the recordings of an album or playlist, at most the
-// maximum a caller asked for; Total is how many the source has.
+// maximum a caller asked for; Total is how many the source has, or
+// TotalUnknown when it has more than the list holds but does not say how
+// many.
 type RecordingList struct {
 	Recordings []Recording
 	Total      int
 }
 
+// TotalUnknown is the Total of a cut list whose source does not count.
+const TotalUnknown = -1
+
 // Truncated reports whether the list holds fewer recordings than its source.
-func (l RecordingList) Truncated() bool { return len(l.Recordings) < l.Total }
+func (l RecordingList) Truncated() bool {
+	return l.Total == TotalUnknown || len(l.Recordings) < l.Total
+}
 
 // What a metadata source's link names.
 const (

@@ -29,6 +29,7 @@ type Body struct {
 	ctx    context.Context
 	client *http.Client
 	url    string
+	header http.Header // the stream's own headers, see setForwarded
 	retry  retryPolicy
 
 	resp        *http.Response
@@ -48,14 +49,15 @@ type retryPolicy struct {
 }
 
 // Open GETs rawURL with client (the guarded client from NewClient), from
-// byte offset on when offset > 0. The body reads under ctx: cancelling it
-// ends the download.
-func Open(ctx context.Context, client *http.Client, rawURL string, offset int64) (*Body, error) {
-	return open(ctx, client, rawURL, offset, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: sleep})
+// byte offset on when offset > 0, with the headers the stream's resolver
+// gave (nil for none; see setForwarded for those never sent). The body
+// reads under ctx: cancelling it ends the download.
+func Open(ctx context.Context, client *http.Client, rawURL string, header http.Header, offset int64) (*Body, error) {
+	return open(ctx, client, rawURL, header, offset, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: sleep})
 }
 
-func open(ctx context.Context, client *http.Client, rawURL string, offset int64, retry retryPolicy) (*Body, error) {
-	b := &Body{ctx: ctx, client: client, url: rawURL, retry: retry, pos: offset, size: -1}
+func open(ctx context.Context, client *http.Client, rawURL string, header http.Header, offset int64, retry retryPolicy) (*Body, error) {
+	b := &Body{ctx: ctx, client: client, url: rawURL, header: header, retry: retry, pos: offset, size: -1}
 	resp, err := b.get(offset, "")
 	if err != nil {
 		return nil, err
@@ -190,6 +192,7 @@ func (b *Body) get(offset int64, validator string) (*http.Response, error) {
 		return nil, fmt.Errorf("fetching audio: %w", err)
 	}
 	req.Header.Set("User-Agent", userAgent)
+	setForwarded(req, b.header)
 	req.Header.Set("Accept-Encoding", "identity")
 	if offset > 0 {
 		req.Header.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")

@@ -20,7 +20,7 @@ import (
 func openForTest(t *testing.T, ctx context.Context, rawURL string, offset int64, clock *noWait) (*Body, error) {
 	t.Helper()
 	client := NewClient(allowTestHost, Limits{})
-	return open(ctx, client, rawURL, offset, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: clock.wait})
+	return open(ctx, client, rawURL, nil, offset, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: clock.wait})
 }
 
 func TestBodyResumesWhereItBroke(t *testing.T) {
@@ -228,7 +228,7 @@ func TestBodyResumeHonoursContext(t *testing.T) {
 			if tt.cancelInWait {
 				wait = func(ctx context.Context, d time.Duration) error { cancel(); clock.wait(ctx, d); return ctx.Err() }
 			}
-			b, err := open(ctx, NewClient(allowTestHost, Limits{}), audio.URL, 0, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: wait})
+			b, err := open(ctx, NewClient(allowTestHost, Limits{}), audio.URL, nil, 0, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: wait})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -263,7 +263,7 @@ func TestSleepHonoursContext(t *testing.T) {
 
 func ExampleOpen() {
 	client := NewClient(Policy{}, DefaultLimits())
-	b, err := Open(context.Background(), client, "http://127.0.0.1/a.ogg", 0)
+	b, err := Open(context.Background(), client, "http://127.0.0.1/a.ogg", nil, 0)
 	fmt.Println(b == nil, music.ErrorMessage(err))
 	// Output: true That URL leads to a loopback address, which TimmyBot does not fetch.
 }

@@ -162,7 +162,7 @@ func TestClientRefusesRebinding(t *testing.T) {
 	}))
 	target := "http://audio.test:" + portOf(t, audio) + "/a.ogg"
 
-	first, err := Open(context.Background(), client, target, 0)
+	first, err := Open(context.Background(), client, target, nil, 0)
 	if err != nil {
 		t.Fatalf("first open: %v", err)
 	}
@@ -171,7 +171,7 @@ func TestClientRefusesRebinding(t *testing.T) {
 	}
 	first.Close()
 
-	_, err = Open(context.Background(), client, target, 0)
+	_, err = Open(context.Background(), client, target, nil, 0)
 	if got := music.ErrorMessage(err); got != msgLoopback {
 		t.Errorf("second open after rebinding: %v, want %q", err, msgLoopback)
 	}
@@ -270,7 +270,7 @@ func TestByteLimit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			client := NewClient(allowTestHost, Limits{MaxBytes: limit, LiveStreams: tt.liveStreams})
-			b, err := Open(context.Background(), client, audio.URL+tt.path, tt.offset)
+			b, err := Open(context.Background(), client, audio.URL+tt.path, nil, tt.offset)
 			var n int64
 			if err == nil {
 				n, err = io.Copy(io.Discard, b)

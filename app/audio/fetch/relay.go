@@ -34,6 +34,7 @@ type Relay struct {
 
 type route struct {
 	upstream string
+	header   http.Header
 	released context.Context // done once the registration is released
 }
 
@@ -75,13 +76,14 @@ func (r *Relay) Close() error {
 	return nil
 }
 
-// Register hands out a local URL that serves upstreamURL until release is
-// called; release also ends the requests to it that are still running.
-func (r *Relay) Register(upstreamURL string) (localURL string, release func()) {
+// Register hands out a local URL that serves upstreamURL, fetched with
+// header as Open sends it, until release is called; release also ends the
+// requests to it that are still running.
+func (r *Relay) Register(upstreamURL string, header http.Header) (localURL string, release func()) {
 	token := rand.Text()
 	ctx, cancel := context.WithCancel(context.Background())
 	r.mu.Lock()
-	r.routes[token] = &route{upstream: upstreamURL, released: ctx}
+	r.routes[token] = &route{upstream: upstreamURL, header: header, released: ctx}
 	r.mu.Unlock()
 	return "http://" + r.addr + "/r/" + token, func() {
 		r.mu.Lock()
@@ -118,6 +120,7 @@ func (r *Relay) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	up.Header.Set("User-Agent", userAgent)
+	setForwarded(up, rt.header)
 	up.Header.Set("Accept-Encoding", "identity")
 	for _, h := range []string{"Range", "If-Range"} {
 		if v := req.Header.Get(h); v != "" {

@@ -57,7 +57,7 @@ func TestRelayPassesRangeThrough(t *testing.T) {
 		http.ServeContent(w, r, "a.ogg", time.Time{}, bytes.NewReader(content))
 	}))
 	relay := startRelay(t)
-	local, release := relay.Register(upstream.URL + "/a.ogg")
+	local, release := relay.Register(upstream.URL+"/a.ogg", nil)
 	defer release()
 
 	if u, err := url.Parse(local); err != nil || u.Hostname() != "127.0.0.1" || len(strings.TrimPrefix(u.Path, "/r/")) < 26 {
@@ -105,11 +105,11 @@ func TestRelayRefuses(t *testing.T) {
 	hidden := startServer(t, "127.0.0.2:0", internal)
 	relay := startRelay(t)
 
-	live, releaseLive := relay.Register(upstream.URL)
+	live, releaseLive := relay.Register(upstream.URL, nil)
 	defer releaseLive()
-	released, release := relay.Register(upstream.URL)
+	released, release := relay.Register(upstream.URL, nil)
 	release()
-	guarded, releaseGuarded := relay.Register(hidden.URL)
+	guarded, releaseGuarded := relay.Register(hidden.URL, nil)
 	defer releaseGuarded()
 	liveURL, _ := url.Parse(live)
 
@@ -167,7 +167,7 @@ func TestRelayReleaseEndsStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer relay.Close()
-	local, release := relay.Register(upstream.URL)
+	local, release := relay.Register(upstream.URL, nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -78,6 +79,13 @@ type config struct {
 	// Spotify links, read with the app's client credentials (both or
 	// neither; without them Spotify links answer "not set up").
 	SpotifyClientID, SpotifyClientSecret string
+	// AppleMusicToken is the Apple Music developer token; without it Apple
+	// Music songs and albums are read through the public lookup and
+	// playlists refused.
+	AppleMusicToken string
+	// LinkConcurrency bounds the tracks of one link mirrored at once; 0
+	// for links.DefaultConcurrency.
+	LinkConcurrency int
 	// Discovery: searching by words, lyrics.
 	SearchPrefix string // yt-dlp's search, "" for ytdlp.DefaultSearchPrefix
 	SearchMaxLen int    // characters in a search, 0 for ytdlp.DefaultMaxQueryLen
@@ -119,6 +127,18 @@ func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
 	c.SpotifyClientSecret = get("TIMMYBOT_SPOTIFY_CLIENT_SECRET", "")
 	if (c.SpotifyClientID == "") != (c.SpotifyClientSecret == "") {
 		return c, errors.New("TIMMYBOT_SPOTIFY_CLIENT_ID and TIMMYBOT_SPOTIFY_CLIENT_SECRET: set both or neither")
+	}
+	c.AppleMusicToken = get("TIMMYBOT_APPLE_MUSIC_TOKEN", "")
+	if parts := strings.Split(c.AppleMusicToken, "."); c.AppleMusicToken != "" && (len(parts) != 3 || slices.Contains(parts, "")) {
+		// The value is a secret: say what is wrong, never what it is.
+		return c, errors.New("TIMMYBOT_APPLE_MUSIC_TOKEN: must be a developer token, a JWT of three dot-separated parts (see README.md, \"Apple Music links\")")
+	}
+	if v := get("TIMMYBOT_LINK_CONCURRENCY", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 16 {
+			return c, fmt.Errorf("TIMMYBOT_LINK_CONCURRENCY: must be a whole number from 1 to 16, got %q", v)
+		}
+		c.LinkConcurrency = n
 	}
 	c.WebSecret = get("TIMMYBOT_WEB_SECRET", "")
 	if c.WebSecret != "" && len(c.WebSecret) < web.MinSecretLen {

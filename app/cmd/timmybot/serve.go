@@ -20,6 +20,7 @@ import (
 	"github.com/iddv/timmybot/app/audio/filter"
 	"github.com/iddv/timmybot/app/discord"
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/source/applemusic"
 	"github.com/iddv/timmybot/app/source/deezer"
 	"github.com/iddv/timmybot/app/source/links"
 	"github.com/iddv/timmybot/app/source/lrclib"
@@ -261,9 +262,6 @@ var (
 )
 
 // readyDetails are the lines /readyz adds to its answer.
-// newLinkResolver reads Spotify (with the app's credentials, when set) and
-// Deezer links and mirrors their tracks by yt-dlp's search, caching the
-// matches in the track cache.
 // candidateSearch is yt-dlp's search as the mirror's Searcher.
 type candidateSearch struct{ *ytdlp.Resolver }
 
@@ -271,12 +269,21 @@ func (c candidateSearch) Search(ctx context.Context, query string, n int) ([]mir
 	return c.Candidates(ctx, query, n)
 }
 
+// newLinkResolver reads Spotify (with the app's credentials, when set),
+// Deezer and Apple Music (with the developer token, when set) links and
+// mirrors their tracks by yt-dlp's search, caching the
+// matches in the track cache.
 func newLinkResolver(c config, pages *ytdlp.Resolver, cache music.TrackCache, log *slog.Logger) (*links.Resolver, error) {
 	finder, err := mirror.New(mirror.Config{Searcher: candidateSearch{pages}, Cache: cache, Logger: log})
 	if err != nil {
 		return nil, err
 	}
-	cfg := links.Config{Deezer: deezer.New(deezer.Config{}), Finder: finder}
+	cfg := links.Config{
+		Deezer:      deezer.New(deezer.Config{}),
+		AppleMusic:  applemusic.New(applemusic.Config{Token: c.AppleMusicToken, Logger: log}),
+		Finder:      finder,
+		Concurrency: c.LinkConcurrency,
+	}
 	if c.SpotifyClientID != "" {
 		if cfg.Spotify, err = spotify.New(spotify.Config{ClientID: c.SpotifyClientID, ClientSecret: c.SpotifyClientSecret}); err != nil {
 			return nil, configError{fmt.Errorf("TIMMYBOT_SPOTIFY_CLIENT_ID: %w", err)}

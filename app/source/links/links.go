@@ -1,12 +1,13 @@
-// Package links turns a pasted Spotify or Deezer link (a track, an album,
-// a playlist) into playable tracks: it reads the recordings from the
-// source's API and has each mirrored, cutting long lists at a maximum and
-// saying so.
+// Package links turns a pasted Spotify, Deezer or Apple Music link (a
+// track, an album, a playlist) into playable tracks: it reads the
+// recordings from the source's API and has them mirrored, a few at once,
+// cutting long lists at a maximum and saying so.
 //
 // It owns the choice of source for a link, the "not set up" answer for
-// Spotify links when the bot has no Spotify credentials, and the note that
-// tells the user what was cut or not found. It does not read the APIs or
-// search itself (spotify, deezer and mirror do), nor enqueue.
+// sources the bot has no client for, the bound on concurrent mirroring,
+// and the note that tells the user what was cut or not found. It does not
+// read the APIs or search itself (spotify, deezer, applemusic and mirror
+// do), nor enqueue.
 package links
 
 import (
@@ -14,14 +15,23 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/source/applemusic"
 	"github.com/iddv/timmybot/app/source/deezer"
 	"github.com/iddv/timmybot/app/source/spotify"
 )
 
-// DefaultMaxTracks bounds the tracks taken from one album or playlist.
-const DefaultMaxTracks = 50
+// Defaults of Config.
+const (
+	// DefaultMaxTracks bounds the tracks taken from one album or playlist.
+	DefaultMaxTracks = 50
+	// DefaultConcurrency is how many tracks of one link are mirrored at
+	// once: each is a yt-dlp search or two, which yt-dlp's own limit also
+	// bounds across links.
+	DefaultConcurrency = 4
+)
 
 // catalog is what a metadata source offers; spotify.Client and
 // deezer.Client fit it.
@@ -34,7 +44,27 @@ type catalog interface {
 var (
 	_ catalog = (*spotify.Client)(nil)
 	_ catalog = (*deezer.Client)(nil)
+	_ catalog = appleStorefront{}
 )
+
+// appleStorefront is the Apple Music catalog of one storefront, the one a
+// link was shared from.
+type appleStorefront struct {
+	client     *applemusic.Client
+	storefront string
+}
+
+func (a appleStorefront) Track(ctx context.Context, id string) (music.Recording, error) {
+	return a.client.Track(ctx, a.storefront, id)
+}
+
+func (a appleStorefront) AlbumTracks(ctx context.Context, id string, max int) (music.RecordingList, error) {
+	return a.client.AlbumTracks(ctx, a.storefront, id, max)
+}
+
+func (a appleStorefront) PlaylistTracks(ctx context.Context, id string, max int) (music.RecordingList, error) {
+	return a.client.PlaylistTracks(ctx, a.storefront, id, max)
+}
 
 // Finder finds a playable track for a recording; mirror.Mirror fits it.
 type Finder interface {
@@ -48,11 +78,17 @@ type Config struct {
 	Spotify *spotify.Client
 	// Deezer reads Deezer links. Required.
 	Deezer *deezer.Client
+	// AppleMusic reads Apple Music links. Default: none; they are then
+	// answered with "not set up".
+	AppleMusic *applemusic.Client
 	// Finder mirrors each recording. Required.
 	Finder Finder
 	// MaxTracks bounds the tracks of one album or playlist. Default:
 	// DefaultMaxTracks.
 	MaxTracks int
+	// Concurrency bounds the tracks of one link mirrored at once. Default:
+	// DefaultConcurrency.
+	Concurrency int
 }
 
 // Resolver resolves links. It is safe for concurrent use when its parts are.
@@ -68,12 +104,16 @@ func New(cfg Config) (*Resolver, error) {
 	if cfg.MaxTracks <= 0 {
 		cfg.MaxTracks = DefaultMaxTracks
 	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
 	return &Resolver{cfg: cfg}, nil
 }
 
-// Handles reports whether query is meant as a Spotify or Deezer link.
+// Handles reports whether query is meant as a Spotify, Deezer or Apple
+// Music link.
 func (r *Resolver) Handles(query string) bool {
-	return spotify.IsLink(query) || deezer.IsLink(query)
+	return spotify.IsLink(query) || deezer.IsLink(query) || applemusic.IsLink(query)
 }
 
 // Resolve reads the link in query and mirrors its recordings; note, when
@@ -104,22 +144,69 @@ func (r *Resolver) Resolve(ctx context.Context, query string) (tracks []music.Tr
 	if err != nil {
 		return nil, "", fmt.Errorf("reading the %s %s: %w", name, link.Kind, err)
 	}
-	missing := 0
-	for _, rec := range list.Recordings {
-		t, err := r.cfg.Finder.Find(ctx, rec)
-		switch {
-		case music.ErrorCode(err) == music.ENOTFOUND:
-			missing++
-		case err != nil:
-			return nil, "", fmt.Errorf("mirroring the %s %s: %w", name, link.Kind, err)
-		default:
-			tracks = append(tracks, t)
-		}
+	tracks, missing, err := r.mirrorAll(ctx, list.Recordings)
+	if err != nil {
+		return nil, "", fmt.Errorf("mirroring the %s %s: %w", name, link.Kind, err)
 	}
 	if len(tracks) == 0 {
 		return nil, "", music.Errorf(music.ENOTFOUND, "No playable match was found for any track of that %s %s.", name, link.Kind)
 	}
 	return tracks, noteFor(list, missing, r.cfg.MaxTracks), nil
+}
+
+// mirrorAll finds a track for each recording, at most Concurrency at once,
+// and returns those found in the recordings' order with the number that
+// had no match. The first other failure stops the finds still running and
+// is returned.
+func (r *Resolver) mirrorAll(ctx context.Context, recs []music.Recording) (tracks []music.Track, missing int, err error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	found := make([]music.Track, len(recs))
+	errs := make([]error, len(recs))
+	var (
+		failOnce sync.Once
+		failure  error
+	)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(r.cfg.Concurrency, len(recs)) {
+		wg.Go(func() {
+			for i := range next {
+				if ctx.Err() != nil {
+					// The feed may still hand one out after a stop.
+					return
+				}
+				found[i], errs[i] = r.cfg.Finder.Find(ctx, recs[i])
+				if errs[i] != nil && music.ErrorCode(errs[i]) != music.ENOTFOUND {
+					failOnce.Do(func() { failure = errs[i]; cancel() })
+				}
+			}
+		})
+	}
+feed:
+	for i := range recs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if failure != nil {
+		return nil, 0, failure
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	for i, t := range found {
+		if errs[i] != nil {
+			missing++
+			continue
+		}
+		tracks = append(tracks, t)
+	}
+	return tracks, missing, nil
 }
 
 // parse picks the source of a link.
@@ -131,13 +218,22 @@ func (r *Resolver) parse(query string) (string, music.Link, catalog, error) {
 		link, err := spotify.ParseLink(query)
 		return "Spotify", link, r.cfg.Spotify, err
 	}
+	if applemusic.IsLink(query) {
+		if r.cfg.AppleMusic == nil {
+			return "", music.Link{}, nil, music.Errorf(music.EUNAVAILABLE, "Apple Music links are not set up on this bot.")
+		}
+		link, err := applemusic.ParseLink(query)
+		return "Apple Music", link.Link, appleStorefront{r.cfg.AppleMusic, link.Storefront}, err
+	}
 	link, err := deezer.ParseLink(query)
 	return "Deezer", link, r.cfg.Deezer, err
 }
 
 func noteFor(list music.RecordingList, missing, max int) string {
 	var parts []string
-	if list.Truncated() {
+	if list.Total == music.TotalUnknown {
+		parts = append(parts, fmt.Sprintf("Only its first %d tracks were taken (the limit is %d).", len(list.Recordings), max))
+	} else if list.Truncated() {
 		parts = append(parts, fmt.Sprintf("Only the first %d of its %d tracks were taken (the limit is %d).", len(list.Recordings), list.Total, max))
 	}
 	if missing == 1 {

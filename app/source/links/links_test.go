@@ -3,6 +3,7 @@ package links
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -18,10 +19,10 @@ var _ discord.LinkResolver = (*Resolver)(nil)
 
 // finder mirrors every recording whose title does not start with "Lost" to
 // a URL naming its source and title.
-type finder struct{ calls int }
+type finder struct{ calls atomic.Int64 }
 
 func (f *finder) Find(_ context.Context, r music.Recording) (music.Track, error) {
-	f.calls++
+	f.calls.Add(1)
 	if strings.HasPrefix(r.Title, "Lost") {
 		return music.Track{}, music.Errorf(music.ENOTFOUND, "no match")
 	}
@@ -114,8 +115,8 @@ func TestSpotifyNotSetUp(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := r.Resolve(t.Context(), "https://www.deezer.com/track/7"); err != nil || f.calls != 1 {
-		t.Errorf("deezer without spotify: %v after %d finds", err, f.calls)
+	if _, _, err := r.Resolve(t.Context(), "https://www.deezer.com/track/7"); err != nil || f.calls.Load() != 1 {
+		t.Errorf("deezer without spotify: %v after %d finds", err, f.calls.Load())
 	}
 }
 

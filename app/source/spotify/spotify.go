@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/source/internal/retry"
 )
 
 // Defaults of Config.
@@ -88,7 +89,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.AccountsURL = strings.TrimRight(cfg.AccountsURL, "/")
 	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
-	c := &Client{cfg: cfg, http: cfg.HTTPClient, now: cfg.Now, sleep: sleepContext}
+	c := &Client{cfg: cfg, http: cfg.HTTPClient, now: cfg.Now, sleep: retry.Sleep}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: DefaultTimeout}
 	}
@@ -235,7 +236,7 @@ func (c *Client) get(ctx context.Context, kind, path string, query url.Values, o
 			c.forgetToken(token)
 			continue
 		case resp.StatusCode == http.StatusTooManyRequests && attempt == 0:
-			wait := retryAfter(resp.Header)
+			wait := retry.After(resp.Header)
 			if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
 				return refusal(kind, resp.StatusCode, wait)
 			}
@@ -244,7 +245,7 @@ func (c *Client) get(ctx context.Context, kind, path string, query url.Values, o
 			}
 			continue
 		}
-		return refusal(kind, resp.StatusCode, retryAfter(resp.Header))
+		return refusal(kind, resp.StatusCode, retry.After(resp.Header))
 	}
 }
 
@@ -263,23 +264,4 @@ func refusal(kind string, status int, wait time.Duration) error {
 		return music.Errorf(music.EUNAVAILABLE, "Spotify refused the bot's credentials; the bot owner needs to check its Spotify app.")
 	}
 	return music.Errorf(music.EUNAVAILABLE, "Spotify answered with an error (HTTP %d); try again later.", status)
-}
-
-// retryAfter reads a Retry-After in seconds, one second when absent.
-func retryAfter(h http.Header) time.Duration {
-	if s, err := strconv.Atoi(h.Get("Retry-After")); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	return time.Second
-}
-
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

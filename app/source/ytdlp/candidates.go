@@ -36,7 +36,7 @@ func (r *Resolver) Candidates(ctx context.Context, query string, n int) ([]mirro
 		return r.withCommon([]string{"--ignore-config", "--flat-playlist", "--dump-single-json", "--no-warnings", "--socket-timeout", "10"}, cookies, input)
 	})
 	if err != nil {
-		return nil, err
+		return nil, searchFailed(err, query)
 	}
 	var list struct {
 		Entries []struct {
@@ -49,7 +49,7 @@ func (r *Resolver) Candidates(ctx context.Context, query string, n int) ([]mirro
 	}
 	if err := json.Unmarshal(out, &list); err != nil {
 		r.failures.add(ReasonOther)
-		return nil, &Failure{Reason: ReasonOther, Cause: fmt.Errorf("reading yt-dlp's search JSON: %w", err)}
+		return nil, &Failure{Reason: ReasonOther, Cause: fmt.Errorf("reading yt-dlp's search JSON: %w", err), Words: query}
 	}
 	var cands []mirror.Candidate
 	for _, e := range list.Entries {

@@ -1,6 +1,7 @@
 package ytdlp
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -74,6 +75,13 @@ var messages = map[Reason]*music.Error{
 	ReasonOther:       music.Errorf(music.EUNAVAILABLE, "TimmyBot could not find the audio on that page."),
 }
 
+// searchMessages replace messages for a failed search: what speaks of a
+// page or a video means there that nothing matched the words.
+var searchMessages = map[Reason]*music.Error{
+	ReasonTimeout: music.Errorf(music.EUNAVAILABLE, "That search took too long; try again in a moment."),
+	ReasonMissing: music.Errorf(music.EUNAVAILABLE, "TimmyBot cannot search here: yt-dlp is not installed."),
+}
+
 // Failure is a run of yt-dlp that resolved nothing. Its chain holds the
 // user's message (a *music.Error); Error, for the log, adds the cause.
 // Stderr is yt-dlp's (bounded) standard error, for the log only.
@@ -81,6 +89,8 @@ type Failure struct {
 	Reason Reason
 	Stderr string
 	Cause  error
+	// Words are the words of a failed search, "" when a page failed.
+	Words string
 }
 
 func (f *Failure) Error() string {
@@ -88,7 +98,28 @@ func (f *Failure) Error() string {
 }
 
 // Unwrap returns the user's message and the cause.
-func (f *Failure) Unwrap() []error { return []error{messages[f.Reason], f.Cause} }
+func (f *Failure) Unwrap() []error { return []error{f.userMessage(), f.Cause} }
+
+func (f *Failure) userMessage() *music.Error {
+	if f.Words == "" || f.Reason == ReasonBotCheck {
+		return messages[f.Reason]
+	}
+	if m, ok := searchMessages[f.Reason]; ok {
+		return m
+	}
+	return music.Errorf(music.ENOTFOUND, "Nothing matched %q.", music.Truncate(f.Words, 100))
+}
+
+// searchFailed marks err, when it is a Failure, as the failure of a search
+// for words, so that it says nothing matched them rather than speak of a
+// page.
+func searchFailed(err error, words string) error {
+	var f *Failure
+	if errors.As(err, &f) {
+		f.Words = words
+	}
+	return err
+}
 
 // failureCounts counts failures by reason since the process started.
 type failureCounts struct {

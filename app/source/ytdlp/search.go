@@ -56,12 +56,12 @@ func (r *Resolver) Search(ctx context.Context, words string, n int) ([]music.Tra
 		return r.withCommon([]string{"--ignore-config", "--flat-playlist", "--dump-single-json", "--no-warnings", "--socket-timeout", "10"}, cookies, word)
 	})
 	if err != nil {
-		return nil, err
+		return nil, searchFailed(err, words)
 	}
 	results, err := parseResults(out, n)
 	if err != nil {
 		r.failures.add(ReasonOther)
-		return nil, &Failure{Reason: ReasonOther, Cause: err}
+		return nil, &Failure{Reason: ReasonOther, Cause: err, Words: words}
 	}
 	return results, nil
 }

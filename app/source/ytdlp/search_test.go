@@ -117,3 +117,40 @@ func TestSearchPrefixConfig(t *testing.T) {
 		})
 	}
 }
+
+// A search that fails says that nothing matched its words, or why it could
+// not search; a page failing the same way keeps its page's message.
+func TestSearchFailureMessages(t *testing.T) {
+	tests := []struct {
+		name, stdout, stderr string
+		status               int
+		wantSearch           string
+		wantPage             string
+	}{
+		{name: "unclassified error", stderr: "ERROR: [youtube:search] something broke\n", status: 1,
+			wantSearch: `Nothing matched "lost song".`, wantPage: "TimmyBot could not find the audio on that page."},
+		{name: "unreadable answer", stdout: "not json", wantSearch: `Nothing matched "lost song".`, wantPage: "TimmyBot could not find the audio on that page."},
+		{name: "video unavailable", stderr: "ERROR: Video unavailable\n", status: 1,
+			wantSearch: `Nothing matched "lost song".`, wantPage: "That video is unavailable: it was removed or never existed."},
+		{name: "bot check", stderr: "ERROR: Sign in to confirm you're not a bot\n", status: 1,
+			wantSearch: messages[ReasonBotCheck].Message, wantPage: messages[ReasonBotCheck].Message},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFake(t, tt.stdout, tt.stderr, tt.status)
+			r := mustNew(t, Config{Path: f.path})
+			_, err := r.Search(context.Background(), " lost song ", 3)
+			if got := music.ErrorMessage(err); got != tt.wantSearch {
+				t.Errorf("Search: %q, want %q", got, tt.wantSearch)
+			}
+			_, err = r.Candidates(context.Background(), "lost song", 3)
+			if got := music.ErrorMessage(err); got != tt.wantSearch {
+				t.Errorf("Candidates: %q, want %q", got, tt.wantSearch)
+			}
+			_, err = r.Resolve(context.Background(), "https://www.youtube.com/watch?v=x")
+			if got := music.ErrorMessage(err); got != tt.wantPage {
+				t.Errorf("Resolve: %q, want %q", got, tt.wantPage)
+			}
+		})
+	}
+}

@@ -13,8 +13,9 @@
 // yt-dlp's failures into reasons with the text a user sees; the full
 // stderr goes only into the error's log text.
 //
-// It does not fetch audio: the stream URL it returns is fetched by the audio
-// pipeline through its guarded client like any other URL. yt-dlp fetches the
+// It does not fetch audio: the stream URL it returns, with the request
+// headers yt-dlp names for it, is fetched by the audio pipeline through its
+// guarded client like any other URL. yt-dlp fetches the
 // page itself, outside that guard, which is why only the sites in
 // Config.Sites are sent to it.
 package ytdlp
@@ -27,6 +28,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -181,13 +183,22 @@ func (r *Resolver) Track(ctx context.Context, pageURL string) (music.Track, erro
 // Source is the music.Track Source of tracks this package resolves.
 const Source = "ytdlp"
 
-// StreamURL resolves pageURL to a fresh media URL.
-func (r *Resolver) StreamURL(ctx context.Context, pageURL string) (string, error) {
+// StreamURL resolves pageURL to a fresh media URL and the request headers
+// yt-dlp says its host wants (the fetch leaves out those it never
+// forwards).
+func (r *Resolver) StreamURL(ctx context.Context, pageURL string) (string, http.Header, error) {
 	info, err := r.Resolve(ctx, pageURL)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	return info.StreamURL, nil
+	var header http.Header
+	for name, value := range info.Headers {
+		if header == nil {
+			header = http.Header{}
+		}
+		header.Set(name, value)
+	}
+	return info.StreamURL, header, nil
 }
 
 // Resolve runs yt-dlp on pageURL, which must be an http(s) URL: anything
@@ -339,8 +350,14 @@ func (c *capped) Write(p []byte) (int, error) {
 }
 
 // output is the part of yt-dlp's JSON that TimmyBot reads. With a format
-// chosen by -f, the chosen format's url and http_headers are at the top.
+// chosen by -f, the chosen format's url and http_headers are at the top;
+// when the headers are not, they are the chosen format's in formats.
 type output struct {
+	FormatID string `json:"format_id"`
+	Formats  []struct {
+		FormatID    string            `json:"format_id"`
+		HTTPHeaders map[string]string `json:"http_headers"`
+	} `json:"formats"`
 	Type        string            `json:"_type"`
 	Title       string            `json:"title"`
 	Duration    float64           `json:"duration"`
@@ -363,6 +380,13 @@ func parse(b []byte) (Info, error) {
 	}
 	if o.URL == "" {
 		return Info{}, errors.New("yt-dlp chose no format with a URL")
+	}
+	if len(o.HTTPHeaders) == 0 {
+		for _, f := range o.Formats {
+			if f.FormatID == o.FormatID && o.FormatID != "" {
+				o.HTTPHeaders = f.HTTPHeaders
+			}
+		}
 	}
 	var d time.Duration
 	if !o.IsLive && o.Duration > 0 {
