@@ -22,7 +22,7 @@ type Provider struct {
 	// APIURL is the base of the provider's API, where a linked user's
 	// library is read (the user-info endpoint is one of its paths).
 	APIURL string
-	Scopes           []string
+	Scopes []string
 	// AuthParams are extra parameters of the authorization URL.
 	AuthParams url.Values
 	// SecretInBody sends the client's credentials in the token request's

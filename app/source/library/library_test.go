@@ -159,7 +159,9 @@ func TestTracksKeepTheirOrderAcrossPages(t *testing.T) {
 			func() ([]music.Track, string, error) { return f.lib.CollectionTracks(ctx, ada, account.Spotify, Top) },
 			[]string{"Ada - Song 1 <https://mirror.example/GBAAA2600001>", "Ada - Song 2 <https://mirror.example/GBAAA2600002>"}, ""},
 		{"youtube playlist as watch URLs, the deleted video left out",
-			func() ([]music.Track, string, error) { return f.lib.PlaylistTracks(ctx, ada, account.YouTube, "PLroad") },
+			func() ([]music.Track, string, error) {
+				return f.lib.PlaylistTracks(ctx, ada, account.YouTube, "PLroad")
+			},
 			[]string{"Song 1 <https://www.youtube.com/watch?v=vid1>", "Song 2 <https://www.youtube.com/watch?v=vid2>", "Song 3 <https://www.youtube.com/watch?v=vid3>"}, ""},
 		{"youtube liked",
 			func() ([]music.Track, string, error) { return f.lib.CollectionTracks(ctx, ada, account.YouTube, Liked) },
@@ -170,7 +172,9 @@ func TestTracksKeepTheirOrderAcrossPages(t *testing.T) {
 			},
 			[]string{sc(1), sc(2), sc(3)}, ""},
 		{"soundcloud liked",
-			func() ([]music.Track, string, error) { return f.lib.CollectionTracks(ctx, ada, account.SoundCloud, Liked) },
+			func() ([]music.Track, string, error) {
+				return f.lib.CollectionTracks(ctx, ada, account.SoundCloud, Liked)
+			},
 			[]string{sc(1), sc(2), sc(3)}, ""},
 	}
 	for _, tt := range tests {
