@@ -51,6 +51,17 @@ func (s *Server) applyCallbackLocked(in *interaction, body callbackBody, now tim
 	m := data.message()
 	ch := s.channels[in.channelID]
 	switch {
+	case in.kind == interactionAutocomplete:
+		if body.Type != CallbackAutocompleteResult {
+			var fe formErrors
+			fe.add([]string{"type"}, "INTERACTION_RESPONSE_TYPE_INVALID", "An autocomplete interaction takes only an autocomplete result")
+			return fe.err()
+		}
+		if e := checkChoices(data.Choices); e != nil {
+			return e
+		}
+		in.choices = data.Choices
+		in.finishLocked(now)
 	case body.Type == CallbackMessage:
 		if e := checkNewMessage(m, FlagSuppressEmbeds|FlagEphemeral|FlagSuppressNotifications, "data"); e != nil {
 			return e

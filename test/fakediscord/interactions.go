@@ -104,7 +104,8 @@ type interaction struct {
 	expired   bool
 	original  *record // the response message, or the clicked message for updates
 	followups []*record
-	sourceMsg *record // components: the clicked message
+	sourceMsg *record  // components: the clicked message
+	choices   []Choice // autocomplete: the bot's answer
 	finished  bool
 }
 

@@ -133,6 +133,7 @@ type messageBody struct {
 	Embeds     *[]Embed     `json:"embeds"`
 	Components *[]Component `json:"components"`
 	Flags      *int         `json:"flags"`
+	Choices    []Choice     `json:"choices"` // autocomplete results only
 }
 
 // apply merges b into m, as a PATCH does.

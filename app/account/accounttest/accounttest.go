@@ -47,6 +47,7 @@ type Provider struct {
 	refusals        map[account.Service][]Refusal
 	pageSize        int
 	libraryRequests []string
+	verifiers       []string // PKCE verifiers the token endpoint received
 }
 
 type grant struct {
@@ -157,6 +158,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	code := r.PostFormValue("code")
+	p.verifiers = append(p.verifiers, r.PostFormValue("code_verifier"))
 	g, ok := p.codes[code]
 	delete(p.codes, code) // single use, even when refused
 	sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))

@@ -111,6 +111,14 @@ func (p *Provider) LibraryRequests() []string {
 	return append([]string(nil), p.libraryRequests...)
 }
 
+// Verifiers returns the PKCE verifiers the token endpoint received, for
+// leak checks.
+func (p *Provider) Verifiers() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.verifiers...)
+}
+
 // libraryRoutes adds the library endpoints to mux.
 func (p *Provider) libraryRoutes(mux *http.ServeMux) {
 	for path, h := range map[string]func(*http.Request, Library) (any, int, bool){
