@@ -108,7 +108,9 @@ func TestLinkRoundTrip(t *testing.T) {
 	// SoundCloud's tracks are silent ones of the audio host, which yt-dlp
 	// plays as it would their SoundCloud pages; pages of two see paging.
 	provider.SetPageSize(2)
-	track := func(name string) accounttest.Item { return accounttest.Item{ID: name, Title: name, DurationMS: 60000, URL: h.track("cloud/" + name + ".ogg")} }
+	track := func(name string) accounttest.Item {
+		return accounttest.Item{ID: name, Title: name, DurationMS: 60000, URL: h.track("cloud/" + name + ".ogg")}
+	}
 	provider.SetLibrary(account.SoundCloud, accounttest.Library{
 		Playlists: []accounttest.Playlist{{ID: "123", Name: "Road trip", Items: []accounttest.Item{track("one"), track("two"), track("three")}}, {ID: "456", Name: "Night"}},
 		Liked:     []accounttest.Item{track("liked-a"), track("liked-b")},
