@@ -173,6 +173,12 @@ func (h *Handlers) playLink(ctx context.Context, r *Request, query string) (Repl
 	if err != nil {
 		return Reply{}, err
 	}
+	return h.enqueueList(ctx, r, tracks, note)
+}
+
+// enqueueList queues the tracks of a link or a library list and says
+// where they went, with note.
+func (h *Handlers) enqueueList(ctx context.Context, r *Request, tracks []music.Track, note string) (Reply, error) {
 	// "next" moves one track; a list keeps its order at the end.
 	pos, err := h.enqueueAndStart(ctx, r, tracks, r.Bool("next") && len(tracks) == 1)
 	if err != nil {

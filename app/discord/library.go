@@ -228,9 +228,5 @@ func (h *Handlers) playLibrary(ctx context.Context, r *Request) (Reply, error) {
 	if err != nil {
 		return Reply{}, err
 	}
-	pos, err := h.enqueueAndStart(ctx, r, tracks, r.Bool("next") && len(tracks) == 1)
-	if err != nil {
-		return Reply{}, err
-	}
-	return Reply{Content: queuedText(tracks, pos, note)}, nil
+	return h.enqueueList(ctx, r, tracks, note)
 }

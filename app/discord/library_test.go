@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -116,15 +115,7 @@ func newLibraryFixture(t *testing.T, wrap func(Library) Library) *libraryFixture
 		l = wrap(lib)
 	}
 	h := &Handlers{Now: clock.Now, Accounts: accounts, Library: l, playlists: newUserPlaylists(l, accounts, clock.Now)}
-	rec := newRecorder()
-	rt, err := NewRouter(RouterConfig{
-		Commands: h.Commands(), Components: h.Components(),
-		Approvals: fakeApprovals{approvedGuild: true}, Responder: rec,
-		Logger: slog.New(slog.DiscardHandler),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rt, rec := routeHandlers(t, h)
 	return &libraryFixture{h: h, provider: p, clock: clock, rt: rt, rec: rec}
 }
 

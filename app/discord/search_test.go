@@ -52,6 +52,13 @@ func yt(id, title string, d time.Duration) music.Track {
 func newPlayRouter(t *testing.T, s Searcher, clock *storetest.Clock) (*Router, *recorder, *Handlers) {
 	t.Helper()
 	h := &Handlers{Now: clock.Now, recent: newRecentSearches(s, clock.Now)}
+	rt, rec := routeHandlers(t, h)
+	return rt, rec, h
+}
+
+// routeHandlers routes h's command table in the approved guild.
+func routeHandlers(t *testing.T, h *Handlers) (*Router, *recorder) {
+	t.Helper()
 	rec := newRecorder()
 	rt, err := NewRouter(RouterConfig{
 		Commands: h.Commands(), Components: h.Components(),
@@ -61,7 +68,7 @@ func newPlayRouter(t *testing.T, s Searcher, clock *storetest.Clock) (*Router, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rt, rec, h
+	return rt, rec
 }
 
 // typing is the autocomplete interaction Discord sends while the user types

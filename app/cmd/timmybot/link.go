@@ -13,6 +13,7 @@ import (
 	"github.com/iddv/timmybot/app/discord"
 	"github.com/iddv/timmybot/app/music"
 	"github.com/iddv/timmybot/app/source/library"
+	"github.com/iddv/timmybot/app/source/links"
 	"github.com/iddv/timmybot/app/source/mirror"
 	"github.com/iddv/timmybot/app/web"
 )
@@ -96,7 +97,7 @@ func userLibrary(c config, linker *account.Linker, finder *mirror.Mirror) (disco
 			apis[service] = p.APIURL
 		}
 	}
-	lib, err := library.New(library.Config{Tokens: linker, APIURLs: apis, Finder: finder})
+	lib, err := library.New(library.Config{Tokens: linker, APIURLs: apis, Finder: finder, MaxTracks: links.DefaultMaxTracks})
 	if err != nil {
 		return nil, fmt.Errorf("reading users' libraries: %w", err)
 	}

@@ -23,13 +23,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/iddv/timmybot/app/account"
 	"github.com/iddv/timmybot/app/music"
-	"github.com/iddv/timmybot/app/source/links"
+	"github.com/iddv/timmybot/app/source/spotify"
 )
 
 // Collection is a list of a user's tracks that is not a playlist.
@@ -64,7 +63,7 @@ type Finder interface {
 
 // Defaults of Config.
 const (
-	DefaultMaxTracks    = links.DefaultMaxTracks
+	DefaultMaxTracks    = 50
 	DefaultMaxPlaylists = 100
 	DefaultTimeout      = 10 * time.Second
 )
@@ -85,8 +84,8 @@ type Config struct {
 	APIURLs map[account.Service]string
 	// Finder mirrors Spotify's recordings. Required.
 	Finder Finder
-	// MaxTracks bounds the tracks taken from one list. Default:
-	// DefaultMaxTracks, as for links.
+	// MaxTracks bounds the tracks taken from one list; the binary gives
+	// it links' maximum. Default: DefaultMaxTracks.
 	MaxTracks int
 	// MaxPlaylists bounds the playlists listed per service. Default:
 	// DefaultMaxPlaylists.
@@ -339,7 +338,7 @@ func (c *caller) get(ctx context.Context, what, u string, out any) error {
 			}
 			return nil
 		}
-		ref := refusal{status: resp.StatusCode, wait: retryAfter(resp.Header)}
+		ref := refusal{status: resp.StatusCode, wait: spotify.RetryAfter(resp.Header)}
 		ref.message, ref.reason = errorAnswer(body)
 		if ref.status == http.StatusTooManyRequests && attempt == 0 {
 			deadline, ok := ctx.Deadline()
@@ -384,14 +383,6 @@ func noTop(service account.Service) error {
 // endpoint is c's API base + path + query.
 func (c *caller) endpoint(path string, q url.Values) string {
 	return c.base + path + "?" + q.Encode()
-}
-
-// retryAfter reads a Retry-After in seconds, one second when absent.
-func retryAfter(h http.Header) time.Duration {
-	if s, err := strconv.Atoi(h.Get("Retry-After")); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second
-	}
-	return time.Second
 }
 
 func sleepContext(ctx context.Context, d time.Duration) error {

@@ -246,7 +246,7 @@ func (c *Client) get(ctx context.Context, kind, path string, query url.Values, o
 			c.forgetToken(token)
 			continue
 		case resp.StatusCode == http.StatusTooManyRequests && attempt == 0:
-			wait := retryAfter(resp.Header)
+			wait := RetryAfter(resp.Header)
 			if deadline, ok := ctx.Deadline(); ok && c.now().Add(wait).After(deadline) {
 				return refusal(kind, resp.StatusCode, wait)
 			}
@@ -255,7 +255,7 @@ func (c *Client) get(ctx context.Context, kind, path string, query url.Values, o
 			}
 			continue
 		}
-		return refusal(kind, resp.StatusCode, retryAfter(resp.Header))
+		return refusal(kind, resp.StatusCode, RetryAfter(resp.Header))
 	}
 }
 
@@ -277,7 +277,7 @@ func refusal(kind string, status int, wait time.Duration) error {
 }
 
 // retryAfter reads a Retry-After in seconds, one second when absent.
-func retryAfter(h http.Header) time.Duration {
+func RetryAfter(h http.Header) time.Duration {
 	if s, err := strconv.Atoi(h.Get("Retry-After")); err == nil && s >= 0 {
 		return time.Duration(s) * time.Second
 	}
