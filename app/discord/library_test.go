@@ -119,22 +119,11 @@ func newLibraryFixture(t *testing.T, wrap func(Library) Library) *libraryFixture
 	return &libraryFixture{h: h, provider: p, clock: clock, rt: rt, rec: rec}
 }
 
-// typingPlaylist is the autocomplete interaction of /play playlist:<typed>.
-func typingPlaylist(user, typed string) *discordgo.Interaction {
-	return &discordgo.Interaction{
-		ID: "300000000000000010", Type: discordgo.InteractionApplicationCommandAutocomplete, GuildID: approvedGuild,
-		Member: &discordgo.Member{User: &discordgo.User{ID: user}},
-		Data: discordgo.ApplicationCommandInteractionData{Name: "play", Options: []*discordgo.ApplicationCommandInteractionDataOption{
-			{Name: "playlist", Type: discordgo.ApplicationCommandOptionString, Value: typed, Focused: true},
-		}},
-	}
-}
-
 func (f *libraryFixture) suggest(t *testing.T, user, typed string) []Choice {
 	t.Helper()
 	f.rec = newRecorder()
 	f.rt.respond = f.rec
-	f.rt.HandleInteraction(context.Background(), typingPlaylist(user, typed))
+	f.rt.HandleInteraction(context.Background(), typingOption(approvedGuild, user, "playlist", typed))
 	return suggestions(t, f.rec)
 }
 

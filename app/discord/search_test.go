@@ -74,11 +74,17 @@ func routeHandlers(t *testing.T, h *Handlers) (*Router, *recorder) {
 // typing is the autocomplete interaction Discord sends while the user types
 // /play query:<typed>.
 func typing(guild, typed string) *discordgo.Interaction {
+	return typingOption(guild, memberID, "query", typed)
+}
+
+// typingOption is the autocomplete interaction Discord sends while user
+// types /play option:<typed>.
+func typingOption(guild, user, option, typed string) *discordgo.Interaction {
 	return &discordgo.Interaction{
 		ID: "300000000000000009", Type: discordgo.InteractionApplicationCommandAutocomplete, GuildID: guild,
-		Member: &discordgo.Member{User: &discordgo.User{ID: memberID}},
+		Member: &discordgo.Member{User: &discordgo.User{ID: user}},
 		Data: discordgo.ApplicationCommandInteractionData{Name: "play", Options: []*discordgo.ApplicationCommandInteractionDataOption{
-			{Name: "query", Type: discordgo.ApplicationCommandOptionString, Value: typed, Focused: true},
+			{Name: option, Type: discordgo.ApplicationCommandOptionString, Value: typed, Focused: true},
 		}},
 	}
 }
