@@ -19,7 +19,10 @@ type Provider struct {
 	// numbers index arrays) names the account.
 	UserInfoURL      string
 	AccountNameField string
-	Scopes           []string
+	// APIURL is the base of the provider's API, where a linked user's
+	// library is read (the user-info endpoint is one of its paths).
+	APIURL string
+	Scopes []string
 	// AuthParams are extra parameters of the authorization URL.
 	AuthParams url.Values
 	// SecretInBody sends the client's credentials in the token request's
@@ -39,6 +42,7 @@ func Providers() map[Service]Provider {
 			TokenURL:         "https://accounts.spotify.com/api/token",
 			UserInfoURL:      "https://api.spotify.com/v1/me",
 			AccountNameField: "display_name",
+			APIURL:           "https://api.spotify.com",
 			Scopes:           []string{"playlist-read-private", "playlist-read-collaborative", "user-library-read", "user-top-read"},
 		},
 		YouTube: {
@@ -48,6 +52,7 @@ func Providers() map[Service]Provider {
 			RevokeURL:        "https://oauth2.googleapis.com/revoke",
 			UserInfoURL:      "https://www.googleapis.com/youtube/v3/channels?part=snippet&mine=true",
 			AccountNameField: "items.0.snippet.title",
+			APIURL:           "https://www.googleapis.com",
 			Scopes:           []string{"https://www.googleapis.com/auth/youtube.readonly"},
 			// Google returns a refresh token only for offline access.
 			AuthParams: url.Values{"access_type": {"offline"}, "prompt": {"consent"}},
@@ -58,6 +63,7 @@ func Providers() map[Service]Provider {
 			TokenURL:         "https://secure.soundcloud.com/oauth/token",
 			UserInfoURL:      "https://api.soundcloud.com/me",
 			AccountNameField: "username",
+			APIURL:           "https://api.soundcloud.com",
 			SecretInBody:     true,
 		},
 	}
@@ -67,7 +73,7 @@ func Providers() map[Service]Provider {
 // paths: for a local fake of the providers, as tests and test deployments
 // use.
 func Rebase(p Provider, base *url.URL) Provider {
-	for _, endpoint := range []*string{&p.AuthURL, &p.TokenURL, &p.RevokeURL, &p.UserInfoURL} {
+	for _, endpoint := range []*string{&p.AuthURL, &p.TokenURL, &p.RevokeURL, &p.UserInfoURL, &p.APIURL} {
 		if *endpoint == "" {
 			continue
 		}

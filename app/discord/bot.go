@@ -108,6 +108,7 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		Links:       cfg.Playback.Links,
 		Lyrics:      cfg.Playback.Lyrics,
 		Accounts:    cfg.Accounts,
+		Library:     cfg.Playback.Library,
 		audio:       b.audio,
 	}
 	if cfg.Playback.Search != nil {

@@ -50,9 +50,10 @@ type Option struct {
 	MinValue    int      // integers: at least this
 	MaxValue    int      // integers: at most this (0: unbounded)
 	Choices     []string // strings: the only values allowed, offered as a list
-	// Autocomplete, for strings, suggests values while the user types. It
-	// must answer by ctx's deadline with what it has.
-	Autocomplete func(ctx context.Context, typed string) []Choice
+	// Autocomplete, for strings, suggests values while the user types, to
+	// the user r names (r has no option values). It must answer by ctx's
+	// deadline with what it has.
+	Autocomplete func(ctx context.Context, r *Request, typed string) []Choice
 }
 
 // Choice is an autocomplete suggestion: Name is shown, Value is sent.
@@ -69,7 +70,7 @@ const (
 
 // autocompleteFor returns the autocomplete of the option being typed in an
 // autocomplete interaction, with what was typed so far; nil when it has none.
-func (t *commandTable) autocompleteFor(data discordgo.ApplicationCommandInteractionData) (complete func(context.Context, string) []Choice, typed string) {
+func (t *commandTable) autocompleteFor(data discordgo.ApplicationCommandInteractionData) (complete func(context.Context, *Request, string) []Choice, typed string) {
 	c, ok := t.byName[data.Name]
 	if !ok {
 		return nil, ""

@@ -42,11 +42,18 @@ type Handlers struct {
 	Links LinkResolver
 	// Lyrics finds the current track's lyrics for /lyrics. Default: none.
 	Lyrics LyricsFinder
+	// Library reads linked users' playlists, liked and top tracks for
+	// /play source: and playlist:. Default: none, /play has no such
+	// options. It needs Accounts.
+	Library Library
 
 	audio *playback
 	// recent finds tracks for /play and /search given words, not a URL,
 	// remembering answers for autocomplete. nil: /play takes URLs only.
 	recent *recentSearches
+	// playlists remembers users' playlists for /play playlist:'s
+	// autocomplete; nil without a Library.
+	playlists *userPlaylists
 }
 
 // queuePageSize is how many entries one /queue page shows.
@@ -58,11 +65,21 @@ func (h *Handlers) Commands() []Command {
 	query := Option{Name: "query", Description: "http(s) URL of an audio file, a stream, or a YouTube, SoundCloud or Bandcamp page", Type: String, Required: true, MaxLength: music.MaxURLLen}
 	if h.recent != nil {
 		query.Description = "Words to search for, or the http(s) URL of an audio file, a stream, or a page such as YouTube's"
-		query.Autocomplete = h.recent.Suggest
+		query.Autocomplete = func(ctx context.Context, _ *Request, typed string) []Choice { return h.recent.Suggest(ctx, typed) }
 	}
+	playOpts := []Option{query}
+	if h.Library != nil && h.Accounts != nil {
+		if h.playlists == nil {
+			h.playlists = newUserPlaylists(h.Library, h.Accounts, time.Now)
+		}
+		// One of query, source or playlist: the handler checks.
+		playOpts[0].Required = false
+		playOpts = append(playOpts, libraryOptions(h.playlists)...)
+	}
+	playOpts = append(playOpts, Option{Name: "next", Description: "Play it after the current track instead of at the end", Type: Boolean})
 	cmds := []Command{
 		{Name: "play", Description: "Play an audio file, a stream, or a page of a site such as YouTube, by its URL or by searching", Run: h.play,
-			Options: []Option{query, {Name: "next", Description: "Play it after the current track instead of at the end", Type: Boolean}}},
+			Options: playOpts},
 		{Name: "queue", Description: "Show the queue", Run: h.queue,
 			Options: []Option{{Name: "page", Description: "Page number", Type: Integer, MinValue: 1, MaxValue: music.MaxQueueLen/queuePageSize + 1}}},
 		{Name: "remove", Description: "Remove a track from the queue", Run: h.remove,
@@ -118,6 +135,18 @@ type LinkResolver interface {
 
 func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
 	query := strings.TrimSpace(r.String("query"))
+	given := 0
+	for _, v := range []string{query, r.String("source"), r.String("playlist")} {
+		if v != "" {
+			given++
+		}
+	}
+	switch {
+	case given != 1 && h.Library != nil:
+		return Reply{}, music.Errorf(music.EINVALID, "Give /play exactly one of query:, source: or playlist:.")
+	case query == "" && h.Library != nil:
+		return h.playLibrary(ctx, r)
+	}
 	if h.Links != nil && h.Links.Handles(query) {
 		return h.playLink(ctx, r, query)
 	}
@@ -144,6 +173,12 @@ func (h *Handlers) playLink(ctx context.Context, r *Request, query string) (Repl
 	if err != nil {
 		return Reply{}, err
 	}
+	return h.enqueueList(ctx, r, tracks, note)
+}
+
+// enqueueList queues the tracks of a link or a library list and says
+// where they went, with note.
+func (h *Handlers) enqueueList(ctx context.Context, r *Request, tracks []music.Track, note string) (Reply, error) {
 	// "next" moves one track; a list keeps its order at the end.
 	pos, err := h.enqueueAndStart(ctx, r, tracks, r.Bool("next") && len(tracks) == 1)
 	if err != nil {
@@ -161,13 +196,21 @@ func (h *Handlers) tracksForLink(ctx context.Context, query string, user music.U
 	if len(tracks) == 0 {
 		return nil, "", music.Errorf(music.ENOTFOUND, "That link has no tracks that can be played.")
 	}
+	if err := claim(tracks, user); err != nil {
+		return nil, "", err
+	}
+	return tracks, note, nil
+}
+
+// claim marks tracks as requested by user and checks each for the queue.
+func claim(tracks []music.Track, user music.UserID) error {
 	for i := range tracks {
 		tracks[i].RequestedBy = user
 		if err := tracks[i].Validate(); err != nil {
-			return nil, "", err
+			return err
 		}
 	}
-	return tracks, note, nil
+	return nil
 }
 
 // queuedText tells the user where tracks went: pos is the first's queue

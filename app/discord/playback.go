@@ -45,6 +45,9 @@ type PlaybackConfig struct {
 	Search Searcher
 	// Lyrics finds lyrics for /lyrics. Default: none, no /lyrics.
 	Lyrics LyricsFinder
+	// Library reads linked users' libraries for /play source: and
+	// playlist:; it needs BotConfig.Accounts. Default: none.
+	Library Library
 	// DJRole, when set, is the name of the role whose members (and a
 	// track's requester) may skip and remove others' tracks; everyone else
 	// votes. Default: none, everyone may.

@@ -196,7 +196,15 @@ func (rt *Router) suggest(ctx context.Context, log *slog.Logger, i *discordgo.In
 			return nil
 		}
 	}
-	choices := complete(ctx, typed)
+	req := &Request{Guild: music.GuildID(i.GuildID), Channel: i.ChannelID}
+	if u := interactionUser(i); u != nil {
+		req.User = music.UserID(u.ID)
+	}
+	if req.User.Validate() != nil {
+		return nil
+	}
+	req.Owner = rt.owners[req.User]
+	choices := complete(ctx, req, typed)
 	return choices[:min(len(choices), maxChoices)]
 }
 

@@ -53,6 +53,13 @@ func newPlayRouter(t *testing.T, s Searcher, clock *storetest.Clock) (*Router, *
 	t.Helper()
 	h := &Handlers{Now: clock.Now, recent: newRecentSearches(s, clock.Now)}
 	t.Cleanup(h.recent.close)
+	rt, rec := routeHandlers(t, h)
+	return rt, rec, h
+}
+
+// routeHandlers routes h's command table in the approved guild.
+func routeHandlers(t *testing.T, h *Handlers) (*Router, *recorder) {
+	t.Helper()
 	rec := newRecorder()
 	rt, err := NewRouter(RouterConfig{
 		Commands: h.Commands(), Components: h.Components(),
@@ -62,17 +69,23 @@ func newPlayRouter(t *testing.T, s Searcher, clock *storetest.Clock) (*Router, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rt, rec, h
+	return rt, rec
 }
 
 // typing is the autocomplete interaction Discord sends while the user types
 // /play query:<typed>.
 func typing(guild, typed string) *discordgo.Interaction {
+	return typingOption(guild, memberID, "query", typed)
+}
+
+// typingOption is the autocomplete interaction Discord sends while user
+// types /play option:<typed>.
+func typingOption(guild, user, option, typed string) *discordgo.Interaction {
 	return &discordgo.Interaction{
 		ID: "300000000000000009", Type: discordgo.InteractionApplicationCommandAutocomplete, GuildID: guild,
-		Member: &discordgo.Member{User: &discordgo.User{ID: memberID}},
+		Member: &discordgo.Member{User: &discordgo.User{ID: user}},
 		Data: discordgo.ApplicationCommandInteractionData{Name: "play", Options: []*discordgo.ApplicationCommandInteractionDataOption{
-			{Name: "query", Type: discordgo.ApplicationCommandOptionString, Value: typed, Focused: true},
+			{Name: option, Type: discordgo.ApplicationCommandOptionString, Value: typed, Focused: true},
 		}},
 	}
 }

@@ -1,16 +1,25 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/iddv/timmybot/app/account"
 	"github.com/iddv/timmybot/app/account/accounttest"
+	"github.com/iddv/timmybot/app/servertest"
+	"github.com/iddv/timmybot/test/fakediscord"
 )
 
 // TestLinkIsWired runs the real binary with a Spotify client configured and
@@ -49,19 +58,14 @@ func TestLinkIsWired(t *testing.T) {
 	}
 }
 
-// TestLinkRoundTrip links a Spotify account through the real binary against
-// the fake provider: the browser's round trip ends on the bot's callback
-// page, the bot confirms by direct message, /account shows the link and
-// /forget-me deletes it; no code or token reaches the log.
-func TestLinkRoundTrip(t *testing.T) {
-	t.Parallel()
-	provider := accounttest.New(t)
-	h := newHarness(t, "TIMMYBOT_LINK_PROVIDER_URL="+provider.URL().String(),
-		"TIMMYBOT_SPOTIFY_CLIENT_ID="+accounttest.ClientID, "TIMMYBOT_SPOTIFY_CLIENT_SECRET="+accounttest.ClientSecret)
-	reply := h.do(t, h.approved.ID, memberID, "link", opt("service", "spotify")).Content
+// linkThroughBrowser runs /link service as the member and the browser's
+// round trip through the fake provider to the bot's callback page.
+func linkThroughBrowser(t *testing.T, h *harness, service string) {
+	t.Helper()
+	reply := h.do(t, h.approved.ID, memberID, "link", opt("service", service)).Content
 	m := regexp.MustCompile(`<(http://[^>]+)>`).FindStringSubmatch(reply)
 	if m == nil {
-		t.Fatalf("/link answered %q, want an authorization URL", reply)
+		t.Fatalf("/link %s answered %q, want an authorization URL", service, reply)
 	}
 	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	resp, err := browser.Get(m[1])
@@ -82,19 +86,102 @@ func TestLinkRoundTrip(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), "is linked to TimmyBot") {
 		t.Fatalf("callback = %s %s", resp.Status, page)
 	}
+}
+
+// TestLinkRoundTrip links a Spotify and a SoundCloud account through the
+// real binary against the fake providers: the browser's round trip ends on
+// the bot's callback page, the bot confirms by direct message, /account
+// shows the links; /play playlist: offers the member's playlists of both
+// services and queues the one picked in order, /play source:liked queues
+// the liked tracks of the /settings service; /unlink and /forget-me delete
+// the links. No token, code or PKCE verifier reaches the log.
+func TestLinkRoundTrip(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("yt-dlp"); err != nil {
+		servertest.Unavailable(t, "yt-dlp", "it is not installed: apt-get install yt-dlp")
+	}
+	provider := accounttest.New(t)
+	h := newHarness(t, "TIMMYBOT_LINK_PROVIDER_URL="+provider.URL().String(), "TIMMYBOT_YTDLP_SITES=127.0.0.1",
+		"TIMMYBOT_SPOTIFY_CLIENT_ID="+accounttest.ClientID, "TIMMYBOT_SPOTIFY_CLIENT_SECRET="+accounttest.ClientSecret,
+		"TIMMYBOT_SOUNDCLOUD_CLIENT_ID="+accounttest.ClientID, "TIMMYBOT_SOUNDCLOUD_CLIENT_SECRET="+accounttest.ClientSecret)
+	g := h.approved.ID
+	// SoundCloud's tracks are silent ones of the audio host, which yt-dlp
+	// plays as it would their SoundCloud pages; pages of two see paging.
+	provider.SetPageSize(2)
+	track := func(name string) accounttest.Item {
+		return accounttest.Item{ID: name, Title: name, DurationMS: 60000, URL: h.track("cloud/" + name + ".ogg")}
+	}
+	provider.SetLibrary(account.SoundCloud, accounttest.Library{
+		Playlists: []accounttest.Playlist{{ID: "123", Name: "Road trip", Items: []accounttest.Item{track("one"), track("two"), track("three")}}, {ID: "456", Name: "Night"}},
+		Liked:     []accounttest.Item{track("liked-a"), track("liked-b")},
+	})
+	provider.SetLibrary(account.Spotify, accounttest.Library{Playlists: []accounttest.Playlist{{ID: "sp1", Name: "Road trip", Items: []accounttest.Item{{Title: "x", ISRC: "GBAAA2600001"}}}}})
+
+	linkThroughBrowser(t, h, "spotify")
 	if dms := h.fake.DMs(memberID); len(dms) != 1 || !strings.Contains(dms[0].Content, "Your Spotify account **Ada's music** is now linked") {
 		t.Errorf("DMs = %+v, want the confirmation", dms)
 	}
-	if got := h.do(t, h.approved.ID, memberID, "account").Content; !strings.Contains(got, "**Spotify**: Ada's music") {
+	linkThroughBrowser(t, h, "soundcloud")
+	if got := h.do(t, g, memberID, "account").Content; !strings.Contains(got, "**Spotify**: Ada's music") || !strings.Contains(got, "**SoundCloud**: Ada's music") {
 		t.Errorf("/account = %q", got)
 	}
-	if got := h.do(t, h.approved.ID, memberID, "forget-me").Content; !strings.Contains(got, "Deleted your 1 account link(s) and their tokens: Spotify (Ada's music).") {
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	typed := fakediscord.Option{Name: "playlist", Value: "road", Focused: true}
+	resp, err := h.fake.Autocomplete(ctx, fakediscord.Slash{GuildID: g, UserID: memberID, Name: "play", Options: []fakediscord.Option{typed}})
+	if err != nil {
+		t.Fatalf("autocomplete: %v\n%s", err, h.bot.logs)
+	}
+	choices := resp.Choices
+	want := []fakediscord.CommandChoice{{Name: "Spotify · Road trip (1)", Value: "spotify:sp1"}, {Name: "SoundCloud · Road trip (3)", Value: "soundcloud:123"}}
+	if diff := cmp.Diff(want, choices); diff != "" {
+		t.Fatalf("playlist choices (-want +got):\n%s", diff)
+	}
+	if got := h.do(t, g, memberID, "play", opt("playlist", choices[1].Value)).Content; got != "Queued 3 tracks from position 1." {
+		t.Fatalf("/play playlist: = %q\n%s", got, h.bot.logs)
+	}
+	if got := h.do(t, g, memberID, "play", opt("source", "liked")).Content; got != "You linked several services: add service: (spotify, soundcloud) to say which one." {
+		t.Errorf("/play source:liked with two links = %q", got)
+	}
+	h.do(t, g, memberID, "settings", opt("service", "soundcloud"))
+	if got := h.do(t, g, memberID, "play", opt("source", "liked")).Content; got != "Queued 2 tracks from position 4." {
+		t.Fatalf("/play source:liked = %q\n%s", got, h.bot.logs)
+	}
+	q := h.do(t, g, memberID, "queue")
+	if len(q.Embeds) != 1 {
+		t.Fatalf("/queue = %+v", q)
+	}
+	at := -1
+	for i, name := range []string{"one", "two", "three", "liked-a", "liked-b"} {
+		entry := fmt.Sprintf("`%d.` **[%s]", i+1, name)
+		next := strings.Index(q.Embeds[0].Description, entry)
+		if next <= at {
+			t.Errorf("/queue does not list %s after the tracks before it:\n%s", entry, q.Embeds[0].Description)
+		}
+		at = next
+	}
+	if err := h.voice.WaitFrames(ctx, 25); err != nil {
+		t.Errorf("no audio from the playlist: %v\n%s", err, h.bot.logs)
+	}
+
+	if got := h.do(t, g, memberID, "unlink", opt("service", "soundcloud")).Content; !strings.Contains(got, "Your SoundCloud account is unlinked") {
+		t.Errorf("/unlink soundcloud = %q", got)
+	}
+	if got := h.do(t, g, memberID, "play", opt("playlist", choices[1].Value)).Content; got != "You have not linked a SoundCloud account: link your account with /link first." {
+		t.Errorf("/play playlist: after /unlink = %q", got)
+	}
+	if got := h.do(t, g, memberID, "forget-me").Content; !strings.Contains(got, "Deleted your 1 account link(s) and their tokens: Spotify (Ada's music).") {
 		t.Errorf("/forget-me = %q", got)
 	}
-	if got := h.do(t, h.approved.ID, memberID, "account").Content; !strings.Contains(got, "You have linked no music account.") {
+	if got := h.do(t, g, memberID, "account").Content; !strings.Contains(got, "You have linked no music account.") {
 		t.Errorf("/account after /forget-me = %q", got)
 	}
-	for _, secret := range append(provider.Issued(), accounttest.ClientSecret) {
+	secrets := append(append(provider.Issued(), provider.Verifiers()...), accounttest.ClientSecret)
+	if len(secrets) < 7 { // two codes, two pairs of tokens, two verifiers, the secret
+		t.Fatalf("the fake saw only %d secrets", len(secrets))
+	}
+	for _, secret := range secrets {
 		if strings.Contains(h.bot.logs.String(), secret) {
 			t.Errorf("the log holds %q", secret)
 		}

@@ -3,8 +3,10 @@
 // paths (account.Providers rebased onto it works): authorization endpoints
 // that approve at once, token endpoints that check PKCE (S256), the
 // redirect URI and the client, and use each code once, a revocation
-// endpoint, and user-info endpoints naming the account in every provider's
-// field. It owns nothing outside tests.
+// endpoint, user-info endpoints naming the account in every provider's
+// field, and (library.go) each provider's library API, a test double of
+// the linked user's playlists, liked and top tracks. It owns nothing
+// outside tests.
 package accounttest
 
 import (
@@ -40,6 +42,12 @@ type Provider struct {
 	tokens  map[string]bool  // access and refresh tokens, true while valid
 	issued  []string         // every code and token handed out, for leak checks
 	revoked []string
+
+	libraries       map[account.Service]Library
+	refusals        map[account.Service][]Refusal
+	pageSize        int
+	libraryRequests []string
+	verifiers       []string // PKCE verifiers the token endpoint received
 }
 
 type grant struct {
@@ -68,6 +76,7 @@ func New(t testing.TB) *Provider {
 			mux.HandleFunc(endpoint.method+" "+u.Path, endpoint.handler)
 		}
 	}
+	p.libraryRoutes(mux)
 	p.srv = httptest.NewServer(mux)
 	t.Cleanup(p.srv.Close)
 	return p
@@ -149,6 +158,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	code := r.PostFormValue("code")
+	p.verifiers = append(p.verifiers, r.PostFormValue("code_verifier"))
 	g, ok := p.codes[code]
 	delete(p.codes, code) // single use, even when refused
 	sum := sha256.Sum256([]byte(r.PostFormValue("code_verifier")))

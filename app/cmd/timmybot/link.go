@@ -12,6 +12,9 @@ import (
 	"github.com/iddv/timmybot/app/account"
 	"github.com/iddv/timmybot/app/discord"
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/source/library"
+	"github.com/iddv/timmybot/app/source/links"
+	"github.com/iddv/timmybot/app/source/mirror"
 	"github.com/iddv/timmybot/app/web"
 )
 
@@ -79,6 +82,26 @@ func accountLinker(c config, late *lateBinding, log *slog.Logger) (*account.Link
 	}
 	log.Info("account linking", slog.String("services", strings.Join(services, ",")), slog.String("redirect_uri", redirectURI))
 	return linker, func() { _ = tokens.Close() }, nil
+}
+
+// userLibrary reads linked users' libraries at the providers' APIs (the
+// same stand-in as linking's in tests) with the linker's tokens, Spotify's
+// recordings mirrored by finder; none when linking is off.
+func userLibrary(c config, linker *account.Linker, finder *mirror.Mirror) (discord.Library, error) {
+	if linker == nil {
+		return nil, nil
+	}
+	apis := map[account.Service]string{}
+	for service, p := range c.LinkProviders {
+		if p.Configured() {
+			apis[service] = p.APIURL
+		}
+	}
+	lib, err := library.New(library.Config{Tokens: linker, APIURLs: apis, Finder: finder, MaxTracks: links.DefaultMaxTracks})
+	if err != nil {
+		return nil, fmt.Errorf("reading users' libraries: %w", err)
+	}
+	return lib, nil
 }
 
 // accounts is the bot's view of the linker: none when it is off (a nil

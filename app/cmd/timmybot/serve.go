@@ -19,7 +19,6 @@ import (
 	"github.com/iddv/timmybot/app/audio/ffmpeg"
 	"github.com/iddv/timmybot/app/audio/filter"
 	"github.com/iddv/timmybot/app/discord"
-	"github.com/iddv/timmybot/app/music"
 	"github.com/iddv/timmybot/app/source/applemusic"
 	"github.com/iddv/timmybot/app/source/deezer"
 	"github.com/iddv/timmybot/app/source/links"
@@ -56,7 +55,11 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	links, err := newLinkResolver(c, pages, st.tracks, log)
+	finder, err := mirror.New(mirror.Config{Searcher: candidateSearch{pages}, Cache: st.tracks, Logger: log})
+	if err != nil {
+		return err
+	}
+	links, err := newLinkResolver(c, finder, log)
 	if err != nil {
 		return err
 	}
@@ -88,6 +91,10 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		return err
 	}
 	defer closeTokens()
+	lib, err := userLibrary(c, linker, finder)
+	if err != nil {
+		return err
+	}
 	bot, err := discord.NewBot(discord.BotConfig{
 		Token:         c.Token,
 		APIURL:        c.APIURL,
@@ -113,6 +120,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 			Links:       links,
 			Search:      pages,
 			Lyrics:      lyrics,
+			Library:     lib,
 		},
 	})
 	if err != nil {
@@ -261,7 +269,6 @@ var (
 	_ discord.LyricsFinder = (*lrclib.Client)(nil)
 )
 
-// readyDetails are the lines /readyz adds to its answer.
 // candidateSearch is yt-dlp's search as the mirror's Searcher.
 type candidateSearch struct{ *ytdlp.Resolver }
 
@@ -271,19 +278,16 @@ func (c candidateSearch) Search(ctx context.Context, query string, n int) ([]mir
 
 // newLinkResolver reads Spotify (with the app's credentials, when set),
 // Deezer and Apple Music (with the developer token, when set) links and
-// mirrors their tracks by yt-dlp's search, caching the
-// matches in the track cache.
-func newLinkResolver(c config, pages *ytdlp.Resolver, cache music.TrackCache, log *slog.Logger) (*links.Resolver, error) {
-	finder, err := mirror.New(mirror.Config{Searcher: candidateSearch{pages}, Cache: cache, Logger: log})
-	if err != nil {
-		return nil, err
-	}
+// has finder mirror their tracks (yt-dlp's search, the matches cached in
+// the track cache).
+func newLinkResolver(c config, finder *mirror.Mirror, log *slog.Logger) (*links.Resolver, error) {
 	cfg := links.Config{
 		Deezer:      deezer.New(deezer.Config{}),
 		AppleMusic:  applemusic.New(applemusic.Config{Token: c.AppleMusicToken, Logger: log}),
 		Finder:      finder,
 		Concurrency: c.LinkConcurrency,
 	}
+	var err error
 	if c.SpotifyClientID != "" {
 		if cfg.Spotify, err = spotify.New(spotify.Config{ClientID: c.SpotifyClientID, ClientSecret: c.SpotifyClientSecret}); err != nil {
 			return nil, configError{fmt.Errorf("TIMMYBOT_SPOTIFY_CLIENT_ID: %w", err)}
@@ -292,6 +296,7 @@ func newLinkResolver(c config, pages *ytdlp.Resolver, cache music.TrackCache, lo
 	return links.New(cfg)
 }
 
+// readyDetails are the lines /readyz adds to its answer.
 func readyDetails(pages *ytdlp.Resolver) func() []string {
 	return func() []string {
 		if pages.JSRuntime() == "" {

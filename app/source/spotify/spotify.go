@@ -101,18 +101,18 @@ func New(cfg Config) (*Client, error) {
 
 // Track reads one track.
 func (c *Client) Track(ctx context.Context, id string) (music.Recording, error) {
-	var t trackObject
+	var t TrackObject
 	if err := c.get(ctx, "track", "/v1/tracks/"+url.PathEscape(id), nil, &t); err != nil {
 		return music.Recording{}, err
 	}
-	return t.recording(), nil
+	return t.Recording(), nil
 }
 
 // AlbumTracks reads up to max tracks of an album. Album tracks are
 // Spotify's simplified objects: they carry no ISRC.
 func (c *Client) AlbumTracks(ctx context.Context, id string, max int) (music.RecordingList, error) {
-	return c.pages(ctx, "album", "/v1/albums/"+url.PathEscape(id)+"/tracks", max, func(raw json.RawMessage) (*trackObject, error) {
-		var t trackObject
+	return c.pages(ctx, "album", "/v1/albums/"+url.PathEscape(id)+"/tracks", max, func(raw json.RawMessage) (*TrackObject, error) {
+		var t TrackObject
 		err := json.Unmarshal(raw, &t)
 		return &t, err
 	})
@@ -121,26 +121,18 @@ func (c *Client) AlbumTracks(ctx context.Context, id string, max int) (music.Rec
 // PlaylistTracks reads up to max tracks of a playlist, skipping episodes
 // and items Spotify no longer has.
 func (c *Client) PlaylistTracks(ctx context.Context, id string, max int) (music.RecordingList, error) {
-	return c.pages(ctx, "playlist", "/v1/playlists/"+url.PathEscape(id)+"/items", max, func(raw json.RawMessage) (*trackObject, error) {
-		// Items carry the track under "item" since 2026; "track" before.
-		var it struct{ Item, Track *trackObject }
+	return c.pages(ctx, "playlist", "/v1/playlists/"+url.PathEscape(id)+"/items", max, func(raw json.RawMessage) (*TrackObject, error) {
+		var it PlaylistItem
 		if err := json.Unmarshal(raw, &it); err != nil {
 			return nil, err
 		}
-		t := it.Item
-		if t == nil {
-			t = it.Track
-		}
-		if t == nil || (t.Type != "" && t.Type != "track") {
-			return nil, nil
-		}
-		return t, nil
+		return it.Playable(), nil
 	})
 }
 
 // pages reads the pages of path until max tracks, the last page, or an
 // error. Each item is decoded by item, which returns nil to skip it.
-func (c *Client) pages(ctx context.Context, kind, path string, max int, item func(json.RawMessage) (*trackObject, error)) (music.RecordingList, error) {
+func (c *Client) pages(ctx context.Context, kind, path string, max int, item func(json.RawMessage) (*TrackObject, error)) (music.RecordingList, error) {
 	var list music.RecordingList
 	skipped := 0
 	for offset := 0; len(list.Recordings) < max; offset += pageSize {
@@ -164,7 +156,7 @@ func (c *Client) pages(ctx context.Context, kind, path string, max int, item fun
 				continue
 			}
 			if len(list.Recordings) < max {
-				list.Recordings = append(list.Recordings, t.recording())
+				list.Recordings = append(list.Recordings, t.Recording())
 			}
 		}
 		if page.Next == nil || len(page.Items) == 0 {
@@ -176,7 +168,25 @@ func (c *Client) pages(ctx context.Context, kind, path string, max int, item fun
 	return list, nil
 }
 
-type trackObject struct {
+// PlaylistItem is an item of a playlist's items as the Web API sends it:
+// the track under "item" since 2026, under "track" before.
+type PlaylistItem struct{ Item, Track *TrackObject }
+
+// Playable returns the item's track, nil for an episode or a track Spotify
+// no longer has.
+func (it PlaylistItem) Playable() *TrackObject {
+	t := it.Item
+	if t == nil {
+		t = it.Track
+	}
+	if t == nil || (t.Type != "" && t.Type != "track") {
+		return nil
+	}
+	return t
+}
+
+// TrackObject is the Web API's track object, as far as TimmyBot reads it.
+type TrackObject struct {
 	Type       string `json:"type"`
 	Name       string `json:"name"`
 	DurationMS int64  `json:"duration_ms"`
@@ -188,7 +198,8 @@ type trackObject struct {
 	} `json:"external_ids"`
 }
 
-func (t trackObject) recording() music.Recording {
+// Recording is what the track says of its recording.
+func (t TrackObject) Recording() music.Recording {
 	r := music.Recording{
 		Title:    t.Name,
 		Duration: time.Duration(t.DurationMS) * time.Millisecond,
