@@ -34,6 +34,9 @@ const (
 	DefaultBuffer      = 150 // frames: 3 s
 	DefaultHistory     = 50
 	DefaultIdleTimeout = 5 * time.Minute
+	// DefaultAutoplayMemory is larger than the history: autoplay must not
+	// come back to a track even hours into a session.
+	DefaultAutoplayMemory = 1000
 )
 
 // storeTimeout bounds the queue calls the player makes on its own (at the
@@ -56,6 +59,12 @@ type Config struct {
 	// IdleTimeout is how long the player may be idle or alone before
 	// EventIdleTimeout. Default: 5 minutes.
 	IdleTimeout time.Duration
+	// Related finds tracks for autoplay when the queue runs out. Default:
+	// none, autoplay cannot be turned on.
+	Related RelatedFinder
+	// AutoplayMemory is how many tracks played this session autoplay
+	// remembers not to queue again. Default: DefaultAutoplayMemory.
+	AutoplayMemory int
 	// OnEvent is called from the player's goroutine and must not block.
 	// Default: none.
 	OnEvent func(Event)
@@ -74,6 +83,8 @@ type Player struct {
 	wake        chan struct{}
 	streamEnded chan *stream
 	streams     sync.WaitGroup
+	relatedDone chan relatedResult
+	requests    sync.WaitGroup // related-track requests
 	underruns   atomic.Uint64
 
 	mu     sync.Mutex
@@ -92,6 +103,11 @@ type Player struct {
 	idleAnnounced      bool
 	idleTimer          Timer
 	idleFired          bool
+	autoplay           bool
+	played             playedSet       // this session's, for autoplay
+	related            *relatedRequest // in flight
+	asked              string          // key of the seed last asked about
+	pick               *relatedPick    // an answer held until the queue runs out
 }
 
 // outputState is shared by the loop and Output, guarded by Player.mu.
@@ -107,6 +123,7 @@ type view struct {
 	loopMode  LoopMode
 	fx        Effects
 	alwaysOn  bool
+	autoplay  bool
 	listeners int
 }
 
@@ -136,6 +153,9 @@ func New(cfg Config) *Player {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	if cfg.AutoplayMemory <= 0 {
+		cfg.AutoplayMemory = DefaultAutoplayMemory
+	}
 	if cfg.OnEvent == nil {
 		cfg.OnEvent = func(Event) {}
 	}
@@ -149,6 +169,8 @@ func New(cfg Config) *Player {
 		cmds:          make(chan command),
 		wake:          make(chan struct{}, 1),
 		streamEnded:   make(chan *stream, 4),
+		relatedDone:   make(chan relatedResult),
+		played:        newPlayedSet(cfg.AutoplayMemory),
 		fx:            Effects{Volume: 100},
 		listeners:     -1,
 		idleAnnounced: true,
@@ -184,6 +206,7 @@ func (p *Player) Status() Status {
 		Filters:   slices.Clone(v.fx.Filters),
 		Normalize: v.fx.Normalize,
 		AlwaysOn:  v.alwaysOn,
+		Autoplay:  v.autoplay,
 		Listeners: v.listeners,
 		Underruns: p.underruns.Load(),
 	}
@@ -253,6 +276,8 @@ func (p *Player) run() {
 			p.withStoreContext(p.reconcile)
 		case s := <-p.streamEnded:
 			p.withStoreContext(func(ctx context.Context) { p.onStreamEnded(ctx, s) })
+		case res := <-p.relatedDone:
+			p.withStoreContext(func(ctx context.Context) { p.onRelated(ctx, res) })
 		case <-idle:
 			p.idleTimer, p.idleFired = nil, true
 			p.emit(EventIdleTimeout, p.currentEntry(), "")
@@ -290,11 +315,12 @@ func (p *Player) shutdown() {
 		p.idleTimer.Stop()
 	}
 	p.streams.Wait()
+	p.requests.Wait()
 }
 
 func (p *Player) publish() {
 	p.mu.Lock()
-	p.view = view{loopMode: p.loopMode, fx: p.fx, alwaysOn: p.alwaysOn, listeners: p.listeners}
+	p.view = view{loopMode: p.loopMode, fx: p.fx, alwaysOn: p.alwaysOn, autoplay: p.autoplay, listeners: p.listeners}
 	p.mu.Unlock()
 }
 
