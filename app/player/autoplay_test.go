@@ -192,25 +192,15 @@ func TestStopEndsTheSession(t *testing.T) {
 }
 
 func TestLoopModesBeforeAutoplay(t *testing.T) {
-	tests := []struct {
-		name  string
-		loop  LoopMode
-		want  []string
-		after []string // with loop off, up to the last track's start
-	}{
-		{"loop track", LoopTrack, []string{"a#0", "a#1", "a#0", "a#1", "a#0"}, []string{"a#1", "b#0"}},
-		{"loop queue", LoopQueue, []string{"a#0", "a#1", "b#0", "a#0", "a#1"}, []string{"b#0"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := newAutoplayHarness(t, track("a", 2), track("b", 1))
-			h.must(h.p.SetLoop(tt.loop))
+	for _, loop := range []LoopMode{LoopTrack, LoopQueue} {
+		t.Run(loop.String(), func(t *testing.T) {
+			h := newAutoplayHarness(t, track("a", 2))
+			h.must(h.p.SetLoop(loop))
 			h.must(h.p.Start(ctx))
-			h.wantFrames(len(tt.want), tt.want...)
+			h.wantFrames(5, "a#0", "a#1", "a#0", "a#1", "a#0")
 			h.wantNoRequest()
 			h.must(h.p.SetLoop(LoopOff))
-			h.wantFrames(len(tt.after), tt.after...)
-			wantSeed(t, h.nextCall(), "b") // loop off: the last track asks
+			wantSeed(t, h.nextCall(), "a") // loop off: the queue runs out
 		})
 	}
 }
@@ -235,6 +225,14 @@ func TestAutoplayOff(t *testing.T) {
 	h.wantFrames(1, "x#0")
 }
 
+func TestAutoplayTurnedOnDuringTheLastTrack(t *testing.T) {
+	h := newHarnessWith(t, newFakeRelated(), track("a", 1000))
+	h.must(h.p.Start(ctx))
+	h.wantFrames(1, "a#0")
+	h.must(h.p.SetAutoplay(true))
+	wantSeed(t, h.nextCall(), "a")
+}
+
 func TestAutoplayUnavailable(t *testing.T) {
 	h := newHarness(t)
 	wantCode(t, h.p.SetAutoplay(true), music.EUNAVAILABLE)
@@ -255,4 +253,13 @@ func TestPlayedSetIsBounded(t *testing.T) {
 	if diff := cmp.Diff([]string{"b", "c"}, got); diff != "" {
 		t.Errorf("remembered (-want +got):\n%s", diff)
 	}
+}
+
+func TestAutoplayNeverRequeuesTheSeed(t *testing.T) {
+	// The answer comes before the seed's first frame is handed out: the
+	// seed is not in the session yet, and still not queued again.
+	h := newAutoplayHarness(t, track("a", 1))
+	h.must(h.p.Start(ctx))
+	h.nextCall().reply([]music.Track{track("a", 1), track("x", 1)}, nil)
+	h.wantFrames(2, "a#0", "x#0")
 }
