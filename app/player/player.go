@@ -4,9 +4,11 @@
 // from.
 //
 // It owns when a track starts, ends and is replaced, and what happens to
-// the queue then; it does not own audio (an Opener turns a track into
-// frames), voice transport (the adapter feeds Output to the connection) or
-// queue editing (the adapter edits the QueueStore and calls QueueChanged).
+// the queue then, including autoplay's choice of a related track when the
+// queue runs out; it does not own audio (an Opener turns a track into
+// frames), finding related tracks (a RelatedFinder), voice transport (the
+// adapter feeds Output to the connection) or queue editing (the adapter
+// edits the QueueStore and calls QueueChanged).
 // Nothing is shared between players.
 //
 // The current track is the queue head and stays in the queue while it

@@ -53,7 +53,7 @@ func (r *Resolver) Search(ctx context.Context, words string, n int) ([]music.Tra
 	}
 	word := r.cfg.SearchPrefix + strconv.Itoa(n) + ":" + words
 	out, err := r.runCounted(ctx, func(cookies string) []string {
-		return r.withCommon([]string{"--ignore-config", "--flat-playlist", "--dump-single-json", "--no-warnings", "--socket-timeout", "10"}, cookies, word)
+		return r.withCommon(flatListArgs(), cookies, word)
 	})
 	if err != nil {
 		return nil, err
@@ -64,6 +64,12 @@ func (r *Resolver) Search(ctx context.Context, words string, n int) ([]music.Tra
 		return nil, &Failure{Reason: ReasonOther, Cause: err}
 	}
 	return results, nil
+}
+
+// flatListArgs are the fixed arguments of a run that lists a playlist or
+// search results without resolving each entry.
+func flatListArgs() []string {
+	return []string{"--ignore-config", "--flat-playlist", "--dump-single-json", "--no-warnings", "--socket-timeout", "10"}
 }
 
 // checkQuery trims words and refuses empty, overlong or control-character
