@@ -45,6 +45,9 @@ type PlaybackConfig struct {
 	Search Searcher
 	// Lyrics finds lyrics for /lyrics. Default: none, no /lyrics.
 	Lyrics LyricsFinder
+	// Related finds tracks for /autoplay when the queue runs out.
+	// Default: none, /autoplay says it is not available.
+	Related player.RelatedFinder
 	// DJRole, when set, is the name of the role whose members (and a
 	// track's requester) may skip and remove others' tracks; everyone else
 	// votes. Default: none, everyone may.
@@ -232,6 +235,7 @@ func (p *playback) start(ctx context.Context, guild music.GuildID, channel, text
 		Queue:       p.queues,
 		Opener:      p.cfg.Opener,
 		IdleTimeout: p.cfg.IdleTimeout,
+		Related:     p.cfg.Related,
 		Logger:      log,
 		OnEvent:     g.onEvent,
 	})
