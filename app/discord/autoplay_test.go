@@ -2,7 +2,6 @@ package discord
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -56,15 +55,7 @@ func TestAutoplayCommand(t *testing.T) {
 				}
 			}
 			h.audio.guilds = map[music.GuildID]*guildAudio{testGuild: {guild: testGuild, player: p}}
-			rec := newRecorder()
-			rt, err := NewRouter(RouterConfig{
-				Commands: h.Commands(), Components: h.Components(),
-				Approvals: fakeApprovals{testGuild: true}, Responder: rec,
-				Logger: slog.New(slog.DiscardHandler),
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			rt, rec := newHandlersRouter(t, h, testGuild)
 			rt.HandleInteraction(context.Background(), command(string(testGuild), tt.user, "autoplay", boolean("enabled", tt.enabled)))
 			if got := rec.only(t).Data.Content; !strings.HasPrefix(got, tt.wantText) {
 				t.Errorf("answer %q, want %q", got, tt.wantText)

@@ -289,33 +289,28 @@ func (h *Handlers) replay(ctx context.Context, r *Request) (Reply, error) {
 }
 
 func (h *Handlers) alwaysOn(_ context.Context, r *Request) (Reply, error) {
-	g, err := h.audio.control(r)
-	if err != nil {
-		return Reply{}, err
-	}
-	on := r.Bool("enabled")
-	if err := g.player.SetAlwaysOn(on); err != nil {
-		return Reply{}, err
-	}
-	if on {
-		return Reply{Content: "24/7 on: I'll stay in the channel."}, nil
-	}
-	return Reply{Content: "24/7 off: I'll leave when idle."}, nil
+	return h.toggle(r, (*player.Player).SetAlwaysOn, "24/7 on: I'll stay in the channel.", "24/7 off: I'll leave when idle.")
 }
 
 func (h *Handlers) autoplay(_ context.Context, r *Request) (Reply, error) {
+	return h.toggle(r, (*player.Player).SetAutoplay,
+		"Autoplay on: when the queue runs out, I'll play related tracks.", "Autoplay off: I'll stop when the queue ends.")
+}
+
+// toggle runs a command's enabled:<true|false> switch of the player.
+func (h *Handlers) toggle(r *Request, set func(p *player.Player, on bool) error, onText, offText string) (Reply, error) {
 	g, err := h.audio.control(r)
 	if err != nil {
 		return Reply{}, err
 	}
 	on := r.Bool("enabled")
-	if err := g.player.SetAutoplay(on); err != nil {
+	if err := set(g.player, on); err != nil {
 		return Reply{}, err
 	}
 	if on {
-		return Reply{Content: "Autoplay on: when the queue runs out, I'll play related tracks."}, nil
+		return Reply{Content: onText}, nil
 	}
-	return Reply{Content: "Autoplay off: I'll stop when the queue ends."}, nil
+	return Reply{Content: offText}, nil
 }
 
 func (h *Handlers) filter(ctx context.Context, r *Request) (Reply, error) {

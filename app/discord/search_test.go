@@ -52,16 +52,23 @@ func yt(id, title string, d time.Duration) music.Track {
 func newPlayRouter(t *testing.T, s Searcher, clock *storetest.Clock) (*Router, *recorder, *Handlers) {
 	t.Helper()
 	h := &Handlers{Now: clock.Now, recent: newRecentSearches(s, clock.Now)}
+	rt, rec := newHandlersRouter(t, h, approvedGuild)
+	return rt, rec, h
+}
+
+// newHandlersRouter routes h's command table, in the approved guild.
+func newHandlersRouter(t *testing.T, h *Handlers, approved music.GuildID) (*Router, *recorder) {
+	t.Helper()
 	rec := newRecorder()
 	rt, err := NewRouter(RouterConfig{
 		Commands: h.Commands(), Components: h.Components(),
-		Approvals: fakeApprovals{approvedGuild: true}, Responder: rec,
+		Approvals: fakeApprovals{approved: true}, Responder: rec,
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rt, rec, h
+	return rt, rec
 }
 
 // typing is the autocomplete interaction Discord sends while the user types

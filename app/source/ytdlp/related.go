@@ -60,17 +60,9 @@ func (r *Resolver) Related(ctx context.Context, seed music.Track, played func(mu
 // mix reads the mix of video id.
 func (r *Resolver) mix(ctx context.Context, id string, played func(music.Track) bool) ([]music.Track, error) {
 	input := youtubeVideoURLPrefix + id + "&list=RD" + id
-	out, err := r.runCounted(ctx, func(cookies string) []string {
-		args := append(flatListArgs(), "--yes-playlist", "--playlist-end", strconv.Itoa(relatedMixEntries))
-		return r.withCommon(args, cookies, input)
-	})
+	entries, err := r.flatList(ctx, input, relatedMixEntries, "--yes-playlist", "--playlist-end", strconv.Itoa(relatedMixEntries))
 	if err != nil {
 		return nil, err
-	}
-	entries, err := parseResults(out, relatedMixEntries)
-	if err != nil {
-		r.failures.add(ReasonOther)
-		return nil, &Failure{Reason: ReasonOther, Cause: err}
 	}
 	var related []music.Track
 	for _, t := range entries {

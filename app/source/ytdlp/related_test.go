@@ -3,8 +3,6 @@ package ytdlp
 import (
 	"context"
 	"errors"
-	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -167,27 +165,4 @@ func TestRelatedFailures(t *testing.T) {
 			t.Errorf("err = %v, want context.Canceled", err)
 		}
 	})
-}
-
-// Related runs take the same slots as every other run.
-func TestRelatedConcurrencyLimit(t *testing.T) {
-	lock := filepath.Join(t.TempDir(), "running")
-	f := newFakeScript(t, mixJSON, "", 0, "mkdir '"+lock+"' || exit 3\nsleep 0.05\nrmdir '"+lock+"'")
-	r := mustNew(t, Config{Path: f.path, MaxConcurrent: 1})
-	seed := music.Track{URL: "https://youtu.be/dQw4w9WgXcQ"}
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for range 4 {
-		wg.Go(func() {
-			_, err := r.Related(context.Background(), seed, nil)
-			errs <- err
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
-	}
 }

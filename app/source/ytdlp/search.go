@@ -51,9 +51,15 @@ func (r *Resolver) Search(ctx context.Context, words string, n int) ([]music.Tra
 	if n < 1 || n > MaxSearchResults {
 		return nil, fmt.Errorf("search for %d results: want 1 to %d", n, MaxSearchResults)
 	}
-	word := r.cfg.SearchPrefix + strconv.Itoa(n) + ":" + words
+	return r.flatList(ctx, r.cfg.SearchPrefix+strconv.Itoa(n)+":"+words, n)
+}
+
+// flatList runs yt-dlp on input (after "--"), listing a playlist or search
+// results without resolving each entry, with extra arguments before
+// "--"; it keeps the first n entries with an http(s) URL.
+func (r *Resolver) flatList(ctx context.Context, input string, n int, extra ...string) ([]music.Track, error) {
 	out, err := r.runCounted(ctx, func(cookies string) []string {
-		return r.withCommon(flatListArgs(), cookies, word)
+		return r.withCommon(append(flatListArgs(), extra...), cookies, input)
 	})
 	if err != nil {
 		return nil, err
