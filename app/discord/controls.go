@@ -45,6 +45,8 @@ func (h *Handlers) playbackCommands() []Command {
 		{Name: "replay", Description: "Restart the current track", Run: h.replay},
 		{Name: "247", Description: "Stay in the voice channel when the queue is empty or nobody listens", Run: h.alwaysOn,
 			Options: []Option{{Name: "enabled", Description: "true to stay, false to leave when idle", Type: Boolean, Required: true}}},
+		{Name: "autoplay", Description: "When the queue runs out, play related tracks", Run: h.autoplay,
+			Options: []Option{{Name: "enabled", Description: "true to play related tracks, false to stop when the queue ends", Type: Boolean, Required: true}}},
 		{Name: "filter", Description: "Toggle an audio filter; off removes them all", Run: h.filter,
 			Options: []Option{{Name: "name", Description: "The filter", Type: String, Required: true, Choices: filterChoices}}},
 		{Name: "normalize", Description: "Even out loudness between tracks (EBU R128)", Run: h.normalize,
@@ -287,18 +289,28 @@ func (h *Handlers) replay(ctx context.Context, r *Request) (Reply, error) {
 }
 
 func (h *Handlers) alwaysOn(_ context.Context, r *Request) (Reply, error) {
+	return h.toggle(r, (*player.Player).SetAlwaysOn, "24/7 on: I'll stay in the channel.", "24/7 off: I'll leave when idle.")
+}
+
+func (h *Handlers) autoplay(_ context.Context, r *Request) (Reply, error) {
+	return h.toggle(r, (*player.Player).SetAutoplay,
+		"Autoplay on: when the queue runs out, I'll play related tracks.", "Autoplay off: I'll stop when the queue ends.")
+}
+
+// toggle runs a command's enabled:<true|false> switch of the player.
+func (h *Handlers) toggle(r *Request, set func(p *player.Player, on bool) error, onText, offText string) (Reply, error) {
 	g, err := h.audio.control(r)
 	if err != nil {
 		return Reply{}, err
 	}
 	on := r.Bool("enabled")
-	if err := g.player.SetAlwaysOn(on); err != nil {
+	if err := set(g.player, on); err != nil {
 		return Reply{}, err
 	}
 	if on {
-		return Reply{Content: "24/7 on: I'll stay in the channel."}, nil
+		return Reply{Content: onText}, nil
 	}
-	return Reply{Content: "24/7 off: I'll leave when idle."}, nil
+	return Reply{Content: offText}, nil
 }
 
 func (h *Handlers) filter(ctx context.Context, r *Request) (Reply, error) {

@@ -115,7 +115,7 @@ func newLibraryFixture(t *testing.T, wrap func(Library) Library) *libraryFixture
 		l = wrap(lib)
 	}
 	h := &Handlers{Now: clock.Now, Accounts: accounts, Library: l, playlists: newUserPlaylists(l, accounts, clock.Now)}
-	rt, rec := routeHandlers(t, h)
+	rt, rec := newHandlersRouter(t, h, approvedGuild)
 	return &libraryFixture{h: h, provider: p, clock: clock, rt: rt, rec: rec}
 }
 

@@ -48,6 +48,9 @@ type PlaybackConfig struct {
 	// Library reads linked users' libraries for /play source: and
 	// playlist:; it needs BotConfig.Accounts. Default: none.
 	Library Library
+	// Related finds tracks for /autoplay when the queue runs out.
+	// Default: none, /autoplay says it is not available.
+	Related player.RelatedFinder
 	// DJRole, when set, is the name of the role whose members (and a
 	// track's requester) may skip and remove others' tracks; everyone else
 	// votes. Default: none, everyone may.
@@ -235,6 +238,7 @@ func (p *playback) start(ctx context.Context, guild music.GuildID, channel, text
 		Queue:       p.queues,
 		Opener:      p.cfg.Opener,
 		IdleTimeout: p.cfg.IdleTimeout,
+		Related:     p.cfg.Related,
 		Logger:      log,
 		OnEvent:     g.onEvent,
 	})

@@ -25,7 +25,7 @@ func queueEmbeds(p music.QueuePage, page, pages int) []*discordgo.MessageEmbed {
 	}
 	lines := make([]string, len(p.Entries))
 	for i, e := range p.Entries {
-		lines[i] = fmt.Sprintf("`%d.` %s%s · <@%s>", p.Offset+i+1, trackLink(e.Track), durationSuffix(e.Track.Duration), e.Track.RequestedBy)
+		lines[i] = fmt.Sprintf("`%d.` %s%s · %s", p.Offset+i+1, trackLink(e.Track), durationSuffix(e.Track.Duration), requester(e.Track))
 	}
 	return []*discordgo.MessageEmbed{{
 		Title:       fmt.Sprintf("Queue · %d %s", p.Total, plural(p.Total, "track", "tracks")),
@@ -57,7 +57,7 @@ func nowPlayingStatusEmbeds(st player.Status) []*discordgo.MessageEmbed {
 		title = "Paused"
 	}
 	fields := []*discordgo.MessageEmbedField{
-		{Name: "Requested by", Value: fmt.Sprintf("<@%s>", t.RequestedBy), Inline: true},
+		{Name: "Requested by", Value: requester(t), Inline: true},
 		{Name: "Volume", Value: fmt.Sprintf("%d%%", st.Volume), Inline: true},
 		{Name: "Loop", Value: st.Loop.String(), Inline: true},
 	}
@@ -67,6 +67,9 @@ func nowPlayingStatusEmbeds(st player.Status) []*discordgo.MessageEmbed {
 	if st.AlwaysOn {
 		fields = append(fields, &discordgo.MessageEmbedField{Name: "24/7", Value: "on", Inline: true})
 	}
+	if st.Autoplay {
+		fields = append(fields, &discordgo.MessageEmbedField{Name: "Autoplay", Value: "on", Inline: true})
+	}
 	e := &discordgo.MessageEmbed{
 		Title:       title,
 		Description: trackLink(t) + "\n" + progressBar(st.Position, t.Duration),
@@ -74,6 +77,14 @@ func nowPlayingStatusEmbeds(st player.Status) []*discordgo.MessageEmbed {
 		Color:       embedColor,
 	}
 	return []*discordgo.MessageEmbed{e}
+}
+
+// requester mentions who queued t; autoplay's tracks say so.
+func requester(t music.Track) string {
+	if t.RequestedBy == music.Autoplay {
+		return "autoplay"
+	}
+	return fmt.Sprintf("<@%s>", t.RequestedBy)
 }
 
 func effectsText(st player.Status) string {

@@ -53,17 +53,17 @@ func newPlayRouter(t *testing.T, s Searcher, clock *storetest.Clock) (*Router, *
 	t.Helper()
 	h := &Handlers{Now: clock.Now, recent: newRecentSearches(s, clock.Now)}
 	t.Cleanup(h.recent.close)
-	rt, rec := routeHandlers(t, h)
+	rt, rec := newHandlersRouter(t, h, approvedGuild)
 	return rt, rec, h
 }
 
-// routeHandlers routes h's command table in the approved guild.
-func routeHandlers(t *testing.T, h *Handlers) (*Router, *recorder) {
+// newHandlersRouter routes h's command table, in the approved guild.
+func newHandlersRouter(t *testing.T, h *Handlers, approved music.GuildID) (*Router, *recorder) {
 	t.Helper()
 	rec := newRecorder()
 	rt, err := NewRouter(RouterConfig{
 		Commands: h.Commands(), Components: h.Components(),
-		Approvals: fakeApprovals{approvedGuild: true}, Responder: rec,
+		Approvals: fakeApprovals{approved: true}, Responder: rec,
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -27,6 +27,10 @@ type Track struct {
 	RequestedBy UserID
 }
 
+// Autoplay is the RequestedBy of tracks the player queued itself when the
+// queue ran out; it is no Discord user.
+const Autoplay UserID = "autoplay"
+
 // Validate checks the bounds every store relies on.
 func (t Track) Validate() error {
 	switch {

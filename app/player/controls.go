@@ -82,6 +82,7 @@ func (p *Player) skip(ctx context.Context, to int) error {
 	}
 	cur := p.cur
 	p.detachAll()
+	p.cancelRelated()
 	p.finish(ctx, cur, finishSkipped)
 	var passed []music.Track
 	for range max(to-2, 0) {
@@ -108,9 +109,12 @@ func (p *Player) ignoreEmpty(err error) error {
 	return err
 }
 
-// Stop clears the queue and goes idle.
+// Stop clears the queue and goes idle; it ends autoplay's session: the
+// tracks played so far may be chosen again.
 func (p *Player) Stop(ctx context.Context) error {
 	return p.do(ctx, func(ctx context.Context) error {
+		p.forgetRelated()
+		p.played.clear()
 		n, err := p.cfg.Queue.Clear(ctx, p.cfg.Guild)
 		if err != nil {
 			return fmt.Errorf("clearing the queue: %w", err)

@@ -328,3 +328,63 @@ func (t *fakeTimer) Stop() bool {
 	t.stopped = true
 	return was
 }
+
+// fakeRelated is a RelatedFinder the test drives: each request arrives on
+// calls, and Related returns what the test answers, or ctx's error when
+// the player cancels first.
+type fakeRelated struct {
+	calls chan *relatedCall
+
+	mu   sync.Mutex
+	done map[string]bool // seeds answered whose request has not been made again
+}
+
+type relatedCall struct {
+	ctx    context.Context
+	seed   music.Track
+	played func(music.Track) bool
+	f      *fakeRelated
+	answer chan relatedAnswer
+}
+
+type relatedAnswer struct {
+	tracks []music.Track
+	err    error
+}
+
+func newFakeRelated() *fakeRelated {
+	return &fakeRelated{calls: make(chan *relatedCall), done: map[string]bool{}}
+}
+
+func (f *fakeRelated) Related(ctx context.Context, seed music.Track, played func(music.Track) bool) ([]music.Track, error) {
+	f.mu.Lock()
+	delete(f.done, trackKey(seed))
+	f.mu.Unlock()
+	c := &relatedCall{ctx: ctx, seed: seed, played: played, f: f, answer: make(chan relatedAnswer, 1)}
+	select {
+	case f.calls <- c:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case a := <-c.answer:
+		return a.tracks, a.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// reply answers the call.
+func (c *relatedCall) reply(tracks []music.Track, err error) {
+	c.f.mu.Lock()
+	c.f.done[trackKey(c.seed)] = true
+	c.f.mu.Unlock()
+	c.answer <- relatedAnswer{tracks: tracks, err: err}
+}
+
+// answered reports whether a request for seed was answered.
+func (f *fakeRelated) answered(seed music.Track) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.done[trackKey(seed)]
+}

@@ -20,22 +20,33 @@ type harness struct {
 	q      *memQueue
 	op     *fakeOpener
 	clk    *fakeClock
+	rel    *fakeRelated // nil unless the test gave one
 	events chan Event
 }
 
 func newHarness(t *testing.T, tracks ...music.Track) *harness {
 	t.Helper()
-	h := &harness{t: t, q: newMemQueue(), op: newFakeOpener(), clk: &fakeClock{}, events: make(chan Event, 1000)}
+	return newHarnessWith(t, nil, tracks...)
+}
+
+// newHarnessWith is newHarness with autoplay's related tracks from rel.
+func newHarnessWith(t *testing.T, rel *fakeRelated, tracks ...music.Track) *harness {
+	t.Helper()
+	h := &harness{t: t, q: newMemQueue(), op: newFakeOpener(), clk: &fakeClock{}, rel: rel, events: make(chan Event, 1000)}
 	if len(tracks) > 0 {
 		h.enqueue(tracks...)
 	}
-	h.p = New(Config{
+	cfg := Config{
 		Guild:   testGuild,
 		Queue:   h.q,
 		Opener:  h.op,
 		Clock:   h.clk,
 		OnEvent: func(e Event) { h.events <- e },
-	})
+	}
+	if rel != nil {
+		cfg.Related = rel
+	}
+	h.p = New(cfg)
 	h.out = h.p.Output()
 	t.Cleanup(func() {
 		h.p.Close()
@@ -92,6 +103,9 @@ func (h *harness) settle() {
 func (h *harness) settledOnLoop() bool {
 	if len(h.p.wake) > 0 || len(h.p.streamEnded) > 0 {
 		return false
+	}
+	if r := h.p.related; r != nil && h.rel != nil && h.rel.answered(r.seed) {
+		return false // the answer is on its way to the loop
 	}
 	for _, s := range []*stream{h.p.cur, h.p.pending, h.p.next} {
 		if s == nil {

@@ -4,9 +4,11 @@
 // from.
 //
 // It owns when a track starts, ends and is replaced, and what happens to
-// the queue then; it does not own audio (an Opener turns a track into
-// frames), voice transport (the adapter feeds Output to the connection) or
-// queue editing (the adapter edits the QueueStore and calls QueueChanged).
+// the queue then, including autoplay's choice of a related track when the
+// queue runs out; it does not own audio (an Opener turns a track into
+// frames), finding related tracks (a RelatedFinder), voice transport (the
+// adapter feeds Output to the connection) or queue editing (the adapter
+// edits the QueueStore and calls QueueChanged).
 // Nothing is shared between players.
 //
 // The current track is the queue head and stays in the queue while it
@@ -34,6 +36,9 @@ const (
 	DefaultBuffer      = 150 // frames: 3 s
 	DefaultHistory     = 50
 	DefaultIdleTimeout = 5 * time.Minute
+	// DefaultAutoplayMemory is larger than the history: autoplay must not
+	// come back to a track even hours into a session.
+	DefaultAutoplayMemory = 1000
 )
 
 // storeTimeout bounds the queue calls the player makes on its own (at the
@@ -56,6 +61,12 @@ type Config struct {
 	// IdleTimeout is how long the player may be idle or alone before
 	// EventIdleTimeout. Default: 5 minutes.
 	IdleTimeout time.Duration
+	// Related finds tracks for autoplay when the queue runs out. Default:
+	// none, autoplay cannot be turned on.
+	Related RelatedFinder
+	// AutoplayMemory is how many tracks played this session autoplay
+	// remembers not to queue again. Default: DefaultAutoplayMemory.
+	AutoplayMemory int
 	// OnEvent is called from the player's goroutine and must not block.
 	// Default: none.
 	OnEvent func(Event)
@@ -74,6 +85,8 @@ type Player struct {
 	wake        chan struct{}
 	streamEnded chan *stream
 	streams     sync.WaitGroup
+	relatedDone chan relatedResult
+	requests    sync.WaitGroup // related-track requests
 	underruns   atomic.Uint64
 
 	mu     sync.Mutex
@@ -92,6 +105,11 @@ type Player struct {
 	idleAnnounced      bool
 	idleTimer          Timer
 	idleFired          bool
+	autoplay           bool
+	played             playedSet       // this session's, for autoplay
+	related            *relatedRequest // in flight
+	asked              string          // key of the seed last asked about
+	pick               *relatedPick    // an answer held until the queue runs out
 }
 
 // outputState is shared by the loop and Output, guarded by Player.mu.
@@ -107,6 +125,7 @@ type view struct {
 	loopMode  LoopMode
 	fx        Effects
 	alwaysOn  bool
+	autoplay  bool
 	listeners int
 }
 
@@ -136,6 +155,9 @@ func New(cfg Config) *Player {
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = DefaultIdleTimeout
 	}
+	if cfg.AutoplayMemory <= 0 {
+		cfg.AutoplayMemory = DefaultAutoplayMemory
+	}
 	if cfg.OnEvent == nil {
 		cfg.OnEvent = func(Event) {}
 	}
@@ -149,6 +171,8 @@ func New(cfg Config) *Player {
 		cmds:          make(chan command),
 		wake:          make(chan struct{}, 1),
 		streamEnded:   make(chan *stream, 4),
+		relatedDone:   make(chan relatedResult),
+		played:        newPlayedSet(cfg.AutoplayMemory),
 		fx:            Effects{Volume: 100},
 		listeners:     -1,
 		idleAnnounced: true,
@@ -184,6 +208,7 @@ func (p *Player) Status() Status {
 		Filters:   slices.Clone(v.fx.Filters),
 		Normalize: v.fx.Normalize,
 		AlwaysOn:  v.alwaysOn,
+		Autoplay:  v.autoplay,
 		Listeners: v.listeners,
 		Underruns: p.underruns.Load(),
 	}
@@ -253,6 +278,8 @@ func (p *Player) run() {
 			p.withStoreContext(p.reconcile)
 		case s := <-p.streamEnded:
 			p.withStoreContext(func(ctx context.Context) { p.onStreamEnded(ctx, s) })
+		case res := <-p.relatedDone:
+			p.withStoreContext(func(ctx context.Context) { p.onRelated(ctx, res) })
 		case <-idle:
 			p.idleTimer, p.idleFired = nil, true
 			p.emit(EventIdleTimeout, p.currentEntry(), "")
@@ -290,11 +317,12 @@ func (p *Player) shutdown() {
 		p.idleTimer.Stop()
 	}
 	p.streams.Wait()
+	p.requests.Wait()
 }
 
 func (p *Player) publish() {
 	p.mu.Lock()
-	p.view = view{loopMode: p.loopMode, fx: p.fx, alwaysOn: p.alwaysOn, listeners: p.listeners}
+	p.view = view{loopMode: p.loopMode, fx: p.fx, alwaysOn: p.alwaysOn, autoplay: p.autoplay, listeners: p.listeners}
 	p.mu.Unlock()
 }
 

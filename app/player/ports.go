@@ -40,6 +40,17 @@ type Opener interface {
 	Open(ctx context.Context, t music.Track, at time.Duration, fx Effects) (Frames, error)
 }
 
+// RelatedFinder finds tracks to play after a seed track when the queue
+// runs out with autoplay on.
+type RelatedFinder interface {
+	// Related returns tracks related to seed, best first, leaving out
+	// seed itself and the tracks played reports as played this session
+	// (the player checks again before it queues one). The player cancels
+	// ctx when it no longer wants the answer (a skip, a stop, Close), and
+	// Related must then return promptly.
+	Related(ctx context.Context, seed music.Track, played func(music.Track) bool) ([]music.Track, error)
+}
+
 // Clock makes the idle timeout's timer; tests give a fake one.
 type Clock interface {
 	NewTimer(d time.Duration) Timer

@@ -74,6 +74,7 @@ type Status struct {
 	Buffered  int
 	Underruns uint64
 	AlwaysOn  bool
+	Autoplay  bool
 	Listeners int // -1 until the adapter says
 }
 

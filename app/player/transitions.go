@@ -57,7 +57,9 @@ func (p *Player) reconcile(ctx context.Context) {
 	p.mu.Unlock()
 	if started && !p.cur.announced {
 		p.cur.announced = true
+		p.played.add(p.cur.entry.Track)
 		p.emit(EventStarted, p.cur.entry, "")
+		p.askAhead(ctx)
 	}
 	if drained && atOutput {
 		p.finish(ctx, p.cur, finishEnded)
@@ -166,6 +168,9 @@ func (p *Player) nextEntry(ctx context.Context, src *stream) (music.Entry, bool)
 	if p.loopMode == LoopQueue {
 		return p.cur.entry, true
 	}
+	if p.queueRelated(ctx, p.cur.entry.Track) {
+		return p.nextEntry(ctx, src)
+	}
 	return music.Entry{}, false
 }
 
@@ -220,12 +225,16 @@ func (p *Player) adoptHead(ctx context.Context) {
 	p.prepareNext(ctx)
 }
 
-// startHead stops whatever plays and opens the queue head from its start.
-// An empty queue leaves the player idle and returns an ENOTFOUND error.
+// startHead stops whatever plays and opens the queue head from its start;
+// an empty queue takes autoplay's track, if there is one. An empty queue
+// leaves the player idle and returns an ENOTFOUND error.
 func (p *Player) startHead(ctx context.Context) error {
 	p.detachAll()
 	p.votes = p.votes[:0]
 	head, err := p.cfg.Queue.Peek(ctx, p.cfg.Guild)
+	if music.ErrorCode(err) == music.ENOTFOUND && len(p.history) > 0 && p.queueRelated(ctx, p.history[len(p.history)-1]) {
+		head, err = p.cfg.Queue.Peek(ctx, p.cfg.Guild)
+	}
 	if err != nil {
 		p.goIdle()
 		if music.ErrorCode(err) == music.ENOTFOUND {

@@ -20,6 +20,7 @@ import (
 	"github.com/iddv/timmybot/app/audio/filter"
 	"github.com/iddv/timmybot/app/discord"
 	"github.com/iddv/timmybot/app/source/applemusic"
+	"github.com/iddv/timmybot/app/player"
 	"github.com/iddv/timmybot/app/source/deezer"
 	"github.com/iddv/timmybot/app/source/links"
 	"github.com/iddv/timmybot/app/source/lrclib"
@@ -121,6 +122,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 			Search:      pages,
 			Lyrics:      lyrics,
 			Library:     lib,
+			Related:     pages,
 		},
 	})
 	if err != nil {
@@ -266,6 +268,7 @@ func newLyrics(c config) (discord.LyricsFinder, error) {
 // The adapters fit the bot's ports.
 var (
 	_ discord.Searcher     = (*ytdlp.Resolver)(nil)
+	_ player.RelatedFinder = (*ytdlp.Resolver)(nil)
 	_ discord.LyricsFinder = (*lrclib.Client)(nil)
 )
 

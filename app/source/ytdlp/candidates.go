@@ -33,7 +33,7 @@ func (r *Resolver) Candidates(ctx context.Context, query string, n int) ([]mirro
 	n = min(max(n, 1), maxCandidates)
 	input := "ytsearch" + strconv.Itoa(n) + ":" + query
 	out, err := r.runCounted(ctx, func(cookies string) []string {
-		return r.withCommon([]string{"--ignore-config", "--flat-playlist", "--dump-single-json", "--no-warnings", "--socket-timeout", "10"}, cookies, input)
+		return r.withCommon(flatListArgs(), cookies, input)
 	})
 	if err != nil {
 		return nil, searchFailed(err, query)

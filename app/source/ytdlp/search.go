@@ -51,19 +51,35 @@ func (r *Resolver) Search(ctx context.Context, words string, n int) ([]music.Tra
 	if n < 1 || n > MaxSearchResults {
 		return nil, fmt.Errorf("search for %d results: want 1 to %d", n, MaxSearchResults)
 	}
-	word := r.cfg.SearchPrefix + strconv.Itoa(n) + ":" + words
-	out, err := r.runCounted(ctx, func(cookies string) []string {
-		return r.withCommon([]string{"--ignore-config", "--flat-playlist", "--dump-single-json", "--no-warnings", "--socket-timeout", "10"}, cookies, word)
-	})
+	tracks, err := r.flatList(ctx, r.cfg.SearchPrefix+strconv.Itoa(n)+":"+words, n)
 	if err != nil {
 		return nil, searchFailed(err, words)
+	}
+	return tracks, nil
+}
+
+// flatList runs yt-dlp on input (after "--"), listing a playlist or search
+// results without resolving each entry, with extra arguments before
+// "--"; it keeps the first n entries with an http(s) URL.
+func (r *Resolver) flatList(ctx context.Context, input string, n int, extra ...string) ([]music.Track, error) {
+	out, err := r.runCounted(ctx, func(cookies string) []string {
+		return r.withCommon(append(flatListArgs(), extra...), cookies, input)
+	})
+	if err != nil {
+		return nil, err
 	}
 	results, err := parseResults(out, n)
 	if err != nil {
 		r.failures.add(ReasonOther)
-		return nil, &Failure{Reason: ReasonOther, Cause: err, Words: words}
+		return nil, &Failure{Reason: ReasonOther, Cause: err}
 	}
 	return results, nil
+}
+
+// flatListArgs are the fixed arguments of a run that lists a playlist or
+// search results without resolving each entry.
+func flatListArgs() []string {
+	return []string{"--ignore-config", "--flat-playlist", "--dump-single-json", "--no-warnings", "--socket-timeout", "10"}
 }
 
 // checkQuery trims words and refuses empty, overlong or control-character

@@ -1,7 +1,8 @@
 // Package ytdlp resolves the pages of sites such as YouTube, SoundCloud and
-// Bandcamp to a track's metadata and a stream URL by running yt-dlp, and
-// searches them by words, and searches YouTube for the mirror of Spotify
-// and Deezer tracks.
+// Bandcamp to a track's metadata and a stream URL by running yt-dlp,
+// searches them by words, searches YouTube for the mirror of Spotify and
+// Deezer tracks, and finds tracks related to one for autoplay (a YouTube
+// video's mix, or a search for the track's title).
 //
 // It owns the yt-dlp processes: one per resolution or search, started with
 // a fixed argument list (--ignore-config, JSON output, the Opus/WebM format

@@ -381,26 +381,40 @@ func waitFor(t *testing.T, cond func() bool) {
 	}
 }
 
-// No more than MaxConcurrent yt-dlp processes run at once: the fake fails
-// when it finds another one running.
+// No more than MaxConcurrent yt-dlp processes run at once, whatever they
+// run for: the fake fails when it finds another one running.
 func TestConcurrencyLimit(t *testing.T) {
-	lock := filepath.Join(t.TempDir(), "running")
-	f := newFakeScript(t, videoJSON, "", 0, "mkdir '"+lock+"' || exit 3\nsleep 0.05\nrmdir '"+lock+"'")
-	r := mustNew(t, Config{Path: f.path, MaxConcurrent: 1})
-	var wg sync.WaitGroup
-	errs := make(chan error, 6)
-	for range 6 {
-		wg.Go(func() {
+	tests := []struct {
+		name, stdout string
+		run          func(r *Resolver) error
+	}{
+		{"resolutions", videoJSON, func(r *Resolver) error {
 			_, err := r.Resolve(context.Background(), "https://youtu.be/x")
-			errs <- err
-		})
+			return err
+		}},
+		{"related tracks", mixJSON, func(r *Resolver) error {
+			_, err := r.Related(context.Background(), music.Track{URL: "https://youtu.be/dQw4w9WgXcQ"}, nil)
+			return err
+		}},
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lock := filepath.Join(t.TempDir(), "running")
+			f := newFakeScript(t, tt.stdout, "", 0, "mkdir '"+lock+"' || exit 3\nsleep 0.05\nrmdir '"+lock+"'")
+			r := mustNew(t, Config{Path: f.path, MaxConcurrent: 1})
+			var wg sync.WaitGroup
+			errs := make(chan error, 6)
+			for range 6 {
+				wg.Go(func() { errs <- tt.run(r) })
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Error(err)
+				}
+			}
+		})
 	}
 }
 
