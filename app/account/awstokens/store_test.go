@@ -2,6 +2,8 @@ package awstokens_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"maps"
 	"reflect"
@@ -467,4 +469,70 @@ func TestIAMActionsAreTheSecretsAPI(t *testing.T) {
 	if diff := cmp.Diff(want, slices.Sorted(slices.Values(awstokens.IAMActions))); diff != "" {
 		t.Errorf("IAMActions (-SecretsAPI +IAMActions):\n%s", diff)
 	}
+}
+
+// TestWriteOrder checks, from inside each secret write and delete, that the
+// record naming the secret is already there: a writer that dies at that
+// moment leaves no secret that Delete cannot find. A failed secret delete
+// keeps the record, so the next Delete finishes.
+func TestWriteOrder(t *testing.T) {
+	e := newEnv(t)
+	s := e.store(kmsKey)
+	index, err := dynamostore.New(dynamotest.Client(t, e.endpoint), e.names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var mu sync.Mutex
+	seen := map[string]awstokens.Record{}
+	failDelete := true
+	e.secrets.Intercept(func(r secretsmanagertest.Request) *secretsmanagertest.Error {
+		if r.Op == "GetSecretValue" {
+			return nil
+		}
+		rec, err := index.LinkRecord(ctx, ada, account.Spotify)
+		if err != nil {
+			t.Errorf("LinkRecord during %s: %v", r.Op, err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		seen[r.Op] = rec
+		if r.Op == "DeleteSecret" && failDelete {
+			failDelete = false
+			return &secretsmanagertest.Error{Type: "InvalidParameterException", Message: "injected failure"}
+		}
+		return nil
+	})
+	for _, step := range []func() error{
+		func() error { return s.Save(ctx, tokenstoretest.Link(ada, account.Spotify), saved) },
+		func() error { return s.UpdateToken(ctx, ada, account.Spotify, saved.RefreshToken, refresh) },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Delete(ctx, ada, account.Spotify); err == nil {
+		t.Fatal("Delete succeeded though the secret's delete failed")
+	}
+	if links, err := s.Links(ctx, ada); err != nil || len(links) != 1 {
+		t.Fatalf("after a failed delete Links = %v, %v; want the link kept, to delete again", links, err)
+	}
+	if err := s.Delete(ctx, ada, account.Spotify); err != nil {
+		t.Fatalf("the second Delete: %v", err)
+	}
+	if n := len(e.secrets.Secrets()); n != 0 {
+		t.Fatalf("%d secrets left", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for op, fp := range map[string]string{"CreateSecret": fingerprintOf(saved), "PutSecretValue": fingerprintOf(refresh), "DeleteSecret": fingerprintOf(refresh)} {
+		if rec, ok := seen[op]; !ok || rec.Version == 0 || rec.Fingerprint != fp {
+			t.Errorf("during %s the record was %+v (seen %v); want it committed, with the fingerprint of the tokens being written", op, rec, ok)
+		}
+	}
+}
+
+func fingerprintOf(tok account.Token) string {
+	sum := sha256.Sum256([]byte(tok.RefreshToken))
+	return hex.EncodeToString(sum[:])
 }
