@@ -149,7 +149,7 @@ func (s *Store) SavePlaylist(ctx context.Context, p music.SavedPlaylist, overwri
 	}
 	for attempt := 0; attempt < s.attempts; attempt++ {
 		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
+			if err := conflictWait(ctx, attempt); err != nil {
 				return fail("saving a playlist", err)
 			}
 		}
@@ -208,7 +208,7 @@ func (s *Store) Playlist(ctx context.Context, user music.UserID, name string) (m
 	}
 	for attempt := 0; attempt < s.attempts; attempt++ {
 		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
+			if err := conflictWait(ctx, attempt); err != nil {
 				return music.SavedPlaylist{}, fail("reading a playlist", err)
 			}
 		}
@@ -279,7 +279,7 @@ func (s *Store) DeletePlaylist(ctx context.Context, user music.UserID, name stri
 	}
 	for attempt := 0; attempt < s.attempts; attempt++ {
 		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
+			if err := conflictWait(ctx, attempt); err != nil {
 				return fail("deleting a playlist", err)
 			}
 		}

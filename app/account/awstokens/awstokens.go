@@ -57,7 +57,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	mrand "math/rand/v2"
 	"regexp"
 	"time"
 
@@ -65,6 +64,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/iddv/timmybot/app/account"
+	"github.com/iddv/timmybot/app/backoff"
 	"github.com/iddv/timmybot/app/music"
 )
 
@@ -232,19 +232,30 @@ func fail(what string, err error) error {
 	return fmt.Errorf("awstokens: %s: %w", what, err)
 }
 
-// backoff waits before attempt+1 of a change or read: jittered,
-// exponential, capped.
-func backoff(ctx context.Context, attempt int) error {
-	d := min(10*time.Millisecond<<min(attempt, 10), 200*time.Millisecond)
-	d = d/2 + mrand.N(d)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+// wait waits before try attempt+1 of a change or read.
+func wait(ctx context.Context, attempt int) error {
+	return backoff.Wait(ctx, attempt, 10*time.Millisecond, 200*time.Millisecond)
+}
+
+// onRecord reads the link's record and hands it to step, again after a
+// wait until step is done, at most attempts times; then the change is
+// given up as too busy.
+func (s *Store) onRecord(ctx context.Context, user music.UserID, service account.Service, what string, attempts int, step func(attempt int, rec Record) (done bool, err error)) error {
+	for attempt := 0; attempt < attempts; attempt++ {
+		if attempt > 0 {
+			if err := wait(ctx, attempt); err != nil {
+				return fail(what, err)
+			}
+		}
+		rec, err := s.index.LinkRecord(ctx, user, service)
+		if err != nil {
+			return wrapIndex(what, err)
+		}
+		if done, err := step(attempt, rec); done || err != nil {
+			return err
+		}
 	}
+	return tooBusy()
 }
 
 func cleanupContext(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -50,7 +50,7 @@ func (s *Store) writeSecret(ctx context.Context, name string, v secretValue) err
 	value := string(raw)
 	for attempt := 0; ; attempt++ {
 		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
+			if err := wait(ctx, attempt); err != nil {
 				return err
 			}
 		}

@@ -40,40 +40,25 @@ func (s *Store) UpdateToken(ctx context.Context, user music.UserID, service acco
 // tok's fingerprint and a new token id, then writes tok to the secret; a
 // failed secret write is undone (see the package doc).
 func (s *Store) writeTokens(ctx context.Context, user music.UserID, service account.Service, what string, tok account.Token, edit func(Record) (Record, error)) error {
-	for attempt := 0; attempt < conflictAttempts; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return fail(what, err)
-			}
-		}
-		cur, err := s.index.LinkRecord(ctx, user, service)
-		if err != nil {
-			return fmt.Errorf("awstokens: %s: %w", what, err)
-		}
+	return s.onRecord(ctx, user, service, what, conflictAttempts, func(_ int, cur Record) (bool, error) {
 		next, err := edit(cur)
 		if err != nil {
-			return err
+			return false, err
 		}
 		next.Fingerprint = fingerprint(tok.RefreshToken)
 		next.TokenID = newTokenID()
 		next.TokenAt = s.now().UTC()
 		next.Version = cur.Version + 1
 		stored, err := s.index.PutLinkRecord(ctx, next)
-		if err != nil {
-			return fmt.Errorf("awstokens: %s: %w", what, err)
+		if err != nil || !stored {
+			return false, wrapIndex(what, err)
 		}
-		if !stored {
-			continue
+		name := s.SecretName(user, service)
+		if err := s.writeSecret(ctx, name, secretValue{Token: tok, TokenID: next.TokenID}); err != nil && !s.undo(ctx, cur, next) {
+			return false, fail(what+": writing the secret "+name, err)
 		}
-		if err := s.writeSecret(ctx, s.SecretName(user, service), secretValue{Token: tok, TokenID: next.TokenID}); err != nil {
-			if s.undo(ctx, cur, next) {
-				return nil
-			}
-			return fail(what+": writing the secret "+s.SecretName(user, service), err)
-		}
-		return nil
-	}
-	return tooBusy()
+		return true, nil
+	})
 }
 
 // undo follows a failed secret write of next, which replaced prev: it
@@ -107,36 +92,34 @@ func (s *Store) Load(ctx context.Context, user music.UserID, service account.Ser
 		return account.Link{}, account.Token{}, err
 	}
 	name := s.SecretName(user, service)
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return account.Link{}, account.Token{}, fail("reading the link", err)
-			}
-		}
-		rec, err := s.index.LinkRecord(ctx, user, service)
-		if err != nil {
-			return account.Link{}, account.Token{}, fmt.Errorf("awstokens: reading the link: %w", err)
-		}
+	var link account.Link
+	var tok account.Token
+	err := s.onRecord(ctx, user, service, "reading the link", readAttempts, func(attempt int, rec Record) (bool, error) {
 		if rec.Version == 0 {
-			return account.Link{}, account.Token{}, notLinked(service)
+			return false, notLinked(service)
 		}
 		v, found, err := s.readSecret(ctx, name)
 		if err != nil {
-			return account.Link{}, account.Token{}, fail("reading the secret "+name, err)
+			return false, fail("reading the secret "+name, err)
 		}
-		if found && v.TokenID == rec.TokenID {
-			return rec.Link, v.Token, nil
+		switch {
+		case found && v.TokenID == rec.TokenID:
+			link, tok = rec.Link, v.Token
+		case attempt < readAttempts-1:
+			return false, nil // between the two writes of a change
+		case s.now().Sub(rec.TokenAt) < settleTime:
+			return false, music.Errorf(music.ECONFLICT, "Your %s account's tokens are being updated; try again in a moment.", service.Title())
+		default:
+			// The writer died between its writes: its tokens are lost.
+			link, tok = rec.Link, v.Token
+			link.Broken = true
 		}
-		if attempt < readAttempts-1 {
-			continue // between the two writes of a change
-		}
-		if s.now().Sub(rec.TokenAt) < settleTime {
-			return account.Link{}, account.Token{}, music.Errorf(music.ECONFLICT, "Your %s account's tokens are being updated; try again in a moment.", service.Title())
-		}
-		// The writer died between its writes: its tokens are lost.
-		rec.Link.Broken = true
-		return rec.Link, v.Token, nil
+		return true, nil
+	})
+	if err != nil {
+		return account.Link{}, account.Token{}, err
 	}
+	return link, tok, nil
 }
 
 // Links implements account.TokenStore.
@@ -146,7 +129,7 @@ func (s *Store) Links(ctx context.Context, user music.UserID) ([]account.Link, e
 	}
 	recs, err := s.index.LinkRecords(ctx, user)
 	if err != nil {
-		return nil, fmt.Errorf("awstokens: listing links: %w", err)
+		return nil, wrapIndex("listing links", err)
 	}
 	var links []account.Link
 	for _, r := range recs {
@@ -160,33 +143,24 @@ func (s *Store) MarkBroken(ctx context.Context, user music.UserID, service accou
 	if err := checkKey(user, service); err != nil {
 		return false, err
 	}
-	for attempt := 0; attempt < conflictAttempts; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return false, fail("marking the link broken", err)
-			}
-		}
-		rec, err := s.index.LinkRecord(ctx, user, service)
-		if err != nil {
-			return false, fmt.Errorf("awstokens: marking the link broken: %w", err)
-		}
+	changed := false
+	err := s.onRecord(ctx, user, service, "marking the link broken", conflictAttempts, func(_ int, rec Record) (bool, error) {
 		if rec.Version == 0 {
 			return false, notLinked(service)
 		}
 		if rec.Link.Broken {
-			return false, nil
+			return true, nil
 		}
 		rec.Link.Broken = true
 		rec.Version++
 		stored, err := s.index.PutLinkRecord(ctx, rec)
-		if err != nil {
-			return false, fmt.Errorf("awstokens: marking the link broken: %w", err)
+		if err != nil || !stored {
+			return false, wrapIndex("marking the link broken", err)
 		}
-		if stored {
-			return true, nil
-		}
-	}
-	return false, tooBusy()
+		changed = true
+		return true, nil
+	})
+	return changed, err
 }
 
 // Delete implements account.TokenStore.
@@ -208,7 +182,7 @@ func (s *Store) DeleteAll(ctx context.Context, user music.UserID) ([]account.Lin
 	}
 	recs, err := s.index.LinkRecords(ctx, user)
 	if err != nil {
-		return nil, fmt.Errorf("awstokens: deleting the links: %w", err)
+		return nil, wrapIndex("deleting the links", err)
 	}
 	var gone []account.Link
 	for _, r := range recs {
@@ -227,30 +201,29 @@ func (s *Store) DeleteAll(ctx context.Context, user music.UserID) ([]account.Lin
 // there was no record to begin with.
 func (s *Store) remove(ctx context.Context, user music.UserID, service account.Service) (found bool, err error) {
 	name := s.SecretName(user, service)
-	for attempt := 0; attempt < conflictAttempts; attempt++ {
-		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
-				return false, fail("deleting the link", err)
-			}
-		}
-		rec, err := s.index.LinkRecord(ctx, user, service)
-		if err != nil {
-			return false, fmt.Errorf("awstokens: deleting the link: %w", err)
-		}
+	err = s.onRecord(ctx, user, service, "deleting the link", conflictAttempts, func(attempt int, rec Record) (bool, error) {
 		if rec.Version == 0 {
 			// Gone on a second try: another delete finished it.
-			return attempt > 0, nil
+			found = attempt > 0
+			return true, nil
 		}
 		if err := s.deleteSecret(ctx, name); err != nil {
 			return false, fail("deleting the secret "+name, err)
 		}
 		deleted, err := s.index.DeleteLinkRecord(ctx, user, service, rec.Version)
-		if err != nil {
-			return false, fmt.Errorf("awstokens: deleting the link: %w", err)
+		if err != nil || !deleted {
+			return false, wrapIndex("deleting the link", err)
 		}
-		if deleted {
-			return true, nil
-		}
+		found = true
+		return true, nil
+	})
+	return found, err
+}
+
+// wrapIndex adds what was being done to an error of the index.
+func wrapIndex(what string, err error) error {
+	if err == nil {
+		return nil
 	}
-	return false, tooBusy()
+	return fmt.Errorf("awstokens: %s: %w", what, err)
 }

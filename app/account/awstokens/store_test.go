@@ -24,6 +24,7 @@ import (
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/dynamostore/dynamotest"
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/storetest"
 )
 
 const (
@@ -38,24 +39,6 @@ var (
 	refresh = account.Token{AccessToken: "access-secret-2", RefreshToken: "refresh-secret-2", Expiry: saved.Expiry.Add(time.Hour)}
 )
 
-// clock is a fake clock the tests move by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // env is one store's world: its Secrets Manager double, its tables, and
 // what builds more stores on them.
 type env struct {
@@ -64,7 +47,7 @@ type env struct {
 	endpoint string
 	db       *dynamodb.Client
 	names    dynamostore.TableNames
-	clock    *clock
+	clock    *storetest.Clock
 }
 
 func newEnv(t *testing.T) *env {
@@ -77,7 +60,7 @@ func newEnv(t *testing.T) *env {
 		endpoint: endpoint,
 		db:       db,
 		names:    dynamotest.NewTables(t, db),
-		clock:    &clock{now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)},
+		clock:    storetest.NewClock(),
 	}
 }
 
