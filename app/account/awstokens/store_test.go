@@ -68,10 +68,20 @@ func newEnv(t *testing.T) *env {
 // would have, encrypting with key.
 func (e *env) store(key string) *awstokens.Store {
 	e.t.Helper()
+	return e.storeOn(e.index(), key)
+}
+
+func (e *env) index() *dynamostore.Store {
+	e.t.Helper()
 	index, err := dynamostore.New(dynamotest.Client(e.t, e.endpoint), e.names)
 	if err != nil {
 		e.t.Fatalf("dynamostore.New: %v", err)
 	}
+	return index
+}
+
+func (e *env) storeOn(index awstokens.Index, key string) *awstokens.Store {
+	e.t.Helper()
 	s, err := awstokens.New(awstokens.Config{Secrets: e.secrets.Client(), Index: index, Prefix: prefix, KMSKeyID: key, Now: e.clock.Now})
 	if err != nil {
 		e.t.Fatalf("awstokens.New: %v", err)
@@ -461,10 +471,7 @@ func TestIAMActionsAreTheSecretsAPI(t *testing.T) {
 func TestWriteOrder(t *testing.T) {
 	e := newEnv(t)
 	s := e.store(kmsKey)
-	index, err := dynamostore.New(dynamotest.Client(t, e.endpoint), e.names)
-	if err != nil {
-		t.Fatal(err)
-	}
+	index := e.index()
 	ctx := context.Background()
 	var mu sync.Mutex
 	seen := map[string]awstokens.Record{}
@@ -518,4 +525,41 @@ func TestWriteOrder(t *testing.T) {
 func fingerprintOf(tok account.Token) string {
 	sum := sha256.Sum256([]byte(tok.RefreshToken))
 	return hex.EncodeToString(sum[:])
+}
+
+// interleaved is an index that runs another writer's change just before
+// its first conditional put, so that the put loses the race.
+type interleaved struct {
+	awstokens.Index
+	once  sync.Once
+	other func()
+}
+
+func (i *interleaved) PutLinkRecord(ctx context.Context, rec awstokens.Record) (bool, error) {
+	i.once.Do(i.other)
+	return i.Index.PutLinkRecord(ctx, rec)
+}
+
+// TestUpdateRetriesPastOtherChanges checks that an update whose record
+// changed under it only in what it does not compare (the link marked
+// broken meanwhile) reads again and commits, rather than failing.
+func TestUpdateRetriesPastOtherChanges(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	other := e.store(kmsKey)
+	if err := other.Save(ctx, tokenstoretest.Link(ada, account.Spotify), saved); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	s := e.storeOn(&interleaved{Index: e.index(), other: func() {
+		if _, err := other.MarkBroken(ctx, ada, account.Spotify); err != nil {
+			t.Errorf("MarkBroken: %v", err)
+		}
+	}}, kmsKey)
+	if err := s.UpdateToken(ctx, ada, account.Spotify, saved.RefreshToken, refresh); err != nil {
+		t.Fatalf("UpdateToken: %v", err)
+	}
+	link, tok, err := s.Load(ctx, ada, account.Spotify)
+	if err != nil || tok != refresh || link.Broken {
+		t.Fatalf("Load = %+v, %v, %v; want the new tokens on a working link", link, tok.RefreshToken, err)
+	}
 }
