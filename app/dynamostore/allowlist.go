@@ -111,7 +111,7 @@ func (s *Store) RequestAccess(ctx context.Context, ask music.Ask) (music.Asked, 
 		if attempt+1 == s.attempts {
 			return music.Asked{}, music.Errorf(music.ECONFLICT, "Many members are asking at once; try again.")
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := conflictWait(ctx, attempt); err != nil {
 			return music.Asked{}, fail("requesting access", err)
 		}
 	}

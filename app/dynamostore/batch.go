@@ -58,7 +58,7 @@ func (s *Store) writeBatch(ctx context.Context, table string, batch []types.Writ
 			return errUnprocessed(len(pending[table]))
 		}
 		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
+			if err := conflictWait(ctx, attempt); err != nil {
 				return err
 			}
 		}
@@ -123,7 +123,7 @@ func (s *Store) getQueueItems(ctx context.Context, keys []map[string]types.Attri
 				return nil, errUnprocessed(len(pending[table].Keys))
 			}
 			if attempt > 0 {
-				if err := backoff(ctx, attempt); err != nil {
+				if err := conflictWait(ctx, attempt); err != nil {
 					return nil, err
 				}
 			}

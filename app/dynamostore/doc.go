@@ -1,5 +1,6 @@
 // Package dynamostore implements the music ports (queues, allowlist, user
-// preferences, saved playlists, track cache) on DynamoDB. It owns the tables' key schema,
+// preferences, saved playlists, track cache) on DynamoDB, and the index of
+// linked accounts that app/account/awstokens keeps beside their secrets. It owns the tables' key schema,
 // which Tables exports once, as data, for CreateTables and for the
 // infrastructure code that must create the same tables. It does not own the
 // tables in AWS (the Data stack does) nor reading configuration.
@@ -11,7 +12,9 @@
 //	preferences  user (S)        -          one per user, and per user with saved
 //	                                        playlists "<user>#playlists" (the index)
 //	                                        and "<user>#pl#<id>#<i>" (their tracks;
-//	                                        see playlist.go)
+//	                                        see playlist.go); per linked account
+//	                                        "<user>#link#<service>" (no tokens;
+//	                                        see links.go)
 //	track-cache  key (S)         -          one per lookup; key is the SHA-256 of
 //	                                        the lookup, ttl (N, epoch s) is the TTL
 //	allowlist    guild (S)       -          one per guild: approved, or its pending

@@ -94,16 +94,18 @@ func (s *Store) putPlaylistIndex(ctx context.Context, user music.UserID, refs []
 	item[attrVersion] = num(base + 1)
 	item[attrPlaylists] = &types.AttributeValueMemberB{Value: raw}
 	in := &dynamodb.PutItemInput{TableName: aws.String(s.tables.Preferences), Item: item}
-	if base == 0 {
-		in.ConditionExpression = aws.String("attribute_not_exists(#u)")
-		in.ExpressionAttributeNames = map[string]string{"#u": attrUser}
-	} else {
-		in.ConditionExpression = aws.String("#v = :v")
-		in.ExpressionAttributeNames = map[string]string{"#v": attrVersion}
-		in.ExpressionAttributeValues = map[string]types.AttributeValue{":v": num(base)}
-	}
+	in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = versionCondition(base)
 	_, err = s.api.PutItem(ctx, in)
 	return err
+}
+
+// versionCondition is the condition of a write on a preferences-table item
+// whose version is base; base 0 means no item.
+func versionCondition(base int64) (expr *string, names map[string]string, values map[string]types.AttributeValue) {
+	if base == 0 {
+		return aws.String("attribute_not_exists(#u)"), map[string]string{"#u": attrUser}, nil
+	}
+	return aws.String("#v = :v"), map[string]string{"#v": attrVersion}, map[string]types.AttributeValue{":v": num(base)}
 }
 
 func findPlaylist(refs []playlistRef, name string) int {
@@ -147,7 +149,7 @@ func (s *Store) SavePlaylist(ctx context.Context, p music.SavedPlaylist, overwri
 	}
 	for attempt := 0; attempt < s.attempts; attempt++ {
 		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
+			if err := conflictWait(ctx, attempt); err != nil {
 				return fail("saving a playlist", err)
 			}
 		}
@@ -206,7 +208,7 @@ func (s *Store) Playlist(ctx context.Context, user music.UserID, name string) (m
 	}
 	for attempt := 0; attempt < s.attempts; attempt++ {
 		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
+			if err := conflictWait(ctx, attempt); err != nil {
 				return music.SavedPlaylist{}, fail("reading a playlist", err)
 			}
 		}
@@ -277,7 +279,7 @@ func (s *Store) DeletePlaylist(ctx context.Context, user music.UserID, name stri
 	}
 	for attempt := 0; attempt < s.attempts; attempt++ {
 		if attempt > 0 {
-			if err := backoff(ctx, attempt); err != nil {
+			if err := conflictWait(ctx, attempt); err != nil {
 				return fail("deleting a playlist", err)
 			}
 		}

@@ -456,7 +456,7 @@ func (s *Store) read(ctx context.Context, fn func() error) error {
 		if attempt+1 == s.attempts {
 			return conflict()
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := conflictWait(ctx, attempt); err != nil {
 			return err
 		}
 	}
@@ -485,7 +485,7 @@ func (s *Store) mutate(ctx context.Context, guild music.GuildID, edit func(w *wo
 		if attempt+1 == s.attempts {
 			return conflict()
 		}
-		if err := backoff(ctx, attempt); err != nil {
+		if err := conflictWait(ctx, attempt); err != nil {
 			return err
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/iddv/timmybot/app/backoff"
 	"github.com/iddv/timmybot/app/music"
 )
 
@@ -158,19 +158,10 @@ func isConditionFailed(err error) bool {
 	return errors.As(err, &ccf)
 }
 
-// backoff waits before attempt+1 of a conflicting change: jittered,
-// exponential, capped, so that contending writers spread out.
-func backoff(ctx context.Context, attempt int) error {
-	d := min(2*time.Millisecond<<min(attempt, 10), 200*time.Millisecond)
-	d = d/2 + rand.N(d)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+// conflictWait waits before attempt+1 of a conflicting change, so that
+// contending writers spread out.
+func conflictWait(ctx context.Context, attempt int) error {
+	return backoff.Wait(ctx, attempt, 2*time.Millisecond, 200*time.Millisecond)
 }
 
 // cleanupTimeout bounds best-effort deletes of unreachable items, which run
