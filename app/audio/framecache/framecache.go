@@ -261,4 +261,3 @@ func (c *Cache) touch(e *entry) {
 	now := time.Now()
 	_ = os.Chtimes(filepath.Join(c.cfg.Dir, e.name()), now, now)
 }
-
