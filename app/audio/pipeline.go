@@ -30,8 +30,8 @@ import (
 
 	"github.com/iddv/timmybot/app/audio/container"
 	"github.com/iddv/timmybot/app/audio/fetch"
-	"github.com/iddv/timmybot/app/audio/framecache"
 	"github.com/iddv/timmybot/app/audio/ffmpeg"
+	"github.com/iddv/timmybot/app/audio/framecache"
 	"github.com/iddv/timmybot/app/audio/ogg"
 	"github.com/iddv/timmybot/app/audio/opus"
 	"github.com/iddv/timmybot/app/audio/webm"
