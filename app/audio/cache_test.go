@@ -19,7 +19,7 @@ import (
 
 // countingHost serves files by path and counts the requests; /live/ paths
 // serve the same files without a Content-Length, as a live stream does.
-func countingHost(t *testing.T, files map[string][]byte) (string, *atomic.Int64) {
+func countingHost(t testing.TB, files map[string][]byte) (string, *atomic.Int64) {
 	t.Helper()
 	var requests atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -42,9 +42,9 @@ func countingHost(t *testing.T, files map[string][]byte) (string, *atomic.Int64)
 	return srv.URL, &requests
 }
 
-func newCache(t *testing.T) *framecache.Cache {
+func newCache(t testing.TB) *framecache.Cache {
 	t.Helper()
-	c, err := framecache.Open(framecache.Config{Dir: t.TempDir(), MaxBytes: 1 << 20})
+	c, err := framecache.Open(framecache.Config{Dir: t.TempDir(), MaxBytes: 64 << 20})
 	if err != nil {
 		t.Fatal(err)
 	}
