@@ -132,10 +132,14 @@ func (w *Writer) Abort() {
 	}
 }
 
-// Reader hands out an entry's frames with dca's Decoder.
+// Reader hands out an entry's frames. dca's Decoder reads the entry's
+// header; the frames are read here, because the library's DecodeFrame
+// decodes each packet byte by byte through reflection (binary.Read into a
+// *[]byte): about 10 µs a frame, slower than the download it replaces, and
+// 90 ms of CPU to seek three minutes in.
 type Reader struct {
 	file *os.File
-	dec  *dca.Decoder
+	buf  *bufio.Reader
 }
 
 // Reader opens key's entry at frame index from. It returns an error
@@ -189,7 +193,15 @@ func check(f *os.File, e *entry, key string, from int) (*Reader, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("rewinding: %w", err)
 	}
-	dec := dca.NewDecoder(f)
+	var head [8]byte // "DCA1" and the metadata's length
+	if _, err := f.ReadAt(head[:], 0); err != nil {
+		return nil, fmt.Errorf("reading the header: %w", err)
+	}
+	frames := int64(len(head)) + int64(binary.LittleEndian.Uint32(head[4:]))
+	if frames > e.size {
+		return nil, errors.New("metadata longer than the file")
+	}
+	dec := dca.NewDecoder(io.NewSectionReader(f, 0, frames))
 	if err := dec.ReadMetadata(); err != nil {
 		return nil, fmt.Errorf("reading the metadata: %w", err)
 	}
@@ -202,9 +214,12 @@ func check(f *os.File, e *entry, key string, from int) (*Reader, error) {
 	case m.Opus.SampleRate != sampleRate || m.Opus.Channels != channels || dec.FrameDuration() != frameDuration:
 		return nil, fmt.Errorf("frames of %d Hz, %d channels, %v, not 48 kHz stereo 20 ms", m.Opus.SampleRate, m.Opus.Channels, dec.FrameDuration())
 	}
-	r := &Reader{file: f, dec: dec}
+	if _, err := f.Seek(frames, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("seeking to the frames: %w", err)
+	}
+	r := &Reader{file: f, buf: bufio.NewReaderSize(f, 16<<10)}
 	for range from {
-		if _, err := r.ReadFrame(); err != nil {
+		if _, err := r.next(false); err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, ErrPastEnd
 			}
@@ -216,13 +231,30 @@ func check(f *os.File, e *entry, key string, from int) (*Reader, error) {
 
 // ReadFrame returns the next frame in memory of its own, or io.EOF after
 // the last.
-func (r *Reader) ReadFrame() ([]byte, error) {
-	b, err := r.dec.OpusFrame()
-	switch {
-	case errors.Is(err, io.EOF):
-		return nil, io.EOF
-	case err != nil:
+func (r *Reader) ReadFrame() ([]byte, error) { return r.next(true) }
+
+// next reads one frame, or skips it when keep is false.
+func (r *Reader) next(keep bool) ([]byte, error) {
+	var n [2]byte
+	if _, err := io.ReadFull(r.buf, n[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
 		return nil, fmt.Errorf("frame cache: reading a frame: %w", err)
+	}
+	size := int(int16(binary.LittleEndian.Uint16(n[:])))
+	if size <= 0 {
+		return nil, fmt.Errorf("frame cache: a frame of %d bytes", size)
+	}
+	if !keep {
+		if _, err := r.buf.Discard(size); err != nil {
+			return nil, fmt.Errorf("frame cache: skipping a frame: %w", io.ErrUnexpectedEOF)
+		}
+		return nil, nil
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(r.buf, b); err != nil {
+		return nil, fmt.Errorf("frame cache: reading a frame: %w", io.ErrUnexpectedEOF)
 	}
 	return b, nil
 }

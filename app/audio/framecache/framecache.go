@@ -5,9 +5,10 @@
 // Each entry is one file in DCA format (jonas747/dca): the "DCA1" magic, a
 // JSON metadata block (dca.Metadata, whose origin URL is the entry's key),
 // then each frame as an int16 little-endian length and the Opus packet.
-// Entries are read back with dca's Decoder. A Writer fills a temporary file
-// and Commit renames it into place, so an entry exists only for a track
-// written to its end. A file's name is the SHA-256 of its key and the
+// dca's Decoder reads an entry's header back (and can read a whole entry;
+// the frames themselves are read here, see Reader). A Writer fills a
+// temporary file and Commit renames it into place, so an entry exists only
+// for a track written to its end. A file's name is the SHA-256 of its key and the
 // CRC-32 of its bytes, never the key itself; every Reader checks the CRC
 // before it hands out a frame, so a file that a crash or the disk damaged is
 // dropped and counted as a miss instead of being played.

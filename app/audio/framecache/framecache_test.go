@@ -10,8 +10,10 @@ import (
 	"regexp"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/jonas747/dca"
 )
 
 // frames returns n distinct packets of the given size.
@@ -371,5 +373,37 @@ func TestFileNamesAreHashes(t *testing.T) {
 		if _, err := get(t, c, k, 0); err != nil {
 			t.Errorf("%q: %v", k, err)
 		}
+	}
+}
+
+// TestEntriesAreDCA: jonas747/dca's own Decoder reads an entry frame by
+// frame, so the files are the library's format.
+func TestEntriesAreDCA(t *testing.T) {
+	dir := t.TempDir()
+	c := mustOpen(t, Config{Dir: dir, MaxBytes: 1 << 20})
+	packets := frames(20, 64)
+	put(t, c, "https://example.com/a.ogg", packets)
+	f, err := os.Open(filepath.Join(dir, files(t, dir)[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	dec := dca.NewDecoder(f)
+	var got [][]byte
+	for {
+		b, err := dec.OpusFrame()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, b)
+	}
+	if diff := cmp.Diff(packets, got); diff != "" {
+		t.Errorf("frames (-want +got):\n%s", diff)
+	}
+	if dec.Metadata == nil || dec.Metadata.Origin.Url != "https://example.com/a.ogg" || dec.FrameDuration() != 20*time.Millisecond {
+		t.Errorf("metadata %+v, frame duration %v", dec.Metadata, dec.FrameDuration())
 	}
 }
