@@ -135,8 +135,8 @@ func (w *Writer) Abort() {
 // Reader hands out an entry's frames. dca's Decoder reads the entry's
 // header; the frames are read here, because the library's DecodeFrame
 // decodes each packet byte by byte through reflection (binary.Read into a
-// *[]byte): about 10 µs a frame, slower than the download it replaces, and
-// 90 ms of CPU to seek three minutes in.
+// *[]byte): here about 8 µs a frame of 240 bytes, so a seek three minutes
+// in took ≈ 75 ms with it against ≈ 2 ms skipping lengths (BenchmarkReadFrames).
 type Reader struct {
 	file *os.File
 	buf  *bufio.Reader
