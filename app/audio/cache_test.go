@@ -152,41 +152,11 @@ func TestWhatIsNotCached(t *testing.T) {
 			}
 			f.Close()
 		}, unity},
-		{"played with effects", "/a.ogg", 0, func(t *testing.T, p *Pipeline, tr music.Track) {
-			f, err := p.Open(t.Context(), tr, 0, loud)
-			if err != nil {
-				t.Fatal(err)
-			}
-			readAll(t, f)
-		}, unity},
-		{"played from a position", "/a.ogg", 0, func(t *testing.T, p *Pipeline, tr music.Track) {
-			f, err := p.Open(t.Context(), tr, time.Second, unity)
-			if err != nil {
-				t.Fatal(err)
-			}
-			readAll(t, f)
-		}, unity},
-		{"a live stream", "/live/a.ogg", 0, func(t *testing.T, p *Pipeline, tr music.Track) {
-			f, err := p.Open(t.Context(), tr, 0, unity)
-			if err != nil {
-				t.Fatal(err)
-			}
-			readAll(t, f)
-		}, unity},
-		{"cut by the duration limit", "/a.ogg", time.Second, func(t *testing.T, p *Pipeline, tr music.Track) {
-			f, err := p.Open(t.Context(), tr, 0, unity)
-			if err != nil {
-				t.Fatal(err)
-			}
-			readAll(t, f)
-		}, unity},
-		{"cached, then opened with effects", "/a.ogg", 0, func(t *testing.T, p *Pipeline, tr music.Track) {
-			f, err := p.Open(t.Context(), tr, 0, unity)
-			if err != nil {
-				t.Fatal(err)
-			}
-			readAll(t, f)
-		}, loud},
+		{"played with effects", "/a.ogg", 0, playThrough(0, loud), unity},
+		{"played from a position", "/a.ogg", 0, playThrough(time.Second, unity), unity},
+		{"a live stream", "/live/a.ogg", 0, playThrough(0, unity), unity},
+		{"cut by the duration limit", "/a.ogg", time.Second, playThrough(0, unity), unity},
+		{"cached, then opened with effects", "/a.ogg", 0, playThrough(0, unity), loud},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,6 +173,17 @@ func TestWhatIsNotCached(t *testing.T) {
 				t.Error("opened from the cache")
 			}
 		})
+	}
+}
+
+// playThrough plays a track to its end from at with fx.
+func playThrough(at time.Duration, fx player.Effects) func(t *testing.T, p *Pipeline, tr music.Track) {
+	return func(t *testing.T, p *Pipeline, tr music.Track) {
+		f, err := p.Open(t.Context(), tr, at, fx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		readAll(t, f)
 	}
 }
 

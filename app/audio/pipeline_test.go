@@ -22,16 +22,8 @@ import (
 // host serves files by path on loopback.
 func host(t *testing.T, files map[string][]byte) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, ok := files[r.URL.Path]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		http.ServeContent(w, r, r.URL.Path, time.Time{}, bytes.NewReader(b))
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	base, _ := countingHost(t, files)
+	return base
 }
 
 // newPipeline fetches from loopback only; ffmpegPath "" is the real one.
