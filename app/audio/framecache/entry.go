@@ -135,8 +135,9 @@ func (w *Writer) Abort() {
 // Reader hands out an entry's frames. dca's Decoder reads the entry's
 // header; the frames are read here, because the library's DecodeFrame
 // decodes each packet byte by byte through reflection (binary.Read into a
-// *[]byte): here about 8 µs a frame of 240 bytes, so a seek three minutes
-// in took ≈ 75 ms with it against ≈ 2 ms skipping lengths (BenchmarkReadFrames).
+// *[]byte): here 8-15 µs a frame of 240 bytes, so a seek three minutes in
+// took 75-140 ms with it against 2-9 ms skipping lengths
+// (BenchmarkReadFrames, on a shared 2-core machine).
 type Reader struct {
 	file *os.File
 	buf  *bufio.Reader
