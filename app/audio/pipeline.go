@@ -9,6 +9,9 @@
 // the first fetch through a pipe, or, to seek, the bot's loopback relay.
 // A track that is a page (a YouTube video's, say) gets its audio URL from
 // the Resolver at each Open, and that URL goes through the same client.
+// With a frame cache, a track played to its end with neutral effects is
+// kept, and opening it again with neutral effects reads the cache: no
+// request, no ffmpeg (cache.go).
 //
 // It owns no goroutine of its own: each Frames owns its fetch and its
 // ffmpeg, and Close releases both.
@@ -28,6 +31,7 @@ import (
 	"github.com/iddv/timmybot/app/audio/container"
 	"github.com/iddv/timmybot/app/audio/fetch"
 	"github.com/iddv/timmybot/app/audio/ffmpeg"
+	"github.com/iddv/timmybot/app/audio/framecache"
 	"github.com/iddv/timmybot/app/audio/ogg"
 	"github.com/iddv/timmybot/app/audio/opus"
 	"github.com/iddv/timmybot/app/audio/webm"
@@ -53,6 +57,10 @@ type Config struct {
 	// "http": pages such as a YouTube video's. Default: none, and such
 	// tracks cannot be played.
 	Resolver Resolver
+	// Cache keeps the frames of tracks played to their end with neutral
+	// effects, for playing them again without a download or ffmpeg.
+	// Default: none.
+	Cache *framecache.Cache
 	// Logger receives which path each track took. Default: discard.
 	Logger *slog.Logger
 }
@@ -87,11 +95,20 @@ func New(cfg Config) *Pipeline {
 // Open starts a track's audio at a position with effects. The frames live
 // until Close or until ctx ends, which stops their fetch and ffmpeg.
 func (p *Pipeline) Open(ctx context.Context, t music.Track, at time.Duration, fx player.Effects) (player.Frames, error) {
-	return p.open(ctx, t, at, fx)
+	if p.cfg.Cache == nil || !ffmpeg.Passthrough(effects(fx)) {
+		return p.open(ctx, t, at, fx)
+	}
+	return p.openCached(ctx, t, at, fx)
+}
+
+// effects are fx as ffmpeg options.
+func effects(fx player.Effects) ffmpeg.Options {
+	return ffmpeg.Options{Volume: fx.Volume, Filters: fx.Filters, Normalize: fx.Normalize}
 }
 
 func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx player.Effects) (*frames, error) {
-	opts := ffmpeg.Options{Start: at, Volume: fx.Volume, Filters: fx.Filters, Normalize: fx.Normalize, MaxDuration: p.cfg.MaxTrackDuration}
+	opts := effects(fx)
+	opts.Start, opts.MaxDuration = at, p.cfg.MaxTrackDuration
 	log := p.log.With(slog.String("source", t.Source))
 	audioURL, header, err := p.audioURL(ctx, t)
 	if err != nil {
@@ -121,6 +138,7 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 		if err == nil {
 			probe.stop()
 			log.Debug("opening track", slog.String("path", "passthrough"), slog.Duration("at", at))
+			f.sized = body.Size() >= 0
 			return f, nil
 		}
 		if !errors.Is(err, errNotPassthrough) {
@@ -141,7 +159,12 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 		_ = body.Close()
 		return nil, fmt.Errorf("starting ffmpeg: %w", err)
 	}
-	return transcoded(proc, body.Close)
+	f, err := transcoded(proc, body.Close)
+	if err != nil {
+		return nil, err
+	}
+	f.sized = body.Size() >= 0
+	return f, nil
 }
 
 // resolved reports whether t's URL is a page the Resolver resolves.
@@ -243,15 +266,23 @@ func (p *Pipeline) passthrough(src *bufio.Reader, body io.Closer, at time.Durati
 		if _, err := f.ReadFrame(); err != nil {
 			_ = f.Close()
 			if errors.Is(err, io.EOF) {
-				return nil, music.Errorf(music.EINVALID, "That position is past the end of the track.")
+				return nil, errPastEnd
 			}
 			return nil, err
 		}
 	}
+	p.limit(f, at)
+	return f, nil
+}
+
+var errPastEnd = music.Errorf(music.EINVALID, "That position is past the end of the track.")
+
+// limit ends frames that start at at where the track duration limit is;
+// ffmpeg enforces the limit on what it transcodes.
+func (p *Pipeline) limit(f *frames, at time.Duration) {
 	if d := p.cfg.MaxTrackDuration; d > 0 {
 		f.limited, f.left = true, max(int((d-at)/frameDuration), 0)
 	}
-	return f, nil
 }
 
 // recording is a reader that keeps what it read until stopped.
@@ -278,10 +309,12 @@ type frames struct {
 	next    func() ([]byte, error)
 	close   func() error
 	pending []byte // a packet read ahead, returned first
-	// limited frames end after left more, at the track duration limit;
-	// ffmpeg enforces the limit on what it transcodes.
+	// limited frames end after left more, at the track duration limit.
 	limited bool
 	left    int
+	// sized frames come from a source of known length: a file, not a live
+	// stream, so they may be cached.
+	sized bool
 }
 
 // ReadFrame implements player.Frames.

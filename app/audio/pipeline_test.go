@@ -22,20 +22,12 @@ import (
 // host serves files by path on loopback.
 func host(t *testing.T, files map[string][]byte) string {
 	t.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, ok := files[r.URL.Path]
-		if !ok {
-			http.NotFound(w, r)
-			return
-		}
-		http.ServeContent(w, r, r.URL.Path, time.Time{}, bytes.NewReader(b))
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL
+	base, _ := countingHost(t, files)
+	return base
 }
 
 // newPipeline fetches from loopback only; ffmpegPath "" is the real one.
-func newPipeline(t *testing.T, ffmpegPath string, maxDuration time.Duration) *Pipeline {
+func newPipeline(t testing.TB, ffmpegPath string, maxDuration time.Duration) *Pipeline {
 	t.Helper()
 	client := fetch.NewClient(fetch.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}, fetch.DefaultLimits())
 	relay, err := fetch.StartRelay(client, nil)
@@ -46,7 +38,7 @@ func newPipeline(t *testing.T, ffmpegPath string, maxDuration time.Duration) *Pi
 	return New(Config{Client: client, Relay: relay, FFmpeg: ffmpeg.Config{Path: ffmpegPath}, MaxTrackDuration: maxDuration})
 }
 
-func readAll(t *testing.T, f player.Frames) [][]byte {
+func readAll(t testing.TB, f player.Frames) [][]byte {
 	t.Helper()
 	defer f.Close()
 	var out [][]byte

@@ -35,4 +35,16 @@ const (
 	// SourceFailures_bot_check, SourceFailures_removed, and so on, one per
 	// ytdlp.Reasons entry.
 	SourceFailures = "SourceFailures"
+	// FrameCacheHits counts tracks opened from the frame cache, since the
+	// process started (unit Count): no download, no ffmpeg.
+	FrameCacheHits = "FrameCacheHits"
+	// FrameCacheMisses counts tracks with neutral effects that the frame
+	// cache did not have, or had damaged, since the process started (unit
+	// Count).
+	FrameCacheMisses = "FrameCacheMisses"
+	// FrameCacheEvictions counts entries the frame cache removed to stay
+	// within its bound, since the process started (unit Count).
+	FrameCacheEvictions = "FrameCacheEvictions"
+	// FrameCacheBytes is the size of the frame cache's entries (unit Bytes).
+	FrameCacheBytes = "FrameCacheBytes"
 )

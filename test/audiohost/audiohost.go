@@ -115,12 +115,15 @@ type Host struct {
 	tracks []Track
 	files  map[string][]byte // by track name
 	quit   chan struct{}     // closed when the host stops, ending the radio
+
+	mu       sync.Mutex
+	requests map[string]int // by track name
 }
 
 // Start generates the tracks and serves them until the test ends.
 func Start(tb testing.TB) *Host {
 	tb.Helper()
-	h := &Host{tb: tb, tracks: tracks(), files: map[string][]byte{}, quit: make(chan struct{})}
+	h := &Host{tb: tb, tracks: tracks(), files: map[string][]byte{}, quit: make(chan struct{}), requests: map[string]int{}}
 	dir := tb.TempDir()
 	var wg sync.WaitGroup
 	errs := make([]error, len(h.tracks))
@@ -228,4 +231,11 @@ func (h *Host) File(name string) []byte {
 		h.tb.Fatalf("audiohost has no file %q", name)
 	}
 	return b
+}
+
+// Requests is how many requests the file of track name has had.
+func (h *Host) Requests(name string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.requests[name]
 }

@@ -50,6 +50,9 @@ func TestHost(t *testing.T) {
 			if part.StatusCode != http.StatusPartialContent || string(got) != string(body[100:200]) {
 				t.Errorf("range request: status %d, %d bytes, want 206 and bytes 100-199", part.StatusCode, len(got))
 			}
+			if n := h.Requests(track.Name); n != 2 {
+				t.Errorf("Requests says %d, want 2", n)
+			}
 		})
 	}
 

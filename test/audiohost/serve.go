@@ -12,6 +12,9 @@ var modTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func (h *Host) serveFile(name, contentType string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.requests[name]++
+		h.mu.Unlock()
 		w.Header().Set("Content-Type", contentType)
 		http.ServeContent(w, r, "", modTime, bytes.NewReader(h.files[name]))
 	}

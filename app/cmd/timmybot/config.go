@@ -68,6 +68,7 @@ type config struct {
 	FFmpeg        string         // the ffmpeg executable
 	AllowNetworks []netip.Prefix // networks user URLs may reach despite the guard
 	Limits        fetch.Limits   // what one track may cost
+	FrameCacheMB  int            // the frame cache's bound in MiB; 0 off
 
 	// Pages of sites such as YouTube, resolved by yt-dlp.
 	YTDLP            string   // the yt-dlp executable
@@ -277,6 +278,10 @@ func (c *config) loadPlayback(get func(key, def string) string) error {
 			return fmt.Errorf("TIMMYBOT_MAX_TRACK_MB: must be a whole number of megabytes such as 200, got %q", v)
 		}
 		c.Limits.MaxBytes = mb << 20
+	}
+	v = get("TIMMYBOT_FRAME_CACHE_MB", strconv.Itoa(defaultFrameCacheMB))
+	if c.FrameCacheMB, err = strconv.Atoi(v); err != nil || c.FrameCacheMB < 0 || c.FrameCacheMB > 1<<20 {
+		return fmt.Errorf("TIMMYBOT_FRAME_CACHE_MB: must be a whole number of megabytes such as 256, or 0 for no cache, got %q", v)
 	}
 	if err := c.loadYTDLP(get); err != nil {
 		return err

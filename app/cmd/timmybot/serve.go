@@ -68,10 +68,15 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
+	frameCache, err := openFrameCache(c, log)
+	if err != nil {
+		return err
+	}
 	pipeline := audio.New(audio.Config{
 		Client: client, Relay: relay, Resolver: pages,
 		FFmpeg:           ffmpeg.Config{Path: c.FFmpeg},
 		MaxTrackDuration: c.Limits.MaxTrackDuration,
+		Cache:            frameCache,
 		Logger:           log,
 	})
 
@@ -137,6 +142,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	})
 	metrics.SetGauge(telemetry.ActiveVoiceConnections, func() float64 { return float64(bot.VoiceConnections()) })
 	metrics.SetGauge(telemetry.AudioUnderruns, func() float64 { return float64(bot.AudioUnderruns()) })
+	frameCacheGauges(metrics, frameCache)
 	for _, reason := range ytdlp.Reasons {
 		metrics.SetGauge(telemetry.SourceFailures+"_"+string(reason), func() float64 { return float64(pages.Failures(reason)) })
 	}
