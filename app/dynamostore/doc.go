@@ -1,5 +1,6 @@
 // Package dynamostore implements the music ports (queues, allowlist, user
-// preferences, saved playlists, track cache) on DynamoDB. It owns the tables' key schema,
+// preferences, saved playlists, track cache) and account linking's flows
+// under way (account.PendingFlows) on DynamoDB. It owns the tables' key schema,
 // which Tables exports once, as data, for CreateTables and for the
 // infrastructure code that must create the same tables. It does not own the
 // tables in AWS (the Data stack does) nor reading configuration.
@@ -11,7 +12,10 @@
 //	preferences  user (S)        -          one per user, and per user with saved
 //	                                        playlists "<user>#playlists" (the index)
 //	                                        and "<user>#pl#<id>#<i>" (their tracks;
-//	                                        see playlist.go)
+//	                                        see playlist.go); link flows under way,
+//	                                        "flow#<state hash>" and
+//	                                        "<user>#flow#<service>" (linkflows.go),
+//	                                        which alone carry ttl (N, epoch s)
 //	track-cache  key (S)         -          one per lookup; key is the SHA-256 of
 //	                                        the lookup, ttl (N, epoch s) is the TTL
 //	allowlist    guild (S)       -          one per guild: approved, or its pending

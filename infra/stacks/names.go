@@ -11,7 +11,7 @@ import (
 // test that compares the synthesized Data stack with it.
 var Tables = []timmybot.TableSpec{
 	{ID: "queues", PartitionKey: timmybot.Key{Name: "guild", Type: "S"}, SortKey: &timmybot.Key{Name: "sk", Type: "S"}},
-	{ID: "preferences", PartitionKey: timmybot.Key{Name: "user", Type: "S"}},
+	{ID: "preferences", PartitionKey: timmybot.Key{Name: "user", Type: "S"}, TTLAttribute: "ttl"},
 	{ID: "track-cache", PartitionKey: timmybot.Key{Name: "key", Type: "S"}, TTLAttribute: "ttl"},
 	{ID: "allowlist", PartitionKey: timmybot.Key{Name: "guild", Type: "S"}},
 }
