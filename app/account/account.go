@@ -2,8 +2,10 @@
 // of a link between a Discord user and their Spotify, YouTube or SoundCloud
 // account, the TokenStore port that keeps each link's OAuth tokens, a local
 // TokenStore that seals them with AES-GCM in its own bbolt file, the
-// providers' descriptions (as data, so tests point them at fakes), and the
-// Linker: the OAuth 2.0 authorization-code flow with PKCE (S256) from the
+// providers' descriptions (as data, so tests point them at fakes), the
+// PendingFlows port that keeps flows under way between /link and the
+// callback, which may run in another process (MemoryFlows here; the
+// DynamoDB one is in app/dynamostore), and the Linker: the OAuth 2.0 authorization-code flow with PKCE (S256) from the
 // authorization URL to the callback page, unlinking and forgetting a user.
 //
 // It does not own the Discord commands that start these (app/discord), how a

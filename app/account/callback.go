@@ -34,7 +34,7 @@ func (l *Linker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Refused at the provider, or not a provider's redirect: the
 		// state, if any, stays unusable for a retry of its code.
 		if state != "" {
-			_, _ = l.take(state, "", false)
+			_, _ = l.take(r.Context(), state, "", false)
 		}
 		l.render(w, http.StatusBadRequest, "Not linked", "Nothing was linked: the sign-in was cancelled or refused. Run /link again in Discord.")
 		return

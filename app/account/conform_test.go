@@ -4,8 +4,10 @@ import (
 	"crypto/rand"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/iddv/timmybot/app/account"
+	"github.com/iddv/timmybot/app/account/flowstoretest"
 	"github.com/iddv/timmybot/app/account/tokenstoretest"
 )
 
@@ -20,5 +22,14 @@ func TestLocalTokensConform(t *testing.T) {
 		}
 		t.Cleanup(func() { _ = s.Close() })
 		return s
+	})
+}
+
+// TestMemoryFlowsConform runs the PendingFlows conformance tests; every
+// instance is the one store, as in one process.
+func TestMemoryFlowsConform(t *testing.T) {
+	flowstoretest.Run(t, func(t *testing.T, now func() time.Time) func() account.PendingFlows {
+		s := account.NewMemoryFlows(now)
+		return func() account.PendingFlows { return s }
 	})
 }

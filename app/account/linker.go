@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/iddv/timmybot/app/music"
@@ -22,16 +21,16 @@ import (
 // stateLifetime is how long an authorization URL stays usable.
 const stateLifetime = 10 * time.Minute
 
-// maxPending bounds the flows under way, so that /link spam cannot grow
-// memory without limit.
-const maxPending = 1000
-
 // Config is what a Linker needs.
 type Config struct {
 	// Providers are the services' descriptions; a service missing or
 	// without a ClientID is "not set up".
 	Providers map[Service]Provider
 	Tokens    TokenStore
+	// Flows keeps the flows under way between Start and Complete; share
+	// one store when another process serves the callback.
+	// Default: a MemoryFlows on Now.
+	Flows PendingFlows
 	// RedirectURI is the callback's address as registered with every
 	// provider: the web front's public URL + CallbackPath.
 	RedirectURI string
@@ -52,18 +51,9 @@ type Config struct {
 const CallbackPath = "/link/callback"
 
 // Linker runs the link flow. Flows under way (state, PKCE verifier, user)
-// stay in memory: a restart only makes users run /link again.
+// are kept by Config.Flows.
 type Linker struct {
-	cfg     Config
-	mu      sync.Mutex
-	pending map[string]pendingFlow // by state
-}
-
-type pendingFlow struct {
-	user     music.UserID
-	service  Service
-	verifier string
-	expires  time.Time
+	cfg Config
 }
 
 // New checks cfg and builds the Linker.
@@ -86,7 +76,10 @@ func New(cfg Config) (*Linker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Linker{cfg: cfg, pending: map[string]pendingFlow{}}, nil
+	if cfg.Flows == nil {
+		cfg.Flows = NewMemoryFlows(cfg.Now)
+	}
+	return &Linker{cfg: cfg}, nil
 }
 
 // provider returns the service's provider or says it is not set up.
@@ -103,7 +96,7 @@ func (l *Linker) provider(service Service) (Provider, error) {
 
 // Start begins a link of the user's account at service and returns the
 // authorization URL to open, usable once within stateLifetime.
-func (l *Linker) Start(_ context.Context, user music.UserID, service Service) (string, error) {
+func (l *Linker) Start(ctx context.Context, user music.UserID, service Service) (string, error) {
 	if err := user.Validate(); err != nil {
 		return "", err
 	}
@@ -112,21 +105,10 @@ func (l *Linker) Start(_ context.Context, user music.UserID, service Service) (s
 		return "", err
 	}
 	state, verifier := rand.Text(), rand.Text()+rand.Text()
-	now := l.cfg.Now()
-	l.mu.Lock()
-	for s, f := range l.pending {
-		// An earlier URL of the same link stops working: one flow each.
-		if !now.Before(f.expires) || (f.user == user && f.service == service) {
-			delete(l.pending, s)
-		}
-	}
-	full := len(l.pending) >= maxPending
-	if !full {
-		l.pending[state] = pendingFlow{user: user, service: service, verifier: verifier, expires: now.Add(stateLifetime)}
-	}
-	l.mu.Unlock()
-	if full {
-		return "", music.Errorf(music.ECONFLICT, "Too many links are under way; try again in a few minutes.")
+	// An earlier URL of the same link stops working: one flow each.
+	flow := Flow{State: state, User: user, Service: service, Verifier: verifier, Expires: l.cfg.Now().Add(stateLifetime)}
+	if err := l.cfg.Flows.Put(ctx, flow); err != nil {
+		return "", fmt.Errorf("keeping the link flow: %w", err)
 	}
 	challenge := sha256.Sum256([]byte(verifier))
 	q := url.Values{
@@ -150,13 +132,13 @@ func (l *Linker) Start(_ context.Context, user music.UserID, service Service) (s
 var errFlow = music.Errorf(music.EINVALID, "This link is not valid: it was used already, it expired (links last 10 minutes), or it was not made for you. Run /link again in Discord.")
 
 // take removes and returns the flow of state, if it is usable by browser.
-func (l *Linker) take(state string, browser music.UserID, signedIn bool) (pendingFlow, error) {
-	l.mu.Lock()
-	f, ok := l.pending[state]
-	delete(l.pending, state) // single use, even when refused below
-	l.mu.Unlock()
-	if !ok || !l.cfg.Now().Before(f.expires) || (signedIn && browser != f.user) {
-		return pendingFlow{}, errFlow
+func (l *Linker) take(ctx context.Context, state string, browser music.UserID, signedIn bool) (Flow, error) {
+	f, ok, err := l.cfg.Flows.Take(ctx, state) // single use, even when refused below
+	if err != nil {
+		return Flow{}, fmt.Errorf("reading the link flow: %w", err)
+	}
+	if !ok || !l.cfg.Now().Before(f.Expires) || (signedIn && browser != f.User) {
+		return Flow{}, errFlow
 	}
 	return f, nil
 }
@@ -165,15 +147,15 @@ func (l *Linker) take(state string, browser music.UserID, signedIn bool) (pendin
 // the code for tokens, names the account, stores the link and tells the
 // user in Discord. browser is the user signed in to the web front, if any.
 func (l *Linker) Complete(ctx context.Context, state, code string, browser music.UserID, signedIn bool) (Link, error) {
-	f, err := l.take(state, browser, signedIn)
+	f, err := l.take(ctx, state, browser, signedIn)
 	if err != nil {
 		return Link{}, err
 	}
-	p, err := l.provider(f.service)
+	p, err := l.provider(f.Service)
 	if err != nil {
 		return Link{}, err
 	}
-	tok, scopes, err := l.exchange(ctx, p, code, f.verifier)
+	tok, scopes, err := l.exchange(ctx, p, code, f.Verifier)
 	if err != nil {
 		return Link{}, err
 	}
@@ -181,13 +163,13 @@ func (l *Linker) Complete(ctx context.Context, state, code string, browser music
 	if err != nil {
 		return Link{}, err
 	}
-	link := Link{User: f.user, Service: f.service, AccountName: name, Scopes: scopes, LinkedAt: l.cfg.Now().UTC()}
+	link := Link{User: f.User, Service: f.Service, AccountName: name, Scopes: scopes, LinkedAt: l.cfg.Now().UTC()}
 	if err := l.cfg.Tokens.Save(ctx, link, tok); err != nil {
 		return Link{}, err
 	}
-	msg := fmt.Sprintf("Your %s account **%s** is now linked to TimmyBot. /account shows it, /unlink removes it.", f.service.Title(), name)
-	if err := l.cfg.Notifier.DirectMessage(ctx, f.user, msg); err != nil {
-		l.cfg.Logger.Warn("confirming a link", slog.String("service", string(f.service)), slog.Any("err", err))
+	msg := fmt.Sprintf("Your %s account **%s** is now linked to TimmyBot. /account shows it, /unlink removes it.", f.Service.Title(), name)
+	if err := l.cfg.Notifier.DirectMessage(ctx, f.User, msg); err != nil {
+		l.cfg.Logger.Warn("confirming a link", slog.String("service", string(f.Service)), slog.Any("err", err))
 	}
 	return link, nil
 }

@@ -1,6 +1,8 @@
 // Package dynamostore implements the music ports (queues, allowlist, user
-// preferences, saved playlists, track cache) on DynamoDB, and the index of
-// linked accounts that app/account/awstokens keeps beside their secrets. It owns the tables' key schema,
+// preferences, saved playlists, track cache), account linking's flows
+// under way (account.PendingFlows) and the index of linked accounts that
+// app/account/awstokens keeps beside their secrets, on DynamoDB. It owns the
+// tables' key schema,
 // which Tables exports once, as data, for CreateTables and for the
 // infrastructure code that must create the same tables. It does not own the
 // tables in AWS (the Data stack does) nor reading configuration.
@@ -14,7 +16,10 @@
 //	                                        and "<user>#pl#<id>#<i>" (their tracks;
 //	                                        see playlist.go); per linked account
 //	                                        "<user>#link#<service>" (no tokens;
-//	                                        see links.go)
+//	                                        see links.go); link flows under way,
+//	                                        "flow#<state hash>" and
+//	                                        "<user>#flow#<service>" (linkflows.go),
+//	                                        which alone carry ttl (N, epoch s)
 //	track-cache  key (S)         -          one per lookup; key is the SHA-256 of
 //	                                        the lookup, ttl (N, epoch s) is the TTL
 //	allowlist    guild (S)       -          one per guild: approved, or its pending

@@ -70,7 +70,7 @@ type TableSpec struct {
 	TTLAttribute string        // "": no time-to-live
 }
 
-// Attribute names of the keys and of the track cache's time-to-live.
+// Attribute names of the keys and of the time-to-live.
 const (
 	attrGuild = "guild"
 	attrSort  = "sk"
@@ -92,6 +92,7 @@ func Tables(names TableNames) []TableSpec {
 			Role:         "preferences",
 			Name:         names.Preferences,
 			PartitionKey: KeyAttribute{Name: attrUser, Type: String},
+			TTLAttribute: attrTTL, // link flows under way (linkflows.go)
 		},
 		{
 			Role:         "track-cache",

@@ -104,8 +104,12 @@ func newFixture() *fixture {
 		ProviderArn: jsii.String("arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"),
 	})
 	timmybot.NewWebFront(f.web, "Web", &timmybot.WebFrontProps{
-		Code:                awslambda.Code_FromAsset(jsii.String(webCode), nil),
-		Tables:              map[string]awsdynamodb.ITable{"ALLOWLIST_TABLE": data.Tables["queues"]},
+		Code:   awslambda.Code_FromAsset(jsii.String(webCode), nil),
+		Tables: map[string]awsdynamodb.ITable{"ALLOWLIST_TABLE": data.Tables["queues"]},
+		KeyPrefixTables: map[string]timmybot.KeyPrefixTable{"FLOWS_TABLE": {
+			Table: data.Tables["cache"], KeyPrefix: "flow#", Actions: []string{"dynamodb:DeleteItem"},
+		}},
+		Policies:            []awsiam.IManagedPolicy{secrets.LinkTokenPolicy},
 		Secrets:             map[string]awssecretsmanager.ISecret{"CLIENT_SECRET_ARN": secrets.ClientSecret, "WEB_SECRET_ARN": secrets.WebSecret},
 		SecretsKey:          secrets.Key,
 		Environment:         map[string]string{"OWNER_IDS": "1"},
@@ -259,22 +263,52 @@ func TestBotSecrets(t *testing.T) {
 		}
 	}
 	slices.Sort(names)
-	if want := []string{"timmybot/discord-client-secret", "timmybot/discord-token", "timmybot/web-secret"}; !slices.Equal(names, want) {
+	if want := []string{"timmybot/discord-client-secret", "timmybot/discord-token", "timmybot/link-clients", "timmybot/web-secret"}; !slices.Equal(names, want) {
 		t.Errorf("secrets = %q, want %q", names, want)
 	}
 	tpl.Has(t, "AWS::SecretsManager::Secret", obj(map[string]any{
 		"Name":                 "timmybot/web-secret",
 		"GenerateSecretString": map[string]any{"PasswordLength": 64, "ExcludePunctuation": true},
 	}))
-	// AND the one policy reads only the Discord token and decrypts only through
-	// Secrets Manager
-	policy := cdktest.JSON(t, cdktest.Props(tpl.Only(t, "AWS::IAM::ManagedPolicy"))["PolicyDocument"])
+	// AND the link clients are a template to fill, none filled in
+	tpl.Has(t, "AWS::SecretsManager::Secret", obj(map[string]any{
+		"Name": "timmybot/link-clients",
+		"GenerateSecretString": map[string]any{
+			"SecretStringTemplate": `{"spotify":{"client_id":"","client_secret":""},"youtube":{"client_id":"","client_secret":""},"soundcloud":{"client_id":"","client_secret":""}}`,
+			"GenerateStringKey":    "_generated",
+		},
+	}))
+	policies := map[string]string{}
+	for _, p := range tpl.Resources("AWS::IAM::ManagedPolicy") {
+		policies[cdktest.Props(p)["Description"].(string)] = cdktest.JSON(t, cdktest.Props(p)["PolicyDocument"])
+	}
+	if len(policies) != 2 {
+		t.Fatalf("managed policies = %v, want the read policy and the link token policy", policies)
+	}
+	// AND the link token policy allows exactly keeping secrets under the
+	// link prefix, with the key through Secrets Manager only
+	wantLinks := `{"Statement":[` +
+		`{"Action":["secretsmanager:CreateSecret","secretsmanager:PutSecretValue","secretsmanager:GetSecretValue","secretsmanager:DeleteSecret"],"Effect":"Allow",` +
+		`"Resource":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":secretsmanager:eu-central-1:123456789012:secret:timmybot/links/*"]]},"Sid":"KeepLinkSecrets"},` +
+		`{"Action":["kms:Encrypt","kms:Decrypt","kms:GenerateDataKey"],"Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.eu-central-1.amazonaws.com"}},"Effect":"Allow",` +
+		`"Resource":{"Fn::GetAtt":["` + keyID + `","Arn"]},"Sid":"EncryptThroughSecretsManager"}],"Version":"2012-10-17"}`
+	if got := policies["Keep users' linked accounts as TimmyBot secrets (timmybot/links/*)"]; got != wantLinks {
+		t.Errorf("link token policy =\n%s\nwant\n%s", got, wantLinks)
+	}
+	// AND the read policy reads only the Discord token and the link clients
+	// and decrypts only through Secrets Manager
+	policy := policies["Read TimmyBot's Discord token and link clients (timmybot)"]
+	for _, ref := range []string{"SecretsDiscordToken", "SecretsLinkClients"} {
+		if !strings.Contains(policy, ref) {
+			t.Errorf("read policy does not read %s:\n%s", ref, policy)
+		}
+	}
 	for _, want := range []string{`"secretsmanager:GetSecretValue"`, `"kms:ViaService"`} {
 		if !strings.Contains(policy, want) {
 			t.Errorf("read policy lacks %s:\n%s", want, policy)
 		}
 	}
-	for _, unwanted := range []string{`"Resource":"*"`, "CreateSecret", "PutSecretValue", "GenerateDataKey"} {
+	for _, unwanted := range []string{`"Resource":"*"`, "CreateSecret", "PutSecretValue", "GenerateDataKey", "SecretsWebSecret", "SecretsClientSecret"} {
 		if strings.Contains(policy, unwanted) {
 			t.Errorf("read policy has %s:\n%s", unwanted, policy)
 		}

@@ -34,6 +34,17 @@ type WebFrontProps struct {
 	//
 	// Default: TableActions.
 	TableActionsAllowed []string
+	// KeyPrefixTables maps an environment variable to a table of which the
+	// function may reach only some items: the variable carries the table's
+	// name.
+	//
+	// Default: none.
+	KeyPrefixTables map[string]KeyPrefixTable
+	// Policies are attached to the function's role, for permissions that
+	// are not the function's alone (such as BotSecrets.LinkTokenPolicy).
+	//
+	// Default: none.
+	Policies []awsiam.IManagedPolicy
 	// Secrets maps an environment variable to a secret: the variable
 	// carries the secret's ARN (never its value) and the function may call
 	// secretsmanager:GetSecretValue on it, and on no other secret.
@@ -64,11 +75,21 @@ type WebFrontProps struct {
 	LogRetention awslogs.RetentionDays
 }
 
+// KeyPrefixTable is a table of which a role may use Actions only on the
+// items whose partition key starts with KeyPrefix (IAM's
+// dynamodb:LeadingKeys), such as the link flows in the preferences table.
+type KeyPrefixTable struct {
+	Table     awsdynamodb.ITable
+	KeyPrefix string
+	Actions   []string
+}
+
 // WebFront runs a Go web front as an arm64 Lambda function on the
 // provided.al2023 runtime behind a public Function URL: no load balancer,
 // no API Gateway, and outside any VPC, so it needs no NAT to reach Discord.
-// Its role may write only to its own log group, use only its tables and
-// read only its secrets.
+// Its role may write only to its own log group, use only its tables (and
+// of KeyPrefixTables only the items it names) and read only its secrets,
+// besides what Policies allow.
 type WebFront struct {
 	constructs.Construct
 	Function awslambda.Function
@@ -111,7 +132,7 @@ func NewWebFront(scope constructs.Construct, id string, props *WebFrontProps) *W
 		Resources: &[]*string{logGroup.LogGroupArn()},
 	}))
 
-	env := make(map[string]*string, len(props.Environment)+len(props.Tables)+len(props.Secrets))
+	env := make(map[string]*string, len(props.Environment)+len(props.Tables)+len(props.KeyPrefixTables)+len(props.Secrets))
 	for k, v := range props.Environment {
 		env[k] = jsii.String(v)
 	}
@@ -119,6 +140,20 @@ func NewWebFront(scope constructs.Construct, id string, props *WebFrontProps) *W
 		t := props.Tables[name]
 		env[name] = t.TableName()
 		t.Grant(role, *jsii.Strings(actions...)...)
+	}
+	for _, name := range sortedKeys(props.KeyPrefixTables) {
+		t := props.KeyPrefixTables[name]
+		env[name] = t.Table.TableName()
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings(t.Actions...),
+			Resources: &[]*string{t.Table.TableArn()},
+			Conditions: &map[string]interface{}{
+				"ForAllValues:StringLike": map[string]interface{}{"dynamodb:LeadingKeys": []string{t.KeyPrefix + "*"}},
+			},
+		}))
+	}
+	for _, p := range props.Policies {
+		role.AddManagedPolicy(p)
 	}
 	if len(props.Secrets) > 0 {
 		arns := make([]*string, 0, len(props.Secrets))

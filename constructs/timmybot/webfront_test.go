@@ -13,7 +13,8 @@ import (
 const webCode = "testdata/webfront"
 
 func TestWebFront(t *testing.T) {
-	// GIVEN a WebFront with one table, two secrets and a cap of 3, WHEN synthesized
+	// GIVEN a WebFront with one table, one key-prefix table, one managed
+	// policy, two secrets and a cap of 3, WHEN synthesized
 	tpl := cdktest.FromStack(t, getFixture(t).web)
 
 	// THEN one arm64 provided.al2023 function runs outside any VPC, capped,
@@ -35,7 +36,8 @@ func TestWebFront(t *testing.T) {
 		"Runtime": "provided.al2023", "Architectures": []any{"arm64"}, "ReservedConcurrentExecutions": 3.0,
 		"VpcConfig": nil, "LoggingConfig": map[string]any{"LogGroup": map[string]any{"Ref": logsID}},
 		"Environment": `{"Variables":{"ALLOWLIST_TABLE":{"Fn::ImportValue":"Data:ExportsOutputRefTablesqueues1A1110FDB06A3FC1"},` +
-			`"CLIENT_SECRET_ARN":{"Fn::ImportValue":"Secrets:ExportsOutputRefSecretsClientSecret6F42F5B89C84967B"},"OWNER_IDS":"1",` +
+			`"CLIENT_SECRET_ARN":{"Fn::ImportValue":"Secrets:ExportsOutputRefSecretsClientSecret6F42F5B89C84967B"},` +
+			`"FLOWS_TABLE":{"Fn::ImportValue":"Data:ExportsOutputRefTablescacheCA82483FA3195B26"},"OWNER_IDS":"1",` +
 			`"WEB_SECRET_ARN":{"Fn::ImportValue":"Secrets:ExportsOutputRefSecretsWebSecret6793C7E9AE991FFA"}}}`,
 		"Retention": 30.0,
 	}
@@ -51,8 +53,9 @@ func TestWebFront(t *testing.T) {
 	}
 
 	// AND its role may write its own logs, use its table with the store's
-	// actions, read its two secrets and decrypt them through Secrets Manager:
-	// nothing else
+	// actions, delete the flow items of its key-prefix table, read its two
+	// secrets and decrypt them through Secrets Manager: nothing else
+	// besides its one managed policy
 	var statements []string
 	for _, s := range cdktest.Props(tpl.Only(t, "AWS::IAM::Policy"))["PolicyDocument"].(map[string]any)["Statement"].([]any) {
 		statements = append(statements, cdktest.JSON(t, s))
@@ -60,6 +63,7 @@ func TestWebFront(t *testing.T) {
 	wantStatements := []string{
 		`{"Action":["logs:CreateLogStream","logs:PutLogEvents"],"Effect":"Allow","Resource":{"Fn::GetAtt":["` + logsID + `","Arn"]},"Sid":"WriteOwnLogs"}`,
 		`{"Action":` + cdktest.JSON(t, timmybot.TableActions) + `,"Effect":"Allow","Resource":[{"Fn::ImportValue":"Data:ExportsOutputFnGetAttTablesqueues1A1110FDArn257893B5"}]}`,
+		`{"Action":"dynamodb:DeleteItem","Condition":{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["flow#*"]}},"Effect":"Allow","Resource":{"Fn::ImportValue":"Data:ExportsOutputFnGetAttTablescacheCA82483FArnC5F7773A"}}`,
 		`{"Action":"secretsmanager:GetSecretValue","Effect":"Allow","Resource":[{"Fn::ImportValue":"Secrets:ExportsOutputRefSecretsClientSecret6F42F5B89C84967B"},{"Fn::ImportValue":"Secrets:ExportsOutputRefSecretsWebSecret6793C7E9AE991FFA"}],"Sid":"ReadOwnSecrets"}`,
 		`{"Action":"kms:Decrypt","Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.eu-central-1.amazonaws.com"}},"Effect":"Allow","Resource":{"Fn::ImportValue":"Secrets:ExportsOutputFnGetAttSecretsKey9BF95D68Arn27BB82E6"},"Sid":"DecryptThroughSecretsManager"}`,
 	}
@@ -67,7 +71,8 @@ func TestWebFront(t *testing.T) {
 		t.Errorf("role policy (-want +got):\n%s", diff)
 	}
 	tpl.Count(t, "AWS::IAM::ManagedPolicy", 0)
-	if managed := cdktest.Props(tpl.Only(t, "AWS::IAM::Role"))["ManagedPolicyArns"]; managed != nil {
-		t.Errorf("the role has managed policies: %v", managed)
+	managed := cdktest.JSON(t, cdktest.Props(tpl.Only(t, "AWS::IAM::Role"))["ManagedPolicyArns"])
+	if want := `[{"Fn::ImportValue":"Secrets:ExportsOutputRefSecretsLinkTokenPolicy1EFFB8181D6D182F"}]`; managed != want {
+		t.Errorf("the role's managed policies = %s, want only the link token policy %s", managed, want)
 	}
 }

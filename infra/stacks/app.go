@@ -80,9 +80,39 @@ func New(app awscdk.App, cfg Config) *Stacks {
 	}
 
 	serviceStack := newStack("Service", "ECS cluster, the bot's Fargate service and the web front's Lambda function")
+	// The web front sits beside the bot in the Service stack, outside the
+	// VPC. It learns its URL from its first request (it cannot be told:
+	// the URL is made after the function); the bot is told it, so that
+	// /link sends providers' redirects to the callback the function serves.
+	// The bot's own web front listens on loopback only.
+	webEnv := map[string]string{}
+	if cfg.OwnerIDs != "" {
+		webEnv[EnvOwnerIDs] = cfg.OwnerIDs
+	}
+	if cfg.ApplicationID != "" {
+		webEnv[EnvApplicationID] = cfg.ApplicationID
+	}
+	front := timmybot.NewWebFront(serviceStack, "Web", &timmybot.WebFrontProps{
+		Code:   timmybot.GoFunctionCode(cfg.SourceDirectory, WebCommand),
+		Tables: map[string]awsdynamodb.ITable{TableEnv["allowlist"]: data.Tables["allowlist"]},
+		KeyPrefixTables: map[string]timmybot.KeyPrefixTable{EnvLinkFlowsTable: {
+			Table: data.Tables["preferences"], KeyPrefix: LinkFlowKeyPrefix, Actions: LinkFlowActions,
+		}},
+		Policies:     []awsiam.IManagedPolicy{secrets.LinkTokenPolicy},
+		Secrets:      webSecretEnv(secrets),
+		SecretsKey:   secrets.Key,
+		Environment:  linkEnv(secrets, webEnv),
+		LogRetention: cfg.LogRetention,
+	})
+	awscdk.NewCfnOutput(serviceStack, jsii.String("WebFrontURL"), &awscdk.CfnOutputProps{
+		Value:       front.URL.Url(),
+		Description: jsii.String("The web front; register <this URL>auth/callback with Discord and <this URL>link/callback with each linked service"),
+	})
+
 	botEnv := map[string]string{
 		EnvLogFormat: "json",
 		EnvHTTPAddr:  "127.0.0.1:8080",
+		EnvPublicURL: *front.URL.Url(),
 	}
 	if cfg.OwnerIDs != "" {
 		botEnv[EnvOwnerIDs] = cfg.OwnerIDs
@@ -97,33 +127,11 @@ func New(app awscdk.App, cfg Config) *Stacks {
 		Tables:            tableEnv(data),
 		Secrets:           secretEnv(secrets),
 		ExecutionPolicies: []awsiam.IManagedPolicy{secrets.ReadPolicy},
-		Environment:       botEnv,
+		TaskPolicies:      []awsiam.IManagedPolicy{secrets.LinkTokenPolicy},
+		Environment:       linkEnv(secrets, botEnv),
 		DesiredCount:      jsii.Number(float64(cfg.DesiredCount)),
 		Spot:              jsii.Bool(cfg.Spot),
 		LogRetention:      cfg.LogRetention,
-	})
-
-	// The web front sits beside the bot in the Service stack, outside the
-	// VPC. The bot is not told its URL: its own web front listens on
-	// loopback only, and the function learns its URL from its first request.
-	webEnv := map[string]string{}
-	if cfg.OwnerIDs != "" {
-		webEnv[EnvOwnerIDs] = cfg.OwnerIDs
-	}
-	if cfg.ApplicationID != "" {
-		webEnv[EnvApplicationID] = cfg.ApplicationID
-	}
-	front := timmybot.NewWebFront(serviceStack, "Web", &timmybot.WebFrontProps{
-		Code:         timmybot.GoFunctionCode(cfg.SourceDirectory, WebCommand),
-		Tables:       map[string]awsdynamodb.ITable{TableEnv["allowlist"]: data.Tables["allowlist"]},
-		Secrets:      webSecretEnv(secrets),
-		SecretsKey:   secrets.Key,
-		Environment:  webEnv,
-		LogRetention: cfg.LogRetention,
-	})
-	awscdk.NewCfnOutput(serviceStack, jsii.String("WebFrontURL"), &awscdk.CfnOutputProps{
-		Value:       front.URL.Url(),
-		Description: jsii.String("The web front; register <this URL>auth/callback as the OAuth redirect URI"),
 	})
 
 	monitoringStack := newStack("Monitoring", "alarms, dashboard, alarm topic")

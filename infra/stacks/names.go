@@ -11,7 +11,7 @@ import (
 // test that compares the synthesized Data stack with it.
 var Tables = []timmybot.TableSpec{
 	{ID: "queues", PartitionKey: timmybot.Key{Name: "guild", Type: "S"}, SortKey: &timmybot.Key{Name: "sk", Type: "S"}},
-	{ID: "preferences", PartitionKey: timmybot.Key{Name: "user", Type: "S"}},
+	{ID: "preferences", PartitionKey: timmybot.Key{Name: "user", Type: "S"}, TTLAttribute: "ttl"},
 	{ID: "track-cache", PartitionKey: timmybot.Key{Name: "key", Type: "S"}, TTLAttribute: "ttl"},
 	{ID: "allowlist", PartitionKey: timmybot.Key{Name: "guild", Type: "S"}},
 }
@@ -38,7 +38,28 @@ const (
 	// EnvHTTPAddr is where the bot serves /healthz and /readyz; the
 	// container health check calls it on loopback.
 	EnvHTTPAddr = "TIMMYBOT_HTTP_ADDR"
+	// EnvPublicURL is the web front's Function URL, where providers send
+	// users back after /link (its /link/callback).
+	EnvPublicURL = "TIMMYBOT_PUBLIC_URL"
+	// EnvLinkClients carries the link providers' OAuth clients (JSON),
+	// injected from Secrets Manager.
+	EnvLinkClients = "TIMMYBOT_LINK_CLIENTS"
 )
+
+// Account linking: the bot and the web front both keep users' linked
+// accounts as secrets under a prefix, encrypted with the Secrets stack's key.
+const (
+	EnvLinkSecretPrefix = "TIMMYBOT_LINK_SECRET_PREFIX"
+	EnvLinkKMSKeyID     = "TIMMYBOT_LINK_KMS_KEY_ID"
+	// EnvLinkFlowsTable names the preferences table to the web front, which
+	// may only take the link flows in it: the items whose key starts with
+	// LinkFlowKeyPrefix, with LinkFlowActions.
+	EnvLinkFlowsTable = "TIMMYBOT_LINK_FLOWS_TABLE"
+	LinkFlowKeyPrefix = "flow#"
+)
+
+// LinkFlowActions are what the web front may do with link flows: take them.
+var LinkFlowActions = []string{"dynamodb:DeleteItem"}
 
 // The web front's function: its command, and the variables that carry its
 // secrets' ARNs (it reads the values itself at cold start).
@@ -47,6 +68,7 @@ const (
 	EnvClientSecretARN = "DISCORD_CLIENT_SECRET_ARN"
 	EnvWebSecretARN    = "TIMMYBOT_WEB_SECRET_ARN"
 	EnvDiscordTokenARN = "DISCORD_TOKEN_ARN"
+	EnvLinkClientsARN  = "TIMMYBOT_LINK_CLIENTS_ARN"
 )
 
 // Metrics are the names the bot publishes its metrics under; a test checks
@@ -60,6 +82,14 @@ var Metrics = timmybot.MetricNames{
 	ActiveVoiceConnections: "ActiveVoiceConnections",
 }
 
+// linkEnv is the account-linking configuration the bot and the web front
+// share.
+func linkEnv(s *timmybot.BotSecrets, env map[string]string) map[string]string {
+	env[EnvLinkSecretPrefix] = s.LinkSecretPrefix
+	env[EnvLinkKMSKeyID] = *s.Key.KeyArn()
+	return env
+}
+
 func tableEnv(data *timmybot.DataTables) map[string]awsdynamodb.ITable {
 	env := make(map[string]awsdynamodb.ITable, len(data.Tables))
 	for id, t := range data.Tables {
@@ -69,11 +99,12 @@ func tableEnv(data *timmybot.DataTables) map[string]awsdynamodb.ITable {
 }
 
 func secretEnv(s *timmybot.BotSecrets) map[string]timmybot.SecretField {
-	return map[string]timmybot.SecretField{EnvDiscordToken: {Secret: s.DiscordToken}}
+	return map[string]timmybot.SecretField{EnvDiscordToken: {Secret: s.DiscordToken}, EnvLinkClients: {Secret: s.LinkClients}}
 }
 
 func webSecretEnv(s *timmybot.BotSecrets) map[string]awssecretsmanager.ISecret {
 	return map[string]awssecretsmanager.ISecret{
 		EnvClientSecretARN: s.ClientSecret, EnvWebSecretARN: s.WebSecret, EnvDiscordTokenARN: s.DiscordToken,
+		EnvLinkClientsARN: s.LinkClients,
 	}
 }

@@ -246,14 +246,31 @@ func TestServiceGetsTheBotsNames(t *testing.T) {
 	wantEnv := []string{
 		stacks.EnvHTTPAddr, stacks.EnvLogFormat, "TIMMYBOT_TABLE_ALLOWLIST", "TIMMYBOT_TABLE_PREFERENCES",
 		"TIMMYBOT_TABLE_QUEUES", "TIMMYBOT_TABLE_TRACK_CACHE",
+		stacks.EnvPublicURL, stacks.EnvLinkSecretPrefix, stacks.EnvLinkKMSKeyID,
 	}
 	if diff := cmp.Diff(slices.Sorted(slices.Values(wantEnv)), names("Environment")); diff != "" {
 		t.Errorf("environment (-want +got):\n%s", diff)
 	}
 	// AND every credential is an ECS secret
-	wantSecrets := []string{"DISCORD_TOKEN"}
+	wantSecrets := []string{"DISCORD_TOKEN", stacks.EnvLinkClients}
 	if diff := cmp.Diff(wantSecrets, names("Secrets")); diff != "" {
 		t.Errorf("secrets (-want +got):\n%s", diff)
+	}
+	// AND /link's redirect goes to the web front's Function URL, and linked
+	// accounts are secrets under the environment's link prefix
+	env := map[string]string{}
+	for _, e := range container["Environment"].([]any) {
+		m := e.(map[string]any)
+		env[m["Name"].(string)] = cdktest.JSON(t, m["Value"])
+	}
+	if got := env[stacks.EnvPublicURL]; !strings.Contains(got, `"Fn::GetAtt":["WebFunctionFunctionUrl`) || !strings.Contains(got, `"FunctionUrl"]`) {
+		t.Errorf("%s = %s, want the web front's Function URL", stacks.EnvPublicURL, got)
+	}
+	if got := env[stacks.EnvLinkSecretPrefix]; got != `"timmybot/prod/links"` {
+		t.Errorf("%s = %s", stacks.EnvLinkSecretPrefix, got)
+	}
+	if got := env[stacks.EnvLinkKMSKeyID]; !strings.Contains(got, "SecretsKey") {
+		t.Errorf("%s = %s, want the Secrets stack's key", stacks.EnvLinkKMSKeyID, got)
 	}
 	// AND the image is built from the Dockerfile as a CDK asset
 	if img, _ := json.Marshal(container["Image"]); !strings.Contains(string(img), "container-assets") {
@@ -345,9 +362,10 @@ func TestDefaultDeploymentCostsUnderTwelveDollarsAtIdle(t *testing.T) {
 	}
 	t.Log("\n" + out.String())
 	// THEN the idle deployment stays under USD 12 a month with CloudWatch's
-	// always-free tier (about 11.40 once the key has rotated twice: the task
+	// always-free tier (about 11.80 once the key has rotated twice: the task
 	// and its address are two thirds of it, the web front's function 0 and
-	// its two secrets 0.80), and nothing was left unpriced
+	// the four secrets 1.60; linked accounts add 0.40 each), and nothing was
+	// left unpriced
 	if r.IdleAfterFreeTier >= 12 {
 		t.Errorf("idle cost after free tier = %.2f, want < 12", r.IdleAfterFreeTier)
 	}
@@ -418,7 +436,8 @@ func TestWebFrontInTheServiceStack(t *testing.T) {
 	for k := range fn["Environment"].(map[string]any)["Variables"].(map[string]any) {
 		env = append(env, k)
 	}
-	wantEnv := []string{stacks.EnvClientSecretARN, stacks.EnvDiscordTokenARN, stacks.EnvOwnerIDs, "TIMMYBOT_TABLE_ALLOWLIST", stacks.EnvWebSecretARN}
+	wantEnv := []string{stacks.EnvClientSecretARN, stacks.EnvDiscordTokenARN, stacks.EnvOwnerIDs, "TIMMYBOT_TABLE_ALLOWLIST", stacks.EnvWebSecretARN,
+		stacks.EnvLinkClientsARN, stacks.EnvLinkSecretPrefix, stacks.EnvLinkKMSKeyID, stacks.EnvLinkFlowsTable}
 	if diff := cmp.Diff(slices.Sorted(slices.Values(wantEnv)), slices.Sorted(slices.Values(env))); diff != "" {
 		t.Errorf("environment (-want +got):\n%s", diff)
 	}
@@ -429,14 +448,37 @@ func TestWebFrontInTheServiceStack(t *testing.T) {
 			policy = doc
 		}
 	}
-	for _, want := range []string{"Tablesallowlist", "SecretsClientSecret", "SecretsWebSecret", "SecretsDiscordToken", `"kms:ViaService"`} {
+	for _, want := range []string{"Tablesallowlist", "SecretsClientSecret", "SecretsWebSecret", "SecretsDiscordToken", "SecretsLinkClients", `"kms:ViaService"`} {
 		if !strings.Contains(policy, want) {
 			t.Errorf("web front policy lacks %s:\n%s", want, policy)
 		}
 	}
-	for _, unwanted := range []string{"Tablesqueues", "Tablespreferences", "Tablestrackcache", `"Resource":"*"`, "DescribeSecret"} {
+	for _, unwanted := range []string{"Tablesqueues", "Tablestrackcache", `"Resource":"*"`, "DescribeSecret"} {
 		if strings.Contains(policy, unwanted) {
 			t.Errorf("web front policy has %s:\n%s", unwanted, policy)
 		}
 	}
+	// AND of the preferences table it may only delete link flows
+	var prefs []string
+	for _, s := range cdktest.Props(tpl.Resources("AWS::IAM::Policy")[policyID(t, tpl, "WriteOwnLogs")])["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+		if stmt := cdktest.JSON(t, s); strings.Contains(stmt, "Tablespreferences") {
+			prefs = append(prefs, stmt)
+		}
+	}
+	if len(prefs) != 1 || !strings.Contains(prefs[0], `"Action":"dynamodb:DeleteItem","Condition":{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["flow#*"]}}`) {
+		t.Errorf("web front statements on the preferences table = %q, want one deleting flow# items only", prefs)
+	}
+}
+
+// policyID returns the logical ID of the inline policy holding the
+// statement with sid.
+func policyID(t *testing.T, tpl *cdktest.Template, sid string) string {
+	t.Helper()
+	for id, p := range tpl.Resources("AWS::IAM::Policy") {
+		if strings.Contains(cdktest.JSON(t, p), `"Sid":"`+sid+`"`) {
+			return id
+		}
+	}
+	t.Fatalf("no policy with statement %s", sid)
+	return ""
 }

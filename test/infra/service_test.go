@@ -42,9 +42,57 @@ func TestTaskRoleAllowsExactlyTheStoresDynamoDBActions(t *testing.T) {
 		t.Fatal("no task role policy in the Service stack")
 	}
 	for id, r := range tpl.Resources("AWS::IAM::Role") {
-		if strings.Contains(id, "TaskRole") && cdktest.Props(r)["ManagedPolicyArns"] != nil {
-			t.Errorf("task role %s has managed policies: %v", id, cdktest.Props(r)["ManagedPolicyArns"])
+		if managed := cdktest.Props(r)["ManagedPolicyArns"]; strings.Contains(id, "TaskRole") && managed != nil && !onlyLinkTokenPolicy(t, managed) {
+			t.Errorf("task role %s has managed policies besides the link token policy: %v", id, managed)
 		}
+	}
+}
+
+// onlyLinkTokenPolicy reports whether a role's managed policies are the
+// Secrets stack's link token policy alone.
+func onlyLinkTokenPolicy(t *testing.T, managed any) bool {
+	list, ok := managed.([]any)
+	return ok && len(list) == 1 && strings.Contains(cdktest.JSON(t, list[0]), "SecretsLinkTokenPolicy")
+}
+
+func TestOnlyTheBotAndTheWebFrontKeepLinkedAccounts(t *testing.T) {
+	// GIVEN the default deployment, WHEN synthesized
+	d := deployment(t)
+	// THEN exactly two roles carry the link token policy: the task role and
+	// the web front's function role
+	var holders []string
+	for _, s := range []*struct {
+		name string
+		tpl  *cdktest.Template
+	}{{"Network", cdktest.FromStack(t, d.Network)}, {"Data", cdktest.FromStack(t, d.Data)}, {"Secrets", cdktest.FromStack(t, d.Secrets)},
+		{"Service", cdktest.FromStack(t, d.Service)}, {"Monitoring", cdktest.FromStack(t, d.Monitoring)}} {
+		for id, r := range s.tpl.Resources("AWS::IAM::Role") {
+			if doc := cdktest.JSON(t, r); strings.Contains(doc, "LinkTokenPolicy") {
+				if !onlyLinkTokenPolicy(t, cdktest.Props(r)["ManagedPolicyArns"]) {
+					t.Errorf("%s/%s has other managed policies: %s", s.name, id, doc)
+				}
+				holders = append(holders, s.name+"/"+id)
+			}
+		}
+		// AND no other policy names the link prefix
+		for typ, want := range map[string]int{"AWS::IAM::Policy": 0, "AWS::IAM::ManagedPolicy": 1} {
+			n := 0
+			for _, p := range s.tpl.Resources(typ) {
+				if strings.Contains(cdktest.JSON(t, p), "/links/") {
+					n++
+				}
+			}
+			if s.name != "Secrets" {
+				want = 0
+			}
+			if n != want {
+				t.Errorf("%s: %d %s resources name the link prefix, want %d", s.name, n, typ, want)
+			}
+		}
+	}
+	slices.Sort(holders)
+	if len(holders) != 2 || !strings.HasPrefix(holders[0], "Service/BotTaskTaskRole") || !strings.HasPrefix(holders[1], "Service/WebRole") {
+		t.Errorf("roles with the link token policy = %q, want the bot's task role and the web front's role", holders)
 	}
 }
 

@@ -29,6 +29,11 @@ type config struct {
 	DynamoEndpoint string // a local DynamoDB-compatible server instead of AWS
 	// ARNs of the secrets.
 	ClientSecretARN, WebSecretARN, TokenARN string
+	// Account linking, all optional: the secret of the providers' OAuth
+	// clients, the prefix and KMS key of the secrets holding linked
+	// accounts (both or neither), and the table whose link flows the
+	// callback takes.
+	LinkClientsARN, LinkSecretPrefix, LinkKMSKeyID, LinkFlowsTable string
 }
 
 func loadConfig(lookup lookupFunc) (config, error) {
@@ -37,14 +42,18 @@ func loadConfig(lookup lookupFunc) (config, error) {
 		return strings.TrimSpace(v)
 	}
 	c := config{
-		AllowlistTable:  get("TIMMYBOT_TABLE_ALLOWLIST"),
-		ApplicationID:   get("DISCORD_APPLICATION_ID"),
-		PublicURL:       get("TIMMYBOT_PUBLIC_URL"),
-		DiscordURL:      get("TIMMYBOT_DISCORD_API_URL"),
-		DynamoEndpoint:  get("TIMMYBOT_DYNAMODB_ENDPOINT"),
-		ClientSecretARN: get("DISCORD_CLIENT_SECRET_ARN"),
-		WebSecretARN:    get("TIMMYBOT_WEB_SECRET_ARN"),
-		TokenARN:        get("DISCORD_TOKEN_ARN"),
+		AllowlistTable:   get("TIMMYBOT_TABLE_ALLOWLIST"),
+		ApplicationID:    get("DISCORD_APPLICATION_ID"),
+		PublicURL:        get("TIMMYBOT_PUBLIC_URL"),
+		DiscordURL:       get("TIMMYBOT_DISCORD_API_URL"),
+		DynamoEndpoint:   get("TIMMYBOT_DYNAMODB_ENDPOINT"),
+		ClientSecretARN:  get("DISCORD_CLIENT_SECRET_ARN"),
+		WebSecretARN:     get("TIMMYBOT_WEB_SECRET_ARN"),
+		TokenARN:         get("DISCORD_TOKEN_ARN"),
+		LinkClientsARN:   get("TIMMYBOT_LINK_CLIENTS_ARN"),
+		LinkSecretPrefix: get("TIMMYBOT_LINK_SECRET_PREFIX"),
+		LinkKMSKeyID:     get("TIMMYBOT_LINK_KMS_KEY_ID"),
+		LinkFlowsTable:   get("TIMMYBOT_LINK_FLOWS_TABLE"),
 	}
 	var missing []string
 	for _, v := range []struct{ key, value string }{
@@ -60,6 +69,9 @@ func loadConfig(lookup lookupFunc) (config, error) {
 	}
 	if err := music.UserID(c.ApplicationID).Validate(); err != nil {
 		return c, fmt.Errorf("DISCORD_APPLICATION_ID: must be the application's numeric ID, got %q", c.ApplicationID)
+	}
+	if (c.LinkSecretPrefix == "") != (c.LinkKMSKeyID == "") {
+		return c, fmt.Errorf("TIMMYBOT_LINK_SECRET_PREFIX and TIMMYBOT_LINK_KMS_KEY_ID: set both or neither")
 	}
 	for _, id := range strings.Split(get("TIMMYBOT_OWNER_IDS"), ",") {
 		if id = strings.TrimSpace(id); id == "" {

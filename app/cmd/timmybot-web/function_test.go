@@ -82,6 +82,7 @@ func TestStartRefuses(t *testing.T) {
 		{"no secrets", map[string]string{"DISCORD_TOKEN_ARN": "", "TIMMYBOT_WEB_SECRET_ARN": ""}, "TIMMYBOT_WEB_SECRET_ARN, DISCORD_TOKEN_ARN: not set"},
 		{"bad application", map[string]string{"DISCORD_APPLICATION_ID": "timmy"}, "DISCORD_APPLICATION_ID: must be"},
 		{"bad owner", map[string]string{"TIMMYBOT_OWNER_IDS": "100000000000000001,me"}, `TIMMYBOT_OWNER_IDS: "me"`},
+		{"link key without prefix", map[string]string{"TIMMYBOT_LINK_KMS_KEY_ID": "arn:aws:kms:eu-central-1:111111111111:key/k"}, "TIMMYBOT_LINK_SECRET_PREFIX and TIMMYBOT_LINK_KMS_KEY_ID: set both or neither"},
 		{"unreadable secret", map[string]string{"DISCORD_TOKEN_ARN": "arn:aws:secretsmanager:eu-central-1:111111111111:secret:other"}, "DISCORD_TOKEN_ARN: reading the secret: AccessDeniedException"},
 		{"short web secret", map[string]string{"TIMMYBOT_WEB_SECRET_ARN": "arn:aws:secretsmanager:eu-central-1:111111111111:secret:client"}, "TIMMYBOT_WEB_SECRET_ARN: the secret must have at least"},
 	}
@@ -131,5 +132,22 @@ func TestFunctionServesAtItsURL(t *testing.T) {
 		if strings.Contains(logs.String()+home.Body, s) {
 			t.Errorf("a secret value reached the log or the page")
 		}
+	}
+}
+
+func TestLoadConfigReadsLinking(t *testing.T) {
+	c, err := loadConfig(env(map[string]string{
+		"TIMMYBOT_LINK_CLIENTS_ARN":   "arn:aws:secretsmanager:eu-central-1:111111111111:secret:link-clients",
+		"TIMMYBOT_LINK_SECRET_PREFIX": "timmybot/prod/links",
+		"TIMMYBOT_LINK_KMS_KEY_ID":    "arn:aws:kms:eu-central-1:111111111111:key/k",
+		"TIMMYBOT_LINK_FLOWS_TABLE":   "timmybot-prod-preferences",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{c.LinkClientsARN, c.LinkSecretPrefix, c.LinkKMSKeyID, c.LinkFlowsTable}
+	want := []string{"arn:aws:secretsmanager:eu-central-1:111111111111:secret:link-clients", "timmybot/prod/links", "arn:aws:kms:eu-central-1:111111111111:key/k", "timmybot-prod-preferences"}
+	if !slices.Equal(got, want) {
+		t.Errorf("linking = %q, want %q", got, want)
 	}
 }

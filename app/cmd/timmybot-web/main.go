@@ -14,6 +14,11 @@
 //	TIMMYBOT_WEB_SECRET_ARN     secret: seals the session cookies
 //	DISCORD_TOKEN_ARN           secret: the bot token, to DM owners about requests
 //	TIMMYBOT_PUBLIC_URL         optional; default https://<the Function URL's domain>
+//	TIMMYBOT_LINK_CLIENTS_ARN   optional secret: the link providers' OAuth clients (JSON)
+//	TIMMYBOT_LINK_SECRET_PREFIX optional: linked accounts are secrets under this prefix,
+//	TIMMYBOT_LINK_KMS_KEY_ID      encrypted with this key (both or neither)
+//	TIMMYBOT_LINK_FLOWS_TABLE   optional: the preferences table, whose link flows the
+//	                            callback takes
 //
 // Secret values are read once, at cold start, with GetSecretValue, and are
 // never logged. Owners hear of access requests by a direct message sent over

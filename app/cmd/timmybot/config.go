@@ -61,6 +61,9 @@ type config struct {
 	// DataDir).
 	LinkProviders map[account.Service]account.Provider
 	TokenKey      []byte
+	// In AWS, linked accounts are secrets named under LinkSecretPrefix,
+	// encrypted with the KMS key LinkKMSKeyID (both or neither).
+	LinkSecretPrefix, LinkKMSKeyID string
 
 	// Playback.
 	IdleTimeout   time.Duration  // leave a channel idle or alone this long
@@ -247,6 +250,26 @@ func (c *config) loadLinking(get func(key, def string) string) error {
 			return fmt.Errorf("%sSECRET is set without %sID", prefix, prefix)
 		}
 		c.LinkProviders[service] = p
+	}
+	// In AWS the clients come in one secret, as JSON.
+	if raw := get("TIMMYBOT_LINK_CLIENTS", ""); raw != "" {
+		clients, err := account.ParseClients(raw)
+		if err != nil {
+			return fmt.Errorf("TIMMYBOT_LINK_CLIENTS: %w", err)
+		}
+		for service, client := range clients {
+			p := c.LinkProviders[service]
+			if p.ClientID != "" {
+				return fmt.Errorf("TIMMYBOT_LINK_CLIENTS and TIMMYBOT_%s_CLIENT_ID both set %s's client: keep one", strings.ToUpper(string(service)), service.Title())
+			}
+			p.ClientID, p.ClientSecret = client.ID, client.Secret
+			c.LinkProviders[service] = p
+		}
+	}
+	c.LinkSecretPrefix = get("TIMMYBOT_LINK_SECRET_PREFIX", "")
+	c.LinkKMSKeyID = get("TIMMYBOT_LINK_KMS_KEY_ID", "")
+	if (c.LinkSecretPrefix == "") != (c.LinkKMSKeyID == "") {
+		return errors.New("TIMMYBOT_LINK_SECRET_PREFIX and TIMMYBOT_LINK_KMS_KEY_ID: set both or neither")
 	}
 	return nil
 }

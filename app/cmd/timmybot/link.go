@@ -67,7 +67,7 @@ func accountLinker(c config, late *lateBinding, log *slog.Logger) (*account.Link
 	if err != nil {
 		return nil, nil, configError{fmt.Errorf("TIMMYBOT_TOKEN_KEY: %w", err)}
 	}
-	redirectURI := strings.TrimRight(c.PublicURL, "/") + account.CallbackPath
+	redirectURI := account.RedirectURI(c.PublicURL)
 	linker, err := account.New(account.Config{
 		Providers:   c.LinkProviders,
 		Tokens:      tokens,
