@@ -15,7 +15,7 @@
 //	                                        playlists "<user>#playlists" (the index)
 //	                                        and "<user>#pl#<id>#<i>" (their tracks;
 //	                                        see playlist.go); per linked account
-//	                                        "<user>#link#<service>" (no tokens;
+//	                                        "link#<user>#<service>" (no tokens;
 //	                                        see links.go); link flows under way,
 //	                                        "flow#<state hash>" and
 //	                                        "<user>#flow#<service>" (linkflows.go),

@@ -14,9 +14,11 @@ import (
 )
 
 // Linked accounts' records (awstokens.Index) live in the preferences table
-// too, under keys no user ID can take:
+// too, under keys no user ID can take and that begin alike, so that an IAM
+// policy can give the web front these items alone (dynamodb:LeadingKeys
+// "link#*"):
 //
-//	<user>#link#<service>   one per linked account: the link as JSON, the
+//	link#<user>#<service>   one per linked account: the link as JSON, the
 //	                        fingerprint and id of its tokens, when they
 //	                        were written, and a version
 //
@@ -33,7 +35,20 @@ const (
 var _ awstokens.Index = (*Store)(nil)
 
 func linkKey(user music.UserID, service account.Service) map[string]types.AttributeValue {
-	return map[string]types.AttributeValue{attrUser: str(string(user) + "#link#" + string(service))}
+	return map[string]types.AttributeValue{attrUser: str(LinkRecordKeyPrefix + string(user) + "#" + string(service))}
+}
+
+// LinkRecordKeyPrefix begins the key of every linked account's record.
+const LinkRecordKeyPrefix = "link#"
+
+// NewLinkIndex returns the index of linked accounts alone, on the
+// preferences table named table: for the web front, which completes links
+// and may use no other item.
+func NewLinkIndex(api API, table string, opts ...Option) (*Store, error) {
+	if table == "" {
+		return nil, fmt.Errorf("dynamostore: no table name for the linked accounts")
+	}
+	return newStore(api, TableNames{Preferences: table}, opts), nil
 }
 
 // LinkRecord implements awstokens.Index.

@@ -95,9 +95,10 @@ func New(app awscdk.App, cfg Config) *Stacks {
 	front := timmybot.NewWebFront(serviceStack, "Web", &timmybot.WebFrontProps{
 		Code:   timmybot.GoFunctionCode(cfg.SourceDirectory, WebCommand),
 		Tables: map[string]awsdynamodb.ITable{TableEnv["allowlist"]: data.Tables["allowlist"]},
-		KeyPrefixTables: map[string]timmybot.KeyPrefixTable{EnvLinkFlowsTable: {
-			Table: data.Tables["preferences"], KeyPrefix: LinkFlowKeyPrefix, Actions: LinkFlowActions,
-		}},
+		KeyPrefixTables: map[string]timmybot.KeyPrefixTable{
+			EnvLinkFlowsTable:   {Table: data.Tables["preferences"], KeyPrefix: LinkFlowKeyPrefix, Actions: LinkFlowActions},
+			EnvLinkRecordsTable: {Table: data.Tables["preferences"], KeyPrefix: LinkRecordKeyPrefix, Actions: LinkRecordActions},
+		},
 		Policies:     []awsiam.IManagedPolicy{secrets.LinkTokenPolicy},
 		Secrets:      webSecretEnv(secrets),
 		SecretsKey:   secrets.Key,

@@ -56,10 +56,21 @@ const (
 	// LinkFlowKeyPrefix, with LinkFlowActions.
 	EnvLinkFlowsTable = "TIMMYBOT_LINK_FLOWS_TABLE"
 	LinkFlowKeyPrefix = "flow#"
+	// EnvLinkRecordsTable names the preferences table to the web front
+	// again, for the records of linked accounts (no tokens: those are the
+	// secrets) that it writes when it completes a link: the items whose key
+	// starts with LinkRecordKeyPrefix, with LinkRecordActions.
+	EnvLinkRecordsTable = "TIMMYBOT_LINK_RECORDS_TABLE"
+	LinkRecordKeyPrefix = "link#"
 )
 
 // LinkFlowActions are what the web front may do with link flows: take them.
 var LinkFlowActions = []string{"dynamodb:DeleteItem"}
+
+// LinkRecordActions are what the web front may do with linked accounts'
+// records: read one, write it, and take it back when its secret could not
+// be written.
+var LinkRecordActions = []string{"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"}
 
 // The web front's function: its command, and the variables that carry its
 // secrets' ARNs (it reads the values itself at cold start).

@@ -437,7 +437,7 @@ func TestWebFrontInTheServiceStack(t *testing.T) {
 		env = append(env, k)
 	}
 	wantEnv := []string{stacks.EnvClientSecretARN, stacks.EnvDiscordTokenARN, stacks.EnvOwnerIDs, "TIMMYBOT_TABLE_ALLOWLIST", stacks.EnvWebSecretARN,
-		stacks.EnvLinkClientsARN, stacks.EnvLinkSecretPrefix, stacks.EnvLinkKMSKeyID, stacks.EnvLinkFlowsTable}
+		stacks.EnvLinkClientsARN, stacks.EnvLinkSecretPrefix, stacks.EnvLinkKMSKeyID, stacks.EnvLinkFlowsTable, stacks.EnvLinkRecordsTable}
 	if diff := cmp.Diff(slices.Sorted(slices.Values(wantEnv)), slices.Sorted(slices.Values(env))); diff != "" {
 		t.Errorf("environment (-want +got):\n%s", diff)
 	}
@@ -458,15 +458,19 @@ func TestWebFrontInTheServiceStack(t *testing.T) {
 			t.Errorf("web front policy has %s:\n%s", unwanted, policy)
 		}
 	}
-	// AND of the preferences table it may only delete link flows
+	// AND of the preferences table it may only take link flows and keep
+	// linked accounts' records
 	var prefs []string
 	for _, s := range cdktest.Props(tpl.Resources("AWS::IAM::Policy")[policyID(t, tpl, "WriteOwnLogs")])["PolicyDocument"].(map[string]any)["Statement"].([]any) {
 		if stmt := cdktest.JSON(t, s); strings.Contains(stmt, "Tablespreferences") {
 			prefs = append(prefs, stmt)
 		}
 	}
-	if len(prefs) != 1 || !strings.Contains(prefs[0], `"Action":"dynamodb:DeleteItem","Condition":{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["flow#*"]}}`) {
-		t.Errorf("web front statements on the preferences table = %q, want one deleting flow# items only", prefs)
+	slices.Sort(prefs)
+	if len(prefs) != 2 ||
+		!strings.Contains(prefs[0], `"Action":"dynamodb:DeleteItem","Condition":{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["flow#*"]}}`) ||
+		!strings.Contains(prefs[1], `"Action":["dynamodb:DeleteItem","dynamodb:GetItem","dynamodb:PutItem"],"Condition":{"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["link#*"]}}`) {
+		t.Errorf("web front statements on the preferences table = %q, want one deleting flow# items and one keeping link# items, nothing else", prefs)
 	}
 }
 

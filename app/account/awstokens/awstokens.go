@@ -1,6 +1,6 @@
 // Package awstokens is the account.TokenStore of AWS mode: each linked
 // account's OAuth tokens are one secret in AWS Secrets Manager, encrypted
-// with the Secrets stack's KMS key and named <Prefix>/links/<user>/<service>;
+// with the Secrets stack's KMS key and named <Prefix>/<user>/<service>;
 // what may be known about the link (account name, scopes, broken) is a
 // record in an Index (DynamoDB: app/dynamostore), which never holds a token.
 // It owns the secrets' names and contents and the order of the writes; it
@@ -78,7 +78,7 @@ type SecretsAPI interface {
 }
 
 // IAMActions are the Secrets Manager actions the store needs, on the
-// secrets named <Prefix>/links/*: one per method of SecretsAPI.
+// secrets named <Prefix>/*: one per method of SecretsAPI.
 var IAMActions = []string{
 	"secretsmanager:CreateSecret",
 	"secretsmanager:DeleteSecret",
@@ -128,8 +128,9 @@ type Config struct {
 	Secrets SecretsAPI
 	// Index keeps the links' records.
 	Index Index
-	// Prefix starts every secret's name: <Prefix>/links/<user>/<service>.
-	// The Secrets stack's prefix, such as "timmybot".
+	// Prefix starts every secret's name: <Prefix>/<user>/<service>. The
+	// Secrets stack's prefix and "/links", such as "timmybot/links": what
+	// the task role's policy allows.
 	Prefix string
 	// KMSKeyID is the key new secrets are encrypted with (id, ARN or
 	// alias): the Secrets stack's key.
@@ -176,7 +177,7 @@ func New(cfg Config) (*Store, error) {
 // SecretName is the name of the secret that holds the tokens of the user's
 // link to service.
 func (s *Store) SecretName(user music.UserID, service account.Service) string {
-	return s.prefix + "/links/" + string(user) + "/" + string(service)
+	return s.prefix + "/" + string(user) + "/" + string(service)
 }
 
 // Retry bounds.

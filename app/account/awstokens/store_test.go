@@ -29,7 +29,7 @@ import (
 
 const (
 	kmsKey = "arn:aws:kms:eu-central-1:111111111111:key/test-key"
-	prefix = "timmybot"
+	prefix = "timmybot/links"
 )
 
 var (
@@ -173,7 +173,7 @@ func TestWhatIsStoredWhere(t *testing.T) {
 	}
 
 	stored := e.secrets.Secrets()
-	want := map[string]account.Token{prefix + "/links/" + string(ada) + "/spotify": refresh, prefix + "/links/" + string(bob) + "/soundcloud": bobs}
+	want := map[string]account.Token{prefix + "/" + string(ada) + "/spotify": refresh, prefix + "/" + string(bob) + "/soundcloud": bobs}
 	if diff := cmp.Diff(slices.Sorted(maps.Keys(want)), slices.Sorted(maps.Keys(stored))); diff != "" {
 		t.Fatalf("secret names (-want +got):\n%s", diff)
 	}

@@ -19,6 +19,13 @@
 //	TIMMYBOT_LINK_KMS_KEY_ID      encrypted with this key (both or neither)
 //	TIMMYBOT_LINK_FLOWS_TABLE   optional: the preferences table, whose link flows the
 //	                            callback takes
+//	TIMMYBOT_LINK_RECORDS_TABLE optional: the preferences table again, for linked
+//	                            accounts' records (needed, like the three above,
+//	                            when TIMMYBOT_LINK_CLIENTS_ARN is set)
+//
+// With TIMMYBOT_LINK_CLIENTS_ARN the function also serves /link/callback:
+// it completes a link that /link started in the bot (the flow is in the
+// table), stores the tokens as a secret and DMs the user.
 //
 // Secret values are read once, at cold start, with GetSecretValue, and are
 // never logged. Owners hear of access requests by a direct message sent over
@@ -39,6 +46,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/iddv/timmybot/app/account/awstokens"
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/music"
 )
@@ -62,7 +70,11 @@ func awsDeps(ctx context.Context, c config) (deps, error) {
 	if err != nil {
 		return deps{}, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
-	sm := secretsmanager.NewFromConfig(cfg)
+	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) {
+		if c.SecretsEndpoint != "" {
+			o.BaseEndpoint = aws.String(c.SecretsEndpoint)
+		}
+	})
 	client, err := dynamostore.NewClient(ctx, dynamostore.ClientConfig{Endpoint: c.DynamoEndpoint})
 	if err != nil {
 		return deps{}, fmt.Errorf("configuring DynamoDB: %w", err)
@@ -80,6 +92,21 @@ func awsDeps(ctx context.Context, c config) (deps, error) {
 			}
 			return aws.ToString(out.SecretString), nil
 		},
+		linking: func(_ context.Context, c config) (linkStores, error) {
+			flows, err := dynamostore.NewLinkFlows(client, c.LinkFlowsTable)
+			if err != nil {
+				return linkStores{}, err
+			}
+			index, err := dynamostore.NewLinkIndex(client, c.LinkRecordsTable)
+			if err != nil {
+				return linkStores{}, err
+			}
+			tokens, err := awstokens.New(awstokens.Config{Secrets: sm, Index: index, Prefix: c.LinkSecretPrefix, KMSKeyID: c.LinkKMSKeyID})
+			if err != nil {
+				return linkStores{}, err
+			}
+			return linkStores{tokens: tokens, flows: flows}, nil
+		},
 	}, nil
 }
 
@@ -88,4 +115,6 @@ type deps struct {
 	allowlist music.AllowlistStore
 	// secret returns the string value of the secret with this ARN.
 	secret func(ctx context.Context, arn string) (string, error)
+	// linking opens the stores account linking completes links in.
+	linking func(ctx context.Context, c config) (linkStores, error)
 }
