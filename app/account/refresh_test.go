@@ -3,9 +3,11 @@ package account_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,16 +26,54 @@ func isTokenRequest(r *http.Request) bool {
 	return false
 }
 
-// hooked is a transport that runs before ahead of every token request.
+// hooked is a transport that runs before ahead of every token request and
+// after on the provider's answer.
 type hooked struct {
 	before func(*http.Request)
+	after  func(*http.Request, *http.Response)
 }
 
 func (h hooked) RoundTrip(r *http.Request) (*http.Response, error) {
-	if isTokenRequest(r) {
+	if !isTokenRequest(r) {
+		return http.DefaultTransport.RoundTrip(r)
+	}
+	if h.before != nil {
 		h.before(r)
 	}
-	return http.DefaultTransport.RoundTrip(r)
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if h.after != nil && err == nil {
+		h.after(r, resp)
+	}
+	return resp, err
+}
+
+// slowBody is an answer whose body arrives once release is closed, or
+// fails when the request's context ends first.
+type slowBody struct {
+	io.ReadCloser
+	ctx     context.Context
+	release <-chan struct{}
+}
+
+func (b *slowBody) Read(p []byte) (int, error) {
+	select {
+	case <-b.release:
+		return b.ReadCloser.Read(p)
+	case <-b.ctx.Done():
+		return 0, b.ctx.Err()
+	}
+}
+
+// loadHook is a TokenStore that runs onLoad after each Load.
+type loadHook struct {
+	account.TokenStore
+	onLoad func()
+}
+
+func (s loadHook) Load(ctx context.Context, user music.UserID, service account.Service) (account.Link, account.Token, error) {
+	link, tok, err := s.TokenStore.Load(ctx, user, service)
+	s.onLoad()
+	return link, tok, err
 }
 
 // linked links ada's account at service and returns the stored tokens.
@@ -137,11 +177,15 @@ func TestAccessTokenOneRefreshAtATime(t *testing.T) {
 	const callers = 20
 	r := newRig(t, account.SoundCloud)
 	r.linked(t, account.SoundCloud)
-	arrived, release := make(chan struct{}, callers), make(chan struct{})
+	var arrived atomic.Int32
+	release := make(chan struct{})
 	cfg := r.cfg
-	cfg.HTTPClient = &http.Client{Transport: hooked{before: func(*http.Request) {
-		arrived <- struct{}{}
-		<-release
+	cfg.HTTPClient = &http.Client{Transport: hooked{before: func(req *http.Request) {
+		arrived.Add(1)
+		select {
+		case <-release:
+		case <-req.Context().Done():
+		}
 	}}}
 	linker := r.newLinker(t, cfg)
 	r.clock.Advance(time.Hour)
@@ -152,16 +196,26 @@ func TestAccessTokenOneRefreshAtATime(t *testing.T) {
 		wg.Go(func() { tokens[i], errs[i] = linker.AccessToken(context.Background(), ada, account.SoundCloud) })
 	}
 	// Every caller is either waiting on a refresh or at the provider.
-	for deadline := time.Now().Add(10 * time.Second); account.RefreshWaiters(linker)+len(arrived) < callers; {
+	for deadline := time.Now().Add(10 * time.Second); account.RefreshWaiters(linker)+int(arrived.Load()) < callers; {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d callers waiting, %d at the provider; want %d in all", account.RefreshWaiters(linker), len(arrived), callers)
+			t.Fatalf("%d callers waiting, %d at the provider; want %d in all", account.RefreshWaiters(linker), arrived.Load(), callers)
 		}
 		time.Sleep(time.Millisecond)
 	}
 	impatient, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := linker.AccessToken(impatient, ada, account.SoundCloud); !errors.Is(err, context.Canceled) {
-		t.Fatalf("AccessToken with an ended context: %v, want context.Canceled", err)
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, err := linker.AccessToken(impatient, ada, account.SoundCloud)
+		gaveUp <- err
+	}()
+	select {
+	case err := <-gaveUp:
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("AccessToken with an ended context: %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("AccessToken with an ended context waited for the refresh")
 	}
 	close(release)
 	wg.Wait()
@@ -342,5 +396,72 @@ func TestAccessTokenProviderDown(t *testing.T) {
 			}
 			r.assertNoSecretsLogged(t)
 		})
+	}
+}
+
+// TestAccessTokenCallerGivesUp ends the context of the only caller while
+// the provider's answer is on its way: the refresh still stores the rotated
+// tokens, so the single-use refresh token it spent is not lost.
+func TestAccessTokenCallerGivesUp(t *testing.T) {
+	r := newRig(t, account.SoundCloud)
+	r.linked(t, account.SoundCloud)
+	answered, release := make(chan struct{}), make(chan struct{})
+	cfg := r.cfg
+	cfg.HTTPClient = &http.Client{Transport: hooked{after: func(req *http.Request, resp *http.Response) {
+		close(answered)
+		resp.Body = &slowBody{ReadCloser: resp.Body, ctx: req.Context(), release: release}
+	}}}
+	linker := r.newLinker(t, cfg)
+	r.clock.Advance(time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	gaveUp := make(chan error, 1)
+	go func() {
+		_, err := linker.AccessToken(ctx, ada, account.SoundCloud)
+		gaveUp <- err
+	}()
+	<-answered
+	cancel()
+	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+		t.Fatalf("AccessToken: %v, want context.Canceled", err)
+	}
+	close(release)
+	for deadline := time.Now().Add(10 * time.Second); account.RefreshWaiters(linker) > 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the refresh did not end")
+		}
+	}
+	got, err := r.linker.AccessToken(context.Background(), ada, account.SoundCloud)
+	if err != nil || !r.provider.Works(got) {
+		t.Fatalf("AccessToken after the refresh ended: %v (works: %v)", err, r.provider.Works(got))
+	}
+	if n := r.provider.Refreshes(account.SoundCloud); n.Requests != 1 {
+		t.Fatalf("the provider saw %+v refreshes, want 1", n)
+	}
+	r.assertNoSecretsLogged(t)
+}
+
+// TestAccessTokenAfterARefreshEnded reads a stale token just before another
+// call's refresh ends: its own refresh finds the stored token fresh and
+// asks the provider nothing.
+func TestAccessTokenAfterARefreshEnded(t *testing.T) {
+	r := newRig(t)
+	r.linked(t, account.Spotify)
+	var linker *account.Linker
+	var asked atomic.Bool
+	var otherErr error
+	cfg := r.cfg
+	cfg.Tokens = loadHook{TokenStore: r.tokens, onLoad: func() {
+		if asked.CompareAndSwap(false, true) {
+			_, otherErr = linker.AccessToken(context.Background(), ada, account.Spotify)
+		}
+	}}
+	linker = r.newLinker(t, cfg)
+	r.clock.Advance(time.Hour)
+	got, err := linker.AccessToken(context.Background(), ada, account.Spotify)
+	if err != nil || otherErr != nil || got != r.stored(t, account.Spotify).AccessToken {
+		t.Fatalf("AccessToken = %v, the other call %v; want the stored token", err, otherErr)
+	}
+	if n := r.provider.Refreshes(account.Spotify); n.Requests != 1 {
+		t.Fatalf("the provider saw %+v refreshes, want 1", n)
 	}
 }
