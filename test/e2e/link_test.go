@@ -88,7 +88,7 @@ func TestLinkRoundTrip(t *testing.T) {
 	if got := h.do(t, h.approved.ID, memberID, "account").Content; !strings.Contains(got, "**Spotify**: Ada's music") {
 		t.Errorf("/account = %q", got)
 	}
-	if got := h.do(t, h.approved.ID, memberID, "forget-me").Content; !strings.Contains(got, "Deleted your 1 account link(s) and their tokens: Spotify (Ada's music).") {
+	if got := h.do(t, h.approved.ID, memberID, "forget-me").Content; !strings.Contains(got, "• 1 account link and its tokens: Spotify (Ada's music)\n") {
 		t.Errorf("/forget-me = %q", got)
 	}
 	if got := h.do(t, h.approved.ID, memberID, "account").Content; !strings.Contains(got, "You have linked no music account.") {
