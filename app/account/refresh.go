@@ -34,15 +34,9 @@ func (l *Linker) AccessToken(ctx context.Context, user music.UserID, service Ser
 	if err := checkKey(user, service); err != nil {
 		return "", err
 	}
-	link, tok, err := l.cfg.Tokens.Load(ctx, user, service)
-	if err != nil {
-		return "", err
-	}
-	if link.Broken {
-		return "", errBroken(service)
-	}
-	if l.fresh(tok) {
-		return tok.AccessToken, nil
+	tok, err := l.working(ctx, user, service)
+	if err != nil || l.fresh(tok) {
+		return tok.AccessToken, err
 	}
 	return l.refreshes.do(ctx, flightKey{user, service}, func() (string, error) {
 		// Not the caller's cancellation: a refresh cut off after the
@@ -64,14 +58,9 @@ func (l *Linker) fresh(tok Token) bool {
 func (l *Linker) refresh(ctx context.Context, user music.UserID, service Service) (string, error) {
 	// Read again: a refresh that ended just before this one started
 	// stored what this caller needs.
-	link, tok, err := l.cfg.Tokens.Load(ctx, user, service)
-	switch {
-	case err != nil:
-		return "", err
-	case link.Broken:
-		return "", errBroken(service)
-	case l.fresh(tok):
-		return tok.AccessToken, nil
+	tok, err := l.working(ctx, user, service)
+	if err != nil || l.fresh(tok) {
+		return tok.AccessToken, err
 	}
 	p, err := l.provider(service)
 	if err != nil {
@@ -134,16 +123,22 @@ func (l *Linker) refused(ctx context.Context, user music.UserID, service Service
 	return "", errBroken(service)
 }
 
-// stored returns the access token another refresh stored.
-func (l *Linker) stored(ctx context.Context, user music.UserID, service Service) (string, error) {
+// working loads the link's tokens, refusing a broken link.
+func (l *Linker) working(ctx context.Context, user music.UserID, service Service) (Token, error) {
 	link, tok, err := l.cfg.Tokens.Load(ctx, user, service)
 	switch {
 	case err != nil:
-		return "", err
+		return Token{}, err
 	case link.Broken:
-		return "", errBroken(service)
+		return Token{}, errBroken(service)
 	}
-	return tok.AccessToken, nil
+	return tok, nil
+}
+
+// stored returns the access token another refresh stored.
+func (l *Linker) stored(ctx context.Context, user music.UserID, service Service) (string, error) {
+	tok, err := l.working(ctx, user, service)
+	return tok.AccessToken, err
 }
 
 func errBroken(service Service) error {
