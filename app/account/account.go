@@ -6,12 +6,24 @@
 // PendingFlows port that keeps flows under way between /link and the
 // callback, which may run in another process (MemoryFlows here; the
 // DynamoDB one is in app/dynamostore), and the Linker: the OAuth 2.0 authorization-code flow with PKCE (S256) from the
-// authorization URL to the callback page, unlinking and forgetting a user.
+// authorization URL to the callback page, access tokens kept valid by
+// refreshing them, unlinking and forgetting a user's links.
+//
+// Refresh: Linker.AccessToken renews a token within two minutes of its
+// expiry. Providers differ in what they do with the refresh token used
+// (SoundCloud's are single-use, Spotify may or may not send a new one,
+// Google keeps it), so a refresh stores what it got only while the stored
+// refresh token is still the one it used (TokenStore.UpdateToken). In one
+// process one refresh per link runs at a time and callers share it; across
+// processes the compare-and-swap decides, and the loser uses the winner's
+// tokens. A refresh token the provider refuses (invalid_grant: revoked, or
+// spent by a racing process) marks the link broken unless the store holds
+// a newer one, and the user is told once, by a direct message.
 //
 // It does not own the Discord commands that start these (app/discord), how a
 // user is messaged (a Notifier), where the files live or where the key comes
-// from (the binary's configuration), nor playing a user's library. Token
-// refresh is not done yet: a link stores the refresh token for it.
+// from (the binary's configuration), the user's other data (/forget-me
+// deletes that through the music stores), nor reading a user's library.
 //
 // No token, authorization code, PKCE verifier or state is ever written to a
 // log line, an error or a page.

@@ -54,6 +54,9 @@ const CallbackPath = "/link/callback"
 // are kept by Config.Flows.
 type Linker struct {
 	cfg Config
+
+	// refreshes runs one token refresh per link at a time.
+	refreshes flights
 }
 
 // New checks cfg and builds the Linker.
@@ -191,34 +194,42 @@ type tokenAnswer struct {
 // exchange trades the code and the PKCE verifier for tokens and the scopes
 // granted.
 func (l *Linker) exchange(ctx context.Context, p Provider, code, verifier string) (Token, []string, error) {
-	form := url.Values{
+	ans, tok, err := l.grant(ctx, p, url.Values{
 		"grant_type":    {"authorization_code"},
 		"code":          {code},
 		"redirect_uri":  {l.cfg.RedirectURI},
 		"code_verifier": {verifier},
-		"client_id":     {p.ClientID},
-	}
-	if p.SecretInBody && p.ClientSecret != "" {
-		form.Set("client_secret", p.ClientSecret)
-	}
-	var ans tokenAnswer
-	if err := l.post(ctx, p, p.TokenURL, form, &ans); err != nil {
+	})
+	if err != nil {
 		l.cfg.Logger.Warn("exchanging a code", slog.String("service", string(p.Service)), slog.Any("err", err))
 		return Token{}, nil, errProvider(p.Service)
-	}
-	if ans.AccessToken == "" || !strings.EqualFold(ans.TokenType, "bearer") {
-		l.cfg.Logger.Warn("exchanging a code: the answer has no bearer token", slog.String("service", string(p.Service)))
-		return Token{}, nil, errProvider(p.Service)
-	}
-	tok := Token{AccessToken: ans.AccessToken, RefreshToken: ans.RefreshToken}
-	if ans.ExpiresIn > 0 {
-		tok.Expiry = l.cfg.Now().Add(time.Duration(ans.ExpiresIn) * time.Second).UTC()
 	}
 	scopes := strings.Fields(ans.Scope)
 	if ans.Scope == "" { // RFC 6749: omitted means as requested
 		scopes = p.Scopes
 	}
 	return tok, scopes, nil
+}
+
+// grant asks p's token endpoint for tokens, authenticated as its client,
+// and returns the answer and the tokens in it.
+func (l *Linker) grant(ctx context.Context, p Provider, form url.Values) (tokenAnswer, Token, error) {
+	form.Set("client_id", p.ClientID)
+	if p.SecretInBody && p.ClientSecret != "" {
+		form.Set("client_secret", p.ClientSecret)
+	}
+	var ans tokenAnswer
+	if err := l.post(ctx, p, p.TokenURL, form, &ans); err != nil {
+		return tokenAnswer{}, Token{}, err
+	}
+	if ans.AccessToken == "" || !strings.EqualFold(ans.TokenType, "bearer") {
+		return tokenAnswer{}, Token{}, errors.New("the answer has no bearer token")
+	}
+	tok := Token{AccessToken: ans.AccessToken, RefreshToken: ans.RefreshToken}
+	if ans.ExpiresIn > 0 {
+		tok.Expiry = l.cfg.Now().Add(time.Duration(ans.ExpiresIn) * time.Second).UTC()
+	}
+	return ans, tok, nil
 }
 
 // accountName reads the account's name from the user-info endpoint.
@@ -277,7 +288,7 @@ func (l *Linker) do(req *http.Request, into any) error {
 			Error string `json:"error"`
 		}
 		_ = json.Unmarshal(body, &e)
-		return fmt.Errorf("%s%s answered %s (%q)", req.URL.Host, req.URL.Path, resp.Status, music.Truncate(e.Error, 60))
+		return &answerError{endpoint: req.URL.Host + req.URL.Path, status: resp.Status, code: music.Truncate(e.Error, 60)}
 	}
 	if into == nil {
 		return nil
@@ -286,6 +297,17 @@ func (l *Linker) do(req *http.Request, into any) error {
 		return fmt.Errorf("decoding the answer: %w", err)
 	}
 	return nil
+}
+
+// answerError is a provider's answer other than 200 OK: its status and its
+// OAuth error code, never its body.
+type answerError struct {
+	endpoint, status string
+	code             string // "invalid_grant", say; "" when none
+}
+
+func (e *answerError) Error() string {
+	return fmt.Sprintf("%s answered %s (%q)", e.endpoint, e.status, e.code)
 }
 
 // Links lists the user's links.
@@ -349,26 +371,4 @@ func (l *Linker) ForgetMe(ctx context.Context, user music.UserID) ([]Link, error
 		l.revoke(ctx, service, tok)
 	}
 	return links, nil
-}
-
-// AccessToken returns an access token for the user's link to service, for
-// reading their library at the provider. music.ENOTFOUND when the user has
-// not linked it; a broken link is refused with a message telling the user
-// to link it again.
-func (l *Linker) AccessToken(ctx context.Context, user music.UserID, service Service) (string, error) {
-	if err := checkKey(user, service); err != nil {
-		return "", err
-	}
-	link, tok, err := l.cfg.Tokens.Load(ctx, user, service)
-	if err != nil {
-		return "", err
-	}
-	if link.Broken {
-		return "", errBroken(service)
-	}
-	return tok.AccessToken, nil
-}
-
-func errBroken(service Service) error {
-	return music.Errorf(music.EINVALID, "Your %s link no longer works: run /link %s again.", service.Title(), service)
 }

@@ -7,11 +7,14 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,16 +30,28 @@ const (
 )
 
 // dms records direct messages.
-type dms []string
+type dms struct {
+	mu   sync.Mutex
+	sent []string
+}
 
 func (d *dms) DirectMessage(_ context.Context, user music.UserID, text string) error {
-	*d = append(*d, fmt.Sprintf("%s: %s", user, text))
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.sent = append(d.sent, fmt.Sprintf("%s: %s", user, text))
 	return nil
+}
+
+func (d *dms) all() []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return slices.Clone(d.sent)
 }
 
 // rig is a Linker on a real token file and a fake provider, with its log
 // captured.
 type rig struct {
+	cfg      account.Config
 	linker   *account.Linker
 	tokens   *account.LocalTokens
 	provider *accounttest.Provider
@@ -46,27 +61,47 @@ type rig struct {
 	browser  music.UserID // signed in to the web front, "" for nobody
 }
 
-func newRig(t *testing.T) *rig {
+// newRig sets up Spotify and YouTube, and the further services named.
+func newRig(t *testing.T, more ...account.Service) *rig {
 	t.Helper()
 	tokens := accounttest.OpenTokens(t)
 	r := &rig{tokens: tokens, provider: accounttest.New(t), clock: storetest.NewClock()}
-	var err error
-	r.linker, err = account.New(account.Config{
-		Providers: map[account.Service]account.Provider{
-			account.Spotify: r.provider.Describe(account.Spotify),
-			account.YouTube: r.provider.Describe(account.YouTube),
-		},
+	providers := map[account.Service]account.Provider{}
+	for _, s := range append([]account.Service{account.Spotify, account.YouTube}, more...) {
+		providers[s] = r.provider.Describe(s)
+	}
+	r.cfg = account.Config{
+		Providers:   providers,
 		Tokens:      tokens,
 		RedirectURI: "http://127.0.0.1:8080" + account.CallbackPath,
 		Notifier:    &r.sent,
 		SignedIn:    func(*http.Request) (music.UserID, bool) { return r.browser, r.browser != "" },
 		Now:         r.clock.Now,
-		Logger:      slog.New(slog.NewTextHandler(&r.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+		Logger:      slog.New(slog.NewTextHandler(&syncWriter{w: &r.log}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	}
+	r.linker = r.newLinker(t, r.cfg)
+	return r
+}
+
+func (r *rig) newLinker(t *testing.T, cfg account.Config) *account.Linker {
+	t.Helper()
+	l, err := account.New(cfg)
 	if err != nil {
 		t.Fatalf("account.New: %v", err)
 	}
-	return r
+	return l
+}
+
+// syncWriter serialises the writes of loggers in several goroutines.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // authorize plays the browser at the provider: it opens the authorization
@@ -134,8 +169,8 @@ func TestLinkFlow(t *testing.T) {
 	if fmt.Sprint(link) != fmt.Sprint(want) || tok.AccessToken != issued[1] || tok.RefreshToken != issued[2] || !tok.Expiry.Equal(r.clock.Now().Add(time.Hour)) {
 		t.Fatalf("stored %+v %+v, want %+v with the issued tokens", link, tok, want)
 	}
-	if len(r.sent) != 1 || !strings.HasPrefix(r.sent[0], string(ada)+": Your Spotify account **Ada's music** is now linked") {
-		t.Fatalf("DMs = %q", r.sent)
+	if sent := r.sent.all(); len(sent) != 1 || !strings.HasPrefix(sent[0], string(ada)+": Your Spotify account **Ada's music** is now linked") {
+		t.Fatalf("DMs = %q", sent)
 	}
 
 	// Spotify has no revocation endpoint; Google does.

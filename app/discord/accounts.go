@@ -23,7 +23,8 @@ var _ Accounts = (*account.Linker)(nil)
 var errNoLinking = music.Errorf(music.EINVALID, "Account linking is not set up on this bot.")
 
 // accountCommands are /link, /account, /unlink and /forget-me: a user's
-// own business, so they run anywhere, DMs included.
+// own business, so they run anywhere, DMs included. /forget-me works
+// without linking too: it deletes the user's playlists and settings then.
 func (h *Handlers) accountCommands() []Command {
 	var services []string
 	for _, s := range account.Services {
@@ -34,7 +35,7 @@ func (h *Handlers) accountCommands() []Command {
 		{Name: "link", Description: "Link your Spotify, YouTube or SoundCloud account", Access: Everyone, Run: h.link, Options: []Option{serviceOpt}},
 		{Name: "account", Description: "Show the music accounts you linked", Access: Everyone, Run: h.accountList},
 		{Name: "unlink", Description: "Unlink a music account and delete its tokens", Access: Everyone, Run: h.unlink, Options: []Option{serviceOpt}},
-		{Name: "forget-me", Description: "Delete every account link and token TimmyBot keeps for you", Access: Everyone, Run: h.forgetMe},
+		{Name: "forget-me", Description: "Delete everything TimmyBot keeps for you: account links, tokens, playlists, settings", Access: Everyone, Run: h.forgetMe},
 	}
 }
 
@@ -91,20 +92,56 @@ func (h *Handlers) unlink(ctx context.Context, r *Request) (Reply, error) {
 	return ephemeral("Your %s account is unlinked and its tokens are deleted. To end TimmyBot's access at %s as well, remove it in your %s account's settings.", service.Title(), service.Title(), service.Title()), nil
 }
 
+// forgetMe deletes everything the bot keeps about the user: account links
+// and their tokens (when linking is set up), saved playlists and settings.
+// Each deletion is idempotent, so after a failure running it again
+// finishes the job.
 func (h *Handlers) forgetMe(ctx context.Context, r *Request) (Reply, error) {
-	if h.Accounts == nil {
-		return Reply{}, errNoLinking
+	var links []account.Link
+	if h.Accounts != nil {
+		var err error
+		if links, err = h.Accounts.ForgetMe(ctx, r.User); err != nil {
+			return Reply{}, fmt.Errorf("forgetting a user's account links: %w", err)
+		}
 	}
-	gone, err := h.Accounts.ForgetMe(ctx, r.User)
-	if err != nil {
-		return Reply{}, fmt.Errorf("forgetting a user: %w", err)
+	playlists := 0
+	if h.Playlists != nil {
+		var err error
+		if playlists, err = h.Playlists.DeletePlaylists(ctx, r.User); err != nil {
+			return Reply{}, fmt.Errorf("forgetting a user's playlists: %w", err)
+		}
 	}
-	if len(gone) == 0 {
-		return ephemeral("TimmyBot kept no account link or token for you: there was nothing to delete."), nil
+	settings := false
+	if h.Preferences != nil {
+		var err error
+		if settings, err = h.Preferences.DeletePreferences(ctx, r.User); err != nil {
+			return Reply{}, fmt.Errorf("forgetting a user's settings: %w", err)
+		}
 	}
-	var names []string
-	for _, l := range gone {
-		names = append(names, l.Service.Title()+" ("+escapeMarkdown(l.AccountName)+")")
+	return ephemeral("%s", forgetText(links, playlists, settings)), nil
+}
+
+// forgetText says what /forget-me deleted.
+func forgetText(links []account.Link, playlists int, settings bool) string {
+	if len(links) == 0 && playlists == 0 && !settings {
+		return "TimmyBot kept no account link, playlist or settings for you: there was nothing to delete."
 	}
-	return ephemeral("Deleted your %d account link(s) and their tokens: %s.", len(gone), strings.Join(names, ", ")), nil
+	var b strings.Builder
+	b.WriteString("Deleted everything TimmyBot kept for you:")
+	if len(links) == 0 {
+		b.WriteString("\n• no account links")
+	} else {
+		var names []string
+		for _, l := range links {
+			names = append(names, l.Service.Title()+" ("+escapeMarkdown(l.AccountName)+")")
+		}
+		fmt.Fprintf(&b, "\n• %d account %s and %s tokens: %s", len(links), plural(len(links), "link", "links"), plural(len(links), "its", "their"), strings.Join(names, ", "))
+	}
+	fmt.Fprintf(&b, "\n• %d saved %s", playlists, plural(playlists, "playlist", "playlists"))
+	if settings {
+		b.WriteString("\n• your settings")
+	} else {
+		b.WriteString("\n• no settings (you had saved none)")
+	}
+	return b.String()
 }

@@ -3,6 +3,7 @@ package discord
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -99,7 +100,7 @@ func TestAccountCommands(t *testing.T) {
 		{"unlink", "unlink", map[string]any{"service": "spotify"}, "unlinked and its tokens are deleted. To end TimmyBot's access at Spotify as well, remove it in your Spotify account's settings.", 0},
 		{"unlink again", "unlink", map[string]any{"service": "spotify"}, "error: No Spotify account is linked.", 0},
 		{"account after unlinking", "account", nil, "You have linked no music account.", 0},
-		{"forget-me with a link", "forget-me", nil, "Deleted your 1 account link(s) and their tokens: Spotify (Ada's music).", 0},
+		{"forget-me with a link", "forget-me", nil, "Deleted everything TimmyBot kept for you:\n• 1 account link and its tokens: Spotify (Ada's music)\n", 0},
 		{"forget-me again", "forget-me", nil, "there was nothing to delete", 0},
 	}
 	for _, step := range steps {
@@ -123,15 +124,90 @@ func TestAccountCommands(t *testing.T) {
 }
 
 // TestAccountCommandsWithoutLinking runs the account commands on a bot
-// without linking configured.
+// without linking configured (TestForgetMe covers /forget-me, which works).
 func TestAccountCommandsWithoutLinking(t *testing.T) {
 	h := &Handlers{}
-	for _, name := range []string{"link", "account", "unlink", "forget-me"} {
+	for _, name := range []string{"link", "account", "unlink"} {
 		t.Run(name, func(t *testing.T) {
 			cmd, _ := findCommand(h.Commands(), name)
 			_, err := cmd.Run(context.Background(), &Request{User: "100000000000000001", options: map[string]any{"service": "spotify"}})
 			if music.ErrorMessage(err) != "Account linking is not set up on this bot." {
 				t.Fatalf("/%s: %v", name, err)
+			}
+		})
+	}
+}
+
+// TestForgetMe runs /forget-me with and without linking set up: it deletes
+// the user's links, playlists and settings, says what it deleted, and
+// leaves another user's alone.
+func TestForgetMe(t *testing.T) {
+	const other music.UserID = "300"
+	tests := []struct {
+		name      string
+		linking   bool
+		playlists int
+		settings  bool
+		says      string
+	}{
+		{"everything, with linking", true, 2, true, "Deleted everything TimmyBot kept for you:\n• 1 account link and its tokens: Spotify (Ada)\n• 2 saved playlists\n• your settings"},
+		{"without linking", false, 1, true, "Deleted everything TimmyBot kept for you:\n• no account links\n• 1 saved playlist\n• your settings"},
+		{"a link only", true, 0, false, "• 1 account link and its tokens: Spotify (Ada)\n• 0 saved playlists\n• no settings (you had saved none)"},
+		{"nothing saved", false, 0, false, "TimmyBot kept no account link, playlist or settings for you: there was nothing to delete."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			h, store := userHandlers(t)
+			tokens := accounttest.OpenTokens(t)
+			if tt.linking {
+				linker, err := account.New(account.Config{Tokens: tokens, RedirectURI: "http://127.0.0.1:8080" + account.CallbackPath, Notifier: &dms{}})
+				if err != nil {
+					t.Fatalf("account.New: %v", err)
+				}
+				h.Accounts = linker
+				if err := tokens.Save(ctx, account.Link{User: testUser, Service: account.Spotify, AccountName: "Ada"}, account.Token{AccessToken: "a", RefreshToken: "r"}); err != nil {
+					t.Fatalf("Save: %v", err)
+				}
+			}
+			for _, user := range []music.UserID{testUser, other} {
+				n := tt.playlists
+				if user == other {
+					n = 1
+				}
+				for i := range n {
+					p := music.SavedPlaylist{User: user, Name: fmt.Sprint("list ", i), Tracks: []music.Track{{Title: "t", URL: "https://audio.example/t.mp3"}}}
+					if err := store.SavePlaylist(ctx, p, false); err != nil {
+						t.Fatalf("SavePlaylist: %v", err)
+					}
+				}
+				if tt.settings || user == other {
+					if err := store.SetPreferences(ctx, music.Preferences{User: user, Volume: 50}); err != nil {
+						t.Fatalf("SetPreferences: %v", err)
+					}
+				}
+			}
+			cmd, _ := findCommand(h.Commands(), "forget-me")
+			if text, code := run(t, cmd.Run, testUser, nil); code != "" || !strings.Contains(text, tt.says) {
+				t.Fatalf("/forget-me = %q (%s), want %q", text, code, tt.says)
+			}
+			for _, user := range []music.UserID{testUser, other} {
+				lists, err := store.Playlists(ctx, user)
+				if err != nil {
+					t.Fatal(err)
+				}
+				prefs, err := store.Preferences(ctx, user)
+				if err != nil {
+					t.Fatal(err)
+				}
+				links, err := tokens.Links(ctx, user)
+				if err != nil {
+					t.Fatal(err)
+				}
+				kept := user == other
+				if (len(lists) > 0) != kept || (prefs.Volume != 0) != kept || len(links) != 0 {
+					t.Errorf("after /forget-me user %s has %d playlists, settings %+v, %d links; want kept: %v", user, len(lists), prefs, len(links), kept)
+				}
 			}
 		})
 	}

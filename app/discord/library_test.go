@@ -253,6 +253,10 @@ func (fixedPreferences) SetPreferences(context.Context, music.Preferences) error
 	return errors.New("read only")
 }
 
+func (fixedPreferences) DeletePreferences(context.Context, music.UserID) (bool, error) {
+	return false, errors.New("read only")
+}
+
 func TestPlayWithoutALibraryKeepsItsOptions(t *testing.T) {
 	h := &Handlers{}
 	cmd, _ := findCommand(h.Commands(), "play")

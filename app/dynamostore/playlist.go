@@ -90,8 +90,15 @@ func (s *Store) putPlaylistIndex(ctx context.Context, user music.UserID, refs []
 	if err != nil {
 		return fmt.Errorf("encoding the playlist index: %w", err)
 	}
+	next := base + 1
+	if base == 0 {
+		// An index made anew (the first, or one after DeletePlaylists)
+		// starts at a random version, so that a writer who read an index
+		// deleted since cannot match it.
+		next = rand.Int64N(1<<62) + 1
+	}
 	item := playlistIndexKey(user)
-	item[attrVersion] = num(base + 1)
+	item[attrVersion] = num(next)
 	item[attrPlaylists] = &types.AttributeValueMemberB{Value: raw}
 	in := &dynamodb.PutItemInput{TableName: aws.String(s.tables.Preferences), Item: item}
 	in.ConditionExpression, in.ExpressionAttributeNames, in.ExpressionAttributeValues = versionCondition(base)
@@ -302,4 +309,49 @@ func (s *Store) DeletePlaylist(ctx context.Context, user music.UserID, name stri
 		return nil
 	}
 	return playlistConflict()
+}
+
+// DeletePlaylists implements music.PlaylistStore. It deletes the chunks
+// before the index, so that an attempt cut short leaves the index naming
+// everything still stored, for the next attempt to find.
+func (s *Store) DeletePlaylists(ctx context.Context, user music.UserID) (int, error) {
+	if err := user.Validate(); err != nil {
+		return 0, err
+	}
+	for attempt := 0; attempt < s.attempts; attempt++ {
+		if attempt > 0 {
+			if err := conflictWait(ctx, attempt); err != nil {
+				return 0, fail("deleting playlists", err)
+			}
+		}
+		refs, version, err := s.readPlaylistIndex(ctx, user)
+		if err != nil {
+			return 0, fail("deleting playlists", err)
+		}
+		if version == 0 {
+			return 0, nil
+		}
+		var chunks []map[string]types.AttributeValue
+		for _, r := range refs {
+			chunks = append(chunks, r.chunkKeys(user)...)
+		}
+		if err := s.deleteItems(ctx, s.tables.Preferences, chunks); err != nil {
+			return 0, fail("deleting playlists", err)
+		}
+		_, err = s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName:                 aws.String(s.tables.Preferences),
+			Key:                       playlistIndexKey(user),
+			ConditionExpression:       aws.String("#v = :v"),
+			ExpressionAttributeNames:  map[string]string{"#v": attrVersion},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":v": num(version)},
+		})
+		if isConditionFailed(err) {
+			continue
+		}
+		if err != nil {
+			return 0, fail("deleting playlists", err)
+		}
+		return len(refs), nil
+	}
+	return 0, playlistConflict()
 }

@@ -59,3 +59,19 @@ func (s *Store) SetPreferences(ctx context.Context, p music.Preferences) error {
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.tables.Preferences), Item: item})
 	return fail("saving preferences", err)
 }
+
+// DeletePreferences implements music.PreferenceStore.
+func (s *Store) DeletePreferences(ctx context.Context, user music.UserID) (bool, error) {
+	if err := user.Validate(); err != nil {
+		return false, err
+	}
+	out, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:    aws.String(s.tables.Preferences),
+		Key:          s.userKey(user),
+		ReturnValues: types.ReturnValueAllOld,
+	})
+	if err != nil {
+		return false, fail("deleting preferences", err)
+	}
+	return len(out.Attributes) > 0, nil
+}

@@ -86,6 +86,24 @@ func (s *Store) DeletePlaylist(_ context.Context, user music.UserID, name string
 	})
 }
 
+// DeletePlaylists implements music.PlaylistStore.
+func (s *Store) DeletePlaylists(_ context.Context, user music.UserID) (int, error) {
+	if err := user.Validate(); err != nil {
+		return 0, err
+	}
+	deleted := 0
+	err := s.update("deleting playlists", func(tx *bolt.Tx) error {
+		all := tx.Bucket(bucketPlaylists)
+		b := all.Bucket([]byte(user))
+		if b == nil {
+			return nil
+		}
+		deleted = countKeys(b)
+		return all.DeleteBucket([]byte(user))
+	})
+	return deleted, err
+}
+
 // countKeys counts a bucket's keys: a user's playlists, at most 25.
 func countKeys(b *bolt.Bucket) int {
 	n := 0

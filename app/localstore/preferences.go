@@ -30,3 +30,17 @@ func (s *Store) SetPreferences(_ context.Context, p music.Preferences) error {
 		return putJSON(tx.Bucket(bucketPreferences), []byte(p.User), p)
 	})
 }
+
+// DeletePreferences implements music.PreferenceStore.
+func (s *Store) DeletePreferences(_ context.Context, user music.UserID) (bool, error) {
+	if err := user.Validate(); err != nil {
+		return false, err
+	}
+	existed := false
+	err := s.update("deleting preferences", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPreferences)
+		existed = b.Get([]byte(user)) != nil
+		return b.Delete([]byte(user))
+	})
+	return existed, err
+}

@@ -107,4 +107,7 @@ type PlaylistStore interface {
 	Playlists(ctx context.Context, user UserID) ([]PlaylistSummary, error)
 	// DeletePlaylist removes the user's playlist called name.
 	DeletePlaylist(ctx context.Context, user UserID, name string) error
+	// DeletePlaylists removes every playlist of the user and returns how
+	// many there were.
+	DeletePlaylists(ctx context.Context, user UserID) (deleted int, err error)
 }

@@ -51,4 +51,7 @@ type PreferenceStore interface {
 	Preferences(ctx context.Context, user UserID) (Preferences, error)
 	// SetPreferences replaces the user's preferences.
 	SetPreferences(ctx context.Context, p Preferences) error
+	// DeletePreferences deletes the user's preferences and reports whether
+	// there were any.
+	DeletePreferences(ctx context.Context, user UserID) (existed bool, err error)
 }

@@ -42,6 +42,7 @@ func Run(t *testing.T, open Open) {
 	t.Run("Preferences", func(t *testing.T) { testPreferences(t, open) })
 	t.Run("Playlists", func(t *testing.T) { testPlaylists(t, open) })
 	t.Run("PlaylistLimit", func(t *testing.T) { testPlaylistLimit(t, open) })
+	t.Run("ForgetUser", func(t *testing.T) { testForgetUser(t, open) })
 	t.Run("TrackCache", func(t *testing.T) { testTrackCache(t, open) })
 }
 

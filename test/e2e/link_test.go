@@ -171,7 +171,7 @@ func TestLinkRoundTrip(t *testing.T) {
 	if got := h.do(t, g, memberID, "play", opt("playlist", choices[1].Value)).Content; got != "You have not linked a SoundCloud account: link your account with /link first." {
 		t.Errorf("/play playlist: after /unlink = %q", got)
 	}
-	if got := h.do(t, g, memberID, "forget-me").Content; !strings.Contains(got, "Deleted your 1 account link(s) and their tokens: Spotify (Ada's music).") {
+	if got := h.do(t, g, memberID, "forget-me").Content; !strings.Contains(got, "• 1 account link and its tokens: Spotify (Ada's music)\n") {
 		t.Errorf("/forget-me = %q", got)
 	}
 	if got := h.do(t, g, memberID, "account").Content; !strings.Contains(got, "You have linked no music account.") {

@@ -2,10 +2,13 @@
 // address for tests of account linking. It serves the real providers'
 // paths (account.Providers rebased onto it works): authorization endpoints
 // that approve at once, token endpoints that check PKCE (S256), the
-// redirect URI and the client, and use each code once, a revocation
-// endpoint, user-info endpoints naming the account in every provider's
-// field, and (library.go) each provider's library API, a test double of
-// the linked user's playlists, liked and top tracks. It owns nothing
+// redirect URI and the client, and use each code once, refresh grants that
+// rotate refresh tokens as each service does (configurable), a revocation
+// endpoint after which a refresh token answers invalid_grant, a switch that
+// makes the token endpoints fail, counters of refreshes, and user-info
+// endpoints naming the account in every provider's field, and (library.go)
+// each provider's library API, a test double of the linked user's
+// playlists, liked and top tracks. It owns nothing
 // outside tests.
 package accounttest
 
@@ -21,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/iddv/timmybot/app/account"
 )
@@ -31,17 +35,40 @@ const (
 	ClientSecret = "fake-client-secret-never-shown"
 )
 
+// Rotation is what a refresh grant does with the refresh token it used.
+type Rotation int
+
+const (
+	// Keep answers without a refresh token: the old one stays (Google).
+	Keep Rotation = iota
+	// Rotate answers with a new refresh token; the old one keeps working
+	// (Spotify may do either this or Keep).
+	Rotate
+	// SingleUse answers with a new refresh token and ends the old one
+	// (SoundCloud).
+	SingleUse
+)
+
+// Counts are a service's refresh grants: every request, and those granted.
+type Counts struct {
+	Requests, Granted int
+}
+
 // Provider is the fake.
 type Provider struct {
 	srv *httptest.Server
 	// Account is the name the user-info endpoint answers with.
 	Account string
 
-	mu      sync.Mutex
-	codes   map[string]grant // by code
-	tokens  map[string]bool  // access and refresh tokens, true while valid
-	issued  []string         // every code and token handed out, for leak checks
-	revoked []string
+	mu        sync.Mutex
+	codes     map[string]grant // by code
+	tokens    map[string]bool  // access and refresh tokens, true while valid
+	issued    []string         // every code and token handed out, for leak checks
+	revoked   []string
+	rotation  map[account.Service]Rotation
+	expiresIn int // seconds, in every token answer
+	failing   bool
+	refreshes map[account.Service]Counts
 
 	libraries       map[account.Service]Library
 	refusals        map[account.Service][]Refusal
@@ -60,14 +87,18 @@ type grant struct {
 func New(t testing.TB) *Provider {
 	t.Helper()
 	routes := map[string]bool{}
-	p := &Provider{Account: "Ada's music", codes: map[string]grant{}, tokens: map[string]bool{}}
+	p := &Provider{
+		Account: "Ada's music", codes: map[string]grant{}, tokens: map[string]bool{},
+		rotation:  map[account.Service]Rotation{account.Spotify: Rotate, account.YouTube: Keep, account.SoundCloud: SingleUse},
+		expiresIn: 3600, refreshes: map[account.Service]Counts{},
+	}
 	mux := http.NewServeMux()
-	for _, real := range account.Providers() {
+	for service, real := range account.Providers() {
 		for _, endpoint := range []struct {
 			url     string
 			method  string
 			handler http.HandlerFunc
-		}{{real.AuthURL, "GET", p.authorize}, {real.TokenURL, "POST", p.token}, {real.RevokeURL, "POST", p.revoke}, {real.UserInfoURL, "GET", p.me}} {
+		}{{real.AuthURL, "GET", p.authorize}, {real.TokenURL, "POST", p.token(service)}, {real.RevokeURL, "POST", p.revoke}, {real.UserInfoURL, "GET", p.me}} {
 			u, err := url.Parse(endpoint.url)
 			if err != nil || endpoint.url == "" || routes[u.Path] {
 				continue
@@ -110,6 +141,52 @@ func (p *Provider) Revoked() []string {
 	return append([]string(nil), p.revoked...)
 }
 
+// SetRotation sets what refresh grants of service do with the refresh
+// token used. Default: Rotate for Spotify, Keep for YouTube, SingleUse for
+// SoundCloud.
+func (p *Provider) SetRotation(service account.Service, r Rotation) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.rotation[service] = r
+}
+
+// SetExpiresIn sets the lifetime of the access tokens handed out from now
+// on. Default: one hour.
+func (p *Provider) SetExpiresIn(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.expiresIn = int(d / time.Second)
+}
+
+// FailTokens makes every token endpoint answer 500 while on.
+func (p *Provider) FailTokens(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failing = on
+}
+
+// Refreshes returns the refresh grants service's token endpoint saw.
+func (p *Provider) Refreshes(service account.Service) Counts {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refreshes[service]
+}
+
+// Revoke ends a token at once, as a user removing the app in their
+// account's settings does.
+func (p *Provider) Revoke(tok string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.tokens[tok] = false
+}
+
+// Works reports whether a token the fake handed out is still valid.
+func (p *Provider) Works(tok string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tokens[tok]
+}
+
 func (p *Provider) newSecret(kind string) string {
 	s := kind + "-" + rand.Text()
 	p.issued = append(p.issued, s)
@@ -150,11 +227,27 @@ func oauthError(w http.ResponseWriter, status int, code string) {
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": code})
 }
 
-func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
-	if !clientOK(r) {
-		oauthError(w, http.StatusUnauthorized, "invalid_client")
-		return
+// token serves service's token endpoint: the authorization-code and the
+// refresh-token grants.
+func (p *Provider) token(service account.Service) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		failing := p.failing
+		p.mu.Unlock()
+		switch {
+		case failing:
+			oauthError(w, http.StatusInternalServerError, "server_error")
+		case !clientOK(r):
+			oauthError(w, http.StatusUnauthorized, "invalid_client")
+		case r.PostFormValue("grant_type") == "refresh_token":
+			p.refresh(w, r, service)
+		default:
+			p.exchange(w, r)
+		}
 	}
+}
+
+func (p *Provider) exchange(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	code := r.PostFormValue("code")
@@ -169,10 +262,43 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	}
 	access, refresh := p.newSecret("access"), p.newSecret("refresh")
 	p.tokens[access], p.tokens[refresh] = true, true
+	p.answer(w, map[string]any{"access_token": access, "refresh_token": refresh, "scope": g.scope})
+}
+
+// refresh serves the refresh-token grant, rotating as service does.
+func (p *Provider) refresh(w http.ResponseWriter, r *http.Request, service account.Service) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	counts := p.refreshes[service]
+	counts.Requests++
+	p.refreshes[service] = counts
+	used := r.PostFormValue("refresh_token")
+	if !p.tokens[used] {
+		oauthError(w, http.StatusBadRequest, "invalid_grant")
+		return
+	}
+	counts.Granted++
+	p.refreshes[service] = counts
+	access := p.newSecret("access")
+	p.tokens[access] = true
+	ans := map[string]any{"access_token": access}
+	if rotation := p.rotation[service]; rotation != Keep {
+		next := p.newSecret("refresh")
+		p.tokens[next] = true
+		ans["refresh_token"] = next
+		if rotation == SingleUse {
+			p.tokens[used] = false
+		}
+	}
+	p.answer(w, ans)
+}
+
+// answer writes a token answer with the fields every grant shares; the
+// caller holds p.mu.
+func (p *Provider) answer(w http.ResponseWriter, ans map[string]any) {
+	ans["token_type"], ans["expires_in"] = "Bearer", p.expiresIn
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"access_token": access, "refresh_token": refresh, "token_type": "Bearer", "expires_in": 3600, "scope": g.scope,
-	})
+	_ = json.NewEncoder(w).Encode(ans)
 }
 
 func (p *Provider) revoke(w http.ResponseWriter, r *http.Request) {
