@@ -213,7 +213,9 @@ func TestFunctionCompletesALink(t *testing.T) {
 	flows := account.NewMemoryFlows(time.Now)
 	open := func(ctx context.Context, c config) (deps, error) {
 		d, err := aws.open(ctx, c)
-		d.linking = func(context.Context, config) (linkStores, error) { return linkStores{tokens: tokens, flows: flows}, nil }
+		d.linking = func(context.Context, config) (linkStores, error) {
+			return linkStores{tokens: tokens, flows: flows}, nil
+		}
 		return d, err
 	}
 	var logs bytes.Buffer

@@ -50,6 +50,9 @@ type config struct {
 	// store otherwise.
 	Tables         dynamostore.TableNames
 	DynamoEndpoint string // a local DynamoDB-compatible server instead of AWS
+	// SecretsEndpoint is a local Secrets Manager-compatible server instead
+	// of AWS, for linked accounts' tokens.
+	SecretsEndpoint string
 
 	// The web front.
 	PublicURL    string // where browsers reach it; "" is the HTTP server's own address
@@ -192,6 +195,7 @@ func loadConfig(lookup lookupFunc, needToken bool) (config, error) {
 		}
 	}
 	c.DynamoEndpoint = get("TIMMYBOT_DYNAMODB_ENDPOINT", "")
+	c.SecretsEndpoint = get("TIMMYBOT_SECRETSMANAGER_ENDPOINT", "")
 	defaultMetrics := "prometheus"
 	if c.awsMode() {
 		defaultMetrics = "emf"

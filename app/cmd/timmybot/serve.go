@@ -92,7 +92,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		c.PublicURL = defaultPublicURL(ln.Addr().String())
 	}
 	late := &lateBinding{}
-	linker, closeTokens, err := accountLinker(c, late, log)
+	linker, closeTokens, err := accountLinker(ctx, c, st, late, log)
 	if err != nil {
 		return err
 	}

@@ -19,8 +19,12 @@ type stores struct {
 	preferences music.PreferenceStore
 	playlists   music.PlaylistStore
 	tracks      music.TrackCache
-	ping        func(context.Context) error
-	close       func()
+	// dynamo and dynamoAPI are the DynamoDB store and client in AWS mode,
+	// where linked accounts keep their records and flows there too.
+	dynamo    *dynamostore.Store
+	dynamoAPI dynamostore.API
+	ping      func(context.Context) error
+	close     func()
 }
 
 // openStores opens DynamoDB when table names are configured, and the
@@ -65,6 +69,8 @@ func openDynamo(ctx context.Context, c config) (*stores, error) {
 		preferences: db,
 		playlists:   db,
 		tracks:      db,
+		dynamo:      db,
+		dynamoAPI:   client,
 		ping:        db.Ping,
 		close:       func() {},
 	}, nil
