@@ -15,7 +15,11 @@ import (
 // of that. It returns ctx.Err() when ctx ends first.
 func Wait(ctx context.Context, attempt int, base, limit time.Duration) error {
 	d := min(base<<min(attempt, 10), limit)
-	d = d/2 + rand.N(d)
+	return Sleep(ctx, d/2+rand.N(d))
+}
+
+// Sleep waits d, or until ctx ends, whose error it then returns.
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -27,3 +27,14 @@ func TestWait(t *testing.T) {
 		})
 	}
 }
+
+func TestSleep(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := Sleep(cancelled, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep with a cancelled context = %v, want context.Canceled", err)
+	}
+	if err := Sleep(context.Background(), 0); err != nil {
+		t.Errorf("Sleep(0) = %v", err)
+	}
+}

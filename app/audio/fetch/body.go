@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iddv/timmybot/app/backoff"
 	"github.com/iddv/timmybot/app/music"
 )
 
@@ -53,7 +54,7 @@ type retryPolicy struct {
 // gave (nil for none; see setForwarded for those never sent). The body
 // reads under ctx: cancelling it ends the download.
 func Open(ctx context.Context, client *http.Client, rawURL string, header http.Header, offset int64) (*Body, error) {
-	return open(ctx, client, rawURL, header, offset, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: sleep})
+	return open(ctx, client, rawURL, header, offset, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: backoff.Sleep})
 }
 
 func open(ctx context.Context, client *http.Client, rawURL string, header http.Header, offset int64, retry retryPolicy) (*Body, error) {
@@ -225,15 +226,4 @@ func statusError(code int) error {
 		return &StatusError{code, music.Errorf(music.ENOTFOUND, "The audio host says that file does not exist (%d).", code)}
 	}
 	return &StatusError{code, music.Errorf(music.EUNAVAILABLE, "The audio host answered %d %s.", code, http.StatusText(code))}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -250,17 +250,6 @@ func TestBodyResumeHonoursContext(t *testing.T) {
 	}
 }
 
-func TestSleepHonoursContext(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("sleep with a cancelled context = %v", err)
-	}
-	if err := sleep(context.Background(), 0); err != nil {
-		t.Errorf("sleep(0) = %v", err)
-	}
-}
-
 func ExampleOpen() {
 	client := NewClient(Policy{}, DefaultLimits())
 	b, err := Open(context.Background(), client, "http://127.0.0.1/a.ogg", nil, 0)

@@ -30,6 +30,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iddv/timmybot/app/backoff"
 	"github.com/iddv/timmybot/app/music"
 	"github.com/iddv/timmybot/app/source/internal/retry"
 )
@@ -89,7 +90,7 @@ func New(cfg Config) *Client {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	c := &Client{cfg: cfg, http: cfg.HTTPClient, log: cfg.Logger, sleep: retry.Sleep}
+	c := &Client{cfg: cfg, http: cfg.HTTPClient, log: cfg.Logger, sleep: backoff.Sleep}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: DefaultTimeout}
 	}

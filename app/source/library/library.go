@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/iddv/timmybot/app/account"
+	"github.com/iddv/timmybot/app/backoff"
 	"github.com/iddv/timmybot/app/music"
 	"github.com/iddv/timmybot/app/source/internal/retry"
 )
@@ -119,7 +120,7 @@ func New(cfg Config) (*Library, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Library{cfg: cfg, sleep: retry.Sleep}, nil
+	return &Library{cfg: cfg, sleep: backoff.Sleep}, nil
 }
 
 // entry is one track of a list: a recording to mirror, or a page that

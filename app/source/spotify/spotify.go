@@ -28,6 +28,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iddv/timmybot/app/backoff"
 	"github.com/iddv/timmybot/app/music"
 	"github.com/iddv/timmybot/app/source/internal/retry"
 )
@@ -89,7 +90,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	cfg.AccountsURL = strings.TrimRight(cfg.AccountsURL, "/")
 	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
-	c := &Client{cfg: cfg, http: cfg.HTTPClient, now: cfg.Now, sleep: retry.Sleep}
+	c := &Client{cfg: cfg, http: cfg.HTTPClient, now: cfg.Now, sleep: backoff.Sleep}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: DefaultTimeout}
 	}

@@ -1,10 +1,9 @@
 // Package retry holds what the metadata clients share for waiting out a
-// rate limit: reading a Retry-After and sleeping under a context. Whether
-// to wait, and how often, stays with each client.
+// rate limit: reading a Retry-After (the wait itself is backoff.Sleep).
+// Whether to wait, and how often, stays with each client.
 package retry
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -17,16 +16,4 @@ func After(h http.Header) time.Duration {
 		return time.Duration(s) * time.Second
 	}
 	return time.Second
-}
-
-// Sleep waits d, or until ctx ends, whose error it then returns.
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

@@ -1,8 +1,6 @@
 package retry
 
 import (
-	"context"
-	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -25,13 +23,5 @@ func TestAfter(t *testing.T) {
 				t.Errorf("After(%q) = %s, want %s", tt.value, got, tt.want)
 			}
 		})
-	}
-}
-
-func TestSleepEndsWithTheContext(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
-		t.Errorf("Sleep = %v, want context.Canceled", err)
 	}
 }
