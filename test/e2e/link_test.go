@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/iddv/timmybot/app/account"
@@ -58,17 +59,25 @@ func TestLinkIsWired(t *testing.T) {
 	}
 }
 
-// linkThroughBrowser runs /link service as the member and the browser's
-// round trip through the fake provider to the bot's callback page.
-func linkThroughBrowser(t *testing.T, h *harness, service string) {
+// authorizationURL runs /link service as the member and returns the URL
+// the bot answers with.
+func authorizationURL(t *testing.T, h *harness, service string) string {
 	t.Helper()
 	reply := h.do(t, h.approved.ID, memberID, "link", opt("service", service)).Content
 	m := regexp.MustCompile(`<(http://[^>]+)>`).FindStringSubmatch(reply)
 	if m == nil {
 		t.Fatalf("/link %s answered %q, want an authorization URL", service, reply)
 	}
+	return m[1]
+}
+
+// linkThroughBrowser runs /link service as the member and the browser's
+// round trip through the fake provider to the bot's callback page, played
+// by an HTTP client that stops at each redirect to check where it leads.
+func linkThroughBrowser(t *testing.T, h *harness, service string) {
+	t.Helper()
 	browser := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := browser.Get(m[1])
+	resp, err := browser.Get(authorizationURL(t, h, service))
 	if err != nil {
 		t.Fatalf("authorizing: %v", err)
 	}
@@ -88,9 +97,19 @@ func linkThroughBrowser(t *testing.T, h *harness, service string) {
 	}
 }
 
+// linkInChromium follows /link service's URL in a real browser, which the
+// fake provider sends back to the bot's callback page.
+func linkInChromium(t *testing.T, h *harness, service string) {
+	t.Helper()
+	p := startBrowser(t).person(t, "member", "http://"+h.bot.httpAddr, "")
+	p.do(http.StatusOK, "/link/callback", chromedp.Navigate(authorizationURL(t, h, service)))
+	p.expect("", "is linked to TimmyBot")
+}
+
 // TestLinkRoundTrip links a Spotify and a SoundCloud account through the
-// real binary against the fake providers: the browser's round trip ends on
-// the bot's callback page, the bot confirms by direct message, /account
+// real binary against the fake providers: the browser's round trip (the
+// Spotify one in chromium) ends on the bot's callback page, the bot
+// confirms by direct message, /account
 // shows the links; /play playlist: offers the member's playlists of both
 // services and queues the one picked in order, /play source:liked queues
 // the liked tracks of the /settings service; /unlink and /forget-me delete
@@ -117,7 +136,7 @@ func TestLinkRoundTrip(t *testing.T) {
 	})
 	provider.SetLibrary(account.Spotify, accounttest.Library{Playlists: []accounttest.Playlist{{ID: "sp1", Name: "Road trip", Items: []accounttest.Item{{Title: "x", ISRC: "GBAAA2600001"}}}}})
 
-	linkThroughBrowser(t, h, "spotify")
+	linkInChromium(t, h, "spotify")
 	if dms := h.fake.DMs(memberID); len(dms) != 1 || !strings.Contains(dms[0].Content, "Your Spotify account **Ada's music** is now linked") {
 		t.Errorf("DMs = %+v, want the confirmation", dms)
 	}
