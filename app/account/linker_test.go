@@ -257,6 +257,15 @@ func TestLinkRefused(t *testing.T) {
 			u.RawQuery = q.Encode()
 			return r.authorize(t, u.String())
 		}, http.StatusBadGateway, "Spotify did not accept the link"},
+		{"a code made for another redirect URI", func(t *testing.T, r *rig) string {
+			authURL, _ := r.linker.Start(context.Background(), ada, account.Spotify)
+			u, _ := url.Parse(authURL)
+			q := u.Query()
+			q.Set("redirect_uri", "https://elsewhere.example/callback")
+			u.RawQuery = q.Encode()
+			elsewhere, _ := url.Parse(r.authorize(t, u.String()))
+			return account.CallbackPath + "?" + elsewhere.RawQuery
+		}, http.StatusBadGateway, "Spotify did not accept the link"},
 		{"refused at the provider", func(t *testing.T, r *rig) string {
 			authURL, _ := r.linker.Start(context.Background(), ada, account.Spotify)
 			u, _ := url.Parse(authURL)
@@ -279,6 +288,39 @@ func TestLinkRefused(t *testing.T) {
 			u, _ := url.Parse(back)
 			r.assertNoSecretsLogged(t, u.Query().Get("state"))
 		})
+	}
+}
+
+// TestRacingCallbacks brings one link's callback twice at once, as a
+// double click or a replaying attacker would: exactly one completes it.
+func TestRacingCallbacks(t *testing.T) {
+	r := newRig(t)
+	authURL, err := r.linker.Start(context.Background(), ada, account.Spotify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := r.authorize(t, authURL)
+	codes := make(chan int, 2)
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes <- r.callback(back).Code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	var got []int
+	for c := range codes {
+		got = append(got, c)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, []int{http.StatusOK, http.StatusBadRequest}) {
+		t.Fatalf("callbacks answered %v, want one 200 and one 400", got)
+	}
+	if links, err := r.tokens.Links(context.Background(), ada); err != nil || len(links) != 1 {
+		t.Fatalf("links = %+v, %v; want the one", links, err)
 	}
 }
 
