@@ -38,13 +38,35 @@ func (l *Linker) AccessToken(ctx context.Context, user music.UserID, service Ser
 	if err != nil || l.fresh(tok) {
 		return tok.AccessToken, err
 	}
+	return l.renew(ctx, user, service, "")
+}
+
+// Rejected is told that the provider refused accessToken before its
+// expiry (HTTP 401: revoked, or replaced by a renewal elsewhere). Unless
+// another refresh has replaced that token already, it renews the link's
+// tokens once and returns the access token to try again with; a refused
+// renewal marks the link broken and tells the user, as AccessToken does.
+func (l *Linker) Rejected(ctx context.Context, user music.UserID, service Service, accessToken string) (string, error) {
+	if err := checkKey(user, service); err != nil {
+		return "", err
+	}
+	if accessToken == "" {
+		return "", errors.New("account: Rejected needs the access token the provider refused")
+	}
+	return l.renew(ctx, user, service, accessToken)
+}
+
+// renew runs one refresh of the link at a time in this process, sharing
+// its result with every caller that waits for it; rejected is the access
+// token the provider refused, "" for a renewal because of its expiry.
+func (l *Linker) renew(ctx context.Context, user music.UserID, service Service, rejected string) (string, error) {
 	return l.refreshes.do(ctx, flightKey{user, service}, func() (string, error) {
 		// Not the caller's cancellation: a refresh cut off after the
 		// provider rotated a single-use refresh token, but before the new
 		// one is stored, would lose the link.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), refreshTimeout)
 		defer cancel()
-		return l.refresh(ctx, user, service)
+		return l.refresh(ctx, user, service, rejected)
 	})
 }
 
@@ -54,13 +76,16 @@ func (l *Linker) fresh(tok Token) bool {
 }
 
 // refresh renews the link's tokens unless another refresh did meanwhile,
-// and returns the access token to use.
-func (l *Linker) refresh(ctx context.Context, user music.UserID, service Service) (string, error) {
+// and returns the access token to use. rejected is as for renew.
+func (l *Linker) refresh(ctx context.Context, user music.UserID, service Service, rejected string) (string, error) {
 	// Read again: a refresh that ended just before this one started
 	// stored what this caller needs.
 	tok, err := l.working(ctx, user, service)
-	if err != nil || l.fresh(tok) {
-		return tok.AccessToken, err
+	switch {
+	case err != nil:
+		return "", err
+	case rejected == "" && l.fresh(tok), rejected != "" && tok.AccessToken != rejected:
+		return tok.AccessToken, nil
 	}
 	p, err := l.provider(service)
 	if err != nil {
@@ -76,7 +101,7 @@ func (l *Linker) refresh(ctx context.Context, user music.UserID, service Service
 	case errors.As(err, &aerr) && aerr.code == "invalid_grant":
 		l.cfg.Logger.Info("refreshing a token: refused", slog.String("service", string(service)), slog.Any("err", err))
 		return l.refused(ctx, user, service, tok.RefreshToken)
-	case err != nil && tok.Expiry.After(l.cfg.Now().Add(minValidity)):
+	case err != nil && rejected == "" && tok.Expiry.After(l.cfg.Now().Add(minValidity)):
 		// The renewal came early: the current token still serves.
 		l.cfg.Logger.Warn("refreshing a token early", slog.String("service", string(service)), slog.Any("err", err))
 		return tok.AccessToken, nil

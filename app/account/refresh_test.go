@@ -465,3 +465,37 @@ func TestAccessTokenAfterARefreshEnded(t *testing.T) {
 		t.Fatalf("the provider saw %+v refreshes, want 1", n)
 	}
 }
+
+// TestRejectedRenewsOnce tells the linker the provider refused a token
+// before its expiry: it renews once and hands out the new token; a token
+// another renewal replaced already needs no request; a refused renewal
+// breaks the link with one DM.
+func TestRejectedRenewsOnce(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, account.SoundCloud)
+	first := r.linked(t, account.SoundCloud)
+	renewed, err := r.linker.Rejected(ctx, ada, account.SoundCloud, first.AccessToken)
+	if err != nil || renewed == first.AccessToken || renewed != r.stored(t, account.SoundCloud).AccessToken {
+		t.Fatalf("Rejected = %q, %v; want the newly stored token", renewed, err)
+	}
+	if n := r.provider.Refreshes(account.SoundCloud); n.Requests != 1 {
+		t.Fatalf("refreshes %+v, want 1", n)
+	}
+	// The old token again (a caller that read it before the renewal).
+	if again, err := r.linker.Rejected(ctx, ada, account.SoundCloud, first.AccessToken); err != nil || again != renewed {
+		t.Fatalf("Rejected of a replaced token = %q, %v; want %q", again, err, renewed)
+	}
+	if n := r.provider.Refreshes(account.SoundCloud); n.Requests != 1 {
+		t.Fatalf("a replaced token was renewed again: refreshes %+v", n)
+	}
+	r.provider.Revoke(r.stored(t, account.SoundCloud).RefreshToken)
+	for range 2 {
+		if _, err := r.linker.Rejected(ctx, ada, account.SoundCloud, renewed); music.ErrorCode(err) != music.EINVALID {
+			t.Fatalf("Rejected after a revocation = %v, want the link broken", err)
+		}
+	}
+	if !r.broken(t, account.SoundCloud) || r.brokenDMs() != 1 {
+		t.Fatalf("broken %v with %d DMs; want broken, told once", r.broken(t, account.SoundCloud), r.brokenDMs())
+	}
+	r.assertNoSecretsLogged(t)
+}

@@ -55,6 +55,9 @@ type Playlist struct {
 // Tokens returns a user's access token for a service: account linking.
 type Tokens interface {
 	AccessToken(ctx context.Context, user music.UserID, service account.Service) (string, error)
+	// Rejected is told the provider refused accessToken and returns a
+	// renewed one, or why the link no longer works.
+	Rejected(ctx context.Context, user music.UserID, service account.Service, accessToken string) (string, error)
 }
 
 // Finder finds a playable track for a recording; mirror.Mirror fits it.
@@ -159,9 +162,11 @@ func readerFor(service account.Service) reader {
 // caller makes one user's requests to one service.
 type caller struct {
 	lib     *Library
+	user    music.UserID
 	service account.Service
 	base    string
 	token   string
+	renewed bool // the token was renewed after a 401 once already
 }
 
 func (l *Library) caller(ctx context.Context, user music.UserID, service account.Service) (*caller, reader, error) {
@@ -179,7 +184,7 @@ func (l *Library) caller(ctx context.Context, user music.UserID, service account
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the %s access token: %w", service.Title(), err)
 	}
-	return &caller{lib: l, service: service, base: strings.TrimRight(base, "/"), token: token}, readerFor(service), nil
+	return &caller{lib: l, user: user, service: service, base: strings.TrimRight(base, "/"), token: token}, readerFor(service), nil
 }
 
 // Playlists lists the user's playlists at service, at most MaxPlaylists.
@@ -341,6 +346,15 @@ func (c *caller) get(ctx context.Context, what, u string, out any) error {
 		}
 		ref := refusal{status: resp.StatusCode, wait: retry.After(resp.Header)}
 		ref.message, ref.reason = errorAnswer(body)
+		if ref.status == http.StatusUnauthorized && !c.renewed {
+			// Revoked or replaced before its expiry: renewed once, a
+			// refused renewal marking the link broken.
+			c.renewed = true
+			if c.token, err = c.lib.cfg.Tokens.Rejected(ctx, c.user, c.service, c.token); err != nil {
+				return fmt.Errorf("renewing the %s access token: %w", c.service.Title(), err)
+			}
+			continue
+		}
 		if ref.status == http.StatusTooManyRequests && attempt == 0 {
 			deadline, ok := ctx.Deadline()
 			if !ok || !c.lib.cfg.Now().Add(ref.wait).After(deadline) {

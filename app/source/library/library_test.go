@@ -31,6 +31,24 @@ func (t tokens) AccessToken(_ context.Context, _ music.UserID, s account.Service
 	return tok, nil
 }
 
+// Rejected plays a linker whose renewal the provider refuses.
+func (t tokens) Rejected(_ context.Context, _ music.UserID, s account.Service, _ string) (string, error) {
+	return "", music.Errorf(music.EINVALID, "Your %s link no longer works: run /link %s again.", s.Title(), s)
+}
+
+// renewing is a linker whose renewals work: each hands out the token
+// given, and it records the tokens it was told were refused.
+type renewing struct {
+	tokens
+	next     string
+	rejected []string
+}
+
+func (r *renewing) Rejected(_ context.Context, _ music.UserID, _ account.Service, tok string) (string, error) {
+	r.rejected = append(r.rejected, tok)
+	return r.next, nil
+}
+
 // byISRC mirrors a recording to a page named after its ISRC; recordings
 // without one find nothing.
 type byISRC struct{}
@@ -264,6 +282,30 @@ func TestMirrorMissesAreNoted(t *testing.T) {
 	tracks, note, err := f.lib.CollectionTracks(context.Background(), ada, account.Spotify, Liked)
 	if err != nil || len(tracks) != 2 || note != "1 track had no playable match." {
 		t.Errorf("= %d tracks, %q, %v; want 2 and the miss noted", len(tracks), note, err)
+	}
+}
+
+// TestA401IsRenewedOnce: a token refused before its expiry is renewed by
+// the linker and the request tried again, once.
+func TestA401IsRenewedOnce(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		refuse  int
+		wantErr bool
+	}{{"then answered", 1, false}, {"refused again", 2, true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, 50)
+			f.stock()
+			toks := &renewing{tokens: tokens{account.SoundCloud: f.provider.AccessToken()}, next: f.provider.AccessToken()}
+			f.lib.cfg.Tokens = toks
+			for range tt.refuse {
+				f.provider.Refuse(account.SoundCloud, accounttest.Unauthorized)
+			}
+			_, err := f.lib.Playlists(context.Background(), ada, account.SoundCloud)
+			if (err != nil) != tt.wantErr || len(toks.rejected) != 1 || toks.rejected[0] != toks.tokens[account.SoundCloud] {
+				t.Fatalf("Playlists = %v after renewals of %q; want error %v and one renewal of the refused token", err, toks.rejected, tt.wantErr)
+			}
+		})
 	}
 }
 
