@@ -16,6 +16,7 @@ import (
 	"github.com/iddv/timmybot/app/account/flowstoretest"
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/dynamostore/dynamotest"
+	"github.com/iddv/timmybot/app/storetest"
 )
 
 func newLinkFlows(t *testing.T, endpoint, table string, now func() time.Time) *dynamostore.LinkFlows {
@@ -43,7 +44,7 @@ func TestLinkFlowsKeepNoUsableSecret(t *testing.T) {
 	endpoint := dynamotest.Endpoint(t)
 	client := dynamotest.Client(t, endpoint)
 	names := dynamotest.NewTables(t, client)
-	now := func() time.Time { return time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC) }
+	now := storetest.NewClockNow().Now
 	flows := newLinkFlows(t, endpoint, names.Preferences, now)
 	f := account.Flow{State: "STATE7Q2ZKX4MNB5LPW3RT6YHVC", User: flowstoretest.Ada, Service: account.Spotify,
 		Verifier: "VERIFIERABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCDEFGHIJKL", Expires: now().Add(10 * time.Minute)}
@@ -86,4 +87,48 @@ func stringsOf(items []map[string]types.AttributeValue) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// repeatedWrites plays the SDK repeating a write whose answer was lost: each
+// PutItem is applied, then sent again, and the caller gets the second
+// answer.
+type repeatedWrites struct{ *dynamodb.Client }
+
+func (r repeatedWrites) PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if _, err := r.Client.PutItem(ctx, in, optFns...); err != nil {
+		return nil, err
+	}
+	return r.Client.PutItem(ctx, in, optFns...)
+}
+
+// TestLinkFlowsSurviveRepeatedWrites: a Take whose claim was applied but
+// whose answer was lost still takes the flow, once; a repeated pointer
+// write keeps the newest flow the one that works.
+func TestLinkFlowsSurviveRepeatedWrites(t *testing.T) {
+	endpoint := dynamotest.Endpoint(t)
+	client := dynamotest.Client(t, endpoint)
+	names := dynamotest.NewTables(t, client)
+	now := storetest.NewClockNow().Now
+	flows, err := dynamostore.NewLinkFlows(repeatedWrites{client}, names.Preferences, dynamostore.WithClock(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	older := account.Flow{State: "OLDERSTATE", User: flowstoretest.Ada, Service: account.Spotify, Verifier: "v1", Expires: now().Add(time.Minute)}
+	newer := account.Flow{State: "NEWERSTATE", User: flowstoretest.Ada, Service: account.Spotify, Verifier: "v2", Expires: now().Add(time.Minute)}
+	for _, f := range []account.Flow{older, newer} {
+		if err := flows.Put(ctx, f); err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+	}
+	if _, ok, err := flows.Take(ctx, older.State); ok || err != nil {
+		t.Fatalf("Take of the older flow = %v, %v; want it cancelled", ok, err)
+	}
+	got, ok, err := flows.Take(ctx, newer.State)
+	if !ok || err != nil || got.Verifier != "v2" {
+		t.Fatalf("Take with its claim repeated = %+v, %v, %v; want the newer flow", got, ok, err)
+	}
+	if _, ok, err := flows.Take(ctx, newer.State); ok || err != nil {
+		t.Fatalf("a second Take = %v, %v; want the flow used already", ok, err)
+	}
 }

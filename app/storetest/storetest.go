@@ -57,6 +57,13 @@ func NewClock() *Clock {
 	return &Clock{now: time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)}
 }
 
+// NewClockNow returns a clock stopped at the present second: for items
+// with a time-to-live, which a server's reaper deletes when their expiry
+// is past by its own clock.
+func NewClockNow() *Clock {
+	return &Clock{now: time.Now().UTC().Truncate(time.Second)}
+}
+
 // Now returns the clock's time.
 func (c *Clock) Now() time.Time {
 	c.mu.Lock()

@@ -64,8 +64,9 @@ const (
 	LinkRecordKeyPrefix = "link#"
 )
 
-// LinkFlowActions are what the web front may do with link flows: take them.
-var LinkFlowActions = []string{"dynamodb:DeleteItem"}
+// LinkFlowActions are what the web front may do with link flows: read a
+// flow and the user's pointer to their newest, and claim the flow.
+var LinkFlowActions = []string{"dynamodb:GetItem", "dynamodb:PutItem"}
 
 // LinkRecordActions are what the web front may do with linked accounts'
 // records: read one, write it, and take it back when its secret could not

@@ -82,7 +82,7 @@ func wantTake(t *testing.T, s account.PendingFlows, state string, want *account.
 
 // testSingleUse takes a flow once from another instance, then never again.
 func testSingleUse(t *testing.T, open Open) {
-	clock := storetest.NewClock()
+	clock := storetest.NewClockNow()
 	stores := open(t, clock.Now)
 	f := flow(clock, Ada, account.Spotify)
 	put(t, stores(), f)
@@ -105,7 +105,7 @@ func testExpiry(t *testing.T, open Open) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := storetest.NewClock()
+			clock := storetest.NewClockNow()
 			s := open(t, clock.Now)()
 			f := flow(clock, Ada, account.Spotify)
 			put(t, s, f)
@@ -122,7 +122,7 @@ func testExpiry(t *testing.T, open Open) {
 // testNewerFlowCancelsOlder checks that a newer flow of the same user and
 // service ends the older one, and only that one.
 func testNewerFlowCancelsOlder(t *testing.T, open Open) {
-	clock := storetest.NewClock()
+	clock := storetest.NewClockNow()
 	stores := open(t, clock.Now)
 	older := flow(clock, Ada, account.Spotify)
 	otherService := flow(clock, Ada, account.YouTube)
@@ -143,7 +143,7 @@ const racers = 8
 
 // testRacingTakes lets instances take one state at once: exactly one wins.
 func testRacingTakes(t *testing.T, open Open) {
-	clock := storetest.NewClock()
+	clock := storetest.NewClockNow()
 	stores := open(t, clock.Now)
 	f := flow(clock, Ada, account.Spotify)
 	put(t, stores(), f)
@@ -185,7 +185,7 @@ func testRacingTakes(t *testing.T, open Open) {
 // testRacingPuts starts flows of one user and service from several
 // instances at once: exactly one of them stays usable.
 func testRacingPuts(t *testing.T, open Open) {
-	clock := storetest.NewClock()
+	clock := storetest.NewClockNow()
 	stores := open(t, clock.Now)
 	flows := make([]account.Flow, racers)
 	var wg sync.WaitGroup
