@@ -56,7 +56,7 @@ type embedEntity struct {
 	Type     string `json:"type"`
 	Name     string `json:"name"`
 	Title    string `json:"title"`
-	Subtitle string `json:"subtitle"` // a list's owner or artist; a track's artists
+	Subtitle string `json:"subtitle"` // a track's artists; a list's owner or artist
 	Artists  []struct {
 		Name string `json:"name"`
 	} `json:"artists"`
@@ -117,7 +117,7 @@ func (c *Client) embed(ctx context.Context, kind, id string, max int) (music.Rec
 	}
 	list := music.RecordingList{Note: EmbedNote}
 	for _, raw := range entity.TrackList {
-		r, ok := entity.entry(raw)
+		r, ok := entry(raw)
 		if !ok {
 			continue
 		}
@@ -194,15 +194,12 @@ func parseEmbed(page []byte, kind string) (embedEntity, error) {
 }
 
 // nextData returns the body of the page's <script id="__NEXT_DATA__">,
-// whatever its other attributes. Next.js escapes "<" inside it, so the
-// first "</script>" ends it.
+// whatever its other attributes: what follows the tag's ">" up to the
+// first "</script>", which Next.js's escaping of "<" keeps out of the
+// data.
 func nextData(page []byte) ([]byte, bool) {
 	at := bytes.Index(page, nextDataID)
 	if at < 0 {
-		return nil, false
-	}
-	open := bytes.LastIndex(page[:at], []byte("<script"))
-	if open < 0 || bytes.IndexByte(page[open:at], '>') >= 0 {
 		return nil, false
 	}
 	start := bytes.IndexByte(page[at:], '>')
@@ -234,21 +231,16 @@ func (e embedEntity) recording() (music.Recording, bool) {
 	return r, r.Title != ""
 }
 
-// entry is the recording of one track-list entry; ok is false for what
+// entry is the recording of one entry of a track list; ok is false for what
 // cannot be mirrored: an episode, a local file, an entry without a title
 // or one that does not decode. An entry Spotify marks unplayable is kept:
 // the bot plays a mirror, not Spotify.
-func (e embedEntity) entry(raw json.RawMessage) (music.Recording, bool) {
+func entry(raw json.RawMessage) (music.Recording, bool) {
 	var t embedTrack
 	if json.Unmarshal(raw, &t) != nil || !strings.HasPrefix(t.URI, "spotify:track:") || t.Title == "" {
 		return music.Recording{}, false
 	}
-	artists := splitArtists(t.Subtitle)
-	if len(artists) == 0 && e.Type == music.LinkAlbum {
-		// An album's subtitle is its artist.
-		artists = splitArtists(e.Subtitle)
-	}
-	return music.Recording{Title: t.Title, Artists: artists, Duration: time.Duration(t.Duration), Source: "spotify"}, true
+	return music.Recording{Title: t.Title, Artists: splitArtists(t.Subtitle), Duration: time.Duration(t.Duration), Source: "spotify"}, true
 }
 
 // splitArtists reads the page's comma-joined artists. A name with a comma
