@@ -30,6 +30,10 @@ func (r Recording) Name() string {
 type RecordingList struct {
 	Recordings []Recording
 	Total      int
+	// Note, when not empty, tells the user how the source read the list
+	// when that read was poorer than usual (a public page instead of the
+	// API, with fewer tracks and no ISRCs).
+	Note string
 }
 
 // TotalUnknown is the Total of a cut list whose source does not count.

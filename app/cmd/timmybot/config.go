@@ -84,7 +84,7 @@ type config struct {
 	YTDLPSites       []string // hosts whose pages go to yt-dlp
 
 	// Spotify links, read with the app's client credentials (both or
-	// neither; without them Spotify links answer "not set up").
+	// neither; without them from Spotify's public embed pages).
 	SpotifyClientID, SpotifyClientSecret string
 	// AppleMusicToken is the Apple Music developer token; without it Apple
 	// Music songs and albums are read through the public lookup and

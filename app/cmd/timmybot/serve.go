@@ -60,7 +60,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	links, err := newLinkResolver(c, finder, log)
+	links, err := newLinkResolver(c, finder, metadataClient(policy, c.Limits), log)
 	if err != nil {
 		return err
 	}
@@ -285,24 +285,33 @@ func (c candidateSearch) Search(ctx context.Context, query string, n int) ([]mir
 	return c.Candidates(ctx, query, n)
 }
 
-// newLinkResolver reads Spotify (with the app's credentials, when set),
-// Deezer and Apple Music (with the developer token, when set) links and
-// has finder mirror their tracks (yt-dlp's search, the matches cached in
-// the track cache).
-func newLinkResolver(c config, finder *mirror.Mirror, log *slog.Logger) (*links.Resolver, error) {
-	cfg := links.Config{
+// newLinkResolver reads Spotify (through the API with the app's
+// credentials, when set, else from the public embed pages), Deezer and
+// Apple Music (with the developer token, when set) links and has finder
+// mirror their tracks (yt-dlp's search, the matches cached in the track
+// cache). Spotify is read with client.
+func newLinkResolver(c config, finder *mirror.Mirror, client *http.Client, log *slog.Logger) (*links.Resolver, error) {
+	sp, err := spotify.New(spotify.Config{ClientID: c.SpotifyClientID, ClientSecret: c.SpotifyClientSecret, HTTPClient: client})
+	if err != nil {
+		return nil, configError{fmt.Errorf("TIMMYBOT_SPOTIFY_CLIENT_ID: %w", err)}
+	}
+	return links.New(links.Config{
+		Spotify:     sp,
 		Deezer:      deezer.New(deezer.Config{}),
 		AppleMusic:  applemusic.New(applemusic.Config{Token: c.AppleMusicToken, Logger: log}),
 		Finder:      finder,
 		Concurrency: c.LinkConcurrency,
-	}
-	var err error
-	if c.SpotifyClientID != "" {
-		if cfg.Spotify, err = spotify.New(spotify.Config{ClientID: c.SpotifyClientID, ClientSecret: c.SpotifyClientSecret}); err != nil {
-			return nil, configError{fmt.Errorf("TIMMYBOT_SPOTIFY_CLIENT_ID: %w", err)}
-		}
-	}
-	return links.New(cfg)
+	})
+}
+
+// metadataClient reads catalog APIs and pages: the guarded client of user
+// URLs, so that no answer (a redirect, a changed DNS record) leads the bot
+// to an internal address, with a timeout per request, as their answers
+// are small.
+func metadataClient(policy fetch.Policy, limits fetch.Limits) *http.Client {
+	client := fetch.NewClient(policy, limits)
+	client.Timeout = spotify.DefaultTimeout
+	return client
 }
 
 // readyDetails are the lines /readyz adds to its answer.

@@ -231,6 +231,9 @@ func (r *Resolver) parse(query string) (string, music.Link, catalog, error) {
 
 func noteFor(list music.RecordingList, missing, max int) string {
 	var parts []string
+	if list.Note != "" {
+		parts = append(parts, list.Note)
+	}
 	if list.Total == music.TotalUnknown {
 		parts = append(parts, fmt.Sprintf("Only its first %d tracks were taken (the limit is %d).", len(list.Recordings), max))
 	} else if list.Truncated() {

@@ -50,7 +50,7 @@ func setup(t *testing.T, withSpotify bool) (*Resolver, *finder) {
 	dz.AddList("playlist", "9", []deezertest.Track{{ID: 1, Title: "Deez 1", Artist: "D"}, {ID: 2, Title: "Deez 2", Artist: "D"}})
 	cfg := Config{Deezer: deezer.New(deezer.Config{APIURL: dz.URL}), Finder: &finder{}, MaxTracks: 3}
 	if withSpotify {
-		c, err := spotify.New(spotify.Config{ClientID: "id", ClientSecret: "secret", AccountsURL: sp.URL, APIURL: sp.URL})
+		c, err := spotify.New(spotify.Config{ClientID: "id", ClientSecret: "secret", AccountsURL: sp.URL, APIURL: sp.URL, EmbedURL: sp.URL})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,7 +82,7 @@ func TestResolve(t *testing.T) {
 		{name: "deezer playlist", query: "https://www.deezer.com/playlist/9", wantURLs: []string{"https://www.youtube.com/deezer/Deez_1", "https://www.youtube.com/deezer/Deez_2"}},
 		{name: "track without a match", query: "https://open.spotify.com/track/t2", wantCode: music.ENOTFOUND},
 		{name: "album without any match", query: "https://open.spotify.com/album/lost", wantCode: music.ENOTFOUND, wantText: "any track of that Spotify album"},
-		{name: "someone else's playlist", query: "https://open.spotify.com/playlist/theirs", wantCode: music.EFORBIDDEN, wantText: "development mode"},
+		{name: "someone else's private playlist", query: "https://open.spotify.com/playlist/theirs", wantCode: music.ENOTFOUND, wantText: "private or gone"},
 		{name: "artist link", query: "https://open.spotify.com/artist/abc", wantCode: music.EINVALID, wantText: "artist links cannot be played"},
 		{name: "unknown deezer album", query: "https://www.deezer.com/album/404", wantCode: music.ENOTFOUND, wantText: "no such album"},
 	}

@@ -1,6 +1,8 @@
 // Package spotify reads the metadata of Spotify tracks, albums and
-// playlists through the Web API with the app's client credentials, and
-// parses the links and URIs users paste.
+// playlists through the Web API with the app's client credentials, or,
+// when the app has none or the API refuses, from the public embed page
+// that Spotify serves for players on other sites; and it parses the links
+// and URIs users paste.
 //
 // It owns the app token (requested from the accounts service with Basic
 // auth and reused until shortly before it expires), the paging of album and
@@ -8,7 +10,11 @@
 // when the context's deadline leaves room for it, and the translation of
 // Spotify's refusals into music.Error values a user can read: among them
 // the 403 that development-mode apps get for playlists their owner neither
-// owns nor collaborates on.
+// owns nor collaborates on. Those refusals, and a playlist's 404 (how the
+// API hides Spotify's own playlists from new apps), are answered from the
+// embed page of /embed/{kind}/{id}: its Next.js data lists at most
+// EmbedCap tracks with title, artists and duration but no ISRC, so such
+// lists carry EmbedNote for the user. A private playlist has no embed page.
 //
 // It plays nothing: Spotify serves no audio to third parties, so callers
 // hand the music.Recording values it returns to a mirror. It does not do
@@ -53,13 +59,17 @@ const (
 
 // Config configures a Client.
 type Config struct {
-	// ClientID and ClientSecret are the app's credentials. Required.
+	// ClientID and ClientSecret are the app's credentials, both or neither.
+	// Default: none; everything is then read from the embed pages.
 	ClientID, ClientSecret string
 	// AccountsURL serves /api/token. Default: DefaultAccountsURL.
 	AccountsURL string
 	// APIURL serves /v1/... Default: DefaultAPIURL.
 	APIURL string
-	// HTTPClient makes the requests. Default: a client with DefaultTimeout.
+	// EmbedURL serves /embed/{kind}/{id}. Default: DefaultEmbedURL.
+	EmbedURL string
+	// HTTPClient makes the requests; the bot passes one that cannot reach
+	// internal addresses. Default: a client with DefaultTimeout.
 	HTTPClient *http.Client
 	// Now is the clock for token expiry. Default: time.Now.
 	Now func() time.Time
@@ -79,8 +89,8 @@ type Client struct {
 
 // New checks cfg and returns a client.
 func New(cfg Config) (*Client, error) {
-	if cfg.ClientID == "" || cfg.ClientSecret == "" {
-		return nil, errors.New("spotify: a client ID and secret are required")
+	if (cfg.ClientID == "") != (cfg.ClientSecret == "") {
+		return nil, errors.New("spotify: set both a client ID and a secret, or neither")
 	}
 	if cfg.AccountsURL == "" {
 		cfg.AccountsURL = DefaultAccountsURL
@@ -88,8 +98,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
 	}
+	if cfg.EmbedURL == "" {
+		cfg.EmbedURL = DefaultEmbedURL
+	}
 	cfg.AccountsURL = strings.TrimRight(cfg.AccountsURL, "/")
 	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
+	cfg.EmbedURL = strings.TrimRight(cfg.EmbedURL, "/")
 	c := &Client{cfg: cfg, http: cfg.HTTPClient, now: cfg.Now, sleep: backoff.Sleep}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: DefaultTimeout}
@@ -102,33 +116,60 @@ func New(cfg Config) (*Client, error) {
 
 // Track reads one track.
 func (c *Client) Track(ctx context.Context, id string) (music.Recording, error) {
-	var t TrackObject
-	if err := c.get(ctx, "track", "/v1/tracks/"+url.PathEscape(id), nil, &t); err != nil {
+	list, err := c.read(ctx, music.LinkTrack, id, 1, func() (music.RecordingList, error) {
+		var t TrackObject
+		if err := c.get(ctx, "track", "/v1/tracks/"+url.PathEscape(id), nil, &t); err != nil {
+			return music.RecordingList{}, err
+		}
+		return music.RecordingList{Recordings: []music.Recording{t.Recording()}, Total: 1}, nil
+	})
+	if err != nil {
 		return music.Recording{}, err
 	}
-	return t.Recording(), nil
+	return list.Recordings[0], nil
 }
 
 // AlbumTracks reads up to max tracks of an album. Album tracks are
 // Spotify's simplified objects: they carry no ISRC.
 func (c *Client) AlbumTracks(ctx context.Context, id string, max int) (music.RecordingList, error) {
-	return c.pages(ctx, "album", "/v1/albums/"+url.PathEscape(id)+"/tracks", max, func(raw json.RawMessage) (*TrackObject, error) {
-		var t TrackObject
-		err := json.Unmarshal(raw, &t)
-		return &t, err
+	return c.read(ctx, music.LinkAlbum, id, max, func() (music.RecordingList, error) {
+		return c.pages(ctx, "album", "/v1/albums/"+url.PathEscape(id)+"/tracks", max, func(raw json.RawMessage) (*TrackObject, error) {
+			var t TrackObject
+			err := json.Unmarshal(raw, &t)
+			return &t, err
+		})
 	})
 }
 
 // PlaylistTracks reads up to max tracks of a playlist, skipping episodes
 // and items Spotify no longer has.
 func (c *Client) PlaylistTracks(ctx context.Context, id string, max int) (music.RecordingList, error) {
-	return c.pages(ctx, "playlist", "/v1/playlists/"+url.PathEscape(id)+"/items", max, func(raw json.RawMessage) (*TrackObject, error) {
-		var it PlaylistItem
-		if err := json.Unmarshal(raw, &it); err != nil {
-			return nil, err
-		}
-		return it.Playable(), nil
+	return c.read(ctx, music.LinkPlaylist, id, max, func() (music.RecordingList, error) {
+		return c.pages(ctx, "playlist", "/v1/playlists/"+url.PathEscape(id)+"/items", max, func(raw json.RawMessage) (*TrackObject, error) {
+			var it PlaylistItem
+			if err := json.Unmarshal(raw, &it); err != nil {
+				return nil, err
+			}
+			return it.Playable(), nil
+		})
 	})
+}
+
+// read asks the API through api, or the embed page of kind/id when the
+// app has no credentials or the API refuses as fallsBack says.
+func (c *Client) read(ctx context.Context, kind, id string, max int, api func() (music.RecordingList, error)) (music.RecordingList, error) {
+	if c.cfg.ClientID == "" {
+		return c.embed(ctx, kind, id, max)
+	}
+	list, err := api()
+	if !fallsBack(kind, err) {
+		return list, err
+	}
+	list, embedErr := c.embed(ctx, kind, id, max)
+	if embedErr != nil {
+		return music.RecordingList{}, fmt.Errorf("reading the embed page after the API refused (%v): %w", err, embedErr)
+	}
+	return list, nil
 }
 
 // pages reads the pages of path until max tracks, the last page, or an

@@ -30,7 +30,7 @@ func newClient(t *testing.T, fake *spotifytest.Server, secret string) (*Client, 
 	t.Helper()
 	// The clock starts at the real time: context deadlines are real.
 	clk := &fakeClock{now: time.Now()}
-	c, err := New(Config{ClientID: "id", ClientSecret: secret, AccountsURL: fake.URL, APIURL: fake.URL + "/", Now: clk.Now})
+	c, err := New(Config{ClientID: "id", ClientSecret: secret, AccountsURL: fake.URL, APIURL: fake.URL + "/", EmbedURL: fake.URL + "/", Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,9 +157,9 @@ func TestRefusals(t *testing.T) {
 		wantCode string
 		wantText string
 	}{
-		{name: "playlist of someone else in development mode", secret: "secret",
+		{name: "private playlist of someone else in development mode", secret: "secret",
 			call:     func(c *Client) error { _, err := c.PlaylistTracks(t.Context(), "theirs", 10); return err },
-			wantCode: music.EFORBIDDEN, wantText: "only playlists their owner owns or collaborates on"},
+			wantCode: music.ENOTFOUND, wantText: "That playlist is private or gone"},
 		{name: "unknown track", secret: "secret",
 			call:     func(c *Client) error { _, err := c.Track(t.Context(), "nope"); return err },
 			wantCode: music.ENOTFOUND, wantText: "no such track"},

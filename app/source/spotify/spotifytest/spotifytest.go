@@ -1,9 +1,13 @@
-// Package spotifytest is a test double of Spotify's accounts service and
-// Web API: an httptest server on loopback that issues client-credentials
-// tokens and answers /v1/tracks/{id}, /v1/albums/{id}/tracks and
-// /v1/playlists/{id}/items in Spotify's documented JSON, with its refusals:
-// 401 for a bad or expired token, 403 for playlists a development-mode app
-// may not read, 404 for unknown IDs, 429 with Retry-After on demand.
+// Package spotifytest is a test double of Spotify's accounts service, Web
+// API and embed pages: an httptest server on loopback that issues
+// client-credentials tokens and answers /v1/tracks/{id},
+// /v1/albums/{id}/tracks and /v1/playlists/{id}/items in Spotify's
+// documented JSON, with its refusals: 401 for a bad or expired token, 403
+// for what a development-mode app may not read, 404 for unknown IDs, 429
+// with Retry-After on demand. /embed/{track,album,playlist}/{id} serves the
+// same catalog as the public embed page does: HTML whose Next.js data
+// script holds the entity with at most 100 tracks, 404 for private
+// playlists and unknown IDs.
 //
 // It is for tests only; it implements no more of Spotify than the spotify
 // package uses.
@@ -41,6 +45,11 @@ type Server struct {
 	albums     map[string][]Track
 	playlists  map[string][]*Track // nil entries are removed tracks
 	forbidden  map[string]bool
+	forbidAll  bool
+	private    map[string]bool
+	editorial  map[string]bool
+	pages      map[string]page // raw embed pages by kind/id
+	embeds     []string
 	rateLimits []int // Retry-After seconds of the next API answers
 	tokens     int
 	valid      map[string]bool
@@ -55,13 +64,14 @@ func New(t testing.TB, clientID, clientSecret string) *Server {
 	s := &Server{
 		ClientID: clientID, ClientSecret: clientSecret,
 		tracks: map[string]Track{}, albums: map[string][]Track{}, playlists: map[string][]*Track{},
-		forbidden: map[string]bool{}, valid: map[string]bool{},
+		forbidden: map[string]bool{}, valid: map[string]bool{}, private: map[string]bool{}, editorial: map[string]bool{}, pages: map[string]page{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /api/token", s.token)
 	mux.HandleFunc("GET /v1/tracks/{id}", s.track)
 	mux.HandleFunc("GET /v1/albums/{id}/tracks", s.album)
 	mux.HandleFunc("GET /v1/playlists/{id}/items", s.playlist)
+	mux.HandleFunc("GET /embed/{kind}/{id}", s.embed)
 	s.Server = httptest.NewServer(s.authorized(mux))
 	t.Cleanup(s.Close)
 	return s
@@ -88,6 +98,34 @@ func (s *Server) AddPlaylist(id string, items []*Track) {
 // ForbidPlaylist makes the playlist answer 403, as for a development-mode
 // app whose owner neither owns nor collaborates on it.
 func (s *Server) ForbidPlaylist(id string) { s.mu.Lock(); s.forbidden[id] = true; s.mu.Unlock() }
+
+// ForbidAll makes every API read answer 403, as Spotify answers a
+// development-mode app it no longer serves (its owner without Premium).
+func (s *Server) ForbidAll(on bool) { s.mu.Lock(); s.forbidAll = on; s.mu.Unlock() }
+
+// EditorialPlaylist makes the API answer 404 for the playlist, as it does
+// for Spotify's own playlists to apps made since November 2024; its embed
+// page stays public.
+func (s *Server) EditorialPlaylist(id string) { s.mu.Lock(); s.editorial[id] = true; s.mu.Unlock() }
+
+// PrivatePlaylist makes the playlist's embed page answer 404, as Spotify's
+// does for a private playlist. The API still serves it to its owner.
+func (s *Server) PrivatePlaylist(id string) { s.mu.Lock(); s.private[id] = true; s.mu.Unlock() }
+
+// SetEmbedPage serves body with status at /embed/{kind}/{id} instead of
+// the page the catalog makes, to stand for pages Spotify changed or broke.
+func (s *Server) SetEmbedPage(kind, id string, status int, body []byte) {
+	s.mu.Lock()
+	s.pages[kind+"/"+id] = page{status, body}
+	s.mu.Unlock()
+}
+
+// EmbedRequests are the embed pages' paths, in order.
+func (s *Server) EmbedRequests() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.embeds...)
+}
 
 // LegacyItems makes playlist items carry their track under "track", as
 // Spotify's did before 2026, instead of "item".
@@ -137,6 +175,7 @@ func (s *Server) authorized(next http.Handler) http.Handler {
 		s.mu.Lock()
 		s.requests = append(s.requests, r.URL.RequestURI())
 		valid := s.valid[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+		forbidAll := s.forbidAll
 		limit := -1
 		if valid && len(s.rateLimits) > 0 {
 			limit, s.rateLimits = s.rateLimits[0], s.rateLimits[1:]
@@ -148,6 +187,8 @@ func (s *Server) authorized(next http.Handler) http.Handler {
 		case limit >= 0:
 			w.Header().Set("Retry-After", strconv.Itoa(limit))
 			apiError(w, http.StatusTooManyRequests, "API rate limit exceeded")
+		case forbidAll:
+			apiError(w, http.StatusForbidden, "Forbidden")
 		default:
 			next.ServeHTTP(w, r)
 		}
@@ -185,6 +226,7 @@ func (s *Server) playlist(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	items, ok := s.playlists[id]
 	forbidden := s.forbidden[id]
+	ok = ok && !s.editorial[id]
 	field := "item"
 	if s.legacy {
 		field = "track"
