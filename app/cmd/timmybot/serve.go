@@ -289,7 +289,7 @@ func (c candidateSearch) Search(ctx context.Context, query string, n int) ([]mir
 // credentials, when set, else from the public embed pages), Deezer and
 // Apple Music (with the developer token, when set) links and has finder
 // mirror their tracks (yt-dlp's search, the matches cached in the track
-// cache). Spotify is read with client.
+// cache). All three are read with client.
 func newLinkResolver(c config, finder *mirror.Mirror, client *http.Client, log *slog.Logger) (*links.Resolver, error) {
 	sp, err := spotify.New(spotify.Config{ClientID: c.SpotifyClientID, ClientSecret: c.SpotifyClientSecret, HTTPClient: client})
 	if err != nil {
@@ -297,8 +297,8 @@ func newLinkResolver(c config, finder *mirror.Mirror, client *http.Client, log *
 	}
 	return links.New(links.Config{
 		Spotify:     sp,
-		Deezer:      deezer.New(deezer.Config{}),
-		AppleMusic:  applemusic.New(applemusic.Config{Token: c.AppleMusicToken, Logger: log}),
+		Deezer:      deezer.New(deezer.Config{HTTPClient: client}),
+		AppleMusic:  applemusic.New(applemusic.Config{Token: c.AppleMusicToken, HTTPClient: client, Logger: log}),
 		Finder:      finder,
 		Concurrency: c.LinkConcurrency,
 	})
