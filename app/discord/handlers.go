@@ -233,7 +233,7 @@ func (h *Handlers) enqueueList(ctx context.Context, r *Request, p *play, tracks 
 // first waits for the guild's earlier plays to land, then takes the
 // guild's lock, and queues nothing if p was cancelled meanwhile.
 func (h *Handlers) land(ctx context.Context, r *Request, p *play, tracks []music.Track, next bool) (int, error) {
-	if p != nil {
+	if p != nil && p.before != nil {
 		select {
 		case <-p.before:
 		default:
