@@ -21,6 +21,8 @@ import (
 type gatedLinks struct {
 	mu    sync.Mutex
 	gates map[string]chan linkStep
+	// unwind, when set, holds a cancelled resolution until it is closed.
+	unwind chan struct{}
 }
 
 type linkStep struct {
@@ -53,6 +55,9 @@ func (g *gatedLinks) Resolve(ctx context.Context, link string) ([]music.Track, s
 			}
 			music.ReportProgress(ctx, s.done, s.total)
 		case <-ctx.Done():
+			if g.unwind != nil {
+				<-g.unwind
+			}
 			return nil, "", ctx.Err()
 		}
 	}
@@ -325,18 +330,28 @@ func TestACancelledPlayDoesNotLandAfterTheLock(t *testing.T) {
 	})
 }
 
-// Close cancels a play in flight, waits for it, and refuses new ones.
+// Close cancels a play in flight, waits for its handler to return, and
+// refuses new plays.
 func TestCloseCancelsPlaysInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newPlayFixture(t, false)
+		f.links.unwind = make(chan struct{})
 		play, played := f.start("play", str("query", "https://www.deezer.com/playlist/1"))
 		synctest.Wait()
-		_ = f.h.audio.bot.Close() // never opened: closing its gateway fails
+		closed := make(chan struct{})
+		go func() {
+			defer close(closed)
+			_ = f.h.audio.bot.Close() // never opened: closing its gateway fails
+		}()
+		synctest.Wait()
 		select {
-		case <-played:
+		case <-closed:
+			t.Fatal("Close returned while the play was still unwinding")
 		default:
-			t.Fatal("Close returned with a play in flight")
 		}
+		close(f.links.unwind)
+		<-closed
+		<-played
 		want := "TimmyBot is shutting down"
 		if got := last(f.said.of(play)); !strings.HasPrefix(got, want) {
 			t.Errorf("/play answered %q, want %q", got, want)
