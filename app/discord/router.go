@@ -72,8 +72,6 @@ type Router struct {
 	// the deferral counting as the first: Discord rate-limits the edits
 	// of one message.
 	EditEvery time.Duration
-
-	after func(time.Duration) <-chan time.Time // the clock EditEvery is measured on
 }
 
 // RouterConfig holds what a Router needs.
@@ -105,7 +103,6 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		HandlerTimeout:      30 * time.Second,
 		AutocompleteTimeout: 2 * time.Second,
 		EditEvery:           2 * time.Second,
-		after:               time.After,
 	}
 	for _, c := range cfg.Components {
 		rt.components[c.Prefix] = c
@@ -392,7 +389,7 @@ const sendTimeout = 5 * time.Second
 // apart, the deferral counting as the first; a change that comes sooner
 // waits, and only the latest text of the wait is shown.
 func (rt *Router) showProgress(ctx context.Context, log *slog.Logger, i *discordgo.Interaction, p *progressReport, done <-chan Reply) Reply {
-	wait := rt.after(rt.EditEvery) // nil once an edit may go at once
+	wait := time.After(rt.EditEvery) // nil once an edit may go at once
 	pending, shown := false, ""
 	for {
 		select {
@@ -412,7 +409,7 @@ func (rt *Router) showProgress(ctx context.Context, log *slog.Logger, i *discord
 			if _, err := rt.respond.InteractionResponseEdit(i, Reply{Content: text}.webhookEdit(), discordgo.WithContext(ctx)); err != nil {
 				log.Warn("showing progress", slog.Any("err", err))
 			}
-			wait = rt.after(rt.EditEvery)
+			wait = time.After(rt.EditEvery)
 		}
 	}
 }
