@@ -182,6 +182,13 @@ func (f *playFixture) start(name string, opts ...*discordgo.ApplicationCommandIn
 	return i.ID, done
 }
 
+// startPlay sends /play query:link and returns once it is resolving.
+func (f *playFixture) startPlay(link string) (string, <-chan struct{}) {
+	id, done := f.start("play", str("query", link))
+	synctest.Wait()
+	return id, done
+}
+
 // titles lists the guild's queue.
 func (f *playFixture) titles(t *testing.T) []string {
 	t.Helper()
@@ -210,8 +217,7 @@ func TestPlayShowsProgressAndHoldsNoOneUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newPlayFixture(t, true)
 		const link = "https://www.deezer.com/playlist/1"
-		play, played := f.start("play", str("query", link))
-		synctest.Wait()
+		play, played := f.startPlay(link)
 		gate := f.links.gate(link)
 		gate <- linkStep{done: 120, total: 500}
 		synctest.Wait()
@@ -242,10 +248,8 @@ func TestPlaysLandInTheOrderTheyStarted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newPlayFixture(t, true)
 		const first, second = "https://www.deezer.com/playlist/1", "https://www.deezer.com/album/2"
-		_, firstDone := f.start("play", str("query", first))
-		synctest.Wait()
-		secondID, secondDone := f.start("play", str("query", second))
-		synctest.Wait()
+		_, firstDone := f.startPlay(first)
+		secondID, secondDone := f.startPlay(second)
 
 		f.links.gate(second) <- linkStep{tracks: files("b", 2)}
 		synctest.Wait()
@@ -282,8 +286,7 @@ func TestStopAndClearCancelPlaysInFlight(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				f := newPlayFixture(t, false)
 				const link = "https://www.deezer.com/playlist/1"
-				play, played := f.start("play", str("query", link))
-				synctest.Wait()
+				play, played := f.startPlay(link)
 				stop, stopped := f.start(tt.command)
 				<-stopped
 				<-played
@@ -310,8 +313,7 @@ func TestACancelledPlayDoesNotLandAfterTheLock(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newPlayFixture(t, true)
 		const link = "https://www.deezer.com/playlist/1"
-		play, played := f.start("play", str("query", link))
-		synctest.Wait()
+		play, played := f.startPlay(link)
 		unlock, err := f.rt.locks.lock(context.Background(), testGuild)
 		if err != nil {
 			t.Fatal(err)
@@ -336,8 +338,7 @@ func TestCloseCancelsPlaysInFlight(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newPlayFixture(t, false)
 		f.links.unwind = make(chan struct{})
-		play, played := f.start("play", str("query", "https://www.deezer.com/playlist/1"))
-		synctest.Wait()
+		play, played := f.startPlay("https://www.deezer.com/playlist/1")
 		closed := make(chan struct{})
 		go func() {
 			defer close(closed)
