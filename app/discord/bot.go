@@ -58,6 +58,7 @@ type Bot struct {
 	registered atomic.Bool
 	voice      voiceRoutes
 	audio      *playback
+	plays      *plays
 	leaver     *leaver         // nil unless LeaveUnapprovedAfter > 0
 	recent     *recentSearches // nil without a searcher
 
@@ -89,6 +90,7 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.gwCtx, b.gwCancel = context.WithCancel(context.Background())
 	b.audio = &playback{bot: b, cfg: cfg.Playback, queues: cfg.Queues, log: cfg.Logger}
+	b.plays = newPlays()
 	if cfg.LeaveUnapprovedAfter > 0 {
 		b.leaver = newLeaver(b.ctx, cfg.LeaveUnapprovedAfter, cfg.Allowlist, func(ctx context.Context, g music.GuildID) error {
 			return s.GuildLeave(string(g), discordgo.WithContext(ctx))
@@ -110,6 +112,7 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		Accounts:    cfg.Accounts,
 		Library:     cfg.Playback.Library,
 		audio:       b.audio,
+		plays:       b.plays,
 	}
 	if cfg.Playback.Search != nil {
 		h.recent = newRecentSearches(cfg.Playback.Search, time.Now)
@@ -172,8 +175,12 @@ func (b *Bot) Failed() <-chan error { return b.failed }
 const drainTimeout = 10 * time.Second
 
 // Close disconnects, lets in-flight interactions finish (answering goes
-// over REST, which outlives the gateway), and cancels the stragglers.
+// over REST, which outlives the gateway), and cancels the stragglers. The
+// /play commands still finding tracks are cancelled at once: they may run
+// for minutes.
 func (b *Bot) Close() error {
+	// Before the players close, so that no play lands on a closed one.
+	b.plays.close()
 	// Leaving the voice channels goes over the gateway: before it closes.
 	b.audio.close()
 	b.gwCancel()

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -38,6 +39,13 @@ type Command struct {
 	Options     []Option
 	Subcommands []Command
 	Run         HandlerFunc
+	// Unlocked runs Run without the guild's command lock, alongside the
+	// guild's other commands, for handlers that wait on slow sources: Run
+	// takes the lock itself, with Request.Locked, for the part that
+	// changes the guild's state.
+	Unlocked bool
+	// Timeout bounds Run. Default: the router's HandlerTimeout.
+	Timeout time.Duration
 }
 
 // Option declares a command option. Only the types the bot uses exist.

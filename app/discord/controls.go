@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -123,14 +124,22 @@ func (h *Handlers) skip(ctx context.Context, r *Request) (Reply, error) {
 	return Reply{Content: fmt.Sprintf("Skipped **%s**.", escapeMarkdown(st.Entry.Track.Title))}, nil
 }
 
+// stop also cancels the guild's /play commands still finding tracks, so
+// that none lands after it; with nothing playing yet, that is all it does.
 func (h *Handlers) stop(ctx context.Context, r *Request) (Reply, error) {
 	g, err := h.audio.control(r)
+	if errors.Is(err, errNotPlaying) && h.audio.isDJ(r) {
+		if n := h.plays.cancelGuild(r.Guild); n > 0 {
+			return Reply{Content: fmt.Sprintf("Stopped: cancelled %d %s still being queued.", n, plural(n, "/play", "/plays"))}, nil
+		}
+	}
 	if err != nil {
 		return Reply{}, err
 	}
 	if !h.audio.isDJ(r) {
 		return Reply{}, music.Errorf(music.EFORBIDDEN, "Only the DJ role can stop the music for everyone.")
 	}
+	h.plays.cancelGuild(r.Guild)
 	if err := g.player.Stop(ctx); err != nil {
 		return Reply{}, err
 	}

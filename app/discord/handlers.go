@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"path"
@@ -54,6 +55,9 @@ type Handlers struct {
 	// playlists remembers users' playlists for /play playlist:'s
 	// autocomplete; nil without a Library.
 	playlists *userPlaylists
+	// plays are the /play commands in flight; Commands makes them when
+	// the bot did not.
+	plays *plays
 }
 
 // queuePageSize is how many entries one /queue page shows.
@@ -67,6 +71,9 @@ func (h *Handlers) Commands() []Command {
 		query.Description = "Words to search for, or the http(s) URL of an audio file, a stream, or a page such as YouTube's"
 		query.Autocomplete = func(ctx context.Context, _ *Request, typed string) []Choice { return h.recent.Suggest(ctx, typed) }
 	}
+	if h.plays == nil {
+		h.plays = newPlays()
+	}
 	playOpts := []Option{query}
 	if h.Library != nil && h.Accounts != nil {
 		if h.playlists == nil {
@@ -79,7 +86,7 @@ func (h *Handlers) Commands() []Command {
 	playOpts = append(playOpts, Option{Name: "next", Description: "Play it after the current track instead of at the end", Type: Boolean})
 	cmds := []Command{
 		{Name: "play", Description: "Play an audio file, a stream, or a page of a site such as YouTube, by its URL or by searching", Run: h.play,
-			Options: playOpts},
+			Options: playOpts, Unlocked: true, Timeout: playTimeout},
 		{Name: "queue", Description: "Show the queue", Run: h.queue,
 			Options: []Option{{Name: "page", Description: "Page number", Type: Integer, MinValue: 1, MaxValue: music.MaxQueueLen/queuePageSize + 1}}},
 		{Name: "remove", Description: "Remove a track from the queue", Run: h.remove,
@@ -133,6 +140,14 @@ type LinkResolver interface {
 	Resolve(ctx context.Context, query string) (tracks []music.Track, note string, err error)
 }
 
+// playTimeout bounds a /play: time to mirror a long list, inside the 15
+// minutes Discord keeps an interaction's reply editable.
+const playTimeout = 10 * time.Minute
+
+// play runs without the guild's lock (plays says in what order plays land
+// and what cancels them): finding and mirroring tracks can take minutes,
+// and the guild's other commands go on meanwhile. Its reply shows the
+// progress of a long list.
 func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
 	query := strings.TrimSpace(r.String("query"))
 	given := 0
@@ -141,26 +156,53 @@ func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
 			given++
 		}
 	}
-	switch {
-	case given != 1 && h.Library != nil:
+	if given != 1 && h.Library != nil {
 		return Reply{}, music.Errorf(music.EINVALID, "Give /play exactly one of query:, source: or playlist:.")
+	}
+	p, err := h.plays.begin(ctx, r.Guild)
+	if err != nil {
+		return Reply{}, err
+	}
+	defer h.plays.end(r.Guild, p)
+	ctx = music.WithProgress(p.ctx, func(done, total int) { r.Progress(progressText(done, total)) })
+	var reply Reply
+	switch {
 	case query == "" && h.Library != nil:
-		return h.playLibrary(ctx, r)
+		reply, err = h.playLibrary(ctx, r, p)
+	case h.Links != nil && h.Links.Handles(query):
+		reply, err = h.playLink(ctx, r, p, query)
+	default:
+		reply, err = h.enqueue(ctx, r, p, query, r.Bool("next"))
 	}
-	if h.Links != nil && h.Links.Handles(query) {
-		return h.playLink(ctx, r, query)
+	// Whatever failed once a stop or Close cancelled the play, the cause is
+	// what the user needs to know; a stop's answer is public, as the
+	// progress it replaces.
+	switch cause := context.Cause(p.ctx); {
+	case err != nil && errors.Is(cause, errStoppedDuringPlay):
+		return Reply{Content: music.ErrorMessage(cause)}, nil
+	case err != nil && errors.Is(cause, errShuttingDown):
+		return Reply{}, cause
 	}
-	return h.enqueue(ctx, r, query, r.Bool("next"))
+	return reply, err
+}
+
+// progressText is a /play's progress: done of total tracks found, total 0
+// while unknown.
+func progressText(done, total int) string {
+	if total > 0 {
+		return fmt.Sprintf("Queueing… %d of %d", done, total)
+	}
+	return fmt.Sprintf("Queueing… %d so far", done)
 }
 
 // enqueue queues what query names, first in line when next, and starts
-// the player.
-func (h *Handlers) enqueue(ctx context.Context, r *Request, query string, next bool) (Reply, error) {
+// the player; p is the /play it runs for, nil for other commands.
+func (h *Handlers) enqueue(ctx context.Context, r *Request, p *play, query string, next bool) (Reply, error) {
 	track, err := h.trackFor(ctx, query, r.User)
 	if err != nil {
 		return Reply{}, err
 	}
-	pos, err := h.enqueueAndStart(ctx, r, []music.Track{track}, next)
+	pos, err := h.land(ctx, r, p, []music.Track{track}, next)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -168,23 +210,51 @@ func (h *Handlers) enqueue(ctx context.Context, r *Request, query string, next b
 }
 
 // playLink queues the tracks a Spotify or Deezer link resolves to.
-func (h *Handlers) playLink(ctx context.Context, r *Request, query string) (Reply, error) {
+func (h *Handlers) playLink(ctx context.Context, r *Request, p *play, query string) (Reply, error) {
 	tracks, note, err := h.tracksForLink(ctx, query, r.User)
 	if err != nil {
 		return Reply{}, err
 	}
-	return h.enqueueList(ctx, r, tracks, note)
+	return h.enqueueList(ctx, r, p, tracks, note)
 }
 
-// enqueueList queues the tracks of a link or a library list and says
-// where they went, with note.
-func (h *Handlers) enqueueList(ctx context.Context, r *Request, tracks []music.Track, note string) (Reply, error) {
+// enqueueList queues the tracks of a link or a library list for the /play
+// p and says where they went, with note.
+func (h *Handlers) enqueueList(ctx context.Context, r *Request, p *play, tracks []music.Track, note string) (Reply, error) {
 	// "next" moves one track; a list keeps its order at the end.
-	pos, err := h.enqueueAndStart(ctx, r, tracks, r.Bool("next") && len(tracks) == 1)
+	pos, err := h.land(ctx, r, p, tracks, r.Bool("next") && len(tracks) == 1)
 	if err != nil {
 		return Reply{}, err
 	}
 	return Reply{Content: queuedText(tracks, pos, note)}, nil
+}
+
+// land queues tracks as enqueueAndStart does. For a /play (p not nil) it
+// first waits for the guild's earlier plays to land, then takes the
+// guild's lock, and queues nothing if p was cancelled meanwhile.
+func (h *Handlers) land(ctx context.Context, r *Request, p *play, tracks []music.Track, next bool) (int, error) {
+	if p != nil && p.before != nil {
+		select {
+		case <-p.before:
+		default:
+			r.Progress("Waiting for the /play before this one to be queued…")
+		}
+		if err := p.waitTurn(); err != nil {
+			return 0, err
+		}
+	}
+	var pos int
+	err := r.Locked(ctx, func(ctx context.Context) error {
+		// /stop and /clear cancel plays under the lock: a play they
+		// cancelled sees it here and cannot land after them.
+		if err := context.Cause(ctx); err != nil {
+			return err
+		}
+		var err error
+		pos, err = h.enqueueAndStart(ctx, r, tracks, next)
+		return err
+	})
+	return pos, err
 }
 
 // tracksForLink makes the queue entries for a Spotify or Deezer link.
@@ -336,6 +406,8 @@ func (h *Handlers) clear(ctx context.Context, r *Request) (Reply, error) {
 	if !h.audio.isDJ(r) {
 		return Reply{}, music.Errorf(music.EFORBIDDEN, "Only the DJ role can clear everyone's tracks.")
 	}
+	// The /plays still finding tracks would refill what the user cleared.
+	cancelled := h.plays.cancelGuild(r.Guild)
 	n, err := h.Queues.Clear(ctx, r.Guild)
 	if err != nil {
 		return Reply{}, fmt.Errorf("clearing the queue: %w", err)
@@ -343,7 +415,11 @@ func (h *Handlers) clear(ctx context.Context, r *Request) (Reply, error) {
 	if err := h.queueChanged(ctx, r.Guild, true); err != nil {
 		return Reply{}, err
 	}
-	return Reply{Content: fmt.Sprintf("Cleared the queue (%d %s).", n, plural(n, "track", "tracks"))}, nil
+	text := fmt.Sprintf("Cleared the queue (%d %s).", n, plural(n, "track", "tracks"))
+	if cancelled > 0 {
+		text += fmt.Sprintf(" Cancelled %d %s still being queued.", cancelled, plural(cancelled, "/play", "/plays"))
+	}
+	return Reply{Content: text}, nil
 }
 
 func (h *Handlers) requestAccess(ctx context.Context, r *Request) (Reply, error) {

@@ -223,10 +223,10 @@ func (h *Handlers) libraryService(ctx context.Context, r *Request) (account.Serv
 
 // playLibrary queues a linked user's playlist or liked or top tracks, in
 // their order, as /play queues a link's.
-func (h *Handlers) playLibrary(ctx context.Context, r *Request) (Reply, error) {
+func (h *Handlers) playLibrary(ctx context.Context, r *Request, p *play) (Reply, error) {
 	tracks, note, err := h.libraryTracks(ctx, r)
 	if err != nil {
 		return Reply{}, err
 	}
-	return h.enqueueList(ctx, r, tracks, note)
+	return h.enqueueList(ctx, r, p, tracks, note)
 }

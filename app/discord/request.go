@@ -1,7 +1,9 @@
 package discord
 
 import (
+	"context"
 	"fmt"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -18,6 +20,39 @@ type Request struct {
 	Command string   // "play", "allowlist approve"; for components, the custom ID
 	Owner   bool     // the user is one of the bot's owners
 	options map[string]any
+
+	// lock takes the guild's command lock for Locked; nil when the router
+	// holds it for the whole handler already, or there is none.
+	lock          func(ctx context.Context) (unlock func(), err error)
+	lockedTimeout time.Duration
+	progress      *progressReport // nil outside the router
+}
+
+// Locked runs f holding the guild's command lock, f's context bounded by
+// the router's HandlerTimeout, for the part of an Unlocked command that
+// changes the guild's state. In other commands, which hold the lock
+// already, it just runs f.
+func (r *Request) Locked(ctx context.Context, f func(ctx context.Context) error) error {
+	if r.lock == nil {
+		return f(ctx)
+	}
+	unlock, err := r.lock(ctx)
+	if err != nil {
+		return fmt.Errorf("waiting for the guild's other commands: %w", err)
+	}
+	defer unlock()
+	ctx, cancel := context.WithTimeout(ctx, r.lockedTimeout)
+	defer cancel()
+	return f(ctx)
+}
+
+// Progress shows text in place of Discord's "thinking…" while the handler
+// runs on after the router deferred its reply: the router edits the reply
+// at most once per EditEvery, with the latest text.
+func (r *Request) Progress(text string) {
+	if r.progress != nil {
+		r.progress.set(text)
+	}
 }
 
 // String returns a string option, "" when it was not given.

@@ -48,8 +48,9 @@ type Component struct {
 //
 // Every interaction is answered within AckAfter (well inside Discord's 3 s):
 // with the handler's reply when it is ready by then, otherwise with a
-// deferral that the reply later replaces. Commands of one guild run one at a
-// time; different guilds run in parallel.
+// deferral that the reply later replaces, and that the handler's progress
+// edits meanwhile. Commands of one guild run one at a time, but for the
+// slow parts of Unlocked ones; different guilds run in parallel.
 type Router struct {
 	commands   *commandTable
 	components map[string]Component
@@ -67,6 +68,10 @@ type Router struct {
 	// AutocompleteTimeout bounds an autocomplete answer: Discord drops
 	// answers later than 3 s, and autocomplete cannot be deferred.
 	AutocompleteTimeout time.Duration
+	// EditEvery spaces the edits that show a deferred handler's progress,
+	// the deferral counting as the first: Discord rate-limits the edits
+	// of one message.
+	EditEvery time.Duration
 }
 
 // RouterConfig holds what a Router needs.
@@ -97,6 +102,7 @@ func NewRouter(cfg RouterConfig) (*Router, error) {
 		AckAfter:            1500 * time.Millisecond,
 		HandlerTimeout:      30 * time.Second,
 		AutocompleteTimeout: 2 * time.Second,
+		EditEvery:           2 * time.Second,
 	}
 	for _, c := range cfg.Components {
 		rt.components[c.Prefix] = c
@@ -113,6 +119,9 @@ type route struct {
 	access Access
 	req    *Request
 	update bool // a component: the reply replaces the message the button is on
+	// unlocked and timeout are the command's Unlocked and Timeout.
+	unlocked bool
+	timeout  time.Duration
 }
 
 // HandleInteraction answers one interaction. It never panics and never
@@ -135,8 +144,13 @@ func (rt *Router) HandleInteraction(ctx context.Context, i *discordgo.Interactio
 		return
 	}
 
-	ctx, cancel := context.WithTimeout(ctx, rt.HandlerTimeout)
+	timeout := rt.HandlerTimeout
+	if r.timeout > 0 {
+		timeout = r.timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	r.req.progress = newProgressReport()
 	done := make(chan Reply, 1)
 	go func() { done <- rt.run(ctx, log, r) }()
 
@@ -146,7 +160,7 @@ func (rt *Router) HandleInteraction(ctx context.Context, i *discordgo.Interactio
 	case reply := <-done:
 		rt.answer(ctx, log, start, i, r.update, reply)
 	case <-timer.C:
-		rt.deferThenEdit(ctx, log, start, i, r.update, done)
+		rt.deferThenEdit(ctx, log, start, i, r.update, r.req.progress, done)
 	}
 }
 
@@ -241,7 +255,7 @@ func (rt *Router) resolve(i *discordgo.Interaction) (*route, error) {
 			return nil, err
 		}
 		req.Command, req.options = path, values
-		return &route{run: c.Run, access: rt.commands.byName[i.ApplicationCommandData().Name].Access, req: req}, nil
+		return &route{run: c.Run, access: rt.commands.byName[i.ApplicationCommandData().Name].Access, req: req, unlocked: c.Unlocked, timeout: c.Timeout}, nil
 	case discordgo.InteractionMessageComponent:
 		id := i.MessageComponentData().CustomID
 		prefix, _, _ := strings.Cut(id, ":")
@@ -274,15 +288,19 @@ func (rt *Router) deny(r *route) (Reply, bool) {
 	return Reply{}, false
 }
 
-// run executes the handler under the guild's lock, after the allowlist
-// check, turning errors and panics into replies.
+// run executes the handler under the guild's lock (an Unlocked one with
+// the means to take it), after the allowlist check, turning errors and
+// panics into replies.
 func (rt *Router) run(ctx context.Context, log *slog.Logger, r *route) (reply Reply) {
 	defer func() {
 		if p := recover(); p != nil {
 			reply = rt.errorReply(log, r.req.Command, fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
 		}
 	}()
-	if r.req.Guild != "" {
+	if r.req.Guild != "" && r.unlocked {
+		r.req.lock = func(ctx context.Context) (func(), error) { return rt.locks.lock(ctx, r.req.Guild) }
+		r.req.lockedTimeout = rt.HandlerTimeout
+	} else if r.req.Guild != "" {
 		unlock, err := rt.locks.lock(ctx, r.req.Guild)
 		if err != nil {
 			return rt.errorReply(log, r.req.Command, fmt.Errorf("waiting for the guild's previous command: %w", err))
@@ -320,23 +338,32 @@ func (rt *Router) answer(ctx context.Context, log *slog.Logger, start time.Time,
 	}
 }
 
-// deferThenEdit acknowledges now and replaces the placeholder when the
-// handler is done. An ephemeral reply (an error) cannot replace a public
-// placeholder, so the placeholder is deleted and the reply follows up.
-func (rt *Router) deferThenEdit(ctx context.Context, log *slog.Logger, start time.Time, i *discordgo.Interaction, update bool, done <-chan Reply) {
+// deferThenEdit acknowledges now, shows the handler's progress, and
+// replaces the placeholder when the handler is done. An ephemeral reply
+// (an error) cannot replace a public placeholder, so the placeholder is
+// deleted and the reply follows up.
+func (rt *Router) deferThenEdit(ctx context.Context, log *slog.Logger, start time.Time, i *discordgo.Interaction, update bool, progress *progressReport, done <-chan Reply) {
 	typ := discordgo.InteractionResponseDeferredChannelMessageWithSource
 	if update {
 		typ = discordgo.InteractionResponseDeferredMessageUpdate
 	}
 	latency := time.Since(start)
 	err := rt.respond.InteractionRespond(i, &discordgo.InteractionResponse{Type: typ}, discordgo.WithContext(ctx))
-	// The handler honours ctx, so done always delivers.
-	reply := <-done
+	var reply Reply
+	if err != nil {
+		reply = <-done // the handler honours ctx, so done always delivers
+	} else {
+		reply = rt.showProgress(ctx, log, i, progress, done)
+	}
 	rt.record(latency, reply.failed)
 	if err != nil {
 		log.Error("deferring interaction", slog.Any("err", err))
 		return
 	}
+	// The handler may have spent ctx (a timeout, a cancelled import): the
+	// reply gets its own short deadline.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
 	if reply.Ephemeral {
 		if !update {
 			if err := rt.respond.InteractionResponseDelete(i, discordgo.WithContext(ctx)); err != nil {
@@ -352,6 +379,66 @@ func (rt *Router) deferThenEdit(ctx context.Context, log *slog.Logger, start tim
 	if _, err := rt.respond.InteractionResponseEdit(i, reply.webhookEdit(), discordgo.WithContext(ctx)); err != nil {
 		log.Error("editing deferred response", slog.Any("err", err))
 	}
+}
+
+// sendTimeout bounds sending a deferred handler's reply.
+const sendTimeout = 5 * time.Second
+
+// showProgress edits the deferred placeholder with the handler's progress
+// until the handler is done, and returns its reply. Edits are EditEvery
+// apart, the deferral counting as the first; a change that comes sooner
+// waits, and only the latest text of the wait is shown.
+func (rt *Router) showProgress(ctx context.Context, log *slog.Logger, i *discordgo.Interaction, p *progressReport, done <-chan Reply) Reply {
+	wait := time.After(rt.EditEvery) // nil once an edit may go at once
+	pending, shown := false, ""
+	for {
+		select {
+		case reply := <-done:
+			return reply
+		case <-p.changed:
+			pending = true
+		case <-wait:
+			wait = nil
+		}
+		if !pending || wait != nil {
+			continue
+		}
+		pending = false
+		if text := p.latest(); text != shown {
+			shown = text
+			if _, err := rt.respond.InteractionResponseEdit(i, Reply{Content: text}.webhookEdit(), discordgo.WithContext(ctx)); err != nil {
+				log.Warn("showing progress", slog.Any("err", err))
+			}
+			wait = time.After(rt.EditEvery)
+		}
+	}
+}
+
+// progressReport is the latest progress text of a handler.
+type progressReport struct {
+	mu      sync.Mutex
+	text    string
+	changed chan struct{} // capacity 1: a change not yet seen
+}
+
+func newProgressReport() *progressReport {
+	return &progressReport{changed: make(chan struct{}, 1)}
+}
+
+func (p *progressReport) set(text string) {
+	p.mu.Lock()
+	p.text = text
+	p.mu.Unlock()
+	select {
+	case p.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (p *progressReport) latest() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.text
 }
 
 // errorReply turns an error into what the user sees. Failures that are not

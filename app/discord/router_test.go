@@ -10,9 +10,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/iddv/timmybot/app/music"
 )
@@ -22,6 +24,7 @@ type recorder struct {
 	mu        sync.Mutex
 	responses []*discordgo.InteractionResponse
 	edits     []*discordgo.WebhookEdit
+	editedAt  []time.Time
 	followups []*discordgo.WebhookParams
 	deletes   int
 	deferred  chan struct{} // closed on the first deferral
@@ -51,6 +54,7 @@ func (r *recorder) InteractionResponseEdit(_ *discordgo.Interaction, e *discordg
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.edits = append(r.edits, e)
+	r.editedAt = append(r.editedAt, time.Now())
 	return &discordgo.Message{}, nil
 }
 
@@ -302,6 +306,65 @@ func TestRouterDefersSlowHandlers(t *testing.T) {
 			tt.check(t, rec)
 		})
 	}
+}
+
+// A deferred handler's progress edits its placeholder EditEvery apart at
+// most, the deferral counting as the first edit, with the latest text;
+// unchanged progress is not sent again, and the reply goes at once.
+func TestRouterShowsProgressAtABoundedRate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		say := make(chan string)
+		handler := func(_ context.Context, r *Request) (Reply, error) {
+			for text := range say {
+				r.Progress(text)
+			}
+			return Reply{Content: "Queued 500 tracks from position 3."}, nil
+		}
+		rt, rec, _ := newTestRouter(t, handler)
+		done := make(chan struct{})
+		start := time.Now()
+		go func() {
+			defer close(done)
+			rt.HandleInteraction(context.Background(), command(approvedGuild, memberID, "ping"))
+		}()
+		time.Sleep(rt.AckAfter)
+		synctest.Wait()
+		<-rec.deferred
+		deferredAt := time.Now()
+
+		say <- "Queueing… 40 of 500"
+		say <- "Queueing… 120 of 500"
+		synctest.Wait()
+		rec.mu.Lock()
+		early := len(rec.edits)
+		rec.mu.Unlock()
+		if early != 0 {
+			t.Fatalf("edited %d times within EditEvery of the deferral", early)
+		}
+		time.Sleep(rt.EditEvery) // the first edit may go: the latest text
+		synctest.Wait()
+		say <- "Queueing… 300 of 500" // too soon after it: waits
+		synctest.Wait()
+		time.Sleep(10 * rt.EditEvery) // one edit for it, none for no change
+		synctest.Wait()
+		close(say)
+		<-done
+
+		var got []string
+		for _, e := range rec.edits {
+			got = append(got, *e.Content)
+		}
+		want := []string{"Queueing… 120 of 500", "Queueing… 300 of 500", "Queued 500 tracks from position 3."}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("edits (-want +got):\n%s", diff)
+		}
+		wantAt := []time.Duration{rt.AckAfter + rt.EditEvery, rt.AckAfter + 2*rt.EditEvery, rt.AckAfter + 11*rt.EditEvery}
+		for i, at := range rec.editedAt {
+			if got := at.Sub(start); got != wantAt[i] {
+				t.Errorf("edit %d at %v, want %v (the deferral at %v)", i, got, wantAt[i], deferredAt.Sub(start))
+			}
+		}
+	})
 }
 
 func TestRouterComponents(t *testing.T) {

@@ -230,16 +230,20 @@ func (l *Library) CollectionTracks(ctx context.Context, user music.UserID, servi
 
 // tracks mirrors the recordings among es and keeps its pages, in order. A
 // list that finds nothing playable is an error; otherwise the note counts
-// what was cut and what found no match.
+// what was cut and what found no match. Each mirrored entry is reported to
+// ctx's progress, counting those before it as done.
 func (l *Library) tracks(ctx context.Context, es entries, what string) ([]music.Track, string, error) {
 	var tracks []music.Track
 	missing := 0
-	for _, e := range es.items {
+	for i, e := range es.items {
 		if e.page != nil {
 			tracks = append(tracks, *e.page)
 			continue
 		}
 		t, err := l.cfg.Finder.Find(ctx, e.rec)
+		if err == nil || music.ErrorCode(err) == music.ENOTFOUND {
+			music.ReportProgress(ctx, i+1, len(es.items))
+		}
 		switch {
 		case music.ErrorCode(err) == music.ENOTFOUND:
 			missing++

@@ -156,50 +156,62 @@ func TestPlaylistsArePagedInOrder(t *testing.T) {
 	}
 }
 
+// Tracks keep their order across pages; the reads report their progress:
+// page tracks page by page as they are read, recordings one by one as they
+// are mirrored.
 func TestTracksKeepTheirOrderAcrossPages(t *testing.T) {
 	f := newFixture(t, 50)
 	f.stock()
-	ctx := context.Background()
+	var reports []string
+	ctx := music.WithProgress(context.Background(), func(done, total int) {
+		reports = append(reports, fmt.Sprintf("%d/%d", done, total))
+	})
 	sc := func(i int) string { return fmt.Sprintf("Song %d <https://soundcloud.com/ada/song-%d>", i, i) }
 	tests := []struct {
 		name string
 		read func() ([]music.Track, string, error)
 		want []string
 		note string
+		// progress is what was reported: done/total, total 0 when unknown.
+		progress []string
 	}{
 		{"spotify playlist, mirrored by ISRC, the item without a track left out",
 			func() ([]music.Track, string, error) { return f.lib.PlaylistTracks(ctx, ada, account.Spotify, "road") },
-			[]string{"Ada - Song 1 <https://mirror.example/GBAAA2600001>", "Ada - Song 2 <https://mirror.example/GBAAA2600002>", "Ada - Song 3 <https://mirror.example/GBAAA2600003>"}, ""},
+			[]string{"Ada - Song 1 <https://mirror.example/GBAAA2600001>", "Ada - Song 2 <https://mirror.example/GBAAA2600002>", "Ada - Song 3 <https://mirror.example/GBAAA2600003>"}, "", []string{"1/3", "2/3", "3/3"}},
 		{"spotify liked",
 			func() ([]music.Track, string, error) { return f.lib.CollectionTracks(ctx, ada, account.Spotify, Liked) },
-			[]string{"Ada - Song 1 <https://mirror.example/GBAAA2600001>", "Ada - Song 2 <https://mirror.example/GBAAA2600002>", "Ada - Song 3 <https://mirror.example/GBAAA2600003>"}, ""},
+			[]string{"Ada - Song 1 <https://mirror.example/GBAAA2600001>", "Ada - Song 2 <https://mirror.example/GBAAA2600002>", "Ada - Song 3 <https://mirror.example/GBAAA2600003>"}, "", []string{"1/3", "2/3", "3/3"}},
 		{"spotify top",
 			func() ([]music.Track, string, error) { return f.lib.CollectionTracks(ctx, ada, account.Spotify, Top) },
-			[]string{"Ada - Song 1 <https://mirror.example/GBAAA2600001>", "Ada - Song 2 <https://mirror.example/GBAAA2600002>"}, ""},
+			[]string{"Ada - Song 1 <https://mirror.example/GBAAA2600001>", "Ada - Song 2 <https://mirror.example/GBAAA2600002>"}, "", []string{"1/2", "2/2"}},
 		{"youtube playlist as watch URLs, the deleted video left out",
 			func() ([]music.Track, string, error) {
 				return f.lib.PlaylistTracks(ctx, ada, account.YouTube, "PLroad")
 			},
-			[]string{"Song 1 <https://www.youtube.com/watch?v=vid1>", "Song 2 <https://www.youtube.com/watch?v=vid2>", "Song 3 <https://www.youtube.com/watch?v=vid3>"}, ""},
+			[]string{"Song 1 <https://www.youtube.com/watch?v=vid1>", "Song 2 <https://www.youtube.com/watch?v=vid2>", "Song 3 <https://www.youtube.com/watch?v=vid3>"}, "", []string{"2/4", "3/4"}},
 		{"youtube liked",
 			func() ([]music.Track, string, error) { return f.lib.CollectionTracks(ctx, ada, account.YouTube, Liked) },
-			[]string{"Song 1 <https://www.youtube.com/watch?v=liked1>", "Song 2 <https://www.youtube.com/watch?v=liked2>", "Song 3 <https://www.youtube.com/watch?v=liked3>"}, ""},
+			[]string{"Song 1 <https://www.youtube.com/watch?v=liked1>", "Song 2 <https://www.youtube.com/watch?v=liked2>", "Song 3 <https://www.youtube.com/watch?v=liked3>"}, "", []string{"2/3", "3/3"}},
 		{"soundcloud playlist as permalinks",
 			func() ([]music.Track, string, error) {
 				return f.lib.PlaylistTracks(ctx, ada, account.SoundCloud, "123")
 			},
-			[]string{sc(1), sc(2), sc(3)}, ""},
+			[]string{sc(1), sc(2), sc(3)}, "", []string{"2/0", "3/0"}},
 		{"soundcloud liked",
 			func() ([]music.Track, string, error) {
 				return f.lib.CollectionTracks(ctx, ada, account.SoundCloud, Liked)
 			},
-			[]string{sc(1), sc(2), sc(3)}, ""},
+			[]string{sc(1), sc(2), sc(3)}, "", []string{"2/0", "3/0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			reports = nil
 			tracks, note, err := tt.read()
 			if err != nil {
 				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.progress, reports); diff != "" {
+				t.Errorf("progress (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(tt.want, titles(tracks)); diff != "" {
 				t.Errorf("tracks (-want +got):\n%s", diff)

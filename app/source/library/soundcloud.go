@@ -30,7 +30,8 @@ type soundcloudPage struct {
 
 // soundcloudPages reads path's pages, following next_href, until max
 // items, the last page or an error. next_href must stay on the API's own
-// scheme and host: the token goes nowhere else.
+// scheme and host: the token goes nowhere else. The items kept so far are
+// reported to ctx's progress after each page.
 func soundcloudPages(ctx context.Context, c *caller, what, path string, q url.Values, max int, take func(json.RawMessage) (bool, error)) (more bool, err error) {
 	q.Set("linked_partitioning", "true")
 	q.Set("limit", strconv.Itoa(soundcloudPageSize))
@@ -57,6 +58,7 @@ func soundcloudPages(ctx context.Context, c *caller, what, path string, q url.Va
 				kept++
 			}
 		}
+		music.ReportProgress(ctx, kept, 0) // SoundCloud's pages say no total
 		if page.NextHref == "" || len(page.Collection) == 0 {
 			return false, nil
 		}

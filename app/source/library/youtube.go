@@ -31,7 +31,8 @@ type youtubePage struct {
 
 // youtubePages reads path's pages by page token until max items, the last
 // page or an error, handing each item to take, which reports whether it
-// kept it.
+// kept it. The items kept so far are reported to ctx's progress after each
+// page.
 func youtubePages(ctx context.Context, c *caller, what, path string, q url.Values, max int, take func(json.RawMessage) (bool, error)) (total int, more bool, err error) {
 	kept := 0
 	q.Set("maxResults", strconv.Itoa(youtubePageSize))
@@ -53,6 +54,7 @@ func youtubePages(ctx context.Context, c *caller, what, path string, q url.Value
 				kept++
 			}
 		}
+		music.ReportProgress(ctx, kept, min(total, max))
 		if page.NextPageToken == "" || len(page.Items) == 0 {
 			return total, false, nil
 		}

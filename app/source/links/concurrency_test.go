@@ -100,7 +100,8 @@ func titles(ts []music.Track) []string {
 
 // Exactly Concurrency finds run while enough are left, however they
 // finish (here the latest running first), and the tracks keep the list's
-// order, those without a match left out and counted.
+// order, those without a match left out and counted. Each find, with or
+// without a match, is reported to the context's progress, counting up.
 func TestMirrorAllBoundedAndOrdered(t *testing.T) {
 	for _, limit := range []int{1, 2, 4} {
 		t.Run(fmt.Sprintf("%d at once", limit), func(t *testing.T) {
@@ -108,7 +109,11 @@ func TestMirrorAllBoundedAndOrdered(t *testing.T) {
 				recs := recordings(7)
 				f := newGatedFinder(recs)
 				r := &Resolver{cfg: Config{Finder: f, Concurrency: limit}}
-				done := startMirrorAll(t.Context(), r, recs)
+				var reports []string
+				ctx := music.WithProgress(t.Context(), func(done, total int) {
+					reports = append(reports, fmt.Sprintf("%d/%d", done, total))
+				})
+				done := startMirrorAll(ctx, r, recs)
 				for left := len(recs); left > 0; left-- {
 					synctest.Wait()
 					title, n := f.last(recs)
@@ -131,6 +136,10 @@ func TestMirrorAllBoundedAndOrdered(t *testing.T) {
 				}
 				if f.most != limit {
 					t.Errorf("at most %d ran at once, want %d", f.most, limit)
+				}
+				wantReports := []string{"1/7", "2/7", "3/7", "4/7", "5/7", "6/7", "7/7"}
+				if diff := cmp.Diff(wantReports, reports); diff != "" {
+					t.Errorf("progress (-want +got):\n%s", diff)
 				}
 			})
 		})

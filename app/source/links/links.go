@@ -156,8 +156,8 @@ func (r *Resolver) Resolve(ctx context.Context, query string) (tracks []music.Tr
 
 // mirrorAll finds a track for each recording, at most Concurrency at once,
 // and returns those found in the recordings' order with the number that
-// had no match. The first other failure stops the finds still running and
-// is returned.
+// had no match, reporting each find to ctx's music.Progress. The first
+// other failure stops the finds still running and is returned.
 func (r *Resolver) mirrorAll(ctx context.Context, recs []music.Recording) (tracks []music.Track, missing int, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -166,6 +166,8 @@ func (r *Resolver) mirrorAll(ctx context.Context, recs []music.Recording) (track
 	var (
 		failOnce sync.Once
 		failure  error
+		doneMu   sync.Mutex // one progress report at a time, in order
+		done     int
 	)
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -179,7 +181,12 @@ func (r *Resolver) mirrorAll(ctx context.Context, recs []music.Recording) (track
 				found[i], errs[i] = r.cfg.Finder.Find(ctx, recs[i])
 				if errs[i] != nil && music.ErrorCode(errs[i]) != music.ENOTFOUND {
 					failOnce.Do(func() { failure = errs[i]; cancel() })
+					continue
 				}
+				doneMu.Lock()
+				done++
+				music.ReportProgress(ctx, done, len(recs))
+				doneMu.Unlock()
 			}
 		})
 	}
