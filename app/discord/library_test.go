@@ -56,6 +56,10 @@ func (t linkedTokens) AccessToken(_ context.Context, user music.UserID, s accoun
 	return "", music.Errorf(music.ENOTFOUND, "No %s account is linked.", s.Title())
 }
 
+func (t linkedTokens) Rejected(_ context.Context, _ music.UserID, s account.Service, _ string) (string, error) {
+	return "", music.Errorf(music.EINVALID, "Your %s link no longer works: run /link %s again.", s.Title(), s)
+}
+
 // isrcPages mirrors a recording to a page named after its ISRC.
 type isrcPages struct{}
 
