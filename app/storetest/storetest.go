@@ -87,6 +87,7 @@ func track(name string) music.Track {
 		Duration:    3 * time.Minute,
 		Source:      "http",
 		RequestedBy: userA,
+		ArtworkURL:  "https://img.example/" + name + ".jpg",
 	}
 }
 
