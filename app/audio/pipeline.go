@@ -13,6 +13,12 @@
 // kept, and opening it again with neutral effects reads the cache: no
 // request, no ffmpeg (cache.go).
 //
+// Frames say the track's length when the audio does (player.Measured): a
+// WebM's Segment Duration, or the length ffmpeg printed for its input, or,
+// for a constant bit rate it could not size on a pipe, the length that
+// bit rate gives the response's Content-Length. An Ogg's length is in its
+// last page, which would take another request: it stays unknown.
+//
 // It owns no goroutine of its own: each Frames owns its fetch and its
 // ffmpeg, and Close releases both.
 package audio
@@ -159,7 +165,7 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 		_ = body.Close()
 		return nil, fmt.Errorf("starting ffmpeg: %w", err)
 	}
-	f, err := transcoded(proc, body.Close)
+	f, err := transcoded(proc, body.Close, body.Size())
 	if err != nil {
 		return nil, err
 	}
@@ -201,11 +207,13 @@ func (p *Pipeline) transcodeURL(ctx context.Context, url string, header http.Hea
 		release()
 		return nil, fmt.Errorf("starting ffmpeg: %w", err)
 	}
-	return transcoded(proc, func() error { release(); return nil })
+	// ffmpeg reads the relay with Range and sizes the input itself.
+	return transcoded(proc, func() error { release(); return nil }, -1)
 }
 
-// transcoded reads ffmpeg's Ogg Opus output as frames.
-func transcoded(proc *ffmpeg.Process, release func() error) (*frames, error) {
+// transcoded reads ffmpeg's Ogg Opus output as frames. size is the input's
+// length in bytes, -1 when unknown.
+func transcoded(proc *ffmpeg.Process, release func() error, size int64) (*frames, error) {
 	r := ogg.NewReader(proc)
 	closeAll := func() error { err := proc.Close(); _ = release(); return err }
 	if _, err := r.Head(); err != nil {
@@ -216,8 +224,24 @@ func transcoded(proc *ffmpeg.Process, release func() error) (*frames, error) {
 		}
 		return nil, unplayable(err)
 	}
-	return &frames{next: r.ReadPacket, close: closeAll}, nil
+	return &frames{next: r.ReadPacket, close: closeAll, length: func() time.Duration { return inputLength(proc.Input(), size) }}, nil
 }
+
+// inputLength is the length ffmpeg gave its input, else the one its bit
+// rate gives size bytes (as ffmpeg estimates a file it can size), else 0.
+func inputLength(in ffmpeg.InputInfo, size int64) time.Duration {
+	if in.Duration > 0 || in.BitRate <= 0 || size <= 0 {
+		return in.Duration
+	}
+	seconds := float64(size) * 8 / float64(in.BitRate)
+	if seconds > maxEstimate.Seconds() {
+		return 0
+	}
+	return time.Duration(seconds * float64(time.Second))
+}
+
+// maxEstimate bounds a length estimated from a bit rate: a day.
+const maxEstimate = 24 * time.Hour
 
 // errNotPassthrough: the source must be transcoded.
 var errNotPassthrough = errors.New("source cannot be passed through")
@@ -230,6 +254,7 @@ func (p *Pipeline) passthrough(src *bufio.Reader, body io.Closer, at time.Durati
 		return nil, unplayable(fmt.Errorf("reading the first bytes: %w", err))
 	}
 	var next func() ([]byte, error)
+	var length time.Duration
 	switch container.Sniff(magic) {
 	case container.Ogg:
 		r := ogg.NewReader(src)
@@ -250,6 +275,7 @@ func (p *Pipeline) passthrough(src *bufio.Reader, body io.Closer, at time.Durati
 			return nil, fmt.Errorf("%w: %w", errNotPassthrough, err)
 		}
 		next = func() ([]byte, error) { b, _, err := r.ReadPacket(); return b, err }
+		length = r.Duration()
 	default:
 		return nil, fmt.Errorf("%w: not Ogg or WebM", errNotPassthrough)
 	}
@@ -260,7 +286,7 @@ func (p *Pipeline) passthrough(src *bufio.Reader, body io.Closer, at time.Durati
 	if d, err := opus.PacketDuration(first); err != nil || d != frameDuration {
 		return nil, fmt.Errorf("%w: %v packets, not 20 ms", errNotPassthrough, d)
 	}
-	f := &frames{next: next, close: body.Close, pending: first}
+	f := &frames{next: next, close: body.Close, pending: first, length: func() time.Duration { return length }}
 	// Seeking a passthrough source drops the packets before the position.
 	for skipped := time.Duration(0); skipped+frameDuration <= at; skipped += frameDuration {
 		if _, err := f.ReadFrame(); err != nil {
@@ -315,6 +341,19 @@ type frames struct {
 	// sized frames come from a source of known length: a file, not a live
 	// stream, so they may be cached.
 	sized bool
+	// length is the track's length as the audio says, 0 while unknown;
+	// nil for none.
+	length func() time.Duration
+}
+
+var _ player.Measured = (*frames)(nil)
+
+// Duration implements player.Measured.
+func (f *frames) Duration() time.Duration {
+	if f.length == nil {
+		return 0
+	}
+	return f.length()
 }
 
 // ReadFrame implements player.Frames.

@@ -317,3 +317,45 @@ func TestResolvedTrackHeaders(t *testing.T) {
 		t.Errorf("resolved %d times, want once: the first fetch must carry the headers", len(resolver.asked))
 	}
 }
+
+// Frames say the length of a direct URL's audio when it tells: a WebM's
+// Info, ffmpeg's report of its input, or a constant bit rate over the
+// Content-Length. An Ogg's stays unknown.
+func TestFramesSayTheirLength(t *testing.T) {
+	oggFile := audiotest.Ogg(t, 2, 2, 20)
+	base := host(t, map[string][]byte{
+		"/a.ogg":  oggFile,
+		"/a.webm": audiotest.WebM(t, oggFile, false),
+		"/a.mp3":  audiotest.FFmpeg(t, nil, "a.mp3", "-f", "lavfi", "-i", "sine=f=440:d=3", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k", "OUT"),
+		"/a.wav":  audiotest.FFmpeg(t, nil, "a.wav", "-f", "lavfi", "-i", "sine=f=440:d=2", "-ar", "44100", "OUT"),
+	})
+	p := newPipeline(t, "", 0)
+	tests := []struct {
+		name string
+		path string
+		at   time.Duration
+		fx   player.Effects
+		want time.Duration // within 60 ms
+	}{
+		{"webm passed through", "/a.webm", 0, unity, 2 * time.Second},
+		{"webm passed through from a position", "/a.webm", time.Second, unity, 2 * time.Second},
+		{"webm transcoded", "/a.webm", 0, player.Effects{Volume: 50}, 2 * time.Second},
+		{"mp3 on a pipe, by its bit rate", "/a.mp3", 0, unity, 3 * time.Second},
+		{"mp3 through the relay, as ffmpeg sizes it", "/a.mp3", time.Second, unity, 3 * time.Second},
+		{"wav on a pipe, by its bit rate", "/a.wav", 0, unity, 2 * time.Second},
+		{"ogg passed through", "/a.ogg", 0, unity, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := p.Open(t.Context(), music.Track{URL: base + tt.path}, tt.at, tt.fx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAll(t, f)
+			got := f.(player.Measured).Duration()
+			if d := got - tt.want; d < -60*time.Millisecond || d > 60*time.Millisecond {
+				t.Errorf("Duration() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

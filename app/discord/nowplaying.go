@@ -111,6 +111,9 @@ func embedsText(embeds []*discordgo.MessageEmbed) string {
 		if e.Footer != nil {
 			b.WriteString(e.Footer.Text)
 		}
+		if e.Thumbnail != nil {
+			b.WriteString(e.Thumbnail.URL)
+		}
 	}
 	return b.String()
 }

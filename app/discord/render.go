@@ -72,9 +72,14 @@ func nowPlayingStatusEmbeds(st player.Status) []*discordgo.MessageEmbed {
 	}
 	e := &discordgo.MessageEmbed{
 		Title:       title,
-		Description: trackLink(t) + "\n" + progressBar(st.Position, t.Duration),
+		Description: trackLink(t) + "\n" + progressBar(st.Position, st.Duration),
 		Fields:      fields,
 		Color:       embedColor,
+	}
+	// Stores and sources admit only URLs Discord shows; checking again
+	// keeps a bad one from failing the whole message.
+	if art := music.Artwork(t.ArtworkURL); art != "" {
+		e.Thumbnail = &discordgo.MessageEmbedThumbnail{URL: art}
 	}
 	return []*discordgo.MessageEmbed{e}
 }

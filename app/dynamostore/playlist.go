@@ -32,7 +32,7 @@ const (
 	attrPlaylists = "pl"
 	attrTracks    = "tracks"
 	// chunkMaxBytes keeps a chunk well under DynamoDB's 400 KB item limit;
-	// a track at the bounds of music.Track encodes to about 14 KB at worst.
+	// a track at the bounds of music.Track encodes to about 26 KB at worst.
 	chunkMaxBytes = 350_000
 )
 

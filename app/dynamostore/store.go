@@ -221,6 +221,7 @@ const (
 	attrDuration = "dur"
 	attrSource   = "src"
 	attrBy       = "by"
+	attrArtwork  = "art"
 )
 
 func putTrack(item map[string]types.AttributeValue, t music.Track) {
@@ -229,6 +230,7 @@ func putTrack(item map[string]types.AttributeValue, t music.Track) {
 	item[attrDuration] = num(int64(t.Duration))
 	putOptional(item, attrSource, t.Source)
 	putOptional(item, attrBy, string(t.RequestedBy))
+	putOptional(item, attrArtwork, t.ArtworkURL)
 }
 
 func getTrack(item map[string]types.AttributeValue) (music.Track, error) {
@@ -242,6 +244,7 @@ func getTrack(item map[string]types.AttributeValue) (music.Track, error) {
 		Duration:    time.Duration(d),
 		Source:      getStr(item, attrSource),
 		RequestedBy: music.UserID(getStr(item, attrBy)),
+		ArtworkURL:  getStr(item, attrArtwork), // absent in items stored before tracks had artwork
 	}, nil
 }
 

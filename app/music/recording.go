@@ -13,6 +13,9 @@ type Recording struct {
 	Duration time.Duration // zero when the source does not say
 	ISRC     string        // empty when the source does not say
 	Source   string        // "spotify", "deezer", "applemusic"
+	// ArtworkURL is the cover image, already checked with Artwork; empty
+	// when the source has none.
+	ArtworkURL string
 }
 
 // Name is how users see the recording: "Artist, Artist - Title".

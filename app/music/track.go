@@ -15,6 +15,8 @@ const (
 	MaxTitleLen = 256  // runes
 	MaxURLLen   = 2048 // bytes
 	MaxQueueLen = 10000
+	// MaxArtworkURLLen is the longest image URL Discord accepts in an embed.
+	MaxArtworkURLLen = 2048 // bytes
 )
 
 // Track is something playable. URL is where the audio (or the page a source
@@ -25,6 +27,7 @@ type Track struct {
 	Duration    time.Duration // zero when unknown (live streams, unprobed URLs)
 	Source      string        // "http", "youtube", "soundcloud", "spotify" ...
 	RequestedBy UserID
+	ArtworkURL  string // cover or thumbnail image; empty when the source has none
 }
 
 // Autoplay is the RequestedBy of tracks the player queued itself when the
@@ -44,8 +47,25 @@ func (t Track) Validate() error {
 		return Errorf(EINVALID, "That title is too long (at most %d characters).", MaxTitleLen)
 	case t.Duration < 0:
 		return Errorf(EINVALID, "A track cannot have a negative duration.")
+	case t.ArtworkURL != "" && Artwork(t.ArtworkURL) == "":
+		return Errorf(EINVALID, "A track's artwork must be an http(s) URL of at most %d characters.", MaxArtworkURLLen)
 	}
 	return nil
+}
+
+// Artwork returns raw if it can be shown as a track's image: an absolute
+// http(s) URL with a host, of at most MaxArtworkURLLen bytes of UTF-8.
+// Anything else yields "": artwork is optional, so sources drop what they
+// cannot show rather than fail the track.
+func Artwork(raw string) string {
+	if raw == "" || len(raw) > MaxArtworkURLLen || !utf8.ValidString(raw) {
+		return ""
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return ""
+	}
+	return raw
 }
 
 // ParseAudioURL accepts an absolute http(s) URL whose host is a DNS name or

@@ -49,3 +49,49 @@ func TestParseAudioURLNeverEchoesCredentials(t *testing.T) {
 		})
 	}
 }
+
+func TestArtworkKeepsOnlyShowableURLs(t *testing.T) {
+	long := "https://img.example.com/" + strings.Repeat("a", music.MaxArtworkURLLen)
+	for _, tt := range []struct {
+		name, raw, want string
+	}{
+		{"https", "https://i.scdn.co/image/ab67616d0000b273", "https://i.scdn.co/image/ab67616d0000b273"},
+		{"http", "http://img.example.com/a.jpg", "http://img.example.com/a.jpg"},
+		{"empty", "", ""},
+		{"data URL", "data:image/png;base64,AAAA", ""},
+		{"javascript", "javascript:alert(1)", ""},
+		{"attachment", "attachment://cover.png", ""},
+		{"relative", "/images/cover.jpg", ""},
+		{"no host", "https:///cover.jpg", ""},
+		{"credentials", "https://user:pw@img.example.com/a.jpg", ""},
+		{"too long", long, ""},
+		{"at the limit", long[:music.MaxArtworkURLLen], long[:music.MaxArtworkURLLen]},
+		{"invalid UTF-8", "https://img.example.com/\xff.jpg", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := music.Artwork(tt.raw); got != tt.want {
+				t.Errorf("Artwork(%.40q) = %.40q, want %.40q", tt.raw, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestValidateRefusesArtworkThatCannotBeShown(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		artwork string
+		wantErr bool
+	}{
+		{"none", "", false},
+		{"https", "https://img.example.com/a.jpg", false},
+		{"ftp", "ftp://img.example.com/a.jpg", true},
+		{"too long", "https://img.example.com/" + strings.Repeat("a", music.MaxArtworkURLLen), true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			err := music.Track{URL: "https://example.com/a.ogg", ArtworkURL: tt.artwork}.Validate()
+			if (music.ErrorCode(err) == music.EINVALID) != tt.wantErr {
+				t.Errorf("Validate() = %v, want error %v", err, tt.wantErr)
+			}
+		})
+	}
+}

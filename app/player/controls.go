@@ -189,7 +189,7 @@ func (p *Player) Seek(ctx context.Context, pos time.Duration) error {
 		if p.cur == nil {
 			return nothingPlaying()
 		}
-		d := p.cur.entry.Track.Duration
+		d := p.cur.length()
 		if pos < 0 || (d > 0 && pos > d) {
 			return music.Errorf(music.EINVALID, "Seek to a time between 0:00 and %s.", clock(d))
 		}
@@ -206,7 +206,7 @@ func (p *Player) SeekBy(ctx context.Context, d time.Duration) error {
 			return nothingPlaying()
 		}
 		target := max(time.Duration(p.target())*FrameDuration+d, 0)
-		if dur := p.cur.entry.Track.Duration; dur > 0 {
+		if dur := p.cur.length(); dur > 0 {
 			target = min(target, dur)
 		}
 		p.replace(int(target/FrameDuration), false)

@@ -132,6 +132,7 @@ type fakeOpener struct {
 	failAt   map[string]int           // ReadFrame fails at this frame
 	stallAt  map[string]int           // ReadFrame waits at this frame until unstalled
 	stalls   map[string]chan struct{} // closed to unstall
+	measured map[string]time.Duration // what a title's Frames say its length is
 	opened   []*fakeFrames
 	open     atomic.Int64 // Frames opened and not closed
 	frame    []byte       // when set, every frame is this slice (benchmarks)
@@ -144,6 +145,7 @@ func newFakeOpener() *fakeOpener {
 		failAt:   map[string]int{},
 		stallAt:  map[string]int{},
 		stalls:   map[string]chan struct{}{},
+		measured: map[string]time.Duration{},
 	}
 }
 
@@ -163,7 +165,7 @@ func (o *fakeOpener) Open(ctx context.Context, t music.Track, at time.Duration, 
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	f := &fakeFrames{o: o, ctx: ctx, title: t.Title, fx: fx, next: int(at / FrameDuration), end: -1, failAt: -1, stallAt: -1}
+	f := &fakeFrames{o: o, ctx: ctx, title: t.Title, fx: fx, next: int(at / FrameDuration), end: -1, failAt: -1, stallAt: -1, measured: o.measured[t.Title]}
 	if t.Duration > 0 {
 		f.end = int(t.Duration / FrameDuration)
 	}
@@ -237,7 +239,12 @@ type fakeFrames struct {
 	unstall         chan struct{}
 	stalled         atomic.Bool // waiting at stallAt now
 	closed          atomic.Bool
+	measured        time.Duration
 }
+
+var _ Measured = (*fakeFrames)(nil)
+
+func (f *fakeFrames) Duration() time.Duration { return f.measured }
 
 func (f *fakeFrames) ReadFrame() ([]byte, error) {
 	if f.closed.Load() {

@@ -225,7 +225,7 @@ func (p *Player) Status() Status {
 		st.State = StatePlaying
 	}
 	st.Entry = cur.entry
-	st.Duration = cur.entry.Track.Duration
+	st.Duration = cur.length()
 	st.Position = time.Duration(p.out.pos) * FrameDuration
 	if pd := p.out.pending; pd != nil && !pd.align {
 		// A seek is under way: it is where the track is about to be.

@@ -597,3 +597,44 @@ func TestReaderRefillsByHalves(t *testing.T) {
 		t.Fatalf("at half: %d buffered, want the buffer filled again to %d", got, size)
 	}
 }
+
+// A track whose source gave no length takes the one its audio says: the
+// status shows it, seeks are bounded by it, and it holds across a seek's
+// new audio. A length the source gave stays.
+func TestLengthFromTheAudio(t *testing.T) {
+	unsized := music.Track{Title: "u", URL: "https://tracks.test/u"}
+	tests := []struct {
+		name     string
+		track    music.Track
+		measured time.Duration
+		want     time.Duration
+	}{
+		{"measured", unsized, 100 * FrameDuration, 100 * FrameDuration},
+		{"unknown", unsized, 0, 0},
+		{"the source's first", track("a", 10), 100 * FrameDuration, 10 * FrameDuration},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, tt.track)
+			h.op.measured[tt.track.Title] = tt.measured // before Start: no Frames yet
+			h.must(h.p.Start(ctx))
+			h.pull(2)
+			if got := h.p.Status().Duration; got != tt.want {
+				t.Errorf("duration %v, want %v", got, tt.want)
+			}
+			if tt.want == 0 {
+				return
+			}
+			wantCode(t, h.p.Seek(ctx, tt.want+FrameDuration), music.EINVALID)
+			// The seek's audio does not say its length (yet).
+			h.op.mu.Lock()
+			h.op.measured[tt.track.Title] = 0
+			h.op.mu.Unlock()
+			h.must(h.p.Seek(ctx, tt.want/2))
+			h.pull(2)
+			if got := h.p.Status().Duration; got != tt.want {
+				t.Errorf("duration %v after a seek, want %v", got, tt.want)
+			}
+		})
+	}
+}

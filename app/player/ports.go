@@ -23,6 +23,16 @@ type Frames interface {
 	Close() error
 }
 
+// Measured is implemented by Frames that learn their track's length from
+// the audio (a container's header, the transcoder's report). The player
+// asks, from the goroutine that calls ReadFrame, until the answer is not
+// zero, and shows it for tracks whose source gave no duration.
+type Measured interface {
+	// Duration is the whole track's length, wherever the frames started;
+	// zero while unknown.
+	Duration() time.Duration
+}
+
 // Effects are what the audio pipeline applies to a track while encoding.
 type Effects struct {
 	Volume    int      // percent, 0..200; 100 leaves the audio unchanged

@@ -38,6 +38,9 @@ type stream struct {
 	err      error       // why reading stopped early, nil at EOF
 	failed   atomic.Bool // Open failed: ch closes without frames
 	readDone atomic.Bool // the source is read to its end
+	// measured is the track's length as its Frames said (Measured), in
+	// nanoseconds; 0 while unknown. Set by the reading goroutine.
+	measured atomic.Int64
 
 	// Guarded by Player.mu.
 	entry   music.Entry
@@ -82,6 +85,15 @@ func (s *stream) take() (frame, takeResult) {
 	default:
 		return frame{}, frameLater
 	}
+}
+
+// length is the track's length: what its source said, else what its audio
+// said, else 0. Called by the loop or with Player.mu held.
+func (s *stream) length() time.Duration {
+	if d := s.entry.Track.Duration; d > 0 {
+		return d
+	}
+	return time.Duration(s.measured.Load())
 }
 
 // buffered counts the frames ready to hand out. Called with Player.mu held.
@@ -131,6 +143,7 @@ func (p *Player) read(ctx context.Context, s *stream) {
 			p.log.Debug("closing frames", slog.String("track", title), slog.Any("err", err))
 		}
 	}()
+	measured, _ := frames.(Measured)
 	for i := s.start; ; i++ {
 		data, err := frames.ReadFrame()
 		if err != nil {
@@ -138,6 +151,9 @@ func (p *Player) read(ctx context.Context, s *stream) {
 				s.err = fmt.Errorf("reading %q: %w", title, err)
 			}
 			break
+		}
+		if measured != nil && s.measured.Load() == 0 {
+			s.measured.Store(int64(max(measured.Duration(), 0)))
 		}
 		if !s.put(ctx, frame{data: data, index: i}) {
 			return

@@ -305,6 +305,8 @@ func (p *Player) replace(start int, align bool) {
 	}
 	p.detachNext()
 	s := p.openStream(p.cur.entry, start, align)
+	// The same track: its length holds until the new audio says it again.
+	s.measured.Store(p.cur.measured.Load())
 	p.pending = s
 	p.mu.Lock()
 	p.out.pending = s

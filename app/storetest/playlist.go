@@ -133,10 +133,11 @@ func testPlaylists(t *testing.T, open Open) {
 // when encoded.
 func longTrack(name string) music.Track {
 	return music.Track{
-		Title:    strings.Repeat("\"<&>", music.MaxTitleLen/4),
-		URL:      "https://audio.example/" + name + "?" + strings.Repeat("&", music.MaxURLLen-len("https://audio.example/?")-len(name)),
-		Duration: time.Hour,
-		Source:   "http",
+		Title:      strings.Repeat("\"<&>", music.MaxTitleLen/4),
+		URL:        "https://audio.example/" + name + "?" + strings.Repeat("&", music.MaxURLLen-len("https://audio.example/?")-len(name)),
+		Duration:   time.Hour,
+		Source:     "http",
+		ArtworkURL: "https://img.example/?" + strings.Repeat("&", music.MaxArtworkURLLen-len("https://img.example/?")),
 	}
 }
 

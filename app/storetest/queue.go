@@ -114,12 +114,14 @@ func testQueue(t *testing.T, open Open) {
 			Duration:    time.Hour + time.Nanosecond,
 			Source:      "soundcloud",
 			RequestedBy: userB,
+			ArtworkURL:  "https://img.example/" + strings.Repeat("y", music.MaxArtworkURLLen-len("https://img.example/")),
 		}
-		enqueue(t, q, guildA, 0, tr)
-		e, err := q.Peek(ctx(t), guildA)
-		must(t, "Peek", err)
-		if diff := cmp.Diff(tr, e.Track); diff != "" {
-			t.Errorf("track (-want +got):\n%s", diff)
+		bare := music.Track{URL: "https://audio.example/bare"} // as tracks stored before they had artwork
+		enqueue(t, q, guildA, 0, tr, bare)
+		page, err := q.Page(ctx(t), guildA, 0, 2)
+		must(t, "Page", err)
+		if diff := cmp.Diff([]music.Track{tr, bare}, entryTracks(page.Entries)); diff != "" {
+			t.Errorf("tracks (-want +got):\n%s", diff)
 		}
 	})
 

@@ -94,6 +94,7 @@ func track(name string) music.Track {
 		Duration:    3 * time.Minute,
 		Source:      "http",
 		RequestedBy: userA,
+		ArtworkURL:  "https://img.example/" + name + ".jpg",
 	}
 }
 

@@ -18,13 +18,15 @@ import (
 // binary: an MP3 (transcoded by ffmpeg), then WebM and Ogg Opus (passed
 // through), and checks what a DAVE listener in the channel hears: each
 // track's tone, in order, for its length, without a gap between tracks,
-// and the WebM track's Opus packets byte for byte.
+// and the WebM track's Opus packets byte for byte; the MP3's length,
+// which its URL does not say, shows in /nowplaying.
 func TestPlaybackReachesTheListener(t *testing.T) {
 	t.Parallel()
 	r := newRoom(t)
 	host := audiohost.Start(t)
 	g := r.approved.ID
 
+	var reply string // /nowplaying's answer, which is no now-playing message
 	for i, name := range []string{audiohost.MP3, audiohost.WebM, audiohost.Opus} {
 		msg := r.do(t, g, memberID, "play", opt("query", host.URL(name)))
 		want := "Queued **" + name + "**"
@@ -33,6 +35,15 @@ func TestPlaybackReachesTheListener(t *testing.T) {
 		}
 		if !strings.HasPrefix(msg.Content, want) {
 			t.Fatalf("/play %s answered %q, want %q…\n%s", name, msg.Content, want, r.bot.logs)
+		}
+		if i == 0 {
+			// The MP3's URL says no length: the audio does.
+			r.waitFrames(t, 10, 30*time.Second)
+			np := r.do(t, g, memberID, "nowplaying")
+			reply = np.ID
+			if len(np.Embeds) == 0 || !strings.Contains(np.Embeds[0].Description, " / 0:03`") {
+				t.Errorf("/nowplaying during the MP3 = %+v, want its 0:03 length in the progress bar", np)
+			}
 		}
 	}
 	// Three 3-second tracks are 450 frames; the five silence frames after
@@ -63,7 +74,7 @@ func TestPlaybackReachesTheListener(t *testing.T) {
 	// last, it says nothing is playing.
 	var np []fakediscord.Message
 	for _, m := range r.fake.Messages(r.approved.Channels[0].ID) {
-		if len(m.Embeds) > 0 {
+		if len(m.Embeds) > 0 && m.ID != reply {
 			np = append(np, m)
 		}
 	}

@@ -777,13 +777,14 @@ func TestBotEditsItsOwnChannelMessages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	embeds := []*discordgo.MessageEmbed{{Title: "Paused"}}
+	const cover = "https://i.scdn.co/image/ab67616d0000b273"
+	embeds := []*discordgo.MessageEmbed{{Title: "Paused", Thumbnail: &discordgo.MessageEmbedThumbnail{URL: cover}}}
 	if _, err := b.ChannelMessageEditComplex(&discordgo.MessageEdit{ID: m.ID, Channel: text, Embeds: &embeds}); err != nil {
 		t.Fatal(err)
 	}
 	got := srv.Messages(text)
-	if len(got) != 1 || len(got[0].Embeds) != 1 || got[0].Embeds[0].Title != "Paused" {
-		t.Fatalf("messages after the edit = %+v, want the one message, edited", got)
+	if len(got) != 1 || len(got[0].Embeds) != 1 || got[0].Embeds[0].Title != "Paused" || got[0].Embeds[0].Thumbnail == nil || got[0].Embeds[0].Thumbnail.URL != cover {
+		t.Fatalf("messages after the edit = %+v, want the one message, edited, with its thumbnail", got)
 	}
 	// Another channel's ID, or a message that does not exist: Unknown Message.
 	for _, edit := range []*discordgo.MessageEdit{{ID: m.ID, Channel: g.Channels[1].ID, Embeds: &embeds}, {ID: "42", Channel: text, Embeds: &embeds}} {

@@ -2,6 +2,7 @@ package fakediscord
 
 import (
 	"encoding/json"
+	"net/url"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -186,6 +187,7 @@ const (
 	maxEmbedFooter      = 2048
 	maxEmbedAuthor      = 256
 	maxEmbedTotal       = 6000
+	maxEmbedURL         = 2048
 	maxActionRows       = 5
 	maxRowButtons       = 5
 	maxCustomID         = 100
@@ -239,6 +241,20 @@ func validateEmbed(fe *formErrors, e Embed, path []string) int {
 	if e.Author != nil {
 		size += maxLen(e.Author.Name, maxEmbedAuthor, "author", "name")
 	}
+	validateEmbedURL(fe, e.URL, false, at("url"))
+	if e.Footer != nil {
+		validateEmbedURL(fe, e.Footer.IconURL, true, at("footer", "icon_url"))
+	}
+	if e.Author != nil {
+		validateEmbedURL(fe, e.Author.URL, false, at("author", "url"))
+		validateEmbedURL(fe, e.Author.IconURL, true, at("author", "icon_url"))
+	}
+	if e.Thumbnail != nil {
+		validateEmbedURL(fe, e.Thumbnail.URL, true, at("thumbnail", "url"))
+	}
+	if e.Image != nil {
+		validateEmbedURL(fe, e.Image.URL, true, at("image", "url"))
+	}
 	if e.Color < 0 || e.Color > 0xFFFFFF {
 		fe.add(at("color"), "NUMBER_TYPE_MAX", "int value should be less than or equal to 16777215.")
 	}
@@ -257,6 +273,32 @@ func validateEmbed(fe *formErrors, e Embed, path []string) int {
 		size += maxLen(f.Value, maxEmbedFieldValue, "fields", fi, "value")
 	}
 	return size
+}
+
+// validateEmbedURL checks one of an embed's URLs as Discord does: at most
+// 2048 characters, well formed, http(s), or attachment:// for media (an
+// uploaded file). An empty link is no link.
+func validateEmbedURL(fe *formErrors, raw string, media bool, path []string) {
+	if raw == "" {
+		return
+	}
+	if utf8.RuneCountInString(raw) > maxEmbedURL {
+		fe.add(path, "BASE_TYPE_MAX_LENGTH", "Must be 2048 or fewer in length.")
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		fe.add(path, "URL_TYPE_INVALID_URL", "Not a well formed URL.")
+		return
+	}
+	switch {
+	case u.Scheme == "http" || u.Scheme == "https":
+	case media && u.Scheme == "attachment":
+	case media:
+		fe.add(path, "URL_TYPE_INVALID_SCHEME", "Scheme \""+u.Scheme+"\" is not supported. Scheme must be one of ('http', 'https', 'attachment').")
+	default:
+		fe.add(path, "URL_TYPE_INVALID_SCHEME", "Scheme \""+u.Scheme+"\" is not supported. Scheme must be one of ('http', 'https').")
+	}
 }
 
 func validateComponents(fe *formErrors, rows []Component, path []string) {

@@ -375,6 +375,18 @@ func TestInteractionCallbackRules(t *testing.T) {
 		{name: "embeds over 6000 characters", body: map[string]any{"type": 4, "data": map[string]any{"embeds": []any{
 			map[string]any{"description": strings.Repeat("a", 4000)}, map[string]any{"description": strings.Repeat("b", 2001)}}}},
 			wantCode: 50035, want: []string{"data.embeds: MAX_EMBED_SIZE_EXCEEDED"}},
+		{name: "thumbnail that is no URL", body: map[string]any{"type": 4, "data": map[string]any{"embeds": []any{
+			map[string]any{"title": "Now playing", "thumbnail": map[string]any{"url": "cover.jpg"}}}}},
+			wantCode: 50035, want: []string{"data.embeds.0.thumbnail.url: URL_TYPE_INVALID_URL"}},
+		{name: "thumbnail of another scheme", body: map[string]any{"type": 4, "data": map[string]any{"embeds": []any{
+			map[string]any{"title": "Now playing", "thumbnail": map[string]any{"url": "ftp://img.example.com/cover.jpg"}}}}},
+			wantCode: 50035, want: []string{"data.embeds.0.thumbnail.url: URL_TYPE_INVALID_SCHEME"}},
+		{name: "thumbnail over 2048 characters", body: map[string]any{"type": 4, "data": map[string]any{"embeds": []any{
+			map[string]any{"title": "Now playing", "thumbnail": map[string]any{"url": "https://img.example.com/" + strings.Repeat("a", 2048)}}}}},
+			wantCode: 50035, want: []string{"data.embeds.0.thumbnail.url: BASE_TYPE_MAX_LENGTH"}},
+		{name: "link of a media scheme", body: map[string]any{"type": 4, "data": map[string]any{"embeds": []any{
+			map[string]any{"title": "Now playing", "url": "attachment://cover.jpg", "image": map[string]any{"url": "file://img.example.com/cover.jpg"}}}}},
+			wantCode: 50035, want: []string{"data.embeds.0.image.url: URL_TYPE_INVALID_SCHEME", "data.embeds.0.url: URL_TYPE_INVALID_SCHEME"}},
 		{name: "unknown flag", body: map[string]any{"type": 4, "data": map[string]any{"content": "x", "flags": 1}}, wantCode: 50035, want: []string{"data.flags: MESSAGE_FLAGS_INVALID"}},
 	}
 	for _, tt := range invalid {

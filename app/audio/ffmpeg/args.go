@@ -66,7 +66,9 @@ func Args(in Input, opts Options) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"-hide_banner", "-loglevel", "error"}
+	// Info, not error: the input's dump says its length (Input). No
+	// progress lines.
+	args := []string{"-hide_banner", "-loglevel", "info", "-nostats"}
 	source, protocols := "pipe:0", "pipe"
 	if in.URL != "" {
 		source, protocols = in.URL, "http,tcp"

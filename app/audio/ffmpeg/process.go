@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"sync"
@@ -32,6 +33,7 @@ type Process struct {
 	cmd    *exec.Cmd
 	stdout *os.File
 	stderr *tail
+	input  *inputScanner
 	exited chan struct{} // closed when ffmpeg has exited and been reaped
 	err    error         // set before exited is closed
 
@@ -58,7 +60,8 @@ func (c Config) Start(ctx context.Context, in Input, opts Options) (*Process, er
 	cmd.WaitDelay = stdinWaitDelay
 	cmd.Stdin = in.Reader
 	stderr := &tail{limit: stderrLimit}
-	cmd.Stderr = stderr
+	input := &inputScanner{}
+	cmd.Stderr = io.MultiWriter(stderr, input)
 	// stdout is a pipe we own rather than cmd.StdoutPipe, which Wait closes
 	// as soon as ffmpeg exits, dropping output not read yet.
 	stdout, childStdout, err := os.Pipe()
@@ -74,7 +77,7 @@ func (c Config) Start(ctx context.Context, in Input, opts Options) (*Process, er
 		stdout.Close()
 		return nil, fmt.Errorf("starting ffmpeg: %w", err)
 	}
-	p := &Process{cancel: cancel, ctx: ctx, cmd: cmd, stdout: stdout, stderr: stderr, exited: make(chan struct{})}
+	p := &Process{cancel: cancel, ctx: ctx, cmd: cmd, stdout: stdout, stderr: stderr, input: input, exited: make(chan struct{})}
 	go p.wait()
 	return p, nil
 }
@@ -130,6 +133,11 @@ func (p *Process) Close() error {
 	})
 	return p.err
 }
+
+// Input is what ffmpeg said of its input's length and bit rate: zero
+// values until it has said it, which it does before its first output, and
+// when it does not know. Safe to call from any goroutine.
+func (p *Process) Input() InputInfo { return p.input.get() }
 
 // CPUTime is the user plus system CPU time ffmpeg used; valid after Wait.
 func (p *Process) CPUTime() time.Duration {

@@ -22,6 +22,7 @@ const (
 	idSeekPosition    = 0x53ac
 	idInfo            = 0x1549a966
 	idTimestampScale  = 0x2ad7b1
+	idDuration        = 0x4489
 	idTracks          = 0x1654ae6b
 	idTrackEntry      = 0xae
 	idTrackNumber     = 0xd7

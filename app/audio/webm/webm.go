@@ -2,7 +2,7 @@
 // arrives, for passing them to a voice client unchanged.
 //
 // It owns the EBML framing: the EBML header, a Segment and Clusters of
-// unknown size (live streams), Info (TimestampScale), Tracks (the first
+// unknown size (live streams), Info (TimestampScale, Duration), Tracks (the first
 // audio track whose codec is A_OPUS, with its OpusHead from CodecPrivate),
 // SimpleBlocks and BlockGroups of that track with Xiph, EBML and fixed-size
 // lacing, and Cues, from which a caller that can fetch byte ranges learns
@@ -90,6 +90,8 @@ type Reader struct {
 	err   error // sticky: every error but io.EOF ends the reader
 	track Track
 	scale int64 // nanoseconds per timestamp unit
+	// length is Info's Duration in timestamp units, 0 when not written.
+	length float64
 
 	segStart int64 // byte offset of the Segment's data
 	segEnd   int64 // unknownSize for a live stream
@@ -119,6 +121,19 @@ func NewReader(src io.Reader) (*Reader, error) {
 
 // Track returns the chosen track.
 func (r *Reader) Track() Track { return r.track }
+
+// maxDuration bounds a believable Segment Duration: a week of audio.
+const maxDuration = 7 * 24 * time.Hour
+
+// Duration is the Segment's length as its Info says, or zero when it says
+// none (a live stream) or one out of bounds.
+func (r *Reader) Duration() time.Duration {
+	ns := r.length * float64(r.scale)
+	if !(ns > 0) || ns > float64(maxDuration) { // also NaN
+		return 0
+	}
+	return time.Duration(ns)
+}
 
 func (r *Reader) readStart() error {
 	id, size, err := r.header()
@@ -208,6 +223,15 @@ func (r *Reader) readEBMLHeader(size int64) error {
 
 func (r *Reader) parseInfo(b []byte) error {
 	return eachChild(b, func(id uint32, data []byte) error {
+		if id == idDuration {
+			// Duration may come before TimestampScale: Duration() scales it.
+			v, err := readFloat(data)
+			if err != nil {
+				return fmt.Errorf("Duration: %w", err)
+			}
+			r.length = v
+			return nil
+		}
 		if id != idTimestampScale {
 			return nil
 		}

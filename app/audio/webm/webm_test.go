@@ -265,3 +265,56 @@ func TestReaderMultichannel(t *testing.T) {
 		t.Errorf("Passthrough() = %v, want ErrNotPassthrough", err)
 	}
 }
+
+// The Segment's Duration is what Info says, scaled by its TimestampScale
+// wherever that comes; none, or one no stream has, is zero.
+func TestReaderDuration(t *testing.T) {
+	track := el(idTracks, opusTrack(1, audiotest.OpusHead(2, 0)))
+	tests := []struct {
+		name string
+		info []byte
+		want time.Duration
+	}{
+		{"milliseconds by default", el(idInfo, floatEl(idDuration, 192340)), 192340 * time.Millisecond},
+		{"scale after the duration", el(idInfo, floatEl(idDuration, 1920), uintEl(idTimestampScale, 100_000_000)), 192 * time.Second},
+		{"a 4-byte float", el(idInfo, el(idDuration, binary.BigEndian.AppendUint32(nil, math.Float32bits(3000)))), 3 * time.Second},
+		{"none", el(idInfo, uintEl(idTimestampScale, 1_000_000)), 0},
+		{"negative", el(idInfo, floatEl(idDuration, -5)), 0},
+		{"not a number", el(idInfo, floatEl(idDuration, math.NaN())), 0},
+		{"longer than a week", el(idInfo, floatEl(idDuration, float64(8*24*time.Hour/time.Millisecond))), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewReader(bytes.NewReader(stream(tt.info, track)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Duration(); got != tt.want {
+				t.Errorf("Duration() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// ffmpeg writes a file's Duration; a live stream has none.
+func TestReaderDurationFromFFmpeg(t *testing.T) {
+	in := audiotest.Ogg(t, 2, 2, 20)
+	for _, tt := range []struct {
+		name     string
+		live     bool
+		min, max time.Duration
+	}{
+		{"file", false, 1990 * time.Millisecond, 2030 * time.Millisecond},
+		{"live pipe", true, 0, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := NewReader(bytes.NewReader(audiotest.WebM(t, in, tt.live)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Duration(); got < tt.min || got > tt.max {
+				t.Errorf("Duration() = %v, want %v to %v", got, tt.min, tt.max)
+			}
+		})
+	}
+}

@@ -230,14 +230,31 @@ type attributes struct {
 	DurationInMillis int64  `json:"durationInMillis"`
 	ISRC             string `json:"isrc"`
 	TrackCount       int    `json:"trackCount"`
+	Artwork          struct {
+		URL string `json:"url"`
+	} `json:"artwork"`
 }
 
 func (a attributes) recording() music.Recording {
-	return newRecording(a.Name, a.ArtistName, a.DurationInMillis, a.ISRC)
+	return newRecording(a.Name, a.ArtistName, a.DurationInMillis, a.ISRC, sizeArtwork(a.Artwork.URL))
 }
 
-func newRecording(title, artist string, ms int64, isrc string) music.Recording {
-	r := music.Recording{Title: title, Duration: time.Duration(ms) * time.Millisecond, ISRC: strings.ToUpper(isrc), Source: Source}
+// artworkSize fills an artwork template's {w}x{h}: wide enough for an
+// embed, far smaller than the 3000-pixel originals.
+var artworkSize = strings.NewReplacer("{w}", "600", "{h}", "600", "{c}", "bb", "{f}", "jpg")
+
+// sizeArtwork turns an artwork URL template into a URL, or "" when it has
+// placeholders this does not know.
+func sizeArtwork(template string) string {
+	u := artworkSize.Replace(template)
+	if strings.ContainsAny(u, "{}") {
+		return ""
+	}
+	return music.Artwork(u)
+}
+
+func newRecording(title, artist string, ms int64, isrc, artwork string) music.Recording {
+	r := music.Recording{Title: title, Duration: time.Duration(ms) * time.Millisecond, ISRC: strings.ToUpper(isrc), Source: Source, ArtworkURL: artwork}
 	if artist != "" {
 		r.Artists = []string{artist}
 	}
@@ -255,6 +272,7 @@ func (c *Client) lookup(ctx context.Context, kind, storefront, id string) ([]mus
 			TrackName       string `json:"trackName"`
 			ArtistName      string `json:"artistName"`
 			TrackTimeMillis int64  `json:"trackTimeMillis"`
+			ArtworkURL100   string `json:"artworkUrl100"`
 		} `json:"results"`
 	}
 	if err := c.do(ctx, kind, storefront, c.cfg.LookupURL+"/lookup?"+q.Encode(), "", &out); err != nil {
@@ -274,7 +292,7 @@ func (c *Client) lookup(ctx context.Context, kind, storefront, id string) ([]mus
 	for _, r := range out.Results {
 		// Music videos are tracks of another kind.
 		if r.WrapperType == "track" && (r.Kind == "" || r.Kind == "song") {
-			songs = append(songs, newRecording(r.TrackName, r.ArtistName, r.TrackTimeMillis, ""))
+			songs = append(songs, newRecording(r.TrackName, r.ArtistName, r.TrackTimeMillis, "", music.Artwork(r.ArtworkURL100)))
 		}
 	}
 	return songs, nil

@@ -213,3 +213,33 @@ func TestAlbumTotals(t *testing.T) {
 		})
 	}
 }
+
+// Both APIs give a song's artwork: the catalog as a template sized here,
+// the lookup API at 100x100.
+func TestTrackArtwork(t *testing.T) {
+	const base = "https://is1-ssl.mzstatic.com/image/thumb/Music/v4/ab/cd/"
+	for _, tt := range []struct {
+		name, token, artwork, want string
+	}{
+		{"catalog template", token, base + "{w}x{h}bb.jpg", base + "600x600bb.jpg"},
+		{"catalog template with crop and format", token, base + "{w}x{h}{c}.{f}", base + "600x600bb.jpg"},
+		{"catalog template with an unknown placeholder", token, base + "{w}x{h}{q}.jpg", ""},
+		{"catalog without artwork", token, "", ""},
+		{"catalog artwork that is no http(s) URL", token, "ftp://is1-ssl.mzstatic.com/{w}x{h}.jpg", ""},
+		{"lookup", "", base + "{w}x{h}bb.jpg", base + "100x100bb.jpg"},
+		{"lookup without artwork", "", "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := applemusictest.New(t, token)
+			fake.AddSong(applemusictest.Song{ID: "1", Name: "One", Artist: "A", DurationMS: 1000, Artwork: tt.artwork})
+			c, _ := newClient(t, fake, tt.token, nil)
+			got, err := c.Track(t.Context(), "us", "1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ArtworkURL != tt.want {
+				t.Errorf("ArtworkURL = %q, want %q", got.ArtworkURL, tt.want)
+			}
+		})
+	}
+}

@@ -161,10 +161,32 @@ type trackObject struct {
 	Contributors []struct {
 		Name string `json:"name"`
 	} `json:"contributors"`
+	MD5Image string `json:"md5_image"`
+	Album    struct {
+		CoverXL  string `json:"cover_xl"`
+		CoverBig string `json:"cover_big"`
+	} `json:"album"`
+}
+
+// md5Image is the form of a Deezer image hash; only this goes into a URL.
+var md5Image = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// artwork is the album's cover, else the image Deezer's CDN serves for the
+// track's image hash (album tracks carry only the hash), else "".
+func (t trackObject) artwork() string {
+	for _, u := range []string{t.Album.CoverXL, t.Album.CoverBig} {
+		if u = music.Artwork(u); u != "" {
+			return u
+		}
+	}
+	if md5Image.MatchString(t.MD5Image) {
+		return "https://cdn-images.dzcdn.net/images/cover/" + t.MD5Image + "/1000x1000-000000-80-0-0.jpg"
+	}
+	return ""
 }
 
 func (t trackObject) recording() music.Recording {
-	r := music.Recording{Title: t.Title, Duration: time.Duration(t.Duration) * time.Second, ISRC: strings.ToUpper(t.ISRC), Source: "deezer"}
+	r := music.Recording{Title: t.Title, Duration: time.Duration(t.Duration) * time.Second, ISRC: strings.ToUpper(t.ISRC), Source: "deezer", ArtworkURL: t.artwork()}
 	for _, a := range t.Contributors {
 		r.Artists = append(r.Artists, a.Name)
 	}

@@ -24,6 +24,35 @@ func TestTrack(t *testing.T) {
 	}
 }
 
+func TestTrackArtwork(t *testing.T) {
+	const hash = "2e018122cb56986277102d2041a592c8"
+	for _, tt := range []struct {
+		name  string
+		track deezertest.Track
+		want  string
+	}{
+		{"none", deezertest.Track{}, ""},
+		{"the album's largest cover", deezertest.Track{CoverXL: "https://cdn-images.dzcdn.net/images/cover/xl.jpg", CoverBig: "https://cdn-images.dzcdn.net/images/cover/big.jpg", MD5Image: hash}, "https://cdn-images.dzcdn.net/images/cover/xl.jpg"},
+		{"the big cover when the largest cannot be shown", deezertest.Track{CoverXL: "javascript:alert(1)", CoverBig: "https://cdn-images.dzcdn.net/images/cover/big.jpg"}, "https://cdn-images.dzcdn.net/images/cover/big.jpg"},
+		{"the image hash of an album track", deezertest.Track{MD5Image: hash}, "https://cdn-images.dzcdn.net/images/cover/" + hash + "/1000x1000-000000-80-0-0.jpg"},
+		{"no hash that is not one", deezertest.Track{MD5Image: "../../evil"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := deezertest.New(t)
+			tr := tt.track
+			tr.ID, tr.Title, tr.Artist, tr.Duration = 3135556, "Song", "Artist", 200
+			fake.AddTrack(tr)
+			got, err := New(Config{APIURL: fake.URL}).Track(t.Context(), "3135556")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ArtworkURL != tt.want {
+				t.Errorf("ArtworkURL = %q, want %q", got.ArtworkURL, tt.want)
+			}
+		})
+	}
+}
+
 func TestListsPageTruncateAndSkipUnreadable(t *testing.T) {
 	fake := deezertest.New(t)
 	tracks := make([]deezertest.Track, 250)

@@ -431,3 +431,64 @@ func TestISODurations(t *testing.T) {
 		}
 	}
 }
+
+// coverFinder mirrors a recording to a page that keeps its artwork, as
+// the mirror does.
+type coverFinder struct{}
+
+func (coverFinder) Find(_ context.Context, r music.Recording) (music.Track, error) {
+	return music.Track{Title: r.Name(), URL: "https://mirror.example/" + r.Title, ArtworkURL: r.ArtworkURL}, nil
+}
+
+// Each service's liked tracks carry the artwork its API names, in the
+// largest size that can be shown; what cannot be shown is left out.
+func TestLikedTracksCarryArtwork(t *testing.T) {
+	tests := []struct {
+		name    string
+		service account.Service
+		item    string
+		want    string
+	}{
+		{"spotify album image", account.Spotify,
+			`{"track":{"type":"track","name":"a","album":{"images":[{"url":"https://i.scdn.co/image/640","width":640},{"url":"https://i.scdn.co/image/300","width":300}]}}}`,
+			"https://i.scdn.co/image/640"},
+		{"spotify without images", account.Spotify, `{"track":{"type":"track","name":"a","album":{"images":[]}}}`, ""},
+		{"youtube largest thumbnail", account.YouTube,
+			`{"id":"v1","snippet":{"title":"a","thumbnails":{"default":{"url":"https://i.ytimg.com/vi/v1/default.jpg"},"high":{"url":"https://i.ytimg.com/vi/v1/hqdefault.jpg"}}},"contentDetails":{"duration":"PT1M"}}`,
+			"https://i.ytimg.com/vi/v1/hqdefault.jpg"},
+		{"youtube past one that cannot be shown", account.YouTube,
+			`{"id":"v1","snippet":{"title":"a","thumbnails":{"maxres":{"url":"javascript:x"},"medium":{"url":"https://i.ytimg.com/vi/v1/mqdefault.jpg"}}},"contentDetails":{"duration":"PT1M"}}`,
+			"https://i.ytimg.com/vi/v1/mqdefault.jpg"},
+		{"youtube without thumbnails", account.YouTube, `{"id":"v1","snippet":{"title":"a"},"contentDetails":{"duration":"PT1M"}}`, ""},
+		{"soundcloud artwork at 500x500", account.SoundCloud,
+			`{"title":"a","permalink_url":"https://soundcloud.com/a/b","artwork_url":"https://i1.sndcdn.com/artworks-000-abc-large.jpg"}`,
+			"https://i1.sndcdn.com/artworks-000-abc-t500x500.jpg"},
+		{"soundcloud without artwork", account.SoundCloud, `{"title":"a","permalink_url":"https://soundcloud.com/a/b","artwork_url":null}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch tt.service {
+				case account.Spotify:
+					fmt.Fprintf(w, `{"items":[%s],"total":1,"next":null}`, tt.item)
+				case account.YouTube:
+					fmt.Fprintf(w, `{"items":[%s],"pageInfo":{"totalResults":1}}`, tt.item)
+				default:
+					fmt.Fprintf(w, `{"collection":[%s]}`, tt.item)
+				}
+			}))
+			t.Cleanup(srv.Close)
+			lib, err := New(Config{Tokens: tokens{tt.service: "token"}, APIURLs: map[account.Service]string{tt.service: srv.URL}, Finder: coverFinder{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tracks, _, err := lib.CollectionTracks(context.Background(), ada, tt.service, Liked)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tracks) != 1 || tracks[0].ArtworkURL != tt.want {
+				t.Errorf("tracks = %+v, want one with artwork %q", tracks, tt.want)
+			}
+		})
+	}
+}

@@ -111,6 +111,13 @@ func (soundcloudReader) collection(ctx context.Context, c *caller, which Collect
 	return soundcloudTracks(ctx, c, "liked tracks", "/me/likes/tracks", max)
 }
 
+// soundcloudArtwork is a track's artwork at 500x500: SoundCloud's
+// artwork_url names its 100x100 "large" size, and the same image comes in
+// others by name.
+func soundcloudArtwork(raw string) string {
+	return music.Artwork(strings.Replace(raw, "-large.", "-t500x500.", 1))
+}
+
 // soundcloudTracks reads a list of tracks as page tracks: each one's
 // permalink_url, which yt-dlp plays as it does a pasted SoundCloud link.
 func soundcloudTracks(ctx context.Context, c *caller, what, path string, limit int) (entries, error) {
@@ -120,6 +127,7 @@ func soundcloudTracks(ctx context.Context, c *caller, what, path string, limit i
 			Title        string `json:"title"`
 			DurationMS   int64  `json:"duration"`
 			PermalinkURL string `json:"permalink_url"`
+			ArtworkURL   string `json:"artwork_url"`
 		}
 		if err := json.Unmarshal(raw, &t); err != nil {
 			return false, err
@@ -130,6 +138,7 @@ func soundcloudTracks(ctx context.Context, c *caller, what, path string, limit i
 		es.items = append(es.items, entry{page: &music.Track{
 			Title: music.Truncate(t.Title, music.MaxTitleLen), URL: t.PermalinkURL,
 			Duration: time.Duration(max(t.DurationMS, 0)) * time.Millisecond, Source: ytdlp.Source,
+			ArtworkURL: soundcloudArtwork(t.ArtworkURL),
 		}})
 		return true, nil
 	})

@@ -98,9 +98,7 @@ func (youtubeReader) playlist(ctx context.Context, c *caller, id string, max int
 	q := url.Values{"part": {"snippet,contentDetails"}, "playlistId": {id}}
 	total, more, err := youtubePages(ctx, c, "playlist", "/youtube/v3/playlistItems", q, max, func(raw json.RawMessage) (bool, error) {
 		var it struct {
-			Snippet struct {
-				Title string `json:"title"`
-			} `json:"snippet"`
+			Snippet        youtubeSnippet `json:"snippet"`
 			ContentDetails struct {
 				VideoID string `json:"videoId"`
 			} `json:"contentDetails"`
@@ -112,7 +110,7 @@ func (youtubeReader) playlist(ctx context.Context, c *caller, id string, max int
 			skipped++
 			return false, nil
 		}
-		es.items = append(es.items, youtubeEntry(it.ContentDetails.VideoID, it.Snippet.Title, 0))
+		es.items = append(es.items, youtubeEntry(it.ContentDetails.VideoID, it.Snippet, 0))
 		return true, nil
 	})
 	if err != nil {
@@ -130,10 +128,8 @@ func (youtubeReader) collection(ctx context.Context, c *caller, which Collection
 	q := url.Values{"part": {"snippet,contentDetails"}, "myRating": {"like"}}
 	total, more, err := youtubePages(ctx, c, "liked videos", "/youtube/v3/videos", q, max, func(raw json.RawMessage) (bool, error) {
 		var v struct {
-			ID      string `json:"id"`
-			Snippet struct {
-				Title string `json:"title"`
-			} `json:"snippet"`
+			ID             string         `json:"id"`
+			Snippet        youtubeSnippet `json:"snippet"`
 			ContentDetails struct {
 				Duration string `json:"duration"`
 			} `json:"contentDetails"`
@@ -141,7 +137,7 @@ func (youtubeReader) collection(ctx context.Context, c *caller, which Collection
 		if err := json.Unmarshal(raw, &v); err != nil || v.ID == "" {
 			return false, err
 		}
-		es.items = append(es.items, youtubeEntry(v.ID, v.Snippet.Title, isoDuration(v.ContentDetails.Duration)))
+		es.items = append(es.items, youtubeEntry(v.ID, v.Snippet, isoDuration(v.ContentDetails.Duration)))
 		return true, nil
 	})
 	if err != nil {
@@ -151,11 +147,33 @@ func (youtubeReader) collection(ctx context.Context, c *caller, which Collection
 	return es, nil
 }
 
+// youtubeSnippet is the part of a video's or playlist item's snippet that
+// TimmyBot reads.
+type youtubeSnippet struct {
+	Title      string `json:"title"`
+	Thumbnails map[string]struct {
+		URL string `json:"url"`
+	} `json:"thumbnails"`
+}
+
+// youtubeThumbnailSizes are the snippet's thumbnail keys, largest first.
+var youtubeThumbnailSizes = []string{"maxres", "standard", "high", "medium", "default"}
+
+// artwork is the largest thumbnail that can be shown, or "".
+func (s youtubeSnippet) artwork() string {
+	for _, size := range youtubeThumbnailSizes {
+		if u := music.Artwork(s.Thumbnails[size].URL); u != "" {
+			return u
+		}
+	}
+	return ""
+}
+
 // youtubeEntry is a video as a page track: its watch URL, which yt-dlp
 // plays as it does a pasted YouTube link.
-func youtubeEntry(videoID, title string, d time.Duration) entry {
+func youtubeEntry(videoID string, s youtubeSnippet, d time.Duration) entry {
 	u := "https://www.youtube.com/watch?v=" + url.QueryEscape(videoID)
-	return entry{page: &music.Track{Title: music.Truncate(title, music.MaxTitleLen), URL: u, Duration: d, Source: ytdlp.Source}}
+	return entry{page: &music.Track{Title: music.Truncate(s.Title, music.MaxTitleLen), URL: u, Duration: d, Source: ytdlp.Source, ArtworkURL: s.artwork()}}
 }
 
 var isoDurationPattern = regexp.MustCompile(`^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$`)

@@ -28,6 +28,9 @@ type Candidate struct {
 	Uploader string
 	Duration time.Duration // zero when unknown
 	URL      string
+	// ArtworkURL is the result's thumbnail, checked with music.Artwork;
+	// empty when it has none.
+	ArtworkURL string
 }
 
 // Searcher finds up to n candidates for a query.
@@ -95,6 +98,9 @@ func (m *Mirror) Find(ctx context.Context, r music.Recording) (music.Track, erro
 		if err == nil {
 			// Entries are shared by ISRC across sources.
 			t.Source = r.Source
+			if r.ArtworkURL != "" {
+				t.ArtworkURL = r.ArtworkURL
+			}
 			return t, nil
 		}
 		if music.ErrorCode(err) != music.ENOTFOUND {
@@ -105,9 +111,14 @@ func (m *Mirror) Find(ctx context.Context, r music.Recording) (music.Track, erro
 	if err != nil {
 		return music.Track{}, err
 	}
-	t := music.Track{Title: music.Truncate(r.Name(), music.MaxTitleLen), URL: best.URL, Duration: best.Duration, Source: r.Source}
+	// The recording's own artwork is the album's cover; a video's
+	// thumbnail stands in only when the source has none.
+	t := music.Track{Title: music.Truncate(r.Name(), music.MaxTitleLen), URL: best.URL, Duration: best.Duration, Source: r.Source, ArtworkURL: r.ArtworkURL}
 	if t.Duration == 0 {
 		t.Duration = r.Duration
+	}
+	if t.ArtworkURL == "" {
+		t.ArtworkURL = best.ArtworkURL
 	}
 	if err := t.Validate(); err != nil {
 		return music.Track{}, fmt.Errorf("mirroring %q: %w", r.Name(), err)

@@ -203,6 +203,50 @@ func TestFindTrack(t *testing.T) {
 	}
 }
 
+// A mirrored track shows the original's cover; the video's thumbnail only
+// when the original has none, also when the match comes from the cache
+// that another source's recording filled.
+func TestFindArtwork(t *testing.T) {
+	const (
+		cover = "https://i.scdn.co/image/ab67616d0000b273"
+		thumb = "https://i.ytimg.com/vi/dQw4w9WgXcQ/hqdefault.jpg"
+		other = "https://cdn-images.dzcdn.net/images/cover/x/1000x1000.jpg"
+	)
+	withCover := func(r music.Recording, u string) music.Recording { r.ArtworkURL = u; return r }
+	for _, tt := range []struct {
+		name       string
+		cached     string // artwork of the cached match; "" searches
+		rec        music.Recording
+		thumbnail  string
+		wantArtURL string
+	}{
+		{name: "the original's cover", rec: withCover(rick, cover), thumbnail: thumb, wantArtURL: cover},
+		{name: "the thumbnail when the original has none", rec: rick, thumbnail: thumb, wantArtURL: thumb},
+		{name: "none when neither has", rec: rick, wantArtURL: ""},
+		{name: "the original's cover over a cached one", cached: other, rec: withCover(rick, cover), wantArtURL: cover},
+		{name: "the cached one when the original has none", cached: other, rec: rick, wantArtURL: other},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &cache{now: time.Now(), entries: map[string]entry{}}
+			if tt.cached != "" {
+				c.entries[cacheKey(rick)] = entry{music.Track{URL: "https://www.youtube.com/watch?v=cached", ArtworkURL: tt.cached}, c.now.Add(time.Hour)}
+			}
+			s := &searcher{results: map[string][]Candidate{`"GBARL9300135"`: {{Title: "Never Gonna Give You Up", Uploader: "Rick Astley", Duration: 214 * sec, URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ", ArtworkURL: tt.thumbnail}}}}
+			m, err := New(Config{Searcher: s, Cache: c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := m.Find(t.Context(), tt.rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ArtworkURL != tt.wantArtURL {
+				t.Errorf("ArtworkURL = %q, want %q", got.ArtworkURL, tt.wantArtURL)
+			}
+		})
+	}
+}
+
 func TestFindCachesUntilExpiry(t *testing.T) {
 	start := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	c := &cache{now: start, entries: map[string]entry{}}

@@ -238,6 +238,25 @@ type TrackObject struct {
 	ExternalIDs struct {
 		ISRC string `json:"isrc"`
 	} `json:"external_ids"`
+	// Album is absent from an album's own (simplified) track objects.
+	Album struct {
+		Images []Image `json:"images"`
+	} `json:"album"`
+}
+
+// Image is an image object of the Web API; lists of them come widest first.
+type Image struct {
+	URL string `json:"url"`
+}
+
+// Artwork is the first image of images that can be shown, or "".
+func Artwork(images []Image) string {
+	for _, im := range images {
+		if u := music.Artwork(im.URL); u != "" {
+			return u
+		}
+	}
+	return ""
 }
 
 // Recording is what the track says of its recording.
@@ -247,6 +266,8 @@ func (t TrackObject) Recording() music.Recording {
 		Duration: time.Duration(t.DurationMS) * time.Millisecond,
 		ISRC:     strings.ToUpper(t.ExternalIDs.ISRC),
 		Source:   "spotify",
+		// The widest image: Discord scales a thumbnail down itself.
+		ArtworkURL: Artwork(t.Album.Images),
 	}
 	for _, a := range t.Artists {
 		r.Artists = append(r.Artists, a.Name)

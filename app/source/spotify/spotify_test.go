@@ -54,6 +54,34 @@ func TestTrack(t *testing.T) {
 	}
 }
 
+func TestTrackArtwork(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		images []string
+		want   string
+	}{
+		{"no images", nil, ""},
+		{"the widest", []string{"https://i.scdn.co/image/640", "https://i.scdn.co/image/300"}, "https://i.scdn.co/image/640"},
+		{"the first that can be shown", []string{"data:image/jpeg;base64,AAAA", "https://i.scdn.co/image/300"}, "https://i.scdn.co/image/300"},
+		{"none that can be shown", []string{"ftp://i.scdn.co/image/640", "https://i.scdn.co/" + strings.Repeat("x", music.MaxArtworkURLLen)}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := spotifytest.New(t, "id", "secret")
+			withImages := song
+			withImages.AlbumImages = tt.images
+			fake.AddTrack(withImages)
+			c, _ := newClient(t, fake, "secret")
+			got, err := c.Track(t.Context(), song.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ArtworkURL != tt.want {
+				t.Errorf("ArtworkURL = %q, want %q", got.ArtworkURL, tt.want)
+			}
+		})
+	}
+}
+
 func numbered(n int) []spotifytest.Track {
 	tracks := make([]spotifytest.Track, n)
 	for i := range tracks {

@@ -40,11 +40,13 @@ func (r *Resolver) Candidates(ctx context.Context, query string, n int) ([]mirro
 	}
 	var list struct {
 		Entries []struct {
-			Title    string  `json:"title"`
-			Channel  string  `json:"channel"`
-			Uploader string  `json:"uploader"`
-			Duration float64 `json:"duration"`
-			URL      string  `json:"url"`
+			Title      string      `json:"title"`
+			Channel    string      `json:"channel"`
+			Uploader   string      `json:"uploader"`
+			Duration   float64     `json:"duration"`
+			URL        string      `json:"url"`
+			Thumbnail  string      `json:"thumbnail"`
+			Thumbnails []thumbnail `json:"thumbnails"`
 		} `json:"entries"`
 	}
 	if err := json.Unmarshal(out, &list); err != nil {
@@ -60,7 +62,7 @@ func (r *Resolver) Candidates(ctx context.Context, query string, n int) ([]mirro
 		if uploader == "" {
 			uploader = e.Uploader
 		}
-		cands = append(cands, mirror.Candidate{Title: e.Title, Uploader: uploader, Duration: time.Duration(max(e.Duration, 0) * float64(time.Second)), URL: e.URL})
+		cands = append(cands, mirror.Candidate{Title: e.Title, Uploader: uploader, Duration: time.Duration(max(e.Duration, 0) * float64(time.Second)), URL: e.URL, ArtworkURL: artwork(e.Thumbnail, e.Thumbnails)})
 	}
 	return cands, nil
 }

@@ -101,10 +101,12 @@ func (r *Resolver) checkQuery(words string) (string, error) {
 type playlist struct {
 	Type    string `json:"_type"`
 	Entries []struct {
-		Title      string  `json:"title"`
-		URL        string  `json:"url"`
-		WebpageURL string  `json:"webpage_url"`
-		Duration   float64 `json:"duration"`
+		Title      string      `json:"title"`
+		URL        string      `json:"url"`
+		WebpageURL string      `json:"webpage_url"`
+		Duration   float64     `json:"duration"`
+		Thumbnail  string      `json:"thumbnail"`
+		Thumbnails []thumbnail `json:"thumbnails"`
 	} `json:"entries"`
 }
 
@@ -134,6 +136,7 @@ func parseResults(b []byte, n int) ([]music.Track, error) {
 		results = append(results, music.Track{
 			Title: music.Truncate(title, music.MaxTitleLen), URL: page,
 			Duration: time.Duration(max(e.Duration, 0) * float64(time.Second)), Source: Source,
+			ArtworkURL: artwork(e.Thumbnail, e.Thumbnails),
 		})
 	}
 	return results, nil

@@ -15,7 +15,8 @@ import (
 // "ytsearch3:never gonna" (trimmed): one entry has no usable URL.
 const searchJSON = `{"id":"never gonna","title":"never gonna","_type":"playlist","extractor_key":"YoutubeSearch",
 "entries":[
-{"_type":"url","ie_key":"Youtube","id":"dQw4w9WgXcQ","url":"https://www.youtube.com/watch?v=dQw4w9WgXcQ","title":"Rick Astley - Never Gonna Give You Up (Official Video)","duration":213.0,"channel":"Rick Astley","uploader":null},
+{"_type":"url","ie_key":"Youtube","id":"dQw4w9WgXcQ","url":"https://www.youtube.com/watch?v=dQw4w9WgXcQ","title":"Rick Astley - Never Gonna Give You Up (Official Video)","duration":213.0,"channel":"Rick Astley","uploader":null,
+ "thumbnails":[{"url":"https://i.ytimg.com/vi/dQw4w9WgXcQ/hqdefault.jpg?sqp=a","height":94,"width":168},{"url":"https://i.ytimg.com/vi/dQw4w9WgXcQ/hqdefault.jpg?sqp=b","height":202,"width":360}]},
 {"_type":"url","ie_key":"Youtube","id":"x","url":"not a url","title":"Broken"},
 {"_type":"url","ie_key":"Youtube","id":"yPYZpwSpKmA","url":"https://www.youtube.com/watch?v=yPYZpwSpKmA","title":"","duration":null,"channel":null,"uploader":"Someone"}]}`
 
@@ -30,7 +31,7 @@ func TestSearch(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []music.Track{
-		{Title: "Rick Astley - Never Gonna Give You Up (Official Video)", URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ", Duration: 213 * time.Second, Source: Source},
+		{Title: "Rick Astley - Never Gonna Give You Up (Official Video)", URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ", Duration: 213 * time.Second, Source: Source, ArtworkURL: "https://i.ytimg.com/vi/dQw4w9WgXcQ/hqdefault.jpg?sqp=b"},
 		{Title: "https://www.youtube.com/watch?v=yPYZpwSpKmA", URL: "https://www.youtube.com/watch?v=yPYZpwSpKmA", Source: Source},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -157,7 +157,7 @@ type Info struct {
 	PageURL    string        // the canonical page, what the queue keeps
 	StreamURL  string        // the chosen format's media URL; it expires
 	Headers    map[string]string
-	Artwork    string
+	Artwork    string // checked with music.Artwork; empty when none
 	IsLive     bool
 	Extractor  string
 	AudioCodec string
@@ -178,7 +178,7 @@ func (r *Resolver) Track(ctx context.Context, pageURL string) (music.Track, erro
 	if title == "" {
 		title = page
 	}
-	return music.Track{Title: music.Truncate(title, music.MaxTitleLen), URL: page, Duration: info.Duration, Source: Source}, nil
+	return music.Track{Title: music.Truncate(title, music.MaxTitleLen), URL: page, Duration: info.Duration, Source: Source, ArtworkURL: info.Artwork}, nil
 }
 
 // Source is the music.Track Source of tracks this package resolves.
@@ -366,9 +366,30 @@ type output struct {
 	URL         string            `json:"url"`
 	HTTPHeaders map[string]string `json:"http_headers"`
 	Thumbnail   string            `json:"thumbnail"`
+	Thumbnails  []thumbnail       `json:"thumbnails"`
 	IsLive      bool              `json:"is_live"`
 	Extractor   string            `json:"extractor_key"`
 	ACodec      string            `json:"acodec"`
+}
+
+// thumbnail is one of yt-dlp's "thumbnails", which it lists from the least
+// to the most preferred.
+type thumbnail struct {
+	URL string `json:"url"`
+}
+
+// artwork is yt-dlp's chosen thumbnail, else the most preferred of the
+// list that can be shown, else "". Flat playlist entries have only the list.
+func artwork(chosen string, list []thumbnail) string {
+	if u := music.Artwork(chosen); u != "" {
+		return u
+	}
+	for i := len(list) - 1; i >= 0; i-- {
+		if u := music.Artwork(list[i].URL); u != "" {
+			return u
+		}
+	}
+	return ""
 }
 
 func parse(b []byte) (Info, error) {
@@ -395,6 +416,6 @@ func parse(b []byte) (Info, error) {
 	}
 	return Info{
 		Title: o.Title, Duration: d, PageURL: o.WebpageURL, StreamURL: o.URL, Headers: o.HTTPHeaders,
-		Artwork: o.Thumbnail, IsLive: o.IsLive, Extractor: o.Extractor, AudioCodec: o.ACodec,
+		Artwork: artwork(o.Thumbnail, o.Thumbnails), IsLive: o.IsLive, Extractor: o.Extractor, AudioCodec: o.ACodec,
 	}, nil
 }

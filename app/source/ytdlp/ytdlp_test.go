@@ -116,9 +116,34 @@ func TestResolve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantTrack := music.Track{Title: "Never Gonna Give You Up", URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ", Duration: 213 * time.Second, Source: Source}
+	wantTrack := music.Track{Title: "Never Gonna Give You Up", URL: "https://www.youtube.com/watch?v=dQw4w9WgXcQ", Duration: 213 * time.Second, Source: Source, ArtworkURL: "https://i.ytimg.com/vi/dQw4w9WgXcQ/maxresdefault.jpg"}
 	if diff := cmp.Diff(wantTrack, track); diff != "" {
 		t.Errorf("track (-want +got):\n%s", diff)
+	}
+}
+
+// The artwork is yt-dlp's chosen thumbnail, else the most preferred of its
+// list (which it orders from least to most), of those that can be shown.
+func TestResolveArtwork(t *testing.T) {
+	const stream = `"_type":"video","title":"x","url":"https://media.example.com/a.webm"`
+	for _, tt := range []struct {
+		name, json, want string
+	}{
+		{"chosen", `{` + stream + `,"thumbnail":"https://i.ytimg.com/vi/a/hq.jpg","thumbnails":[{"url":"https://i.ytimg.com/vi/a/sd.jpg"}]}`, "https://i.ytimg.com/vi/a/hq.jpg"},
+		{"the list's most preferred", `{` + stream + `,"thumbnails":[{"url":"https://i.ytimg.com/vi/a/sd.jpg","preference":-10},{"url":"https://i.ytimg.com/vi/a/hq.jpg","preference":0}]}`, "https://i.ytimg.com/vi/a/hq.jpg"},
+		{"past a chosen one that cannot be shown", `{` + stream + `,"thumbnail":"file:///etc/passwd","thumbnails":[{"url":"https://i.ytimg.com/vi/a/sd.jpg"},{"url":"data:image/png;base64,AA"}]}`, "https://i.ytimg.com/vi/a/sd.jpg"},
+		{"none", `{` + stream + `}`, ""},
+		{"none that can be shown", `{` + stream + `,"thumbnail":"//i.ytimg.com/a.jpg","thumbnails":[{"url":"ftp://i.ytimg.com/a.jpg"}]}`, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			info, err := parse([]byte(tt.json))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Artwork != tt.want {
+				t.Errorf("Artwork = %q, want %q", info.Artwork, tt.want)
+			}
+		})
 	}
 }
 

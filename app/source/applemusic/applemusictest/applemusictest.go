@@ -35,6 +35,10 @@ type Song struct {
 	Storefronts []string
 	// Video makes it a music video in a list, which has no song type.
 	Video bool
+	// Artwork is the API's artwork URL template ({w}x{h} and such); the
+	// lookup API serves it as artworkUrl100, sized 100x100. Empty serves
+	// no artwork.
+	Artwork string
 }
 
 // Server is the fake.
@@ -222,7 +226,9 @@ func resource(song Song, storefront string) map[string]any {
 	}
 	attrs := map[string]any{
 		"name": song.Name, "artistName": song.Artist, "albumName": song.Album, "durationInMillis": song.DurationMS,
-		"artwork": map[string]any{"url": "https://is1-ssl.mzstatic.com/image/thumb/" + song.ID + "/{w}x{h}bb.jpg", "width": 3000, "height": 3000},
+	}
+	if song.Artwork != "" {
+		attrs["artwork"] = map[string]any{"url": song.Artwork, "width": 3000, "height": 3000}
 	}
 	if song.ISRC != "" {
 		attrs["isrc"] = song.ISRC
@@ -231,10 +237,14 @@ func resource(song Song, storefront string) map[string]any {
 }
 
 func lookupTrack(song Song) map[string]any {
-	return map[string]any{
+	m := map[string]any{
 		"wrapperType": "track", "kind": "song", "trackId": number(song.ID), "trackName": song.Name, "artistName": song.Artist,
 		"collectionName": song.Album, "trackTimeMillis": song.DurationMS,
 	}
+	if song.Artwork != "" {
+		m["artworkUrl100"] = strings.NewReplacer("{w}", "100", "{h}", "100").Replace(song.Artwork)
+	}
+	return m
 }
 
 // number is an ID as the lookup API writes it: a JSON number.

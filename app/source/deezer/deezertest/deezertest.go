@@ -28,6 +28,9 @@ type Track struct {
 	Duration   int      // seconds
 	ISRC       string
 	Unreadable bool // not available in the listener's country
+	// CoverXL and CoverBig are the album's cover URLs, served as the
+	// track's album object when set; MD5Image is the track's image hash.
+	CoverXL, CoverBig, MD5Image string
 }
 
 // Server is the fake.
@@ -144,11 +147,18 @@ func (s *Server) list(kind string) http.HandlerFunc {
 }
 
 func object(t Track) map[string]any {
-	return map[string]any{
+	m := map[string]any{
 		"id": t.ID, "readable": !t.Unreadable, "title": t.Title, "title_short": t.Title,
 		"isrc": t.ISRC, "duration": t.Duration, "type": "track",
 		"artist": map[string]any{"id": 1, "name": t.Artist, "type": "artist"},
 	}
+	if t.MD5Image != "" {
+		m["md5_image"] = t.MD5Image
+	}
+	if t.CoverXL != "" || t.CoverBig != "" {
+		m["album"] = map[string]any{"id": 1, "title": t.Title, "cover_xl": t.CoverXL, "cover_big": t.CoverBig, "type": "album"}
+	}
+	return m
 }
 
 func noData(w http.ResponseWriter) {

@@ -32,6 +32,9 @@ type Track struct {
 	DurationMS int64
 	ISRC       string // served only in full track objects, as Spotify does
 	Episode    bool   // served as a podcast episode in playlists
+	// AlbumImages are the URLs of the album's images, widest first, served
+	// only in full track objects, as Spotify does.
+	AlbumImages []string
 }
 
 // Server is the fake. Set its fields before the first request; read the
@@ -286,6 +289,12 @@ func simplified(t Track) map[string]any {
 func full(t Track) map[string]any {
 	m := simplified(t)
 	m["external_ids"] = map[string]any{"isrc": t.ISRC}
+	images := make([]any, len(t.AlbumImages))
+	for i, u := range t.AlbumImages {
+		side := 640 >> i
+		images[i] = map[string]any{"url": u, "width": side, "height": side}
+	}
+	m["album"] = map[string]any{"type": "album", "name": t.Name, "images": images}
 	return m
 }
 
