@@ -322,6 +322,14 @@ func TestTheTokenNeverReachesTheLog(t *testing.T) {
 	if err := h.fake.Await(ctx, func(s *fakediscord.Server) bool { return s.Stats().Identifies >= 2 }); err != nil {
 		t.Fatalf("no new IDENTIFY after an invalid session: %v", err)
 	}
+	// Drop only once the bot has the new session: dropped before its
+	// READY, it has nothing to resume and identifies again.
+	for strings.Count(h.bot.logs.String(), "gateway ready") < 2 {
+		if ctx.Err() != nil {
+			t.Fatalf("no READY for the new session:\n%s", h.bot.logs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	h.fake.DropConnection()
 	if err := h.fake.Await(ctx, func(s *fakediscord.Server) bool { return s.Stats().Resumes >= 1 }); err != nil {
 		t.Fatal(err)
