@@ -5,16 +5,15 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/iddv/timmybot/app/internal/oauthhttp"
 	"github.com/iddv/timmybot/app/music"
 )
 
@@ -264,50 +263,9 @@ func (l *Linker) post(ctx context.Context, p Provider, endpoint string, form url
 	return l.do(req, into)
 }
 
-// do sends req and decodes a JSON answer into into (nil: none expected).
-// Errors carry the status and the provider's error code, never a body,
-// header or URL query.
+// do sends req to a provider and decodes its JSON answer.
 func (l *Linker) do(req *http.Request, into any) error {
-	ctx, cancel := context.WithTimeout(req.Context(), 10*time.Second)
-	defer cancel()
-	resp, err := l.cfg.HTTPClient.Do(req.WithContext(ctx))
-	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err // its URL may carry a query
-		}
-		return fmt.Errorf("%s %s%s: %w", req.Method, req.URL.Host, req.URL.Path, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("reading the answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-		}
-		_ = json.Unmarshal(body, &e)
-		return &answerError{endpoint: req.URL.Host + req.URL.Path, status: resp.Status, code: music.Truncate(e.Error, 60)}
-	}
-	if into == nil {
-		return nil
-	}
-	if err := json.Unmarshal(body, into); err != nil {
-		return fmt.Errorf("decoding the answer: %w", err)
-	}
-	return nil
-}
-
-// answerError is a provider's answer other than 200 OK: its status and its
-// OAuth error code, never its body.
-type answerError struct {
-	endpoint, status string
-	code             string // "invalid_grant", say; "" when none
-}
-
-func (e *answerError) Error() string {
-	return fmt.Sprintf("%s answered %s (%q)", e.endpoint, e.status, e.code)
+	return oauthhttp.Do(l.cfg.HTTPClient, req, into)
 }
 
 // Links lists the user's links.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iddv/timmybot/app/internal/oauthhttp"
 	"github.com/iddv/timmybot/app/music"
 )
 
@@ -96,9 +97,9 @@ func (l *Linker) refresh(ctx context.Context, user music.UserID, service Service
 		return l.refused(ctx, user, service, "")
 	}
 	_, next, err := l.grant(ctx, p, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}})
-	var aerr *answerError
+	var aerr *oauthhttp.StatusError
 	switch {
-	case errors.As(err, &aerr) && aerr.code == "invalid_grant":
+	case errors.As(err, &aerr) && aerr.Code == "invalid_grant":
 		l.cfg.Logger.Info("refreshing a token: refused", slog.String("service", string(service)), slog.Any("err", err))
 		return l.refused(ctx, user, service, tok.RefreshToken)
 	case err != nil && rejected == "" && tok.Expiry.After(l.cfg.Now().Add(minValidity)):

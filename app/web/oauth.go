@@ -4,15 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/iddv/timmybot/app/internal/oauthhttp"
 	"github.com/iddv/timmybot/app/music"
 )
 
@@ -139,26 +138,9 @@ func (d *discordOAuth) get(ctx context.Context, accessToken, path string, into a
 // do sends req and decodes a JSON answer. Errors carry the status and
 // Discord's error code, never the request's body or headers.
 func (d *discordOAuth) do(req *http.Request, into any) error {
-	ctx, cancel := context.WithTimeout(req.Context(), 10*time.Second)
-	defer cancel()
-	resp, err := d.client.Do(req.WithContext(ctx))
-	if err != nil {
-		return err
+	err := oauthhttp.Do(d.client, req, into)
+	if serr, ok := errors.AsType[*oauthhttp.StatusError](err); ok {
+		return fmt.Errorf("discord answered %s (%q)", serr.Status, serr.Code)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return fmt.Errorf("reading the answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Error string `json:"error"`
-		}
-		_ = json.Unmarshal(body, &e)
-		return fmt.Errorf("discord answered %s (%q)", resp.Status, e.Error)
-	}
-	if err := json.Unmarshal(body, into); err != nil {
-		return fmt.Errorf("decoding the answer: %w", err)
-	}
-	return nil
+	return err
 }

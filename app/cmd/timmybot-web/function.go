@@ -182,10 +182,10 @@ func linkConfig(ctx context.Context, c config, d deps, notifier account.Notifier
 	if err != nil {
 		return nil, fmt.Errorf("TIMMYBOT_LINK_CLIENTS_ARN: %w", err)
 	}
+	base, _ := url.Parse(c.LinkProviderURL) // checked by loadConfig
 	providers := account.Providers()
 	for service, p := range providers {
 		if c.LinkProviderURL != "" {
-			base, _ := url.Parse(c.LinkProviderURL)
 			p = account.Rebase(p, base)
 		}
 		p.ClientID, p.ClientSecret = clients[service].ID, clients[service].Secret
