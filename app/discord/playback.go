@@ -218,7 +218,7 @@ func (p *playback) start(ctx context.Context, guild music.GuildID, channel, text
 		_ = p.bot.LeaveVoice(guild)
 		return nil, fmt.Errorf("starting the DAVE session: %w", err)
 	}
-	conn, err := voice.Connect(ctx, voice.Config{Params: params, E2EE: sess, TLSConfig: p.cfg.VoiceTLS, Logger: log})
+	conn, err := voice.Connect(ctx, voice.Config{Params: params, E2EE: sess, TLSConfig: p.cfg.VoiceTLS, Logger: p.log}) // it names the guild and channel itself
 	if err != nil {
 		_ = p.bot.LeaveVoice(guild)
 		return nil, fmt.Errorf("connecting to the voice server: %w", err)

@@ -114,9 +114,7 @@ func TestSearchThenPick(t *testing.T) {
 	if got := h.do(t, g, memberID, "queue"); len(got.Embeds) != 1 || !strings.Contains(got.Embeds[0].Description, "evening-tone-3.ogg") {
 		t.Errorf("/queue after the pick: %+v", got)
 	}
-	if err := h.voice.WaitFrames(ctx, 50); err != nil {
-		t.Errorf("the picked track did not play: %v", err)
-	}
+	h.waitYtdlpFrames(t, 50)
 	if got := search.searches(t); fmt.Sprint(got) != "[ytsearch5:evening_tone]" {
 		t.Errorf("searches %v, want the one of /search", got)
 	}
@@ -207,11 +205,7 @@ func TestLyricsFollowThePosition(t *testing.T) {
 	if msg := h.do(t, g, memberID, "play", opt("query", host+"/Rick%20-%20Never%20Gonna")); msg.Content != "Playing **Rick - Never Gonna**." {
 		t.Fatalf("/play answered %q\n%s", msg.Content, h.bot.logs)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := h.voice.WaitFrames(ctx, 150); err != nil { // 3 s played
-		t.Fatal(err)
-	}
+	h.waitYtdlpFrames(t, 150) // 3 s played
 	msg := h.do(t, g, memberID, "lyrics")
 	// Whole seconds received by now, and one more: the player's position
 	// may run a frame or two ahead of what has arrived.

@@ -180,9 +180,7 @@ func TestLinkRoundTrip(t *testing.T) {
 		}
 		at = next
 	}
-	if err := h.voice.WaitFrames(ctx, 25); err != nil {
-		t.Errorf("no audio from the playlist: %v\n%s", err, h.bot.logs)
-	}
+	h.waitYtdlpFrames(t, 25)
 
 	if got := h.do(t, g, memberID, "unlink", opt("service", "soundcloud")).Content; !strings.Contains(got, "Your SoundCloud account is unlinked") {
 		t.Errorf("/unlink soundcloud = %q", got)

@@ -312,6 +312,22 @@ func (h *harness) addGuild(t testing.TB, g fakediscord.Guild) fakediscord.Guild 
 	return g
 }
 
+// ytdlpWait bounds a wait for audio that yt-dlp resolves first: it starts
+// in about two seconds on a quiet machine and takes several times that on
+// a loaded CI runner.
+const ytdlpWait = 45 * time.Second
+
+// waitYtdlpFrames waits until the bot has sent n frames of a track that
+// yt-dlp resolves.
+func (h *harness) waitYtdlpFrames(t testing.TB, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), ytdlpWait)
+	defer cancel()
+	if err := h.voice.WaitFrames(ctx, n); err != nil {
+		t.Fatalf("the bot sent %d frames, want %d: %v\n%s", len(h.voice.Frames()), n, err, h.bot.logs)
+	}
+}
+
 // track is the URL of a silent track on the harness's audio host.
 func (h *harness) track(path string) string { return h.music + "/" + path }
 
