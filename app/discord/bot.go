@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/voice"
 )
 
 // BotConfig configures a Bot.
@@ -89,7 +90,7 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 	b.session = s
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.gwCtx, b.gwCancel = context.WithCancel(context.Background())
-	b.audio = &playback{bot: b, cfg: cfg.Playback, queues: cfg.Queues, log: cfg.Logger}
+	b.audio = &playback{bot: b, cfg: cfg.Playback, queues: cfg.Queues, log: cfg.Logger, clock: voice.NewClock()}
 	b.plays = newPlays()
 	if cfg.LeaveUnapprovedAfter > 0 {
 		b.leaver = newLeaver(b.ctx, cfg.LeaveUnapprovedAfter, cfg.Allowlist, func(ctx context.Context, g music.GuildID) error {

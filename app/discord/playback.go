@@ -66,6 +66,9 @@ type playback struct {
 	cfg    PlaybackConfig
 	queues music.QueueStore
 	log    *slog.Logger
+	// clock paces every guild's frames, spreading the guilds' sends over
+	// the frame interval.
+	clock *voice.Clock
 
 	mu     sync.Mutex
 	guilds map[music.GuildID]*guildAudio
@@ -218,7 +221,7 @@ func (p *playback) start(ctx context.Context, guild music.GuildID, channel, text
 		_ = p.bot.LeaveVoice(guild)
 		return nil, fmt.Errorf("starting the DAVE session: %w", err)
 	}
-	conn, err := voice.Connect(ctx, voice.Config{Params: params, E2EE: sess, TLSConfig: p.cfg.VoiceTLS, Logger: p.log}) // it names the guild and channel itself
+	conn, err := voice.Connect(ctx, voice.Config{Params: params, E2EE: sess, TLSConfig: p.cfg.VoiceTLS, Pacer: p.clock.Pacer, Logger: p.log}) // it names the guild and channel itself
 	if err != nil {
 		_ = p.bot.LeaveVoice(guild)
 		return nil, fmt.Errorf("connecting to the voice server: %w", err)

@@ -5,64 +5,103 @@ import (
 	"time"
 )
 
-// Clock is one 20 ms tick shared by the connections given its Pacer, as
-// songbird's scheduler shares one among its mixers: the process wakes once
-// per tick for all its streams rather than once per stream, and on small
-// VMs the wake-up from idle costs more than the send. Its ticker runs only
-// while some Play uses it, so an idle bot does not wake at all.
+// Clock paces the connections given its Pacer with one timer, as
+// songbird's scheduler paces its mixers: the process wakes for many
+// streams at once rather than once per stream, and on small VMs the
+// wake-up from idle costs more than the send.
 //
-// Every subscriber gets each tick's due time; one that has not taken the
-// previous tick yet misses this one, as with a time.Ticker.
+// One wake-up for every stream would make them all send in one burst, and
+// the last of a thousand would go out milliseconds late. So the frame
+// interval is cut into slots of 2 ms: a slot takes up to slotRoom
+// subscribers before the next one opens, and once all are open a new
+// subscriber joins the emptiest. A few streams share one wake-up per frame;
+// a thousand are spread over the interval, each still exactly 20 ms apart.
+//
+// Every subscriber gets each of its ticks' due time; one that has not taken
+// the previous tick yet misses this one, as with a time.Ticker. The timer
+// runs only while some Play uses the clock, so an idle bot does not wake.
 type Clock struct {
-	newTicker func() (<-chan time.Time, func())
+	now  func() time.Time
+	wait func(until time.Time, quit <-chan struct{}) bool
 
-	mu   sync.Mutex
-	subs []chan time.Time // copied on change: the ticking goroutine reads a snapshot
-	quit chan struct{}    // stops the ticking goroutine; nil while none runs
-	done chan struct{}    // closed when that goroutine has returned
+	mu    sync.Mutex
+	slots [slotCount][]chan time.Time // copied on change: the ticking goroutine reads a snapshot
+	quit  chan struct{}               // stops the ticking goroutine; nil while none runs
+	done  chan struct{}               // closed when that goroutine has returned
 }
 
-// NewClock returns a clock that ticks every 20 ms while it has subscribers.
-func NewClock() *Clock { return newClock(newTicker) }
+const (
+	slotCount    = 10
+	slotInterval = frameInterval / slotCount
+	// slotRoom is how many streams a slot takes before the next one opens:
+	// about half a millisecond of sends on one core.
+	slotRoom = 32
+)
 
-// newTicker paces with a 20 ms time.Ticker.
-func newTicker() (<-chan time.Time, func()) {
-	t := time.NewTicker(frameInterval)
-	return t.C, t.Stop
+// NewClock returns a clock that ticks while it has subscribers.
+func NewClock() *Clock { return newClock(time.Now, waitUntil) }
+
+// waitUntil sleeps until the given time; it reports false if quit closed
+// first.
+func waitUntil(until time.Time, quit <-chan struct{}) bool {
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
+	select {
+	case <-quit:
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
-func newClock(newTicker func() (<-chan time.Time, func())) *Clock {
-	return &Clock{newTicker: newTicker}
+func newClock(now func() time.Time, wait func(time.Time, <-chan struct{}) bool) *Clock {
+	return &Clock{now: now, wait: wait}
 }
 
 // Pacer subscribes to the clock; it has the shape of Config.Pacer. The stop
-// function unsubscribes; the last one to leave stops the ticker and waits
+// function unsubscribes; the last one to leave stops the timer and waits
 // for its goroutine.
 func (c *Clock) Pacer() (<-chan time.Time, func()) {
 	ch := make(chan time.Time, 1)
 	c.mu.Lock()
-	c.subs = append(c.subs[:len(c.subs):len(c.subs)], ch)
+	slot := c.place()
+	subs := c.slots[slot]
+	c.slots[slot] = append(subs[:len(subs):len(subs)], ch)
 	if c.quit == nil {
 		c.quit, c.done = make(chan struct{}), make(chan struct{})
-		ticks, stop := c.newTicker()
-		go c.tick(ticks, stop, c.quit, c.done)
+		go c.tick(c.quit, c.done)
 	}
 	c.mu.Unlock()
 	var once sync.Once
-	return ch, func() { once.Do(func() { c.leave(ch) }) }
+	return ch, func() { once.Do(func() { c.leave(slot, ch) }) }
 }
 
-func (c *Clock) leave(ch chan time.Time) {
+// place returns the slot for a new subscriber: the first with room, or
+// else the emptiest. c.mu must be held.
+func (c *Clock) place() int {
+	emptiest := 0
+	for i, subs := range c.slots {
+		if len(subs) < slotRoom {
+			return i
+		}
+		if len(subs) < len(c.slots[emptiest]) {
+			emptiest = i
+		}
+	}
+	return emptiest
+}
+
+func (c *Clock) leave(slot int, ch chan time.Time) {
 	c.mu.Lock()
-	subs := make([]chan time.Time, 0, len(c.subs))
-	for _, s := range c.subs {
+	subs := make([]chan time.Time, 0, len(c.slots[slot]))
+	for _, s := range c.slots[slot] {
 		if s != ch {
 			subs = append(subs, s)
 		}
 	}
-	c.subs = subs
+	c.slots[slot] = subs
 	var quit, done chan struct{}
-	if len(subs) == 0 {
+	if c.empty() {
 		quit, done = c.quit, c.done
 		c.quit, c.done = nil, nil
 	}
@@ -73,23 +112,53 @@ func (c *Clock) leave(ch chan time.Time) {
 	}
 }
 
-// tick hands each tick to every subscriber without waiting for any.
-func (c *Clock) tick(ticks <-chan time.Time, stop func(), quit, done chan struct{}) {
+// subscribers returns a slot's subscribers as they are now.
+func (c *Clock) subscribers(slot int) []chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.slots[slot]
+}
+
+// empty reports whether no one is subscribed. c.mu must be held.
+func (c *Clock) empty() bool {
+	for _, subs := range c.slots {
+		if len(subs) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// tick hands each slot's subscribers their tick when it is due, without
+// waiting for any, and sleeps through empty slots. Slot i of frame k is due
+// at start + k·20 ms + i·2 ms. A clock that fell more than a frame behind
+// (the process was stopped, say) skips to the present rather than catch up
+// in a burst.
+func (c *Clock) tick(quit, done chan struct{}) {
 	defer close(done)
-	defer stop()
-	for {
-		select {
-		case <-quit:
+	start := c.now()
+	for step := 0; ; step++ {
+		slot := step % slotCount
+		if len(c.subscribers(slot)) == 0 {
+			select {
+			case <-quit: // the last subscriber is leaving
+				return
+			default:
+				continue
+			}
+		}
+		due := start.Add(time.Duration(step) * slotInterval)
+		if behind := c.now().Sub(due); behind > frameInterval {
+			step += int(behind/frameInterval)*slotCount - 1
+			continue
+		}
+		if !c.wait(due, quit) {
 			return
-		case t := <-ticks:
-			c.mu.Lock()
-			subs := c.subs
-			c.mu.Unlock()
-			for _, s := range subs {
-				select {
-				case s <- t:
-				default:
-				}
+		}
+		for _, s := range c.subscribers(slot) {
+			select {
+			case s <- due:
+			default:
 			}
 		}
 	}

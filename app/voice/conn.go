@@ -66,11 +66,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Pacer returns the ticks that pace frames and a function that stops
 	// them; each tick's value is the time it was due. Default: a 20 ms
-	// time.Ticker of the connection's own, whose phase differs from the
-	// other connections', so their sends do not all fall on one instant.
-	// A Clock's Pacer shares one tick among many connections: less CPU,
-	// but every stream sends in the same burst. Tests feed their own
-	// channel.
+	// time.Ticker of the connection's own. A Clock's Pacer paces many
+	// connections with one timer, their sends spread over the frame
+	// interval: what a process with many connections wants. Tests feed
+	// their own channel.
 	Pacer func() (ticks <-chan time.Time, stop func())
 	// OnFrameSent, when set, is called after each frame Play sends with how
 	// late the send finished after its tick was due. It runs on Play's
@@ -305,6 +304,12 @@ func OpenMedia(cfg Config, m Media) (*Conn, error) {
 		c.finish(ErrClosed)
 	}()
 	return c, nil
+}
+
+// newTicker paces with a 20 ms time.Ticker of the connection's own.
+func newTicker() (<-chan time.Time, func()) {
+	t := time.NewTicker(frameInterval)
+	return t.C, t.Stop
 }
 
 // newHTTPClient is the websocket dialer's client. Its timeouts bound the

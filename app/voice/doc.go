@@ -36,9 +36,11 @@
 // # Pacing
 //
 // Pacing is decided here, once: Play asks its FrameProvider for one frame
-// per 20 ms tick. The tick is one Clock shared by every connection of the
-// process (tests pass Config.Pacer): a wake-up per tick for all streams, not
-// one per stream, which on small VMs costs more than the sends themselves.
+// per 20 ms tick, from Config.Pacer. A bot passes every connection one
+// Clock's Pacer: a wake-up per 2 ms slot for many streams, not one per
+// stream (on small VMs the wake-ups cost more than the sends themselves),
+// and the streams spread over the slots so that a thousand do not send in
+// one burst.
 // The audio engine only has to have the next frame ready when asked. When the source ends,
 // Play sends five Opus silence frames (F8 FF FE) and clears the speaking
 // flag; after a gap in the source (empty frames) it sends up to five

@@ -9,7 +9,9 @@
 // p99 lateness of frame sends after their tick, Go heap per player and the
 // process's RSS, side by side with a bare sender measured in the same run:
 // one goroutine per stream writing 160-byte UDP packets to the same sink,
-// paced the same way. Transcoding (an MP3 source, so ffmpeg runs) is
+// paced the same way. Each is paced twice: by a time.Ticker per stream
+// (voice.Config's default) and by one voice.Clock for all (what the bot
+// uses, its streams spread over 2 ms slots). Transcoding (an MP3 source, so ffmpeg runs) is
 // compared with bare ffmpeg running the pipeline's own arguments at real
 // time on the same file. Numbers come from getrusage over fixed wall-clock
 // windows, so they are only comparable within one run.
