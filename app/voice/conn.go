@@ -194,10 +194,12 @@ type Conn struct {
 	state   State
 	readyCh chan struct{} // closed on entering StateReady
 	err     error
-	media   *media // non-nil only while StateReady
 	send    func(op int, d any) error
 	clients map[string]struct{} // user IDs in the channel, from opcodes 11 and 13
 
+	// media is the transport, nil unless StateReady; written under mu,
+	// read without it on every frame.
+	media    atomic.Pointer[media]
 	playing  atomic.Bool
 	speaking atomic.Bool
 }
@@ -426,7 +428,18 @@ func (c *Conn) Play(ctx context.Context, src FrameProvider) error {
 	ticks, stop := c.pacer()
 	defer stop()
 	s := &sender{c: c}
-	err := c.stream(ctx, ticks, src, s)
+	// The stream waits on ctx and its ticks only: a select on fewer
+	// channels is most of what a tick costs beyond the send.
+	streamCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.done:
+			cancel()
+		case <-streamCtx.Done():
+		}
+	}()
+	err := c.stream(streamCtx, ticks, src, s)
 	if c.Err() != nil {
 		return c.Err()
 	}
@@ -455,9 +468,10 @@ func (c *Conn) stream(ctx context.Context, ticks <-chan time.Time, src FrameProv
 	for {
 		select {
 		case <-ctx.Done():
+			if err := c.Err(); err != nil {
+				return err
+			}
 			return ctx.Err()
-		case <-c.done:
-			return c.Err()
 		case s.due = <-ticks:
 		}
 		m := c.readyMedia()
@@ -494,18 +508,14 @@ func (c *Conn) stream(ctx context.Context, ticks <-chan time.Time, src FrameProv
 }
 
 // readyMedia returns the transport while the connection is Ready.
-func (c *Conn) readyMedia() *media {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.media
-}
+func (c *Conn) readyMedia() *media { return c.media.Load() }
 
 // setSpeaking records the flag and tells the gateway, if connected; a new
 // session repeats it once Ready.
 func (c *Conn) setSpeaking(on bool) {
 	c.speaking.Store(on)
 	c.mu.Lock()
-	send, m := c.send, c.media
+	send, m := c.send, c.media.Load()
 	c.mu.Unlock()
 	if send == nil || m == nil {
 		return

@@ -221,7 +221,7 @@ func (c *Conn) leaveReady() {
 		c.readyCh = make(chan struct{})
 	}
 	c.state = StateReconnecting
-	c.media = nil
+	c.media.Store(nil)
 	c.send = nil
 }
 
@@ -232,7 +232,7 @@ func (c *Conn) enterReady(m *media, send func(int, any) error) {
 		close(c.readyCh)
 	}
 	c.state = StateReady
-	c.media = m
+	c.media.Store(m)
 	c.send = send
 	c.mu.Unlock()
 	if c.speaking.Load() {
