@@ -1,13 +1,18 @@
 package audio
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
+	"github.com/iddv/timmybot/app/audio/ffmpeg"
 	"github.com/iddv/timmybot/app/audio/framecache"
+	"github.com/iddv/timmybot/app/audio/ogg"
+	"github.com/iddv/timmybot/app/audio/opus"
 	"github.com/iddv/timmybot/app/music"
 	"github.com/iddv/timmybot/app/player"
 )
@@ -17,8 +22,9 @@ import (
 // neutral effects is recorded, and only a source of known length (never a
 // live stream); the entry is committed when the source ends cleanly, short
 // of the duration limit, so a skip, a seek, an effect change or a failure
-// leaves none. With effects on, tracks are fetched and transcoded as
-// without a cache.
+// leaves none. With effects on, ffmpeg reads a cached track's frames
+// (transcodeCached) instead of its source, so that a filter, a volume
+// change or a seek costs no download either.
 
 // cacheKey is a track's stable identity: the URL the user gave (a page's
 // for resolved tracks, never the expiring stream URL the Resolver finds).
@@ -98,4 +104,82 @@ func (r *recorder) Close() error {
 		r.w.Abort()
 	}
 	return r.frames.Close()
+}
+
+// errNotCached: the track has no cache entry to transcode.
+var errNotCached = errors.New("audio: track not cached")
+
+// preRoll is how many frames before a seek's position ffmpeg decodes and
+// drops, so that the decoder has converged by the position (RFC 7845
+// asks for 80 ms).
+const preRoll = 4
+
+// transcodeCached opens t from at with effects, ffmpeg reading its cached
+// frames as an Ogg Opus stream. It returns errNotCached when t has no entry.
+func (p *Pipeline) transcodeCached(ctx context.Context, t music.Track, at time.Duration, fx player.Effects) (player.Frames, error) {
+	from := int(at / frameDuration)
+	skip := min(preRoll, from)
+	r, err := p.cfg.Cache.Reader(cacheKey(t), from-skip)
+	switch {
+	case errors.Is(err, framecache.ErrPastEnd):
+		return nil, errPastEnd
+	case err != nil:
+		return nil, errNotCached
+	}
+	stream, err := newOggStream(r.ReadFrame, uint16(skip*samplesPerFrame))
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	proc, err := p.cfg.FFmpeg.Start(ctx, ffmpeg.Input{Reader: stream}, effects(fx))
+	if err != nil {
+		r.Close()
+		return nil, fmt.Errorf("starting ffmpeg: %w", err)
+	}
+	p.log.Debug("opening track", slog.String("source", t.Source), slog.String("path", "cache, transcoded"), slog.Duration("at", at))
+	return transcoded(proc, r.Close, -1)
+}
+
+// samplesPerFrame is a 20 ms frame's samples at Opus's 48 kHz.
+const samplesPerFrame = 960
+
+// oggStream is frames as an Ogg Opus stream, made a page at a time as it
+// is read: ffmpeg's standard input.
+type oggStream struct {
+	next func() ([]byte, error)
+	w    *ogg.Writer
+	buf  bytes.Buffer
+	err  error // io.EOF once the last page is out
+}
+
+// newOggStream starts a stream of next's frames whose first preSkip
+// samples the decoder drops.
+func newOggStream(next func() ([]byte, error), preSkip uint16) (*oggStream, error) {
+	s := &oggStream{next: next}
+	w, err := ogg.NewWriter(&s.buf, opus.Head{Version: 1, Channels: 2, PreSkip: preSkip, InputSampleRate: 48000}, 1)
+	if err != nil {
+		return nil, fmt.Errorf("starting an Ogg stream of cached frames: %w", err)
+	}
+	s.w = w
+	return s, nil
+}
+
+func (s *oggStream) Read(b []byte) (int, error) {
+	for s.buf.Len() == 0 && s.err == nil {
+		frame, err := s.next()
+		switch {
+		case errors.Is(err, io.EOF):
+			if s.err = s.w.Close(); s.err == nil {
+				s.err = io.EOF
+			}
+		case err != nil:
+			s.err = fmt.Errorf("reading cached frames: %w", err)
+		case len(frame) > 0:
+			s.err = s.w.WritePacket(frame)
+		}
+	}
+	if s.buf.Len() > 0 {
+		return s.buf.Read(b)
+	}
+	return 0, s.err
 }

@@ -101,10 +101,16 @@ func New(cfg Config) *Pipeline {
 // Open starts a track's audio at a position with effects. The frames live
 // until Close or until ctx ends, which stops their fetch and ffmpeg.
 func (p *Pipeline) Open(ctx context.Context, t music.Track, at time.Duration, fx player.Effects) (player.Frames, error) {
-	if p.cfg.Cache == nil || !ffmpeg.Passthrough(effects(fx)) {
+	switch {
+	case p.cfg.Cache == nil:
 		return p.open(ctx, t, at, fx)
+	case ffmpeg.Passthrough(effects(fx)):
+		return p.openCached(ctx, t, at, fx)
 	}
-	return p.openCached(ctx, t, at, fx)
+	if f, err := p.transcodeCached(ctx, t, at, fx); !errors.Is(err, errNotCached) {
+		return f, err
+	}
+	return p.open(ctx, t, at, fx)
 }
 
 // effects are fx as ffmpeg options.

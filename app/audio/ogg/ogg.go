@@ -1,5 +1,7 @@
 // Package ogg reads Opus packets out of an Ogg stream (RFC 3533, RFC 7845)
-// one page at a time, for passing them to a voice client unchanged.
+// one page at a time, for passing them to a voice client unchanged, and
+// writes packets into one (Writer), for ffmpeg to decode frames the bot
+// already has.
 //
 // It owns page framing: the capture pattern, CRC, page sequence numbers,
 // lacing values (a packet of n*255 bytes ends with a 0) and packets

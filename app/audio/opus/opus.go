@@ -135,3 +135,17 @@ func (h Head) Passthrough() error {
 	}
 	return nil
 }
+
+// AppendBinary appends h as an OpusHead packet of mapping family 0, the
+// only family whose header has no channel mapping table.
+func (h Head) AppendBinary(b []byte) ([]byte, error) {
+	if h.MappingFamily != 0 {
+		return b, fmt.Errorf("%w: writing mapping family %d", ErrInvalidHead, h.MappingFamily)
+	}
+	b = append(b, "OpusHead"...)
+	b = append(b, h.Version, h.Channels)
+	b = binary.LittleEndian.AppendUint16(b, h.PreSkip)
+	b = binary.LittleEndian.AppendUint32(b, h.InputSampleRate)
+	b = binary.LittleEndian.AppendUint16(b, uint16(h.OutputGain))
+	return append(b, h.MappingFamily), nil
+}

@@ -109,3 +109,20 @@ func TestParseHead(t *testing.T) {
 		t.Errorf("Passthrough of a hand-made 3-channel family 0 head = %v, want ErrNotPassthrough", err)
 	}
 }
+
+func TestHeadAppendBinary(t *testing.T) {
+	h := Head{Version: 1, Channels: 2, PreSkip: 312, InputSampleRate: 44100, OutputGain: -256}
+	b, err := h.AppendBinary([]byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != 1+HeadSize || b[0] != 'x' {
+		t.Fatalf("AppendBinary wrote %d bytes after the prefix, want %d", len(b)-1, HeadSize)
+	}
+	if got, err := ParseHead(b[1:]); err != nil || got != h {
+		t.Errorf("ParseHead(AppendBinary(h)) = %+v, %v; want %+v", got, err, h)
+	}
+	if _, err := (Head{Version: 1, Channels: 6, MappingFamily: 1}).AppendBinary(nil); !errors.Is(err, ErrInvalidHead) {
+		t.Errorf("mapping family 1: %v, want ErrInvalidHead", err)
+	}
+}
