@@ -10,6 +10,7 @@ import (
 	"maps"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iddv/timmybot/app/voice"
@@ -100,6 +101,10 @@ type Session struct {
 	// recvPassthrough is whether new decryptors accept unencrypted frames.
 	recvPassthrough bool
 	decryptors      map[uint64]*frame.Decryptor
+	// sendReady is what Ready reports, sendPassthrough || encryptor != nil,
+	// stored whenever a call that holds mu may have changed them: the
+	// voice client asks on every frame, without taking mu.
+	sendReady atomic.Bool
 }
 
 // NewSession returns a session that has not yet heard from the gateway.
@@ -114,6 +119,7 @@ func NewSession(cfg Config) (*Session, error) {
 	}
 	s := &Session{cfg: cfg, log: log, sigKey: key}
 	s.resetLocked()
+	s.storeReady()
 	return s, nil
 }
 
@@ -125,6 +131,7 @@ func (s *Session) MaxProtocolVersion() int { return ProtocolVersion }
 func (s *Session) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.storeReady()
 	s.resetLocked()
 }
 
@@ -144,11 +151,10 @@ func (s *Session) resetLocked() {
 }
 
 // Ready reports whether media may be sent: in passthrough, or with a send key.
-func (s *Session) Ready() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sendPassthrough || s.encryptor != nil
-}
+func (s *Session) Ready() bool { return s.sendReady.Load() }
+
+// storeReady records what Ready reports; s.mu must be held.
+func (s *Session) storeReady() { s.sendReady.Store(s.sendPassthrough || s.encryptor != nil) }
 
 // EncryptOpus appends the frame to send for an Opus frame.
 func (s *Session) EncryptOpus(dst, opus []byte) ([]byte, error) {
@@ -216,6 +222,7 @@ func (s *Session) PrivacyCode() string {
 func (s *Session) HandleMessage(m Message) ([]Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	defer s.storeReady()
 	switch m.Op {
 	case OpSessionDescription:
 		var d struct {

@@ -181,6 +181,23 @@ func TestSessionJoinLeaveAndReset(t *testing.T) {
 	}
 }
 
+// TestSessionResetSendsInPassthrough: a reset session (a new voice session
+// is identifying) is ready to send unencrypted until the gateway says
+// otherwise, even if it was waiting for a key before.
+func TestSessionResetSendsInPassthrough(t *testing.T) {
+	a := newHarness(t).connect(1)
+	if a.Ready() {
+		t.Fatal("a DAVE session alone without a key is ready")
+	}
+	a.Reset()
+	if !a.Ready() {
+		t.Error("not ready after Reset")
+	}
+	if got, err := a.EncryptOpus(nil, []byte("plain")); err != nil || string(got) != "plain" {
+		t.Errorf("EncryptOpus after Reset = %q, %v; want the frame unchanged", got, err)
+	}
+}
+
 func TestSessionInvalidCommitRecovers(t *testing.T) {
 	h := newHarness(t)
 	h.connect(1)
