@@ -310,8 +310,14 @@ func (h *Handlers) tracksForLink(ctx context.Context, query string, user music.U
 	if err != nil {
 		return nil, "", fmt.Errorf("resolving the link: %w", err)
 	}
+	return claimFound("link", tracks, note, user)
+}
+
+// claimFound claims the tracks found for a link or a page (what): finding
+// none is ENOTFOUND.
+func claimFound(what string, tracks []music.Track, note string, user music.UserID) ([]music.Track, string, error) {
 	if len(tracks) == 0 {
-		return nil, "", music.Errorf(music.ENOTFOUND, "That link has no tracks that can be played.")
+		return nil, "", music.Errorf(music.ENOTFOUND, "That %s has no tracks that can be played.", what)
 	}
 	if err := claim(tracks, user); err != nil {
 		return nil, "", err
@@ -375,13 +381,7 @@ func (h *Handlers) tracksFor(ctx context.Context, query string, user music.UserI
 			return nil, "", fmt.Errorf("resolving the page: %w", err)
 		}
 	}
-	if len(tracks) == 0 {
-		return nil, "", music.Errorf(music.ENOTFOUND, "That page has no tracks that can be played.")
-	}
-	if err := claim(tracks, user); err != nil {
-		return nil, "", err
-	}
-	return tracks, note, nil
+	return claimFound("page", tracks, note, user)
 }
 
 // titleFromURL names a track after its file, "song.mp3" in

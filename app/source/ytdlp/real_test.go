@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/iddv/timmybot/app/music"
 	"github.com/iddv/timmybot/app/servertest"
 )
@@ -105,16 +103,7 @@ func TestRealYTDLPFeed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := mustNew(t, Config{Path: path, Sites: []string{"127.0.0.1"}, MaxTracks: tt.maxTracks})
-			tracks, note, err := r.Tracks(context.Background(), feed)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, tracks); diff != "" {
-				t.Errorf("tracks (-want +got):\n%s", diff)
-			}
-			if note != tt.wantNote {
-				t.Errorf("note = %q, want %q", note, tt.wantNote)
-			}
+			wantTracks(t, r, feed, tt.want, tt.wantNote)
 		})
 	}
 }

@@ -106,16 +106,7 @@ func TestTracks(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFake(t, tt.stdout, "", 0)
 			r := mustNew(t, Config{Path: f.path, MaxTracks: tt.maxTracks})
-			got, note, err := r.Tracks(context.Background(), page)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("tracks (-want +got):\n%s", diff)
-			}
-			if note != tt.wantNote {
-				t.Errorf("note = %q, want %q", note, tt.wantNote)
-			}
+			wantTracks(t, r, page, tt.want, tt.wantNote)
 			max := tt.maxTracks
 			if max == 0 {
 				max = music.DefaultMaxListTracks
@@ -157,5 +148,20 @@ func TestTracksRefused(t *testing.T) {
 				t.Errorf("yt-dlp ran: %v", ran)
 			}
 		})
+	}
+}
+
+// wantTracks fails t unless r's Tracks of page are want with wantNote.
+func wantTracks(t *testing.T, r *Resolver, page string, want []music.Track, wantNote string) {
+	t.Helper()
+	got, note, err := r.Tracks(context.Background(), page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("tracks (-want +got):\n%s", diff)
+	}
+	if note != wantNote {
+		t.Errorf("note = %q, want %q", note, wantNote)
 	}
 }
