@@ -42,7 +42,9 @@ func TestPlayPageThroughYTDLP(t *testing.T) {
 // TestPlayFeedThroughYTDLP plays a list, not one track: the real yt-dlp
 // reads a podcast feed of three of the audio host's tracks as a playlist,
 // /play queues them in the feed's order and the first plays; with
-// TIMMYBOT_MAX_PLAYLIST_TRACKS=2 the list is cut and the reply says so.
+// TIMMYBOT_MAX_PLAYLIST_TRACKS=2 the list is cut, with
+// TIMMYBOT_MAX_TRACK_DURATION=5m its longer tracks are left out, and the
+// reply says so.
 func TestPlayFeedThroughYTDLP(t *testing.T) {
 	t.Parallel()
 	if _, err := exec.LookPath("yt-dlp"); err != nil {
@@ -57,6 +59,14 @@ func TestPlayFeedThroughYTDLP(t *testing.T) {
 		{"the whole feed", nil, "Queued 3 tracks from position 1.", []string{"First", "Second", "Third"}},
 		{"cut at the limit", []string{"TIMMYBOT_MAX_PLAYLIST_TRACKS=2"},
 			"Queued 2 tracks from position 1. Only the first 2 of its 3 tracks were taken (the limit is 2).", []string{"First", "Second"}},
+		{"tracks over the duration limit", []string{"TIMMYBOT_MAX_TRACK_DURATION=5m"},
+			"Playing **Second**. Left out 2 tracks longer than the 5-minute limit.", []string{"Second"}},
+	}
+	// The feed's tracks and their durations, as the feed and /queue show them.
+	feedTracks := []struct{ title, duration, shown string }{{"First", "00:10:00", "10:00"}, {"Second", "00:03:00", "3:00"}, {"Third", "00:10:00", "10:00"}}
+	shown := map[string]string{}
+	for _, ft := range feedTracks {
+		shown[ft.title] = ft.shown
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,8 +76,8 @@ func TestPlayFeedThroughYTDLP(t *testing.T) {
 				w.Header().Set("Content-Type", "application/rss+xml")
 				fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>Evening</title><link>`+h.music+`/</link><description>Three tracks</description>`)
-				for _, name := range []string{"First", "Second", "Third"} {
-					fmt.Fprintf(w, `<item><title>%s</title><enclosure url="%s" type="audio/ogg" length="1000"/><itunes:duration>00:10:00</itunes:duration></item>`, name, h.track(strings.ToLower(name)+".ogg"))
+				for _, ft := range feedTracks {
+					fmt.Fprintf(w, `<item><title>%s</title><enclosure url="%s" type="audio/ogg" length="1000"/><itunes:duration>%s</itunes:duration></item>`, ft.title, h.track(strings.ToLower(ft.title)+".ogg"), ft.duration)
 				}
 				fmt.Fprint(w, `</channel></rss>`)
 			}))
@@ -86,7 +96,7 @@ func TestPlayFeedThroughYTDLP(t *testing.T) {
 				t.Fatalf("/queue lists:\n%s\nwant %v", queue.Embeds[0].Description, tt.wantQueue)
 			}
 			for i, title := range tt.wantQueue {
-				want := fmt.Sprintf("`%d.` **[%s](%s)** `10:00`", i+1, title, h.track(strings.ToLower(title)+".ogg"))
+				want := fmt.Sprintf("`%d.` **[%s](%s)** `%s`", i+1, title, h.track(strings.ToLower(title)+".ogg"), shown[title])
 				if !strings.HasPrefix(lines[i], want) {
 					t.Errorf("/queue line %d = %q, want it to start %q", i+1, lines[i], want)
 				}

@@ -81,8 +81,7 @@ func TestRealYTDLPFeed(t *testing.T) {
 	mux.HandleFunc("GET /feed.xml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/rss+xml")
 		// The third item is on a host yt-dlp is not given for this bot.
-		other := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
-		_, _ = fmt.Fprintf(w, feedXML, srv.URL, srv.URL, other, srv.URL)
+		_, _ = fmt.Fprintf(w, feedXML, srv.URL, srv.URL, "https://audio.example", srv.URL)
 	})
 	srv = httptest.NewServer(mux)
 	defer srv.Close()
