@@ -75,7 +75,7 @@ func (h *Handlers) searchPick(ctx context.Context, r *Request) (Reply, error) {
 	if !looksLikeURL(page) {
 		return Reply{}, music.Errorf(music.EINVALID, "This button no longer works.")
 	}
-	return h.enqueue(ctx, r, nil, page, false)
+	return h.enqueue(ctx, r, nil, page)
 }
 
 // lyrics shows the current track's lyrics: the synced lines around the

@@ -21,12 +21,12 @@ type fakePages struct{ resolved []string }
 
 func (f *fakePages) Handles(u *url.URL) bool { return u.Hostname() == "www.youtube.com" }
 
-func (f *fakePages) Track(_ context.Context, page string) (music.Track, error) {
+func (f *fakePages) Tracks(_ context.Context, page string) ([]music.Track, string, error) {
 	f.resolved = append(f.resolved, page)
-	return music.Track{Title: "resolved " + page, URL: page, Source: "ytdlp"}, nil
+	return []music.Track{{Title: "resolved " + page, URL: page, Source: "ytdlp"}}, "", nil
 }
 
-func TestTrackForWords(t *testing.T) {
+func TestTracksForWords(t *testing.T) {
 	rick := yt("dQw4w9WgXcQ", "Never Gonna Give You Up", 0)
 	tests := []struct {
 		name, query string
@@ -43,11 +43,15 @@ func TestTrackForWords(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := &fakeSearcher{results: map[string][]music.Track{"never gonna": {rick, yt("b", "B", 0)}}}
 			h := &Handlers{Pages: &fakePages{}, recent: newRecentSearches(s, storetest.NewClock().Now)}
-			got, err := h.trackFor(context.Background(), tt.query, memberID)
+			got, _, err := h.tracksFor(context.Background(), tt.query, memberID)
 			if code := music.ErrorCode(err); code != tt.wantCode {
 				t.Fatalf("err = %v, code %q, want %q", err, code, tt.wantCode)
 			}
-			if diff := cmp.Diff(tt.want, got); diff != "" {
+			var want []music.Track
+			if tt.wantCode == "" {
+				want = []music.Track{tt.want}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("track (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(tt.wantAsked, s.calls()); diff != "" {
@@ -61,7 +65,7 @@ func TestTrackForWords(t *testing.T) {
 // autocomplete.
 func TestPlayWithoutSearch(t *testing.T) {
 	h := &Handlers{}
-	if _, err := h.trackFor(context.Background(), "never gonna", memberID); music.ErrorCode(err) != music.EINVALID {
+	if _, _, err := h.tracksFor(context.Background(), "never gonna", memberID); music.ErrorCode(err) != music.EINVALID {
 		t.Errorf("err = %v, want invalid URL", err)
 	}
 	for _, c := range h.Commands() {

@@ -172,7 +172,7 @@ func printTable(title string, rows []latencyRow) {
 
 // BenchmarkResolve measures how long the bot takes to turn a /play query
 // into a queue entry, per kind of query, cold and with what is cached:
-// trackFor for URLs and words, tracksForLink for Spotify and Deezer links.
+// tracksFor for URLs and words, tracksForLink for Spotify and Deezer links.
 // Searches and page lookups run the yt-dlp stand-in (a real process, no
 // network); the "real yt-dlp" row runs Debian's yt-dlp's generic extractor
 // on a loopback page.
@@ -194,7 +194,7 @@ func BenchmarkResolve(b *testing.B) {
 		samples int
 		note    string
 	}
-	track := func(q string) error { _, err := h.trackFor(ctx, q, memberID); return err }
+	track := func(q string) error { _, _, err := h.tracksFor(ctx, q, memberID); return err }
 	link := func(q string) error { _, _, err := h.tracksForLink(ctx, q, memberID); return err }
 	spotifyQuery := func() string { s, _ := cat.add(int(next.Add(1))); return s }
 	deezerQuery := func() string { _, d := cat.add(int(next.Add(1))); return d }
@@ -220,7 +220,7 @@ func BenchmarkResolve(b *testing.B) {
 		real := &Handlers{Pages: mustYTDLP(b, ytdlp.Config{Path: path, Sites: []string{"127.0.0.1"}})}
 		kinds = append(kinds, kind{name: "yt-dlp page (real yt-dlp)", samples: 3,
 			query:   func() string { return fmt.Sprintf("%s/page/%d", page.URL, next.Add(1)) },
-			resolve: func(q string) error { _, err := real.trackFor(ctx, q, memberID); return err },
+			resolve: func(q string) error { _, _, err := real.tracksFor(ctx, q, memberID); return err },
 			note:    "Debian yt-dlp, generic extractor, loopback page"})
 	}
 	// The Spotify token is fetched once per hour in production: not here.
@@ -257,7 +257,7 @@ func BenchmarkResolve(b *testing.B) {
 			rows = append(rows, r)
 		})
 	}
-	printTable("resolve latency per query kind (trackFor / tracksForLink):", rows)
+	printTable("resolve latency per query kind (tracksFor / tracksForLink):", rows)
 }
 
 // BenchmarkMirrorCacheSession replays a session of 200 plays drawn from a

@@ -35,6 +35,12 @@ type Handlers struct {
 	// Pages resolves the URLs of sites' pages (a YouTube video's, say) to
 	// tracks. Default: none, every URL is played as a file.
 	Pages PageResolver
+	// MaxTrackDuration refuses, when /play queues them, tracks whose
+	// known duration is longer: a single one with the limit's text, a
+	// list's left out with a note. Default: none (the audio pipeline
+	// still cuts a track there, live streams and unknown durations above
+	// all).
+	MaxTrackDuration time.Duration
 	// Accounts links users' music accounts. Default: none, the account
 	// commands say linking is not set up.
 	Accounts Accounts
@@ -125,11 +131,13 @@ func (h *Handlers) Components() []Component {
 	return []Component{{Prefix: "queue", Run: h.queuePageButton}, {Prefix: "np", Run: h.nowPlayingButton}, {Prefix: searchPickPrefix, Run: h.searchPick}}
 }
 
-// PageResolver turns the URL of a page it handles into a queue entry: its
-// title and duration now; its audio is found again at play time.
+// PageResolver turns the URL of a page it handles into queue entries, with
+// a note for the user on what it cut or left out ("" when nothing): one
+// for a video's page, the tracks of a playlist's, their titles and
+// durations now; their audio is found again at play time.
 type PageResolver interface {
 	Handles(u *url.URL) bool
-	Track(ctx context.Context, pageURL string) (music.Track, error)
+	Tracks(ctx context.Context, pageURL string) (tracks []music.Track, note string, err error)
 }
 
 // LinkResolver turns a link to a metadata-only source (Spotify, Deezer)
@@ -172,7 +180,7 @@ func (h *Handlers) play(ctx context.Context, r *Request) (Reply, error) {
 	case h.Links != nil && h.Links.Handles(query):
 		reply, err = h.playLink(ctx, r, p, query)
 	default:
-		reply, err = h.enqueue(ctx, r, p, query, r.Bool("next"))
+		reply, err = h.enqueue(ctx, r, p, query)
 	}
 	// Whatever failed once a stop or Close cancelled the play, the cause is
 	// what the user needs to know; a stop's answer is public, as the
@@ -195,18 +203,14 @@ func progressText(done, total int) string {
 	return fmt.Sprintf("Queueing… %d so far", done)
 }
 
-// enqueue queues what query names, first in line when next, and starts
-// the player; p is the /play it runs for, nil for other commands.
-func (h *Handlers) enqueue(ctx context.Context, r *Request, p *play, query string, next bool) (Reply, error) {
-	track, err := h.trackFor(ctx, query, r.User)
+// enqueue queues what query names and starts the player; p is the /play
+// it runs for, nil for other commands.
+func (h *Handlers) enqueue(ctx context.Context, r *Request, p *play, query string) (Reply, error) {
+	tracks, note, err := h.tracksFor(ctx, query, r.User)
 	if err != nil {
 		return Reply{}, err
 	}
-	pos, err := h.land(ctx, r, p, []music.Track{track}, next)
-	if err != nil {
-		return Reply{}, err
-	}
-	return Reply{Content: queuedText([]music.Track{track}, pos, "")}, nil
+	return h.enqueueList(ctx, r, p, tracks, note)
 }
 
 // playLink queues the tracks a Spotify or Deezer link resolves to.
@@ -218,15 +222,58 @@ func (h *Handlers) playLink(ctx context.Context, r *Request, p *play, query stri
 	return h.enqueueList(ctx, r, p, tracks, note)
 }
 
-// enqueueList queues the tracks of a link or a library list for the /play
-// p and says where they went, with note.
+// enqueueList queues the tracks of a query, a link or a library list for
+// the /play p (nil for other commands) and says where they went, with
+// note.
 func (h *Handlers) enqueueList(ctx context.Context, r *Request, p *play, tracks []music.Track, note string) (Reply, error) {
+	tracks, note, err := h.withinDuration(tracks, note)
+	if err != nil {
+		return Reply{}, err
+	}
 	// "next" moves one track; a list keeps its order at the end.
 	pos, err := h.land(ctx, r, p, tracks, r.Bool("next") && len(tracks) == 1)
 	if err != nil {
 		return Reply{}, err
 	}
 	return Reply{Content: queuedText(tracks, pos, note)}, nil
+}
+
+// withinDuration applies MaxTrackDuration to tracks about to be queued: a
+// single track too long is refused, a list's are left out with a word
+// added to note.
+func (h *Handlers) withinDuration(tracks []music.Track, note string) ([]music.Track, string, error) {
+	if len(tracks) == 1 {
+		return tracks, note, music.CheckDuration(tracks[0].Duration, h.MaxTrackDuration)
+	}
+	var kept []music.Track
+	for _, t := range tracks {
+		if music.CheckDuration(t.Duration, h.MaxTrackDuration) == nil {
+			kept = append(kept, t)
+		}
+	}
+	limit := music.DurationLimit(h.MaxTrackDuration)
+	switch long := len(tracks) - len(kept); {
+	case long == 0:
+		return tracks, note, nil
+	case len(kept) == 0:
+		return nil, "", music.Errorf(music.EINVALID, "Every track of that list is longer than the %s limit.", limit)
+	case long == 1:
+		return kept, joinNotes(note, fmt.Sprintf("Left out 1 track longer than the %s limit.", limit)), nil
+	default:
+		return kept, joinNotes(note, fmt.Sprintf("Left out %d tracks longer than the %s limit.", long, limit)), nil
+	}
+}
+
+// joinNotes puts notes for the user one after the other, leaving out
+// empty ones.
+func joinNotes(notes ...string) string {
+	var kept []string
+	for _, n := range notes {
+		if n != "" {
+			kept = append(kept, n)
+		}
+	}
+	return strings.Join(kept, " ")
 }
 
 // land queues tracks as enqueueAndStart does. For a /play (p not nil) it
@@ -263,8 +310,14 @@ func (h *Handlers) tracksForLink(ctx context.Context, query string, user music.U
 	if err != nil {
 		return nil, "", fmt.Errorf("resolving the link: %w", err)
 	}
+	return claimFound("link", tracks, note, user)
+}
+
+// claimFound claims the tracks found for a link or a page (what): finding
+// none is ENOTFOUND.
+func claimFound(what string, tracks []music.Track, note string, user music.UserID) ([]music.Track, string, error) {
 	if len(tracks) == 0 {
-		return nil, "", music.Errorf(music.ENOTFOUND, "That link has no tracks that can be played.")
+		return nil, "", music.Errorf(music.ENOTFOUND, "That %s has no tracks that can be played.", what)
 	}
 	if err := claim(tracks, user); err != nil {
 		return nil, "", err
@@ -301,36 +354,34 @@ func queuedText(tracks []music.Track, pos int, note string) string {
 	return text
 }
 
-// trackFor makes the queue entry for a /play query: words become the
-// first search result, a page of a site the page resolver handles becomes
-// what it resolves to, any other URL a file.
-func (h *Handlers) trackFor(ctx context.Context, query string, user music.UserID) (music.Track, error) {
+// tracksFor makes the queue entries for a /play query, with a note for
+// the user: words become the first search result, a page of a site the
+// page resolver handles becomes what it resolves to (a playlist's page its
+// tracks), any other URL a file.
+func (h *Handlers) tracksFor(ctx context.Context, query string, user music.UserID) ([]music.Track, string, error) {
 	query = strings.TrimSpace(query)
 	if h.recent != nil && !looksLikeURL(query) {
 		found, err := h.recent.Find(ctx, query, 1)
 		if err != nil {
-			return music.Track{}, fmt.Errorf("searching: %w", err)
+			return nil, "", fmt.Errorf("searching: %w", err)
 		}
 		if len(found) == 0 {
-			return music.Track{}, music.Errorf(music.ENOTFOUND, "Nothing found for %q.", music.Truncate(query, 100))
+			return nil, "", music.Errorf(music.ENOTFOUND, "Nothing found for %q.", music.Truncate(query, 100))
 		}
 		query = found[0].URL
 	}
 	u, err := h.audio.checkURL(query)
 	if err != nil {
-		return music.Track{}, err
+		return nil, "", err
 	}
-	track := music.Track{Title: titleFromURL(u), URL: u.String(), Source: "http"}
+	tracks := []music.Track{{Title: titleFromURL(u), URL: u.String(), Source: "http"}}
+	var note string
 	if h.Pages != nil && h.Pages.Handles(u) {
-		if track, err = h.Pages.Track(ctx, u.String()); err != nil {
-			return music.Track{}, fmt.Errorf("resolving the page: %w", err)
+		if tracks, note, err = h.Pages.Tracks(ctx, u.String()); err != nil {
+			return nil, "", fmt.Errorf("resolving the page: %w", err)
 		}
 	}
-	track.RequestedBy = user
-	if err := track.Validate(); err != nil {
-		return music.Track{}, err
-	}
-	return track, nil
+	return claimFound("page", tracks, note, user)
 }
 
 // titleFromURL names a track after its file, "song.mp3" in

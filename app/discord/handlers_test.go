@@ -85,51 +85,70 @@ func TestRequestAccessThrottlesOwnerMessages(t *testing.T) {
 	}
 }
 
-// pages is a page resolver for the sites it lists.
+// pages is a page resolver for the sites it lists, answering every page
+// with its tracks and note.
 type pages struct {
-	host  string
-	track music.Track
-	err   error
-	asked []string
+	host   string
+	tracks []music.Track
+	note   string
+	err    error
+	asked  []string
 }
 
 func (p *pages) Handles(u *url.URL) bool { return u.Hostname() == p.host }
 
-func (p *pages) Track(_ context.Context, page string) (music.Track, error) {
+func (p *pages) Tracks(_ context.Context, page string) ([]music.Track, string, error) {
 	p.asked = append(p.asked, page)
-	return p.track, p.err
+	return append([]music.Track(nil), p.tracks...), p.note, p.err
 }
 
-// TestTrackFor: a page of a site the resolver handles is queued as what it
-// resolves to; any other URL as a file named after its path.
-func TestTrackFor(t *testing.T) {
+// TestTracksFor: a page of a site the resolver handles is queued as what
+// it resolves to, a playlist's page as its tracks with the resolver's
+// note; any other URL as a file named after its path.
+func TestTracksFor(t *testing.T) {
 	const user = music.UserID("200000000000000001")
 	video := music.Track{Title: "A video", URL: "https://www.youtube.com/watch?v=x", Duration: time.Minute, Source: "ytdlp"}
+	second := music.Track{Title: "Another", URL: "https://www.youtube.com/watch?v=y", Source: "ytdlp"}
+	mine := func(tracks ...music.Track) []music.Track {
+		for i := range tracks {
+			tracks[i].RequestedBy = user
+		}
+		return tracks
+	}
 	tests := []struct {
 		name      string
 		query     string
-		err       error
-		want      music.Track
+		resolver  pages
+		want      []music.Track
+		wantNote  string
 		wantAsked int
 		wantCode  string
 	}{
-		{"a file", "https://audio.example/music/song.mp3", nil,
-			music.Track{Title: "song.mp3", URL: "https://audio.example/music/song.mp3", Source: "http", RequestedBy: user}, 0, ""},
-		{"a page", " https://youtu.be/x ", nil,
-			music.Track{Title: "A video", URL: "https://www.youtube.com/watch?v=x", Duration: time.Minute, Source: "ytdlp", RequestedBy: user}, 1, ""},
-		{"a page that cannot be played", "https://youtu.be/x", music.Errorf(music.EFORBIDDEN, "That video is private."), music.Track{}, 1, music.EFORBIDDEN},
-		{"not a URL", "--exec id", nil, music.Track{}, 0, music.EINVALID},
+		{name: "a file", query: "https://audio.example/music/song.mp3",
+			want: mine(music.Track{Title: "song.mp3", URL: "https://audio.example/music/song.mp3", Source: "http"})},
+		{name: "a page", query: " https://youtu.be/x ", resolver: pages{tracks: []music.Track{video}},
+			want: mine(video), wantAsked: 1},
+		{name: "a playlist's page", query: "https://youtu.be/x", resolver: pages{tracks: []music.Track{video, second}, note: "Left out 1 track on a site TimmyBot does not play from."},
+			want: mine(video, second), wantNote: "Left out 1 track on a site TimmyBot does not play from.", wantAsked: 1},
+		{name: "a page with no tracks", query: "https://youtu.be/x", resolver: pages{tracks: []music.Track{}}, wantAsked: 1, wantCode: music.ENOTFOUND},
+		{name: "a page with a track that cannot be queued", query: "https://youtu.be/x", resolver: pages{tracks: []music.Track{video, {Title: "no URL"}}}, wantAsked: 1, wantCode: music.EINVALID},
+		{name: "a page that cannot be played", query: "https://youtu.be/x", resolver: pages{err: music.Errorf(music.EFORBIDDEN, "That video is private.")}, wantAsked: 1, wantCode: music.EFORBIDDEN},
+		{name: "not a URL", query: "--exec id", wantCode: music.EINVALID},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := &pages{host: "youtu.be", track: video, err: tt.err}
+			p := &tt.resolver
+			p.host = "youtu.be"
 			h := &Handlers{Pages: p}
-			got, err := h.trackFor(context.Background(), tt.query, user)
+			got, note, err := h.tracksFor(context.Background(), tt.query, user)
 			if code := music.ErrorCode(err); code != tt.wantCode {
 				t.Fatalf("err = %v, want code %q", err, tt.wantCode)
 			}
-			if got != tt.want {
-				t.Errorf("track = %+v, want %+v", got, tt.want)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("tracks (-want +got):\n%s", diff)
+			}
+			if note != tt.wantNote {
+				t.Errorf("note = %q, want %q", note, tt.wantNote)
 			}
 			if len(p.asked) != tt.wantAsked {
 				t.Errorf("resolver asked %d times, want %d", len(p.asked), tt.wantAsked)

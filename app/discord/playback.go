@@ -37,6 +37,9 @@ type PlaybackConfig struct {
 	// Pages resolves pages of sites such as YouTube to tracks at /play;
 	// Opener finds their audio at play time. Default: none.
 	Pages PageResolver
+	// MaxTrackDuration refuses at /play tracks whose known duration is
+	// longer (see Handlers.MaxTrackDuration). Default: none.
+	MaxTrackDuration time.Duration
 	// Links turns Spotify and Deezer links into tracks found elsewhere at
 	// /play. Default: none, such links are played as any other URL.
 	Links LinkResolver

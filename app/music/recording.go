@@ -1,6 +1,7 @@
 package music
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -59,4 +60,18 @@ const (
 type Link struct {
 	Kind string // LinkTrack, LinkAlbum, LinkPlaylist
 	ID   string
+}
+
+// DefaultMaxListTracks is how many tracks one album, playlist or set
+// gives the queue unless the operator sets another bound.
+const DefaultMaxListTracks = 50
+
+// CutNote tells the user that a list gave only its first taken tracks,
+// max being the bound; total is how many the list has, 0 or TotalUnknown
+// when its source does not say.
+func CutNote(taken, total, max int) string {
+	if total > taken {
+		return fmt.Sprintf("Only the first %d of its %d tracks were taken (the limit is %d).", taken, total, max)
+	}
+	return fmt.Sprintf("Only the first %d tracks were taken (the limit is %d).", taken, max)
 }

@@ -1,6 +1,7 @@
 package music
 
 import (
+	"fmt"
 	"net/netip"
 	"net/url"
 	"strconv"
@@ -51,6 +52,28 @@ func (t Track) Validate() error {
 		return Errorf(EINVALID, "A track's artwork must be an http(s) URL of at most %d characters.", MaxArtworkURLLen)
 	}
 	return nil
+}
+
+// CheckDuration refuses a track whose known duration d is longer than
+// max, before it is queued; max 0 is no limit.
+func CheckDuration(d, max time.Duration) error {
+	if max > 0 && d > max {
+		return Errorf(EINVALID, "That track is longer than the %s limit.", DurationLimit(max))
+	}
+	return nil
+}
+
+// DurationLimit names a duration limit as users read it: "2-hour",
+// "10-minute", "1h30m".
+func DurationLimit(max time.Duration) string {
+	h, m := int(max/time.Hour), int(max%time.Hour/time.Minute)
+	switch {
+	case m == 0 && h > 0:
+		return strconv.Itoa(h) + "-hour"
+	case h == 0:
+		return strconv.Itoa(m) + "-minute"
+	}
+	return fmt.Sprintf("%dh%02dm", h, m)
 }
 
 // Artwork returns raw if it can be shown as a track's image: an absolute

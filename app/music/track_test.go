@@ -3,6 +3,7 @@ package music_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iddv/timmybot/app/music"
 )
@@ -91,6 +92,51 @@ func TestValidateRefusesArtworkThatCannotBeShown(t *testing.T) {
 			err := music.Track{URL: "https://example.com/a.ogg", ArtworkURL: tt.artwork}.Validate()
 			if (music.ErrorCode(err) == music.EINVALID) != tt.wantErr {
 				t.Errorf("Validate() = %v, want error %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestCheckDuration(t *testing.T) {
+	tests := []struct {
+		name     string
+		d, limit time.Duration
+		want     string
+	}{
+		{"at the limit", 2 * time.Hour, 2 * time.Hour, ""},
+		{"over an hour limit", 2*time.Hour + time.Second, 2 * time.Hour, "That track is longer than the 2-hour limit."},
+		{"over a minute limit", 11 * time.Minute, 10 * time.Minute, "That track is longer than the 10-minute limit."},
+		{"over a mixed limit", 2 * time.Hour, 90 * time.Minute, "That track is longer than the 1h30m limit."},
+		{"unknown duration", 0, time.Minute, ""},
+		{"no limit", 100 * time.Hour, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := music.CheckDuration(tt.d, tt.limit)
+			if got := music.ErrorMessage(err); err != nil && got != tt.want || err == nil && tt.want != "" {
+				t.Errorf("music.CheckDuration(%v, %v) = %v, want %q", tt.d, tt.limit, err, tt.want)
+			}
+			if err != nil && music.ErrorCode(err) != music.EINVALID {
+				t.Errorf("code %q, want EINVALID", music.ErrorCode(err))
+			}
+		})
+	}
+}
+
+func TestCutNote(t *testing.T) {
+	tests := []struct {
+		name              string
+		taken, total, max int
+		want              string
+	}{
+		{"total known", 50, 120, 50, "Only the first 50 of its 120 tracks were taken (the limit is 50)."},
+		{"total unknown", 50, music.TotalUnknown, 50, "Only the first 50 tracks were taken (the limit is 50)."},
+		{"total not said", 3, 0, 3, "Only the first 3 tracks were taken (the limit is 3)."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := music.CutNote(tt.taken, tt.total, tt.max); got != tt.want {
+				t.Errorf("CutNote = %q, want %q", got, tt.want)
 			}
 		})
 	}

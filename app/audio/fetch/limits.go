@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/iddv/timmybot/app/music"
 )
@@ -18,15 +17,14 @@ import (
 // when the stated size is too large). A response of unknown length — a live
 // radio stream — is capped by MaxBytes as well, unless LiveStreams is set;
 // then it is read without a byte cap and MaxTrackDuration, which the player
-// enforces on decoded audio, is what ends it.
+// enforces on decoded audio, is what ends it. (A track whose duration is
+// known beforehand is refused at /play already, with music.CheckDuration.)
 type Limits struct {
 	MaxTrackDuration time.Duration // Default: 2h
 	MaxBytes         int64         // Default: 200 MB
 	// LiveStreams exempts responses of unknown length from MaxBytes.
 	// Default: false (every response is capped by MaxBytes).
 	LiveStreams                  bool
-	MaxPlaylistLen               int // tracks; Default: 500
-	MaxQueryLen                  int // characters; Default: 500
 	MaxConcurrentFetchesPerGuild int // Default: 2
 }
 
@@ -35,8 +33,6 @@ func DefaultLimits() Limits {
 	return Limits{
 		MaxTrackDuration:             2 * time.Hour,
 		MaxBytes:                     200 << 20,
-		MaxPlaylistLen:               500,
-		MaxQueryLen:                  500,
 		MaxConcurrentFetchesPerGuild: 2,
 	}
 }
@@ -49,10 +45,6 @@ func (l Limits) Validate() error {
 		return fmt.Errorf("fetch limits: MaxTrackDuration %v is negative", l.MaxTrackDuration)
 	case l.MaxBytes < 0:
 		return fmt.Errorf("fetch limits: MaxBytes %d is negative", l.MaxBytes)
-	case l.MaxPlaylistLen < 0:
-		return fmt.Errorf("fetch limits: MaxPlaylistLen %d is negative", l.MaxPlaylistLen)
-	case l.MaxQueryLen < 0:
-		return fmt.Errorf("fetch limits: MaxQueryLen %d is negative", l.MaxQueryLen)
 	case l.MaxConcurrentFetchesPerGuild < 0:
 		return fmt.Errorf("fetch limits: MaxConcurrentFetchesPerGuild %d is negative", l.MaxConcurrentFetchesPerGuild)
 	}
@@ -68,40 +60,10 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxBytes <= 0 {
 		l.MaxBytes = d.MaxBytes
 	}
-	if l.MaxPlaylistLen <= 0 {
-		l.MaxPlaylistLen = d.MaxPlaylistLen
-	}
-	if l.MaxQueryLen <= 0 {
-		l.MaxQueryLen = d.MaxQueryLen
-	}
 	if l.MaxConcurrentFetchesPerGuild <= 0 {
 		l.MaxConcurrentFetchesPerGuild = d.MaxConcurrentFetchesPerGuild
 	}
 	return l
-}
-
-// CheckDuration refuses a track longer than MaxTrackDuration.
-func (l Limits) CheckDuration(d time.Duration) error {
-	if max := l.withDefaults().MaxTrackDuration; d > max {
-		return music.Errorf(music.EINVALID, "That track is longer than the %s limit.", formatDuration(max))
-	}
-	return nil
-}
-
-// CheckPlaylistLen refuses a playlist of more than MaxPlaylistLen tracks.
-func (l Limits) CheckPlaylistLen(n int) error {
-	if max := l.withDefaults().MaxPlaylistLen; n > max {
-		return music.Errorf(music.EINVALID, "That playlist has %d tracks; TimmyBot takes at most %d at once.", n, max)
-	}
-	return nil
-}
-
-// CheckQuery refuses a search query longer than MaxQueryLen characters.
-func (l Limits) CheckQuery(q string) error {
-	if max := l.withDefaults().MaxQueryLen; utf8.RuneCountInString(q) > max {
-		return music.Errorf(music.EINVALID, "That search is too long (at most %d characters).", max)
-	}
-	return nil
 }
 
 // tooLarge is the refusal for a body over MaxBytes.
@@ -118,17 +80,6 @@ func formatBytes(n int64) string {
 		return fmt.Sprintf("%.1f MB", float64(n)/mb)
 	}
 	return fmt.Sprintf("%d-byte", n)
-}
-
-func formatDuration(d time.Duration) string {
-	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
-	switch {
-	case m == 0 && h > 0:
-		return fmt.Sprintf("%d-hour", h)
-	case h == 0:
-		return fmt.Sprintf("%d-minute", m)
-	}
-	return fmt.Sprintf("%dh%02dm", h, m)
 }
 
 // Limiter bounds how many fetches each guild runs at once. Acquire waits

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"runtime"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,8 +20,6 @@ func TestLimitsValidate(t *testing.T) {
 		{"defaults", DefaultLimits(), ""},
 		{"negative duration", Limits{MaxTrackDuration: -time.Second}, "fetch limits: MaxTrackDuration -1s is negative"},
 		{"negative bytes", Limits{MaxBytes: -1}, "fetch limits: MaxBytes -1 is negative"},
-		{"negative playlist", Limits{MaxPlaylistLen: -1}, "fetch limits: MaxPlaylistLen -1 is negative"},
-		{"negative query", Limits{MaxQueryLen: -1}, "fetch limits: MaxQueryLen -1 is negative"},
 		{"negative concurrency", Limits{MaxConcurrentFetchesPerGuild: -1}, "fetch limits: MaxConcurrentFetchesPerGuild -1 is negative"},
 	}
 	for _, tt := range tests {
@@ -52,14 +49,6 @@ func TestLimitChecks(t *testing.T) {
 		err  error
 		want string
 	}{
-		{"duration at the limit", defaults.CheckDuration(2 * time.Hour), ""},
-		{"duration over", defaults.CheckDuration(2*time.Hour + time.Second), "That track is longer than the 2-hour limit."},
-		{"duration over a minute limit", Limits{MaxTrackDuration: 10 * time.Minute}.CheckDuration(11 * time.Minute), "That track is longer than the 10-minute limit."},
-		{"duration over a mixed limit", Limits{MaxTrackDuration: 90 * time.Minute}.CheckDuration(2 * time.Hour), "That track is longer than the 1h30m limit."},
-		{"playlist at the limit", defaults.CheckPlaylistLen(500), ""},
-		{"playlist over", defaults.CheckPlaylistLen(501), "That playlist has 501 tracks; TimmyBot takes at most 500 at once."},
-		{"query at the limit in runes", defaults.CheckQuery(strings.Repeat("é", 500)), ""},
-		{"query over", defaults.CheckQuery(strings.Repeat("a", 501)), "That search is too long (at most 500 characters)."},
 		{"default byte limit", defaults.withDefaults().tooLarge(), "That file is larger than the 200 MB limit."},
 		{"fractional byte limit", Limits{MaxBytes: 3 << 19}.tooLarge(), "That file is larger than the 1.5 MB limit."},
 	}

@@ -74,7 +74,10 @@ type config struct {
 	FFmpeg        string         // the ffmpeg executable
 	AllowNetworks []netip.Prefix // networks user URLs may reach despite the guard
 	Limits        fetch.Limits   // what one track may cost
-	FrameCacheMB  int            // the frame cache's bound in MiB; 0 off
+	// MaxListTracks bounds the tracks queued from one playlist, album,
+	// set or mix, whatever its source; 0 for music.DefaultMaxListTracks.
+	MaxListTracks int
+	FrameCacheMB  int // the frame cache's bound in MiB; 0 off
 
 	// Pages of sites such as YouTube, resolved by yt-dlp.
 	YTDLP            string   // the yt-dlp executable
@@ -278,6 +281,11 @@ func (c *config) loadLinking(get func(key, def string) string) error {
 	return nil
 }
 
+// maxListTracks is the most TIMMYBOT_MAX_PLAYLIST_TRACKS may be: one /play
+// of that many tracks, each mirrored or resolved, stays within the
+// minutes an interaction can be answered in.
+const maxListTracks = 1000
+
 // loadPlayback reads the audio settings.
 func (c *config) loadPlayback(get func(key, def string) string) error {
 	v := get("TIMMYBOT_IDLE_TIMEOUT", "5m")
@@ -298,6 +306,13 @@ func (c *config) loadPlayback(get func(key, def string) string) error {
 			return fmt.Errorf("TIMMYBOT_MAX_TRACK_DURATION: must be a positive duration such as 2h, got %q", v)
 		}
 		c.Limits.MaxTrackDuration = d
+	}
+	if v := get("TIMMYBOT_MAX_PLAYLIST_TRACKS", ""); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxListTracks {
+			return fmt.Errorf("TIMMYBOT_MAX_PLAYLIST_TRACKS: must be a whole number of tracks from 1 to %d, got %q", maxListTracks, v)
+		}
+		c.MaxListTracks = n
 	}
 	if v := get("TIMMYBOT_MAX_TRACK_MB", ""); v != "" {
 		mb, err := strconv.ParseInt(v, 10, 64)

@@ -19,7 +19,6 @@ import (
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/music"
 	"github.com/iddv/timmybot/app/source/library"
-	"github.com/iddv/timmybot/app/source/links"
 	"github.com/iddv/timmybot/app/source/mirror"
 	"github.com/iddv/timmybot/app/web"
 )
@@ -146,7 +145,7 @@ func userLibrary(c config, linker *account.Linker, finder *mirror.Mirror) (disco
 			apis[service] = p.APIURL
 		}
 	}
-	lib, err := library.New(library.Config{Tokens: linker, APIURLs: apis, Finder: finder, MaxTracks: links.DefaultMaxTracks})
+	lib, err := library.New(library.Config{Tokens: linker, APIURLs: apis, Finder: finder, MaxTracks: c.MaxListTracks})
 	if err != nil {
 		return nil, fmt.Errorf("reading users' libraries: %w", err)
 	}

@@ -117,17 +117,18 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		LeaveUnapprovedAfter: c.LeaveUnapprovedAfter,
 		Accounts:             accounts(linker),
 		Playback: discord.PlaybackConfig{
-			Opener:      pipeline,
-			CheckURL:    policy.CheckURL,
-			IdleTimeout: c.IdleTimeout,
-			DJRole:      c.DJRole,
-			Filters:     filterNames(),
-			Pages:       pages,
-			Links:       links,
-			Search:      pages,
-			Lyrics:      lyrics,
-			Library:     lib,
-			Related:     pages,
+			Opener:           pipeline,
+			CheckURL:         policy.CheckURL,
+			IdleTimeout:      c.IdleTimeout,
+			DJRole:           c.DJRole,
+			Filters:          filterNames(),
+			Pages:            pages,
+			MaxTrackDuration: c.Limits.MaxTrackDuration,
+			Links:            links,
+			Search:           pages,
+			Lyrics:           lyrics,
+			Library:          lib,
+			Related:          pages,
 		},
 	})
 	if err != nil {
@@ -245,7 +246,7 @@ func newPageResolver(c config, log *slog.Logger) (*ytdlp.Resolver, error) {
 	r, err := ytdlp.New(ytdlp.Config{
 		Path: c.YTDLP, Cookies: c.YTDLPCookies, ExtraArgs: c.YTDLPArgs,
 		MaxConcurrent: c.YTDLPConcurrency, Sites: c.YTDLPSites, Logger: log,
-		SearchPrefix: c.SearchPrefix, MaxQueryLen: c.SearchMaxLen,
+		SearchPrefix: c.SearchPrefix, MaxQueryLen: c.SearchMaxLen, MaxTracks: c.MaxListTracks,
 	})
 	if err != nil {
 		return nil, configError{fmt.Errorf("TIMMYBOT_YTDLP_ARGS: %w", err)}
@@ -301,6 +302,7 @@ func newLinkResolver(c config, finder *mirror.Mirror, client *http.Client, log *
 		AppleMusic:  applemusic.New(applemusic.Config{Token: c.AppleMusicToken, HTTPClient: client, Logger: log}),
 		Finder:      finder,
 		Concurrency: c.LinkConcurrency,
+		MaxTracks:   c.MaxListTracks,
 	})
 }
 

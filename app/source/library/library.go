@@ -67,7 +67,6 @@ type Finder interface {
 
 // Defaults of Config.
 const (
-	DefaultMaxTracks    = 50
 	DefaultMaxPlaylists = 100
 	DefaultTimeout      = 10 * time.Second
 )
@@ -89,7 +88,8 @@ type Config struct {
 	// Finder mirrors Spotify's recordings. Required.
 	Finder Finder
 	// MaxTracks bounds the tracks taken from one list; the binary gives
-	// it links' maximum. Default: DefaultMaxTracks.
+	// it the same bound as every other list's. Default:
+	// music.DefaultMaxListTracks.
 	MaxTracks int
 	// MaxPlaylists bounds the playlists listed per service. Default:
 	// DefaultMaxPlaylists.
@@ -112,7 +112,7 @@ func New(cfg Config) (*Library, error) {
 		return nil, errors.New("library: tokens, a finder and the APIs' URLs are required")
 	}
 	if cfg.MaxTracks <= 0 {
-		cfg.MaxTracks = DefaultMaxTracks
+		cfg.MaxTracks = music.DefaultMaxListTracks
 	}
 	if cfg.MaxPlaylists <= 0 {
 		cfg.MaxPlaylists = DefaultMaxPlaylists
@@ -264,11 +264,8 @@ func (l *Library) tracks(ctx context.Context, es entries, what string) ([]music.
 
 func note(es entries, missing, max int) string {
 	var parts []string
-	switch {
-	case es.more && es.total > len(es.items):
-		parts = append(parts, fmt.Sprintf("Only the first %d of its %d tracks were taken (the limit is %d).", len(es.items), es.total, max))
-	case es.more:
-		parts = append(parts, fmt.Sprintf("Only the first %d tracks were taken (the limit is %d).", len(es.items), max))
+	if es.more {
+		parts = append(parts, music.CutNote(len(es.items), es.total, max))
 	}
 	if missing == 1 {
 		parts = append(parts, "1 track had no playable match.")

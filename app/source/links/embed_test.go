@@ -117,7 +117,7 @@ func TestSpotifyEmbedNoteWithTheCut(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := spotify.EmbedNote + " Only its first 100 tracks were taken (the limit is 200)."
+	want := spotify.EmbedNote + " Only the first 100 tracks were taken (the limit is 200)."
 	if len(got) != spotify.EmbedCap || note != want {
 		t.Errorf("%d tracks, note %q; want %d, %q", len(got), note, spotify.EmbedCap, want)
 	}

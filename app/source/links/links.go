@@ -25,8 +25,6 @@ import (
 
 // Defaults of Config.
 const (
-	// DefaultMaxTracks bounds the tracks taken from one album or playlist.
-	DefaultMaxTracks = 50
 	// DefaultConcurrency is how many tracks of one link are mirrored at
 	// once: each is a yt-dlp search or two, which yt-dlp's own limit also
 	// bounds across links.
@@ -84,7 +82,7 @@ type Config struct {
 	// Finder mirrors each recording. Required.
 	Finder Finder
 	// MaxTracks bounds the tracks of one album or playlist. Default:
-	// DefaultMaxTracks.
+	// music.DefaultMaxListTracks.
 	MaxTracks int
 	// Concurrency bounds the tracks of one link mirrored at once. Default:
 	// DefaultConcurrency.
@@ -102,7 +100,7 @@ func New(cfg Config) (*Resolver, error) {
 		return nil, errors.New("links: a Deezer client and a finder are required")
 	}
 	if cfg.MaxTracks <= 0 {
-		cfg.MaxTracks = DefaultMaxTracks
+		cfg.MaxTracks = music.DefaultMaxListTracks
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
@@ -241,10 +239,8 @@ func noteFor(list music.RecordingList, missing, max int) string {
 	if list.Note != "" {
 		parts = append(parts, list.Note)
 	}
-	if list.Total == music.TotalUnknown {
-		parts = append(parts, fmt.Sprintf("Only its first %d tracks were taken (the limit is %d).", len(list.Recordings), max))
-	} else if list.Truncated() {
-		parts = append(parts, fmt.Sprintf("Only the first %d of its %d tracks were taken (the limit is %d).", len(list.Recordings), list.Total, max))
+	if list.Truncated() {
+		parts = append(parts, music.CutNote(len(list.Recordings), list.Total, max))
 	}
 	if missing == 1 {
 		parts = append(parts, "1 track had no playable match.")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -97,9 +98,11 @@ func (r *Resolver) checkQuery(words string) (string, error) {
 	return words, nil
 }
 
-// playlist is the part of yt-dlp's flat playlist JSON that Search reads.
+// playlist is the part of yt-dlp's flat playlist JSON that Search and
+// Tracks read. Count is how many entries the list has, when yt-dlp says.
 type playlist struct {
 	Type    string `json:"_type"`
+	Count   int    `json:"playlist_count"`
 	Entries []struct {
 		Title      string      `json:"title"`
 		URL        string      `json:"url"`
@@ -113,31 +116,56 @@ type playlist struct {
 // parseResults reads a flat playlist, keeping the entries with an http(s)
 // URL, at most n.
 func parseResults(b []byte, n int) ([]music.Track, error) {
+	p, err := readPlaylist(b)
+	if err != nil {
+		return nil, err
+	}
+	results, _, _ := p.tracks(n, func(*url.URL) bool { return true })
+	return results, nil
+}
+
+func readPlaylist(b []byte) (playlist, error) {
 	var p playlist
 	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("reading yt-dlp's JSON: %w", err)
+		return playlist{}, fmt.Errorf("reading yt-dlp's JSON: %w", err)
 	}
 	if p.Type != "playlist" {
-		return nil, fmt.Errorf("yt-dlp returned a %q, not search results", p.Type)
+		return playlist{}, fmt.Errorf("yt-dlp returned a %q, not a list", p.Type)
 	}
-	results := []music.Track{}
+	return p, nil
+}
+
+// tracks makes queue entries of the first n entries whose page, an
+// http(s) URL, keep accepts. The page drops any #fragment: yt-dlp's own
+// data rides there (#__youtubedl_smuggle= on a feed's items), no part of
+// the page. refused counts the entries left out for their URL; more says
+// that an accepted entry was left out past n.
+func (p playlist) tracks(n int, keep func(*url.URL) bool) (tracks []music.Track, refused int, more bool) {
+	tracks = []music.Track{}
 	for _, e := range p.Entries {
 		page := e.WebpageURL
 		if page == "" {
 			page = e.URL
 		}
-		if _, err := music.ParseAudioURL(page); err != nil || len(results) == n {
+		page, _, _ = strings.Cut(page, "#")
+		u, err := music.ParseAudioURL(page)
+		switch {
+		case err != nil || !keep(u):
+			refused++
+			continue
+		case len(tracks) == n:
+			more = true
 			continue
 		}
 		title := e.Title
 		if title == "" {
 			title = page
 		}
-		results = append(results, music.Track{
+		tracks = append(tracks, music.Track{
 			Title: music.Truncate(title, music.MaxTitleLen), URL: page,
 			Duration: time.Duration(max(e.Duration, 0) * float64(time.Second)), Source: Source,
 			ArtworkURL: artwork(e.Thumbnail, e.Thumbnails),
 		})
 	}
-	return results, nil
+	return tracks, refused, more
 }

@@ -1,5 +1,6 @@
 // Package ytdlp resolves the pages of sites such as YouTube, SoundCloud and
-// Bandcamp to a track's metadata and a stream URL by running yt-dlp,
+// Bandcamp to tracks' metadata (a playlist's, mix's, set's or album's
+// entries, read flat) and a video's stream URL by running yt-dlp,
 // searches them by words, searches YouTube for the mirror of Spotify and
 // Deezer tracks, and finds tracks related to one for autoplay (a YouTube
 // video's mix, or a search for the track's title).
@@ -18,7 +19,8 @@
 // headers yt-dlp names for it, is fetched by the audio pipeline through its
 // guarded client like any other URL. yt-dlp fetches the
 // page itself, outside that guard, which is why only the sites in
-// Config.Sites are sent to it.
+// Config.Sites are sent to it, and why a playlist's entries on other
+// hosts are never queued.
 package ytdlp
 
 import (
@@ -34,6 +36,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -90,6 +93,9 @@ type Config struct {
 	// MaxQueryLen bounds a search's words, in characters. Default:
 	// DefaultMaxQueryLen.
 	MaxQueryLen int
+	// MaxTracks bounds the tracks Tracks takes from one playlist, mix,
+	// set or album. Default: music.DefaultMaxListTracks.
+	MaxTracks int
 	// Logger receives each failure with yt-dlp's full stderr. Default:
 	// discard.
 	Logger *slog.Logger
@@ -118,6 +124,9 @@ func New(cfg Config) (*Resolver, error) {
 	}
 	if len(cfg.Sites) == 0 {
 		cfg.Sites = DefaultSites
+	}
+	if cfg.MaxTracks <= 0 {
+		cfg.MaxTracks = music.DefaultMaxListTracks
 	}
 	if err := ValidateArgs(cfg.ExtraArgs); err != nil {
 		return nil, err
@@ -163,12 +172,31 @@ type Info struct {
 	AudioCodec string
 }
 
-// Track resolves pageURL to a queue entry: its title and duration now, its
-// audio at play time (StreamURL), since stream URLs expire.
-func (r *Resolver) Track(ctx context.Context, pageURL string) (music.Track, error) {
-	info, err := r.Resolve(ctx, pageURL)
+// Tracks resolves pageURL to queue entries, with a note for the user
+// ("" when there is nothing to say): a video's page is one entry, a
+// playlist, mix, set or album its entries, read flat (their titles and
+// durations as the list gives them), at most Config.MaxTracks of them.
+// Entries on hosts Handles refuses are left out, since yt-dlp would fetch
+// them at play time outside the bot's guard. The audio is found at play
+// time (StreamURL), since stream URLs expire.
+func (r *Resolver) Tracks(ctx context.Context, pageURL string) ([]music.Track, string, error) {
+	if _, err := music.ParseAudioURL(pageURL); err != nil {
+		return nil, "", err
+	}
+	out, err := r.runCounted(ctx, func(cookies string) []string { return r.pageArgs(pageURL, cookies) })
 	if err != nil {
-		return music.Track{}, err
+		return nil, "", err
+	}
+	var head struct {
+		Type string `json:"_type"`
+	}
+	if err := json.Unmarshal(out, &head); err == nil && head.Type == "playlist" {
+		return r.playlistTracks(out)
+	}
+	info, err := parse(out)
+	if err != nil {
+		r.failures.add(ReasonOther)
+		return nil, "", &Failure{Reason: ReasonOther, Cause: err}
 	}
 	page := info.PageURL
 	if _, err := music.ParseAudioURL(page); err != nil {
@@ -178,7 +206,35 @@ func (r *Resolver) Track(ctx context.Context, pageURL string) (music.Track, erro
 	if title == "" {
 		title = page
 	}
-	return music.Track{Title: music.Truncate(title, music.MaxTitleLen), URL: page, Duration: info.Duration, Source: Source, ArtworkURL: info.Artwork}, nil
+	track := music.Track{Title: music.Truncate(title, music.MaxTitleLen), URL: page, Duration: info.Duration, Source: Source, ArtworkURL: info.Artwork}
+	return []music.Track{track}, "", nil
+}
+
+// playlistTracks reads the flat playlist out as Tracks returns it.
+func (r *Resolver) playlistTracks(out []byte) ([]music.Track, string, error) {
+	p, err := readPlaylist(out)
+	if err != nil {
+		r.failures.add(ReasonOther)
+		return nil, "", &Failure{Reason: ReasonOther, Cause: err}
+	}
+	tracks, refused, more := p.tracks(r.cfg.MaxTracks, r.Handles)
+	if len(tracks) == 0 && refused > 0 {
+		return nil, "", music.Errorf(music.ENOTFOUND, "That playlist has no tracks on sites TimmyBot plays from.")
+	}
+	if len(tracks) == 0 {
+		return nil, "", music.Errorf(music.ENOTFOUND, "That playlist is empty.")
+	}
+	var notes []string
+	if more || p.Count > len(p.Entries) {
+		notes = append(notes, music.CutNote(len(tracks), p.Count, r.cfg.MaxTracks))
+	}
+	switch {
+	case refused == 1:
+		notes = append(notes, "Left out 1 track on a site TimmyBot does not play from.")
+	case refused > 1:
+		notes = append(notes, fmt.Sprintf("Left out %d tracks on sites TimmyBot does not play from.", refused))
+	}
+	return tracks, strings.Join(notes, " "), nil
 }
 
 // Source is the music.Track Source of tracks this package resolves.
@@ -241,14 +297,27 @@ func (r *Resolver) runCounted(ctx context.Context, args func(cookies string) []s
 	return out, nil
 }
 
-// args is yt-dlp's argument list for one run; cookies is the private copy
-// of the cookies file, "" for none.
+// formats is the format selection of a run that resolves a video: Opus
+// first, which playback passes through.
+const formats = "bestaudio[acodec=opus]/bestaudio/best"
+
+// args is yt-dlp's argument list for a run that resolves one video (at
+// play time a queued entry is one video, whatever list its URL names);
+// cookies is the private copy of the cookies file, "" for none.
 func (r *Resolver) args(pageURL, cookies string) []string {
 	args := []string{
 		"--ignore-config", "--no-playlist", "--dump-single-json", "--no-warnings",
 		"--socket-timeout", "10",
-		"-f", "bestaudio[acodec=opus]/bestaudio/best",
+		"-f", formats,
 	}
+	return r.withCommon(args, cookies, pageURL)
+}
+
+// pageArgs is yt-dlp's argument list for a run of Tracks: a video comes
+// back resolved, a list flat and read one entry past MaxTracks, to tell
+// that it was cut when yt-dlp does not count it.
+func (r *Resolver) pageArgs(pageURL, cookies string) []string {
+	args := append(flatListArgs(), "--yes-playlist", "--playlist-end", strconv.Itoa(r.cfg.MaxTracks+1), "-f", formats)
 	return r.withCommon(args, cookies, pageURL)
 }
 
