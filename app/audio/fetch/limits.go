@@ -24,10 +24,13 @@ type Limits struct {
 	MaxBytes         int64         // Default: 200 MB
 	// LiveStreams exempts responses of unknown length from MaxBytes.
 	// Default: false (every response is capped by MaxBytes).
-	LiveStreams                  bool
-	MaxPlaylistLen               int // tracks; Default: 500
-	MaxQueryLen                  int // characters; Default: 500
-	MaxConcurrentFetchesPerGuild int // Default: 2
+	LiveStreams    bool
+	MaxPlaylistLen int // tracks; Default: 500
+	MaxQueryLen    int // characters; Default: 500
+	// MaxConcurrentFetchesPerGuild bounds one guild's tracks loading at
+	// once. Default: 3, a playing track, the next one prepared and a
+	// seek's replacement, so that a seek never waits for a track to end.
+	MaxConcurrentFetchesPerGuild int
 }
 
 // DefaultLimits returns the limits a deployment gets without configuration.
@@ -37,7 +40,7 @@ func DefaultLimits() Limits {
 		MaxBytes:                     200 << 20,
 		MaxPlaylistLen:               500,
 		MaxQueryLen:                  500,
-		MaxConcurrentFetchesPerGuild: 2,
+		MaxConcurrentFetchesPerGuild: 3,
 	}
 }
 
