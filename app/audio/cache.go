@@ -32,7 +32,7 @@ func (p *Pipeline) openCached(ctx context.Context, t music.Track, at time.Durati
 	switch {
 	case err == nil:
 		log.Debug("opening track", slog.String("path", "cache"), slog.Duration("at", at))
-		f := &frames{next: r.ReadFrame, close: r.Close}
+		f := &frames{next: r.ReadFrame, close: r.Close, length: r.Duration}
 		p.limit(f, at)
 		return f, nil
 	case errors.Is(err, framecache.ErrPastEnd):

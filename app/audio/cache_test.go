@@ -98,6 +98,14 @@ func TestCachedTrackPlaysAgainWithoutRequests(t *testing.T) {
 				if err != nil {
 					t.Fatalf("at %v: %v", at, err)
 				}
+				// The length of a track replayed from the cache is its frames'.
+				var length time.Duration
+				if m, ok := f.(player.Measured); ok {
+					length = m.Duration()
+				}
+				if want := time.Duration(len(played)) * frameDuration; length != want {
+					t.Errorf("at %v: the cached frames measure %v, want %v", at, length, want)
+				}
 				got := readAll(t, f)
 				want := played[int(at/frameDuration):]
 				if len(got) != len(want) {
