@@ -19,8 +19,10 @@ import (
 // OpusHead's pre-skip, in 48 kHz samples. A file served with Range gets its
 // tail read once, beside the stream that plays it from the start; until
 // that answer comes, and for good when the host takes no Range requests or
-// the tail holds no page, the length is unknown. Playback never waits for
-// it or fails over it.
+// the tail holds no page, the length is unknown. Playback never fails over
+// it, and waits for it only at the file's end: a short file read to its end
+// before the tail answered holds its io.EOF until the answer (or the
+// deadline), for the player asks once more then.
 
 // Bounds of the tail read: how much of the file's end, and for how long.
 const (

@@ -402,6 +402,11 @@ func (f *frames) ReadFrame() ([]byte, error) {
 		return b, nil
 	}
 	b, err := f.next()
+	if errors.Is(err, io.EOF) && f.tail != nil {
+		// A file read to its end before its tail answered (a short one)
+		// still gets its length: the player asks once more at the end.
+		<-f.tail.done
+	}
 	if err != nil {
 		return nil, err
 	}
