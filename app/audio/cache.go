@@ -38,7 +38,7 @@ func (p *Pipeline) openCached(ctx context.Context, t music.Track, at time.Durati
 	switch {
 	case err == nil:
 		log.Debug("opening track", slog.String("path", "cache"), slog.Duration("at", at))
-		f := &frames{next: r.ReadFrame, close: r.Close}
+		f := &frames{next: r.ReadFrame, close: r.Close, length: r.Duration}
 		p.limit(f, at)
 		return f, nil
 	case errors.Is(err, framecache.ErrPastEnd):
@@ -137,7 +137,12 @@ func (p *Pipeline) transcodeCached(ctx context.Context, t music.Track, at time.D
 		return nil, fmt.Errorf("starting ffmpeg: %w", err)
 	}
 	p.log.Debug("opening track", slog.String("source", t.Source), slog.String("path", "cache, transcoded"), slog.Duration("at", at))
-	return transcoded(proc, r.Close, -1)
+	f, err := transcoded(proc, r.Close, -1)
+	if err != nil {
+		return nil, err
+	}
+	f.length = r.Duration // ffmpeg cannot size a pipe
+	return f, nil
 }
 
 // samplesPerFrame is a 20 ms frame's samples at Opus's 48 kHz.

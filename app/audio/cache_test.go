@@ -98,6 +98,14 @@ func TestCachedTrackPlaysAgainWithoutRequests(t *testing.T) {
 				if err != nil {
 					t.Fatalf("at %v: %v", at, err)
 				}
+				// The length of a track replayed from the cache is its frames'.
+				var length time.Duration
+				if m, ok := f.(player.Measured); ok {
+					length = m.Duration()
+				}
+				if want := time.Duration(len(played)) * frameDuration; length != want {
+					t.Errorf("at %v: the cached frames measure %v, want %v", at, length, want)
+				}
 				got := readAll(t, f)
 				want := played[int(at/frameDuration):]
 				if len(got) != len(want) {
@@ -196,6 +204,9 @@ func TestCachedTrackWithEffects(t *testing.T) {
 		got, want := len(readAll(t, f)), played-int(at/frameDuration)
 		if got < want || got > want+1 {
 			t.Errorf("at %v: %d frames, want %d", at, got, want)
+		}
+		if d := f.(player.Measured).Duration(); d != time.Duration(played)*frameDuration {
+			t.Errorf("at %v: length %v, want the cached %v", at, d, time.Duration(played)*frameDuration)
 		}
 	}
 	if n := requests.Load() - before; n != 0 {

@@ -16,11 +16,13 @@
 // Frames say the track's length when the audio does (player.Measured): a
 // WebM's Segment Duration, or the length ffmpeg printed for its input, or,
 // for a constant bit rate it could not size on a pipe, the length that
-// bit rate gives the response's Content-Length. An Ogg's length is in its
-// last page, which would take another request: it stays unknown.
+// bit rate gives the response's Content-Length, or an Ogg's last page,
+// read with a second request for the file's tail when the host takes Range
+// requests (ogglength.go).
 //
-// It owns no goroutine of its own: each Frames owns its fetch and its
-// ffmpeg, and Close releases both.
+// It owns no goroutine of its own but the tail read an Ogg's Frames
+// starts: each Frames owns its fetch, its tail read and its ffmpeg, and
+// Close releases them.
 package audio
 
 import (
@@ -146,7 +148,7 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 	if ffmpeg.Passthrough(opts) {
 		// What the probe reads is kept, for ffmpeg if it must transcode.
 		probe := &recording{r: src}
-		f, err := p.passthrough(bufio.NewReader(probe), body, at)
+		f, err := p.passthrough(ctx, bufio.NewReader(probe), remote{client: p.cfg.Client, url: audioURL, header: header, body: body}, at)
 		if err == nil {
 			probe.stop()
 			log.Debug("opening track", slog.String("path", "passthrough"), slog.Duration("at", at))
@@ -252,15 +254,17 @@ const maxEstimate = 24 * time.Hour
 // errNotPassthrough: the source must be transcoded.
 var errNotPassthrough = errors.New("source cannot be passed through")
 
-// passthrough demuxes an Opus source and skips to at. It returns an error
-// wrapping errNotPassthrough when the source is something else.
-func (p *Pipeline) passthrough(src *bufio.Reader, body io.Closer, at time.Duration) (*frames, error) {
+// passthrough demuxes an Opus source, read from src, the body of the
+// request from, and skips to at. It returns an error wrapping
+// errNotPassthrough when the source is something else.
+func (p *Pipeline) passthrough(ctx context.Context, src *bufio.Reader, from remote, at time.Duration) (*frames, error) {
 	magic, err := src.Peek(container.SniffLen)
 	if err != nil {
 		return nil, unplayable(fmt.Errorf("reading the first bytes: %w", err))
 	}
 	var next func() ([]byte, error)
 	var length time.Duration
+	var measure func() *oggLength // an Ogg's length, read from its tail
 	switch container.Sniff(magic) {
 	case container.Ogg:
 		r := ogg.NewReader(src)
@@ -272,6 +276,7 @@ func (p *Pipeline) passthrough(src *bufio.Reader, body io.Closer, at time.Durati
 			return nil, fmt.Errorf("%w: %w", errNotPassthrough, err)
 		}
 		next = r.ReadPacket
+		measure = func() *oggLength { return p.measureOgg(ctx, from, h, r.Serial()) }
 	case container.Matroska:
 		r, err := webm.NewReader(src)
 		if err != nil {
@@ -292,7 +297,7 @@ func (p *Pipeline) passthrough(src *bufio.Reader, body io.Closer, at time.Durati
 	if d, err := opus.PacketDuration(first); err != nil || d != frameDuration {
 		return nil, fmt.Errorf("%w: %v packets, not 20 ms", errNotPassthrough, d)
 	}
-	f := &frames{next: next, close: body.Close, pending: first, length: func() time.Duration { return length }}
+	f := &frames{next: next, close: from.body.Close, pending: first, length: func() time.Duration { return length }}
 	// Seeking a passthrough source drops the packets before the position.
 	for skipped := time.Duration(0); skipped+frameDuration <= at; skipped += frameDuration {
 		if _, err := f.ReadFrame(); err != nil {
@@ -302,6 +307,9 @@ func (p *Pipeline) passthrough(src *bufio.Reader, body io.Closer, at time.Durati
 			}
 			return nil, err
 		}
+	}
+	if measure != nil {
+		f.tail = measure()
 	}
 	p.limit(f, at)
 	return f, nil
@@ -350,6 +358,8 @@ type frames struct {
 	// length is the track's length as the audio says, 0 while unknown;
 	// nil for none.
 	length func() time.Duration
+	// tail reads an Ogg file's length from its end; nil for none.
+	tail *oggLength
 	// slab holds the copies of the frames handed out: the demuxers reuse
 	// their buffers, and one allocation per slab instead of per frame is
 	// most of the garbage a thousand passthrough streams make.
@@ -375,6 +385,9 @@ var _ player.Measured = (*frames)(nil)
 
 // Duration implements player.Measured.
 func (f *frames) Duration() time.Duration {
+	if f.tail != nil {
+		return f.tail.Duration()
+	}
 	if f.length == nil {
 		return 0
 	}
@@ -395,14 +408,25 @@ func (f *frames) ReadFrame() ([]byte, error) {
 		return b, nil
 	}
 	b, err := f.next()
+	if errors.Is(err, io.EOF) && f.tail != nil {
+		// A file read to its end before its tail answered (a short one)
+		// still gets its length: the player asks once more at the end.
+		<-f.tail.done
+	}
 	if err != nil {
 		return nil, err
 	}
 	return f.keep(b), nil
 }
 
-// Close implements player.Frames: it stops the fetch and ffmpeg.
-func (f *frames) Close() error { return f.close() }
+// Close implements player.Frames: it stops the fetch, the tail read and
+// ffmpeg.
+func (f *frames) Close() error {
+	if f.tail != nil {
+		f.tail.stop()
+	}
+	return f.close()
+}
 
 // unplayable turns a failure to read a track's audio into what the user
 // sees, unless it already is a user-facing error.

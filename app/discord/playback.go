@@ -22,6 +22,10 @@ import (
 type PlaybackConfig struct {
 	// Opener turns a track into Opus frames: the audio pipeline.
 	Opener player.Opener
+	// FetchSlots bounds how many tracks each guild loads at once: the one
+	// playing, the next one prepared for gapless play, and the replacement
+	// a seek or an effect change opens before switching. Default: no bound.
+	FetchSlots FetchSlots
 	// CheckURL vets a /play URL before anything is queued: the fetcher's
 	// policy, which also refuses IP literals the bot must not reach, so
 	// the user hears why at once instead of a skipped track later.
@@ -242,7 +246,7 @@ func (p *playback) start(ctx context.Context, guild music.GuildID, channel, text
 	g.player = player.New(player.Config{
 		Guild:       guild,
 		Queue:       p.queues,
-		Opener:      p.cfg.Opener,
+		Opener:      guildOpener(p.cfg, guild),
 		IdleTimeout: p.cfg.IdleTimeout,
 		Related:     p.cfg.Related,
 		Logger:      log,

@@ -133,19 +133,23 @@ type fakeOpener struct {
 	stallAt  map[string]int           // ReadFrame waits at this frame until unstalled
 	stalls   map[string]chan struct{} // closed to unstall
 	measured map[string]time.Duration // what a title's Frames say its length is
-	opened   []*fakeFrames
-	open     atomic.Int64 // Frames opened and not closed
-	frame    []byte       // when set, every frame is this slice (benchmarks)
+	// lengthAtEnd: a title's Frames end at this frame and say their length
+	// only once read to it.
+	lengthAtEnd map[string]int
+	opened      []*fakeFrames
+	open        atomic.Int64 // Frames opened and not closed
+	frame       []byte       // when set, every frame is this slice (benchmarks)
 }
 
 func newFakeOpener() *fakeOpener {
 	return &fakeOpener{
-		gates:    map[string]chan struct{}{},
-		failOpen: map[string]bool{},
-		failAt:   map[string]int{},
-		stallAt:  map[string]int{},
-		stalls:   map[string]chan struct{}{},
-		measured: map[string]time.Duration{},
+		gates:       map[string]chan struct{}{},
+		failOpen:    map[string]bool{},
+		failAt:      map[string]int{},
+		stallAt:     map[string]int{},
+		stalls:      map[string]chan struct{}{},
+		measured:    map[string]time.Duration{},
+		lengthAtEnd: map[string]int{},
 	}
 }
 
@@ -171,6 +175,9 @@ func (o *fakeOpener) Open(ctx context.Context, t music.Track, at time.Duration, 
 	}
 	if n, ok := o.failAt[t.Title]; ok {
 		f.failAt = n
+	}
+	if n, ok := o.lengthAtEnd[t.Title]; ok {
+		f.end, f.lengthAtEnd = n, true
 	}
 	if n, ok := o.stallAt[t.Title]; ok {
 		f.stallAt, f.unstall = n, o.stalls[t.Title]
@@ -240,11 +247,21 @@ type fakeFrames struct {
 	stalled         atomic.Bool // waiting at stallAt now
 	closed          atomic.Bool
 	measured        time.Duration
+	lengthAtEnd     bool
+	ended           bool // ReadFrame returned io.EOF
 }
 
 var _ Measured = (*fakeFrames)(nil)
 
-func (f *fakeFrames) Duration() time.Duration { return f.measured }
+func (f *fakeFrames) Duration() time.Duration {
+	if f.lengthAtEnd {
+		if !f.ended {
+			return 0
+		}
+		return time.Duration(f.end) * FrameDuration
+	}
+	return f.measured
+}
 
 func (f *fakeFrames) ReadFrame() ([]byte, error) {
 	if f.closed.Load() {
@@ -263,6 +280,7 @@ func (f *fakeFrames) ReadFrame() ([]byte, error) {
 		return nil, errors.New("fake: source broke")
 	}
 	if f.end >= 0 && f.next >= f.end {
+		f.ended = true
 		return nil, io.EOF
 	}
 	n := f.next

@@ -638,3 +638,16 @@ func TestLengthFromTheAudio(t *testing.T) {
 		})
 	}
 }
+
+// Frames that learn their length only at their end (an Ogg file read to it
+// before its last page came) still give it: the player asks once more.
+func TestLengthFromTheAudioAtItsEnd(t *testing.T) {
+	unsized := music.Track{Title: "u", URL: "https://tracks.test/u"}
+	h := newHarness(t, unsized)
+	h.op.lengthAtEnd[unsized.Title] = 10
+	h.must(h.p.Start(ctx))
+	h.pull(2)
+	if got, want := h.p.Status().Duration, 10*FrameDuration; got != want {
+		t.Errorf("duration %v, want %v", got, want)
+	}
+}

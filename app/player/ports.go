@@ -25,8 +25,9 @@ type Frames interface {
 
 // Measured is implemented by Frames that learn their track's length from
 // the audio (a container's header, the transcoder's report). The player
-// asks, from the goroutine that calls ReadFrame, until the answer is not
-// zero, and shows it for tracks whose source gave no duration.
+// asks, from the goroutine that calls ReadFrame, after each frame until the
+// answer is not zero and once more after the last, and shows it for tracks
+// whose source gave no duration.
 type Measured interface {
 	// Duration is the whole track's length, wherever the frames started;
 	// zero while unknown.

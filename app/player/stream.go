@@ -144,6 +144,11 @@ func (p *Player) read(ctx context.Context, s *stream) {
 		}
 	}()
 	measured, _ := frames.(Measured)
+	measure := func() {
+		if measured != nil && s.measured.Load() == 0 {
+			s.measured.Store(int64(max(measured.Duration(), 0)))
+		}
+	}
 	for i := s.start; ; i++ {
 		data, err := frames.ReadFrame()
 		if err != nil {
@@ -152,13 +157,12 @@ func (p *Player) read(ctx context.Context, s *stream) {
 			}
 			break
 		}
-		if measured != nil && s.measured.Load() == 0 {
-			s.measured.Store(int64(max(measured.Duration(), 0)))
-		}
+		measure()
 		if !s.put(ctx, frame{data: data, index: i}) {
 			return
 		}
 	}
+	measure() // frames may learn their length only at their end
 	s.readDone.Store(true)
 	close(s.ch)
 	p.notifyEnded(ctx, s)

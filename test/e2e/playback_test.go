@@ -18,15 +18,24 @@ import (
 // binary: an MP3 (transcoded by ffmpeg), then WebM and Ogg Opus (passed
 // through), and checks what a DAVE listener in the channel hears: each
 // track's tone, in order, for its length, without a gap between tracks,
-// and the WebM track's Opus packets byte for byte; the MP3's length,
-// which its URL does not say, shows in /nowplaying.
+// and the WebM track's Opus packets byte for byte; the lengths of the MP3
+// and the Ogg file, which their URLs do not say, show in /nowplaying.
 func TestPlaybackReachesTheListener(t *testing.T) {
 	t.Parallel()
 	r := newRoom(t)
 	host := audiohost.Start(t)
 	g := r.approved.ID
 
-	var reply string // /nowplaying's answer, which is no now-playing message
+	replies := map[string]bool{} // /nowplaying's answers, which are no now-playing message
+	// nowPlaying asks what plays and checks that it shows name's 3 s.
+	nowPlaying := func(name string) {
+		t.Helper()
+		np := r.do(t, g, memberID, "nowplaying")
+		replies[np.ID] = true
+		if len(np.Embeds) == 0 || !strings.Contains(np.Embeds[0].Description, name) || !strings.Contains(np.Embeds[0].Description, " / 0:03`") {
+			t.Errorf("/nowplaying during %s = %+v, want its 0:03 length in the progress bar", name, np)
+		}
+	}
 	for i, name := range []string{audiohost.MP3, audiohost.WebM, audiohost.Opus} {
 		msg := r.do(t, g, memberID, "play", opt("query", host.URL(name)))
 		want := "Queued **" + name + "**"
@@ -39,13 +48,14 @@ func TestPlaybackReachesTheListener(t *testing.T) {
 		if i == 0 {
 			// The MP3's URL says no length: the audio does.
 			r.waitFrames(t, 10, 30*time.Second)
-			np := r.do(t, g, memberID, "nowplaying")
-			reply = np.ID
-			if len(np.Embeds) == 0 || !strings.Contains(np.Embeds[0].Description, " / 0:03`") {
-				t.Errorf("/nowplaying during the MP3 = %+v, want its 0:03 length in the progress bar", np)
-			}
+			nowPlaying(name)
 		}
 	}
+	// The Ogg file's URL says no length either: its last page does, which
+	// the player hears of when it next reads from the file, once half its
+	// buffer (1.5 s) has played.
+	r.waitFrames(t, 300+80, 30*time.Second)
+	nowPlaying(audiohost.Opus)
 	// Three 3-second tracks are 450 frames; the five silence frames after
 	// the last one say the queue ran out.
 	r.waitFrames(t, 455, 30*time.Second)
@@ -74,7 +84,7 @@ func TestPlaybackReachesTheListener(t *testing.T) {
 	// last, it says nothing is playing.
 	var np []fakediscord.Message
 	for _, m := range r.fake.Messages(r.approved.Channels[0].ID) {
-		if len(m.Embeds) > 0 && m.ID != reply {
+		if len(m.Embeds) > 0 && !replies[m.ID] {
 			np = append(np, m)
 		}
 	}

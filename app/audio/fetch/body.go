@@ -100,6 +100,10 @@ func open(ctx context.Context, client *http.Client, rawURL string, header http.H
 // say (a live stream).
 func (b *Body) Size() int64 { return b.size }
 
+// Ranges reports whether the server serves parts of this file: it gave the
+// file's size and said it takes Range requests (or answered one).
+func (b *Body) Ranges() bool { return b.resumable }
+
 // ContentType is the Content-Type the server gave.
 func (b *Body) ContentType() string { return b.contentType }
 

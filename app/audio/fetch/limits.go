@@ -24,8 +24,11 @@ type Limits struct {
 	MaxBytes         int64         // Default: 200 MB
 	// LiveStreams exempts responses of unknown length from MaxBytes.
 	// Default: false (every response is capped by MaxBytes).
-	LiveStreams                  bool
-	MaxConcurrentFetchesPerGuild int // Default: 2
+	LiveStreams bool
+	// MaxConcurrentFetchesPerGuild bounds one guild's tracks loading at
+	// once. Default: 3, a playing track, the next one prepared and a
+	// seek's replacement, so that a seek never waits for a track to end.
+	MaxConcurrentFetchesPerGuild int
 }
 
 // DefaultLimits returns the limits a deployment gets without configuration.
@@ -33,7 +36,7 @@ func DefaultLimits() Limits {
 	return Limits{
 		MaxTrackDuration:             2 * time.Hour,
 		MaxBytes:                     200 << 20,
-		MaxConcurrentFetchesPerGuild: 2,
+		MaxConcurrentFetchesPerGuild: 3,
 	}
 }
 

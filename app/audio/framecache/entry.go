@@ -2,6 +2,7 @@ package framecache
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -139,8 +140,9 @@ func (w *Writer) Abort() {
 // took 75-140 ms with it against 2-9 ms skipping lengths
 // (BenchmarkReadFrames, on a shared 2-core machine).
 type Reader struct {
-	file *os.File
-	buf  *bufio.Reader
+	file   *os.File
+	buf    *bufio.Reader
+	frames int // in the whole entry
 }
 
 // Reader opens key's entry at frame index from. It returns an error
@@ -182,27 +184,33 @@ func (c *Cache) read(e *entry, key string, from int) (*Reader, error) {
 	return r, nil
 }
 
+// check reads e's file once: its CRC and size, its header, and its frames'
+// lengths, which give the track's length and where frame from starts; then
+// it positions a Reader there.
 func check(f *os.File, e *entry, key string, from int) (*Reader, error) {
 	crc := crc32.NewIEEE()
-	n, err := io.Copy(crc, f)
-	if err != nil {
-		return nil, fmt.Errorf("reading: %w", err)
-	}
-	if n != e.size || crc.Sum32() != e.crc {
-		return nil, fmt.Errorf("%d bytes with CRC %08x, want %d with %08x", n, crc.Sum32(), e.size, e.crc)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("rewinding: %w", err)
-	}
+	in := bufio.NewReaderSize(io.TeeReader(f, crc), 32<<10)
 	var head [8]byte // "DCA1" and the metadata's length
-	if _, err := f.ReadAt(head[:], 0); err != nil {
+	if _, err := io.ReadFull(in, head[:]); err != nil {
 		return nil, fmt.Errorf("reading the header: %w", err)
 	}
-	frames := int64(len(head)) + int64(binary.LittleEndian.Uint32(head[4:]))
-	if frames > e.size {
+	offset := int64(len(head)) + int64(binary.LittleEndian.Uint32(head[4:]))
+	if offset > e.size {
 		return nil, errors.New("metadata longer than the file")
 	}
-	dec := dca.NewDecoder(io.NewSectionReader(f, 0, frames))
+	header := make([]byte, offset)
+	copy(header, head[:])
+	if _, err := io.ReadFull(in, header[len(head):]); err != nil {
+		return nil, fmt.Errorf("reading the metadata: %w", err)
+	}
+	w, err := walk(in, offset, from)
+	if err != nil {
+		return nil, err
+	}
+	if w.size != e.size || crc.Sum32() != e.crc {
+		return nil, fmt.Errorf("%d bytes with CRC %08x, want %d with %08x", w.size, crc.Sum32(), e.size, e.crc)
+	}
+	dec := dca.NewDecoder(bytes.NewReader(header))
 	if err := dec.ReadMetadata(); err != nil {
 		return nil, fmt.Errorf("reading the metadata: %w", err)
 	}
@@ -215,27 +223,55 @@ func check(f *os.File, e *entry, key string, from int) (*Reader, error) {
 	case m.Opus.SampleRate != sampleRate || m.Opus.Channels != channels || dec.FrameDuration() != frameDuration:
 		return nil, fmt.Errorf("frames of %d Hz, %d channels, %v, not 48 kHz stereo 20 ms", m.Opus.SampleRate, m.Opus.Channels, dec.FrameDuration())
 	}
-	if _, err := f.Seek(frames, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("seeking to the frames: %w", err)
+	if from > w.frames {
+		return nil, ErrPastEnd
 	}
-	r := &Reader{file: f, buf: bufio.NewReaderSize(f, 16<<10)}
-	for range from {
-		if _, err := r.next(false); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil, ErrPastEnd
-			}
-			return nil, err
-		}
+	if _, err := f.Seek(w.from, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("seeking to frame %d: %w", from, err)
 	}
-	return r, nil
+	return &Reader{file: f, buf: bufio.NewReaderSize(f, 16<<10), frames: w.frames}, nil
 }
+
+// walked is what walk learnt of an entry's frames.
+type walked struct {
+	frames int   // how many
+	from   int64 // offset of the frame asked for; the end when past it
+	size   int64 // offset of the end: the file's size
+}
+
+// walk reads the frames' lengths from in, whose next byte is at offset, to
+// the end, skipping their packets.
+func walk(in *bufio.Reader, offset int64, from int) (walked, error) {
+	w := walked{from: offset}
+	for {
+		if w.frames == from {
+			w.from = offset
+		}
+		var n [2]byte
+		if _, err := io.ReadFull(in, n[:]); errors.Is(err, io.EOF) {
+			w.size = offset
+			return w, nil
+		} else if err != nil {
+			return w, fmt.Errorf("reading frame %d: %w", w.frames, err)
+		}
+		size := int(int16(binary.LittleEndian.Uint16(n[:])))
+		if size <= 0 {
+			return w, fmt.Errorf("frame %d has %d bytes", w.frames, size)
+		}
+		if _, err := in.Discard(size); err != nil {
+			return w, fmt.Errorf("skipping frame %d: %w", w.frames, io.ErrUnexpectedEOF)
+		}
+		offset += int64(len(n) + size)
+		w.frames++
+	}
+}
+
+// Duration is the length of the whole entry, wherever the Reader started.
+func (r *Reader) Duration() time.Duration { return time.Duration(r.frames) * frameDuration }
 
 // ReadFrame returns the next frame in memory of its own, or io.EOF after
 // the last.
-func (r *Reader) ReadFrame() ([]byte, error) { return r.next(true) }
-
-// next reads one frame, or skips it when keep is false.
-func (r *Reader) next(keep bool) ([]byte, error) {
+func (r *Reader) ReadFrame() ([]byte, error) {
 	var n [2]byte
 	if _, err := io.ReadFull(r.buf, n[:]); err != nil {
 		if errors.Is(err, io.EOF) {
@@ -246,12 +282,6 @@ func (r *Reader) next(keep bool) ([]byte, error) {
 	size := int(int16(binary.LittleEndian.Uint16(n[:])))
 	if size <= 0 {
 		return nil, fmt.Errorf("frame cache: a frame of %d bytes", size)
-	}
-	if !keep {
-		if _, err := r.buf.Discard(size); err != nil {
-			return nil, fmt.Errorf("frame cache: skipping a frame: %w", io.ErrUnexpectedEOF)
-		}
-		return nil, nil
 	}
 	b := make([]byte, size)
 	if _, err := io.ReadFull(r.buf, b); err != nil {

@@ -112,12 +112,23 @@ func TestWriteCommitRead(t *testing.T) {
 			}
 		})
 	}
+	// The whole entry's length, from wherever a Reader starts.
+	for _, from := range []int{0, 10, 50} {
+		r, err := c.Reader("https://example.com/a.ogg", from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Duration(); got != time.Second {
+			t.Errorf("from frame %d: Duration %v, want 1s (50 frames)", from, got)
+		}
+		r.Close()
+	}
 	if _, err := c.Reader("https://example.com/b.ogg", 0); !errors.Is(err, ErrMiss) {
 		t.Errorf("another key: err %v, want ErrMiss", err)
 	}
 	st := c.Stats()
-	if st.Hits != 4 || st.Misses != 1 || st.Entries != 1 || st.Bytes == 0 {
-		t.Errorf("stats %+v, want 4 hits, 1 miss, 1 entry", st)
+	if st.Hits != 7 || st.Misses != 1 || st.Entries != 1 || st.Bytes == 0 {
+		t.Errorf("stats %+v, want 7 hits, 1 miss, 1 entry", st)
 	}
 }
 

@@ -8,8 +8,10 @@
 // continued across pages. It picks the first logical stream whose first
 // packet is an OpusHead and skips the pages of every other stream. A chained
 // stream (internet radio starts a new link per song) goes on with the next
-// link's Opus stream. It does not decode audio, seek, or interpret OpusTags,
-// which it skips without keeping them in memory.
+// link's Opus stream. LastGranule finds the last granule position in the
+// tail of a stream, which gives a file's length. It does not decode audio,
+// seek, or interpret OpusTags, which it skips without keeping them in
+// memory.
 //
 // Memory is bounded: one page buffer (at most 65,307 bytes, grown to the
 // largest page seen) and one buffer for packets continued across pages (at
@@ -17,6 +19,7 @@
 package ogg
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -110,6 +113,44 @@ func (r *Reader) Head() (opus.Head, error) {
 // included, from the start of the link to the end of the last packet
 // completed on that page. It is -1 before the first packet.
 func (r *Reader) Granule() int64 { return r.granule }
+
+// Serial returns the serial number of the selected stream, once Head has
+// found it.
+func (r *Reader) Serial() uint32 { return r.serial }
+
+// LastGranule returns the granule position of the last page of stream
+// serial in tail, the end of an Ogg stream read on its own (a Range
+// request); false when tail holds no such page with a granule position.
+// Only a page whose CRC holds counts, so bytes of a packet that happen to
+// read "OggS" are passed over, as is a page cut off at tail's start.
+func LastGranule(tail []byte, serial uint32) (int64, bool) {
+	for i := bytes.LastIndex(tail, capture); i >= 0; i = bytes.LastIndex(tail[:i], capture) {
+		p := tail[i:]
+		if len(p) < headerSize || p[4] != 0 || len(p) < headerSize+int(p[26]) {
+			continue
+		}
+		end := headerSize + int(p[26])
+		for _, v := range p[headerSize:end] {
+			end += int(v)
+		}
+		if len(p) < end || binary.LittleEndian.Uint32(p[14:]) != serial {
+			continue
+		}
+		crc := crcUpdate(0, p[:22])
+		crc = crcUpdate(crc, zeroCRC[:])
+		if crcUpdate(crc, p[26:end]) != binary.LittleEndian.Uint32(p[22:]) {
+			continue
+		}
+		// -1: no packet ends on this page.
+		if granule := int64(binary.LittleEndian.Uint64(p[6:])); granule >= 0 {
+			return granule, true
+		}
+	}
+	return 0, false
+}
+
+// capture is the pattern every page starts with.
+var capture = []byte("OggS")
 
 // ReadPacket returns the next Opus packet of the selected stream, skipping
 // zero-length packets. The slice is valid until the next call; copy it to

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -350,5 +351,40 @@ func BenchmarkCRC(b *testing.B) {
 	b.SetBytes(int64(len(page)))
 	for b.Loop() {
 		crcUpdate(0, page)
+	}
+}
+
+func TestLastGranule(t *testing.T) {
+	audio := func(seq uint32, flags byte, granule int64, seed byte) []byte {
+		return packets(1, seq, flags, granule, fill(120, seed), fill(120, seed+1))
+	}
+	whole := cat(start(), audio(2, 0, 1272, 1), audio(3, flagEOS, 2232, 3))
+	damaged := slices.Clone(whole)
+	damaged[len(damaged)-5] ^= 0xff
+	tests := []struct {
+		name   string
+		tail   []byte
+		want   int64
+		wantOK bool
+	}{
+		{"the last page", whole, 2232, true},
+		{"a tail that starts inside a page", whole[len(whole)-300:], 2232, true},
+		{"the last page damaged", damaged, 1272, true},
+		{"the last page cut short", whole[:len(whole)-1], 1272, true},
+		{"a last page without a granule", cat(whole, page(1, 4, 0, -1, []byte{255}, fill(255, 5))), 2232, true},
+		{"another stream's page last", cat(whole, packets(2, 0, 0, 99999, fill(50, 7))), 2232, true},
+		{"a packet that reads OggS", cat(start(), packets(1, 2, flagEOS, 960, append([]byte("OggS\x00\x00"), fill(100, 1)...))), 960, true},
+		{"only the head's page", start()[:len(start())-1], 0, true},
+		{"no whole page", whole[len(whole)-100:], 0, false},
+		{"not Ogg", fill(4000, 9), 0, false},
+		{"empty", nil, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := LastGranule(tt.tail, 1)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("LastGranule = %d, %v; want %d, %v", got, ok, tt.want, tt.wantOK)
+			}
+		})
 	}
 }

@@ -321,6 +321,12 @@ func (c *config) loadPlayback(get func(key, def string) string) error {
 		}
 		c.Limits.MaxBytes = mb << 20
 	}
+	v = get("TIMMYBOT_MAX_FETCHES_PER_GUILD", strconv.Itoa(c.Limits.MaxConcurrentFetchesPerGuild))
+	fetches, err := strconv.Atoi(v)
+	if err != nil || fetches < 1 || fetches > 16 {
+		return fmt.Errorf("TIMMYBOT_MAX_FETCHES_PER_GUILD: must be a whole number from 1 to 16, got %q", v)
+	}
+	c.Limits.MaxConcurrentFetchesPerGuild = fetches
 	v = get("TIMMYBOT_FRAME_CACHE_MB", strconv.Itoa(defaultFrameCacheMB))
 	if c.FrameCacheMB, err = strconv.Atoi(v); err != nil || c.FrameCacheMB < 0 || c.FrameCacheMB > 1<<20 {
 		return fmt.Errorf("TIMMYBOT_FRAME_CACHE_MB: must be a whole number of megabytes such as 256, or 0 for no cache, got %q", v)

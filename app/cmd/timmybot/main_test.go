@@ -108,6 +108,12 @@ func limits(d time.Duration, bytes int64) fetch.Limits {
 	return l
 }
 
+func fetches(n int) fetch.Limits {
+	l := fetch.DefaultLimits()
+	l.MaxConcurrentFetchesPerGuild = n
+	return l
+}
+
 func TestDefaultPublicURL(t *testing.T) {
 	for addr, want := range map[string]string{
 		"127.0.0.1:8080": "http://127.0.0.1:8080", "[::]:80": "http://127.0.0.1:80", "0.0.0.0:9": "http://127.0.0.1:9", ":8080": "http://127.0.0.1:8080", "[::1]:7": "http://[::1]:7",
@@ -195,6 +201,11 @@ func TestLoadConfig(t *testing.T) {
 		{name: "too many tracks a playlist", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_MAX_PLAYLIST_TRACKS", "1001"), wantErr: `TIMMYBOT_MAX_PLAYLIST_TRACKS: must be a whole number of tracks from 1 to 1000, got "1001"`},
 		{name: "playlist tracks not a number", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_MAX_PLAYLIST_TRACKS", "fifty"), wantErr: `TIMMYBOT_MAX_PLAYLIST_TRACKS: must be a whole number of tracks from 1 to 1000, got "fifty"`},
 		{name: "bad track size", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_MAX_TRACK_MB", "-1"), wantErr: "TIMMYBOT_MAX_TRACK_MB"},
+		{name: "fetches per guild", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_MAX_FETCHES_PER_GUILD", "16"),
+			want: config{IdleTimeout: 5 * time.Minute, FFmpeg: "ffmpeg", Limits: fetches(16), Token: "t", DataDir: "data", HTTPAddr: "127.0.0.1:8080", APIURL: "https://discord.com", LogFormat: "text", LogLevel: slog.LevelInfo, Metrics: "prometheus"}},
+		{name: "no fetches per guild", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_MAX_FETCHES_PER_GUILD", "0"), wantErr: `TIMMYBOT_MAX_FETCHES_PER_GUILD: must be a whole number from 1 to 16, got "0"`},
+		{name: "too many fetches per guild", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_MAX_FETCHES_PER_GUILD", "17"), wantErr: `TIMMYBOT_MAX_FETCHES_PER_GUILD: must be a whole number from 1 to 16, got "17"`},
+		{name: "fetches per guild not a number", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_MAX_FETCHES_PER_GUILD", "three"), wantErr: "TIMMYBOT_MAX_FETCHES_PER_GUILD"},
 		{name: "bad idle timeout", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_IDLE_TIMEOUT", "0"), wantErr: "TIMMYBOT_IDLE_TIMEOUT"},
 		{name: "yt-dlp", env: env("DISCORD_TOKEN", "t", "TIMMYBOT_YTDLP", "/opt/yt-dlp", "TIMMYBOT_YTDLP_COOKIES", "/run/secrets/cookies.txt",
 			"TIMMYBOT_YTDLP_ARGS", " --proxy  socks5://10.0.0.1:1080 ", "TIMMYBOT_YTDLP_CONCURRENCY", "2", "TIMMYBOT_YTDLP_SITES", "youtube.com, 127.0.0.1,"),

@@ -118,6 +118,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		Accounts:             accounts(linker),
 		Playback: discord.PlaybackConfig{
 			Opener:           pipeline,
+			FetchSlots:       fetch.NewLimiter(c.Limits),
 			CheckURL:         policy.CheckURL,
 			IdleTimeout:      c.IdleTimeout,
 			DJRole:           c.DJRole,
