@@ -15,7 +15,8 @@ import (
 
 // fakeYTDLP writes a yt-dlp stand-in that answers each page in pages with
 // a video titled by the page's last path element whose audio is at the
-// given URL, and every flat listing (a search, a mix) with list.
+// given URL, however it is asked (a video's page is a video even in a
+// flat listing), and every other flat listing (a search, a mix) with list.
 func fakeYTDLP(t *testing.T, pages map[string]string, list string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -25,7 +26,7 @@ func fakeYTDLP(t *testing.T, pages map[string]string, list string) string {
 		}
 	}
 	write("list.json", list)
-	script := "#!/bin/sh\nfor a; do last=$a; done\ncase \"$*\" in *--flat-playlist*) exec cat '" + dir + "/list.json';; esac\ncase \"$last\" in\n"
+	script := "#!/bin/sh\nfor a; do last=$a; done\ncase \"$last\" in\n"
 	i := 0
 	for page, audio := range pages {
 		i++
@@ -33,7 +34,8 @@ func fakeYTDLP(t *testing.T, pages map[string]string, list string) string {
 		write(name, fmt.Sprintf(`{"_type":"video","title":%q,"duration":3.0,"webpage_url":%q,"url":%q,"acodec":"opus","extractor_key":"Generic"}`, filepath.Base(page), page, audio))
 		script += fmt.Sprintf("%q) exec cat '%s/%s';;\n", page, dir, name)
 	}
-	script += "esac\necho 'ERROR: Unsupported URL' >&2\nexit 1\n"
+	script += "esac\ncase \"$*\" in *--flat-playlist*) exec cat '" + dir + "/list.json';; esac\n"
+	script += "echo 'ERROR: Unsupported URL' >&2\nexit 1\n"
 	path := filepath.Join(dir, "yt-dlp")
 	if err := os.WriteFile(path, []byte(script), 0o700); err != nil {
 		t.Fatal(err)
