@@ -5,8 +5,9 @@
 // video's mix, or a search for the track's title).
 //
 // It owns the yt-dlp processes: one per resolution or search, started with
-// a fixed argument list (--ignore-config, JSON output, the Opus/WebM format
-// first so that playback can pass it through), the user's URL only after
+// a fixed argument list (--ignore-config, JSON output, an Opus format over
+// HTTP first so that playback can pass it through, HLS only when nothing
+// progressive exists), the user's URL only after
 // "--" and only when it is an http(s) URL (a search's words only behind the
 // bot's own "<prefix>N:" in that same one argument), in a process group of
 // its own that is killed and waited for when the timeout passes or the
@@ -241,13 +242,20 @@ func (r *Resolver) runCounted(ctx context.Context, args func(cookies string) []s
 	return out, nil
 }
 
+// formatSelector picks Opus over HTTP(S) first, which playback passes
+// through, then any audio over HTTP(S), and an HLS or DASH format only
+// when the site offers nothing else (live streams, some SoundCloud tracks).
+const formatSelector = "bestaudio[acodec=opus][protocol^=http]/bestaudio[protocol^=http]/bestaudio/best"
+
 // args is yt-dlp's argument list for one run; cookies is the private copy
 // of the cookies file, "" for none.
 func (r *Resolver) args(pageURL, cookies string) []string {
 	args := []string{
 		"--ignore-config", "--no-playlist", "--dump-single-json", "--no-warnings",
 		"--socket-timeout", "10",
-		"-f", "bestaudio[acodec=opus]/bestaudio/best",
+		// Progressive formats first: an HLS manifest is played by the
+		// pipeline's own HLS client, but only when nothing else exists.
+		"-f", formatSelector,
 	}
 	return r.withCommon(args, cookies, pageURL)
 }
