@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -99,6 +100,10 @@ func open(ctx context.Context, client *http.Client, rawURL string, header http.H
 // Size is the length of the whole file in bytes, -1 when the server did not
 // say (a live stream).
 func (b *Body) Size() int64 { return b.size }
+
+// URL is the address the file came from after redirects, against which
+// the references in a playlist resolve.
+func (b *Body) URL() *url.URL { return b.resp.Request.URL }
 
 // ContentType is the Content-Type the server gave.
 func (b *Body) ContentType() string { return b.contentType }
