@@ -337,3 +337,25 @@ func TestRefused(t *testing.T) {
 		t.Errorf("refused playlists' segments were fetched %d times", n)
 	}
 }
+
+func TestIsPlaylist(t *testing.T) {
+	tests := []struct {
+		name, head, contentType string
+		want                    bool
+	}{
+		{"by its first line", "#EXTM3U\n#EXT", "text/plain", true},
+		{"after a byte order mark", "\ufeff#EXTM3U", "", true},
+		{"by the Apple type", "", "application/vnd.apple.mpegurl", true},
+		{"by the audio type, with parameters", "", "Audio/MPEGURL; charset=utf-8", true},
+		{"by the x- type", "", "application/x-mpegURL", true},
+		{"an MP3", "ID3\x04\x00\x00", "audio/mpeg", false},
+		{"an Ogg file", "OggS\x00\x02", "audio/ogg", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := IsPlaylist([]byte(tt.head), tt.contentType); got != tt.want {
+				t.Errorf("IsPlaylist(%q, %q) = %v, want %v", tt.head, tt.contentType, got, tt.want)
+			}
+		})
+	}
+}
