@@ -61,6 +61,10 @@ type Config struct {
 	// MaxTrackDuration ends a track, a live stream above all, after this
 	// much audio. Default: no limit.
 	MaxTrackDuration time.Duration
+	// MaxBytes bounds the total bytes of an HLS stream that ends, as the
+	// client's limits bound a file. Default: no bound but the client's on
+	// each segment.
+	MaxBytes int64
 	// Resolver finds the audio of tracks whose Source is neither "" nor
 	// "http": pages such as a YouTube video's. Default: none, and such
 	// tracks cannot be played.
@@ -128,11 +132,6 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 	if err != nil {
 		return nil, err
 	}
-	if at > 0 && !ffmpeg.Passthrough(opts) {
-		// A transcoded seek lets ffmpeg seek through the relay (Range).
-		log.Debug("opening track", slog.String("path", "transcode"), slog.Duration("at", at))
-		return p.transcodeURL(ctx, audioURL, header, opts)
-	}
 	body, err := fetch.Open(ctx, p.cfg.Client, audioURL, header, 0)
 	if resolved(t) && expired(err) {
 		log.Debug("stream URL refused, resolving again", slog.Any("err", err))
@@ -144,19 +143,26 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 	if err != nil {
 		return nil, err
 	}
-	var src io.Reader = bufio.NewReaderSize(body, 32<<10)
+	buffered := bufio.NewReaderSize(body, 32<<10)
+	if isHLS(buffered, body) {
+		_ = body.Close()
+		return p.openHLS(ctx, audioURL, header, at, opts)
+	}
+	if at > 0 && !ffmpeg.Passthrough(opts) {
+		// A transcoded seek lets ffmpeg seek through the relay (Range).
+		_ = body.Close()
+		log.Debug("opening track", slog.String("path", "transcode"), slog.Duration("at", at))
+		return p.transcodeURL(ctx, audioURL, header, opts)
+	}
+	var src io.Reader = buffered
 	if ffmpeg.Passthrough(opts) {
-		// What the probe reads is kept, for ffmpeg if it must transcode.
-		probe := &recording{r: src}
-		f, err := p.passthrough(ctx, bufio.NewReader(probe), remote{client: p.cfg.Client, url: audioURL, header: header, body: body}, at)
+		f, replay, err := p.probePassthrough(ctx, src, body, &remote{client: p.cfg.Client, url: audioURL, header: header, body: body}, at)
 		if err == nil {
-			probe.stop()
 			log.Debug("opening track", slog.String("path", "passthrough"), slog.Duration("at", at))
 			f.sized = body.Size() >= 0
 			return f, nil
 		}
-		if !errors.Is(err, errNotPassthrough) {
-			_ = body.Close()
+		if replay == nil {
 			return nil, err
 		}
 		if at > 0 {
@@ -166,7 +172,7 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 			return p.transcodeURL(ctx, audioURL, header, opts)
 		}
 		log.Debug("opening track", slog.String("path", "transcode"), slog.Any("why", err))
-		src = io.MultiReader(bytes.NewReader(probe.read), src)
+		src = replay
 	}
 	proc, err := p.cfg.FFmpeg.Start(ctx, ffmpeg.Input{Reader: src}, opts)
 	if err != nil {
@@ -251,13 +257,33 @@ func inputLength(in ffmpeg.InputInfo, size int64) time.Duration {
 // maxEstimate bounds a length estimated from a bit rate: a day.
 const maxEstimate = 24 * time.Hour
 
+// probePassthrough passes src through from at when it is Opus that can
+// be. When it must be transcoded instead, it returns an error wrapping
+// errNotPassthrough and replay, which reads all of src again, for ffmpeg;
+// on other errors body is closed.
+func (p *Pipeline) probePassthrough(ctx context.Context, src io.Reader, body io.Closer, tail *remote, at time.Duration) (f *frames, replay io.Reader, err error) {
+	// What the probe reads is kept, for ffmpeg if it must transcode.
+	probe := &recording{r: src}
+	f, err = p.passthrough(ctx, bufio.NewReader(probe), body, tail, at)
+	switch {
+	case err == nil:
+		probe.stop()
+		return f, nil, nil
+	case errors.Is(err, errNotPassthrough):
+		return nil, io.MultiReader(bytes.NewReader(probe.read), src), err
+	}
+	_ = body.Close()
+	return nil, nil, err
+}
+
 // errNotPassthrough: the source must be transcoded.
 var errNotPassthrough = errors.New("source cannot be passed through")
 
-// passthrough demuxes an Opus source, read from src, the body of the
-// request from, and skips to at. It returns an error wrapping
-// errNotPassthrough when the source is something else.
-func (p *Pipeline) passthrough(ctx context.Context, src *bufio.Reader, from remote, at time.Duration) (*frames, error) {
+// passthrough demuxes an Opus source, read from src until body is
+// closed, and skips to at. An Ogg file's length is read from its tail when
+// tail says where the file is (nil: no tail to read). It returns an error
+// wrapping errNotPassthrough when the source is something else.
+func (p *Pipeline) passthrough(ctx context.Context, src *bufio.Reader, body io.Closer, tail *remote, at time.Duration) (*frames, error) {
 	magic, err := src.Peek(container.SniffLen)
 	if err != nil {
 		return nil, unplayable(fmt.Errorf("reading the first bytes: %w", err))
@@ -276,7 +302,9 @@ func (p *Pipeline) passthrough(ctx context.Context, src *bufio.Reader, from remo
 			return nil, fmt.Errorf("%w: %w", errNotPassthrough, err)
 		}
 		next = r.ReadPacket
-		measure = func() *oggLength { return p.measureOgg(ctx, from, h, r.Serial()) }
+		if tail != nil {
+			measure = func() *oggLength { return p.measureOgg(ctx, *tail, h, r.Serial()) }
+		}
 	case container.Matroska:
 		r, err := webm.NewReader(src)
 		if err != nil {
@@ -297,7 +325,7 @@ func (p *Pipeline) passthrough(ctx context.Context, src *bufio.Reader, from remo
 	if d, err := opus.PacketDuration(first); err != nil || d != frameDuration {
 		return nil, fmt.Errorf("%w: %v packets, not 20 ms", errNotPassthrough, d)
 	}
-	f := &frames{next: next, close: from.body.Close, pending: first, length: func() time.Duration { return length }}
+	f := &frames{next: next, close: body.Close, pending: first, length: func() time.Duration { return length }}
 	// Seeking a passthrough source drops the packets before the position.
 	for skipped := time.Duration(0); skipped+frameDuration <= at; skipped += frameDuration {
 		if _, err := f.ReadFrame(); err != nil {

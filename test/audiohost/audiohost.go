@@ -3,8 +3,8 @@
 // ffmpeg at Start, one sine tone per track at a frequency of its own, so a
 // test can tell by ear (package audiocheck) which track it hears and where.
 //
-// It serves every container the bot accepts, an endless Icecast-style radio
-// stream, and the faults a real host has: a slow host, one that drops the
+// It serves every container the bot accepts, a VOD HLS stream, an endless
+// Icecast-style radio stream, and the faults a real host has: a slow host, one that drops the
 // connection mid-file, a file of garbage, and a redirect to the cloud
 // metadata address. Everything but the radio supports Range requests.
 // It never follows or fetches anything itself.
@@ -41,6 +41,9 @@ const (
 	Low    = "low"    // FLAC at 80 Hz, for checking bass filters
 	High   = "high"   // FLAC at 6 kHz, for checking treble filters
 	Radio  = "radio"  // endless MP3 at real time, no Content-Length, icy-name
+	// HLS is a VOD HLS stream: the playlist, whose 1 s MPEG-TS segments of
+	// AAC (hls0.ts, hls1.ts, ...) the host serves beside it.
+	HLS = "hls.m3u8"
 )
 
 // Fault names: endpoints that misbehave.
@@ -104,6 +107,7 @@ func tracks() []Track {
 		{Name: High, ContentType: "audio/flac", Tones: one(6000), file: "high.flac", encode: []string{"-ar", "48000", "-c:a", "flac"}},
 		// 10 s looped for ever; no ID3 or Xing header, so the loop is
 		// nothing but whole MPEG frames.
+		{Name: HLS, ContentType: "application/vnd.apple.mpegurl", Tones: one(1210), file: "hls.m3u8", encode: []string{"-ar", "48000", "-c:a", "aac", "-b:a", "128k", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod"}},
 		{Name: Radio, ContentType: "audio/mpeg", Tones: []audiocheck.Tone{{Frequency: 1320}}, file: "radio.mp3", encode: []string{"-t", "10", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k", "-write_xing", "0", "-id3v2_version", "0"}},
 	}
 }
@@ -146,6 +150,17 @@ func Start(tb testing.TB) *Host {
 		if track.Name != Radio {
 			mux.HandleFunc("/"+track.Name, h.serveFile(track.Name, track.ContentType))
 		}
+	}
+	segments, err := filepath.Glob(filepath.Join(dir, "hls*.ts"))
+	if err != nil || len(segments) == 0 {
+		tb.Fatalf("the HLS stream has no segments: %v", err)
+	}
+	for _, path := range segments {
+		name := filepath.Base(path)
+		if h.files[name], err = os.ReadFile(path); err != nil {
+			tb.Fatal(err)
+		}
+		mux.HandleFunc("/"+name, h.serveFile(name, "video/mp2t"))
 	}
 	mux.HandleFunc("/"+Radio, h.serveRadio)
 	mux.HandleFunc("/"+Slow, h.serveSlow)
@@ -208,9 +223,16 @@ func (h *Host) URL(name string) string {
 	return h.server.URL + "/" + name
 }
 
-// Tracks lists the audio tracks, radio included.
+// Tracks lists the audio tracks, radio included; not the HLS stream,
+// whose URL is a playlist rather than audio.
 func (h *Host) Tracks() []Track {
-	return append([]Track(nil), h.tracks...)
+	var out []Track
+	for _, t := range h.tracks {
+		if t.Name != HLS {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Track returns the track called name, failing the test if there is none.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,4 +125,31 @@ func TestHost(t *testing.T) {
 			t.Errorf("status %d, location %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
 	})
+}
+
+// TestHLS: the HLS stream's playlist names segments the host serves, which
+// together are the stream's tone.
+func TestHLS(t *testing.T) {
+	h := Start(t)
+	resp := get(t, h.URL(HLS), "")
+	playlist, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Header.Get("Content-Type") != "application/vnd.apple.mpegurl" || !strings.HasPrefix(string(playlist), "#EXTM3U") {
+		t.Fatalf("type %q, playlist %q", resp.Header.Get("Content-Type"), playlist)
+	}
+	var media []byte
+	for _, line := range strings.Split(string(playlist), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		seg := get(t, h.URL(HLS)[:strings.LastIndex(h.URL(HLS), "/")+1]+line, "")
+		b, err := io.ReadAll(seg.Body)
+		if err != nil || seg.StatusCode != http.StatusOK {
+			t.Fatalf("segment %s: status %d, %v", line, seg.StatusCode, err)
+		}
+		media = append(media, b...)
+	}
+	audiocheck.ExpectTones(t, audiocheck.Listen(t, media), h.Track(HLS).Tones...)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -103,6 +104,10 @@ func (b *Body) Size() int64 { return b.size }
 // Ranges reports whether the server serves parts of this file: it gave the
 // file's size and said it takes Range requests (or answered one).
 func (b *Body) Ranges() bool { return b.resumable }
+
+// URL is the address the file came from after redirects, against which
+// the references in a playlist resolve.
+func (b *Body) URL() *url.URL { return b.resp.Request.URL }
 
 // ContentType is the Content-Type the server gave.
 func (b *Body) ContentType() string { return b.contentType }

@@ -24,9 +24,11 @@ import (
 )
 
 // Formats is the -format_whitelist: the demuxers of the audio containers we
-// accept (mov covers mp4 and m4a; matroska covers webm). ffmpeg matches any
-// of a demuxer's names against it.
-const Formats = "mp3,aac,mov,flac,wav,ogg,matroska"
+// accept (mov covers mp4, m4a and fMP4 HLS segments; matroska covers webm;
+// aac reads ADTS; mpegts reads the MPEG-TS segments the bot's own HLS
+// client hands over). Never hls, dash or concat, which open further URLs.
+// ffmpeg matches any of a demuxer's names against it.
+const Formats = "mp3,aac,mov,flac,wav,ogg,matroska,mpegts"
 
 // Input is what ffmpeg reads: exactly one of Reader and URL.
 type Input struct {

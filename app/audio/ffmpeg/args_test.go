@@ -26,27 +26,27 @@ func TestArgs(t *testing.T) {
 		{
 			name: "pipe, nothing to change",
 			in:   pipe, opts: Options{Volume: 100},
-			want: "-hide_banner -loglevel info -nostats -protocol_whitelist pipe -format_whitelist mp3,aac,mov,flac,wav,ogg,matroska -i pipe:0 -map 0:a:0 " + encode,
+			want: "-hide_banner -loglevel info -nostats -protocol_whitelist pipe -format_whitelist mp3,aac,mov,flac,wav,ogg,matroska,mpegts -i pipe:0 -map 0:a:0 " + encode,
 		},
 		{
 			name: "relay URL, no stdin, http only",
 			in:   relay, opts: Options{Volume: 100},
-			want: "-hide_banner -loglevel info -nostats -nostdin -protocol_whitelist http,tcp -format_whitelist mp3,aac,mov,flac,wav,ogg,matroska -i http://127.0.0.1:8080/r/abc -map 0:a:0 " + encode,
+			want: "-hide_banner -loglevel info -nostats -nostdin -protocol_whitelist http,tcp -format_whitelist mp3,aac,mov,flac,wav,ogg,matroska,mpegts -i http://127.0.0.1:8080/r/abc -map 0:a:0 " + encode,
 		},
 		{
 			name: "relay URL seeks before the input",
 			in:   relay, opts: Options{Volume: 100, Start: 1500 * time.Millisecond, MaxDuration: 90 * time.Second},
-			want: "-hide_banner -loglevel info -nostats -nostdin -protocol_whitelist http,tcp -format_whitelist mp3,aac,mov,flac,wav,ogg,matroska -ss 1.500 -i http://127.0.0.1:8080/r/abc -map 0:a:0 -t 90.000 " + encode,
+			want: "-hide_banner -loglevel info -nostats -nostdin -protocol_whitelist http,tcp -format_whitelist mp3,aac,mov,flac,wav,ogg,matroska,mpegts -ss 1.500 -i http://127.0.0.1:8080/r/abc -map 0:a:0 -t 90.000 " + encode,
 		},
 		{
 			name: "pipe seeks by decoding, after the input",
 			in:   pipe, opts: Options{Volume: 100, Start: 2 * time.Minute},
-			want: "-hide_banner -loglevel info -nostats -protocol_whitelist pipe -format_whitelist mp3,aac,mov,flac,wav,ogg,matroska -i pipe:0 -map 0:a:0 -ss 120.000 " + encode,
+			want: "-hide_banner -loglevel info -nostats -protocol_whitelist pipe -format_whitelist mp3,aac,mov,flac,wav,ogg,matroska,mpegts -i pipe:0 -map 0:a:0 -ss 120.000 " + encode,
 		},
 		{
 			name: "filters, normalisation and volume",
 			in:   pipe, opts: Options{Volume: 50, Filters: []string{"nightcore", "bassboost"}, Normalize: true},
-			want: "-hide_banner -loglevel info -nostats -protocol_whitelist pipe -format_whitelist mp3,aac,mov,flac,wav,ogg,matroska -i pipe:0 -map 0:a:0 " +
+			want: "-hide_banner -loglevel info -nostats -protocol_whitelist pipe -format_whitelist mp3,aac,mov,flac,wav,ogg,matroska,mpegts -i pipe:0 -map 0:a:0 " +
 				"-af aresample=48000,asetrate=48000*1.25,aresample=48000,bass=g=10:f=110:w=0.6,loudnorm=I=-16:TP=-1.5:LRA=11,volume=0.5 " + encode,
 		},
 		{name: "unknown filter", in: pipe, opts: Options{Volume: 100, Filters: []string{"chipmunk"}}, wantCode: music.EINVALID},

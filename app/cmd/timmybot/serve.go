@@ -76,6 +76,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		Client: client, Relay: relay, Resolver: pages,
 		FFmpeg:           ffmpeg.Config{Path: c.FFmpeg},
 		MaxTrackDuration: c.Limits.MaxTrackDuration,
+		MaxBytes:         c.Limits.MaxBytes,
 		Cache:            frameCache,
 		Logger:           log,
 	})

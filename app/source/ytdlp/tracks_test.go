@@ -14,7 +14,7 @@ import (
 // tracksArgs is what Tracks passes before "--" with MaxTracks max.
 func tracksArgs(max int) []string {
 	return []string{"--ignore-config", "--flat-playlist", "--dump-single-json", "--no-warnings", "--socket-timeout", "10",
-		"--yes-playlist", "--playlist-end", strconv.Itoa(max + 1), "-f", "bestaudio[acodec=opus]/bestaudio/best"}
+		"--yes-playlist", "--playlist-end", strconv.Itoa(max + 1), "-f", "bestaudio[acodec=opus][protocol^=http]/bestaudio[protocol^=http]/bestaudio/best"}
 }
 
 // youtubePlaylistJSON is the shape of yt-dlp's --flat-playlist answer for

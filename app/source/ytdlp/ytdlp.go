@@ -6,8 +6,9 @@
 // video's mix, or a search for the track's title).
 //
 // It owns the yt-dlp processes: one per resolution or search, started with
-// a fixed argument list (--ignore-config, JSON output, the Opus/WebM format
-// first so that playback can pass it through), the user's URL only after
+// a fixed argument list (--ignore-config, JSON output, an Opus format over
+// HTTP first so that playback can pass it through, HLS only when nothing
+// progressive exists), the user's URL only after
 // "--" and only when it is an http(s) URL (a search's words only behind the
 // bot's own "<prefix>N:" in that same one argument), in a process group of
 // its own that is killed and waited for when the timeout passes or the
@@ -297,9 +298,11 @@ func (r *Resolver) runCounted(ctx context.Context, args func(cookies string) []s
 	return out, nil
 }
 
-// formats is the format selection of a run that resolves a video: Opus
-// first, which playback passes through.
-const formats = "bestaudio[acodec=opus]/bestaudio/best"
+// formats picks Opus over HTTP(S) first, which playback passes through,
+// then any audio over HTTP(S), and an HLS or DASH format only when the
+// site offers nothing else (live streams, some SoundCloud tracks), which
+// the pipeline's own HLS client plays.
+const formats = "bestaudio[acodec=opus][protocol^=http]/bestaudio[protocol^=http]/bestaudio/best"
 
 // args is yt-dlp's argument list for a run that resolves one video (at
 // play time a queued entry is one video, whatever list its URL names);

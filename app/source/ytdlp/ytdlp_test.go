@@ -76,7 +76,7 @@ func mustNew(t *testing.T, cfg Config) *Resolver {
 // fixedArgs is what every run passes before "--".
 var fixedArgs = []string{
 	"--ignore-config", "--no-playlist", "--dump-single-json", "--no-warnings",
-	"--socket-timeout", "10", "-f", "bestaudio[acodec=opus]/bestaudio/best",
+	"--socket-timeout", "10", "-f", "bestaudio[acodec=opus][protocol^=http]/bestaudio[protocol^=http]/bestaudio/best",
 }
 
 // videoJSON is the shape of yt-dlp's answer for a YouTube video with an

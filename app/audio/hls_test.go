@@ -1,0 +1,145 @@
+package audio
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/iddv/timmybot/app/audio/internal/audiotest"
+	"github.com/iddv/timmybot/app/music"
+	"github.com/iddv/timmybot/app/player"
+)
+
+// hlsFiles puts an HLS stream's files under dir/ for host.
+func hlsFiles(into map[string][]byte, dir string, files map[string][]byte) {
+	for name, b := range files {
+		into["/"+dir+"/"+name] = b
+	}
+}
+
+// oggHLS splits an Ogg Opus file at page boundaries into segments of about
+// one second, each segment's EXTINF from its pages' granule positions, as
+// a SoundCloud Opus HLS stream is cut: only the first segment holds the
+// headers.
+func oggHLS(t *testing.T, file []byte) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	var playlist strings.Builder
+	playlist.WriteString("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXT-X-PLAYLIST-TYPE:VOD\n")
+	var seg []byte
+	var last, granule int64
+	flush := func() {
+		name := fmt.Sprintf("s%d.opus", len(files))
+		files[name] = seg
+		fmt.Fprintf(&playlist, "#EXTINF:%.3f,\n%s\n", float64(granule-last)/48000, name)
+		seg, last = nil, granule
+	}
+	for rest := file; len(rest) > 0; {
+		if len(rest) < 27 || !bytes.HasPrefix(rest, []byte("OggS")) {
+			t.Fatal("not an Ogg page")
+		}
+		n := 27 + int(rest[26])
+		for _, lace := range rest[27:n] {
+			n += int(lace)
+		}
+		seg = append(seg, rest[:n]...)
+		if g := int64(binary.LittleEndian.Uint64(rest[6:14])); g > 0 {
+			granule = g
+		}
+		rest = rest[n:]
+		if granule-last >= 48000 {
+			flush()
+		}
+	}
+	if len(seg) > 0 {
+		flush()
+	}
+	playlist.WriteString("#EXT-X-ENDLIST\n")
+	files["a.m3u8"] = []byte(playlist.String())
+	return files
+}
+
+// TestHLS plays HLS streams the bot fetches itself: MPEG-TS and fMP4
+// through ffmpeg's standard input, Ogg Opus segments passed through, from
+// the start and from a position; the frames are the audio's length from
+// there, within two frames, and say the stream's length.
+func TestHLS(t *testing.T) {
+	oggFile := audiotest.Ogg(t, 3, 2, 20)
+	packets := oggPackets(t, oggFile)
+	files := map[string][]byte{}
+	hlsFiles(files, "ts", audiotest.HLS(t, 3, "mpegts"))
+	hlsFiles(files, "fmp4", audiotest.HLS(t, 3, "fmp4"))
+	hlsFiles(files, "ogg", oggHLS(t, oggFile))
+	base := host(t, files)
+	transcoder, noFFmpeg := newPipeline(t, "", 0), newPipeline(t, "/nonexistent/ffmpeg", 0)
+	const length = 3 * time.Second
+	tests := []struct {
+		name string
+		p    *Pipeline
+		path string
+		at   time.Duration
+		fx   player.Effects
+	}{
+		{"mpegts", transcoder, "/ts/a.m3u8", 0, unity},
+		{"fmp4", transcoder, "/fmp4/a.m3u8", 0, unity},
+		{"mpegts from 1.5 s", transcoder, "/ts/a.m3u8", 1500 * time.Millisecond, unity},
+		{"fmp4 from 2.2 s", transcoder, "/fmp4/a.m3u8", 2200 * time.Millisecond, unity},
+		{"mpegts from 1.5 s with volume, never through the relay", transcoder, "/ts/a.m3u8", 1500 * time.Millisecond, player.Effects{Volume: 50}},
+		{"ogg opus passed through", noFFmpeg, "/ogg/a.m3u8", 0, unity},
+		{"ogg opus passed through from 1.5 s", noFFmpeg, "/ogg/a.m3u8", 1500 * time.Millisecond, unity},
+		{"ogg opus with volume", transcoder, "/ogg/a.m3u8", 0, player.Effects{Volume: 50}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := tt.p.Open(t.Context(), music.Track{URL: base + tt.path}, tt.at, tt.fx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := readAll(t, f)
+			want := int((length - tt.at) / frameDuration)
+			if d := len(got) - want; d < -2 || d > 2 {
+				t.Errorf("%d frames, want %d within two", len(got), want)
+			}
+			if d := f.(player.Measured).Duration() - length; d < -60*time.Millisecond || d > 60*time.Millisecond {
+				t.Errorf("Duration() = %v, want %v", f.(player.Measured).Duration(), length)
+			}
+			if tt.p == noFFmpeg {
+				for i, b := range got {
+					if !bytes.Equal(b, packets[int(tt.at/frameDuration)+i]) {
+						t.Fatalf("frame %d differs from the source's packet", i)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestLiveHLS: a live HLS stream plays until the duration limit, and
+// cannot seek.
+func TestLiveHLS(t *testing.T) {
+	files := map[string][]byte{}
+	hlsFiles(files, "ogg", oggHLS(t, audiotest.Ogg(t, 3, 2, 20)))
+	live := bytes.ReplaceAll(files["/ogg/a.m3u8"], []byte("#EXT-X-ENDLIST\n"), nil)
+	files["/ogg/live.m3u8"] = bytes.ReplaceAll(live, []byte("#EXT-X-PLAYLIST-TYPE:VOD\n"), nil)
+	base := host(t, files)
+	p := newPipeline(t, "/nonexistent/ffmpeg", time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	f, err := p.Open(ctx, music.Track{URL: base + "/ogg/live.m3u8"}, 0, unity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(readAll(t, f)); got != 50 {
+		t.Errorf("%d frames under a 1 s limit, want 50", got)
+	}
+	if f.(player.Measured).Duration() != 0 {
+		t.Errorf("a live stream says it lasts %v", f.(player.Measured).Duration())
+	}
+	if _, err := p.Open(ctx, music.Track{URL: base + "/ogg/live.m3u8"}, time.Second, unity); err != errLiveSeek {
+		t.Errorf("seeking a live stream: %v, want %v", err, errLiveSeek)
+	}
+}
