@@ -257,10 +257,11 @@ func oggPackets(t *testing.T, file []byte) [][]byte {
 
 // switchWithin bounds the time from an effect change to the first frame
 // that has it: a new ffmpeg opens the track at the position and encodes
-// ahead. That takes about 300 ms on a quiet machine and up to 900 ms on a
-// busy one; a change that waited for the 3 s read-ahead buffer to drain
-// would take longer than the bound.
-const switchWithin = time.Second
+// ahead. That takes about 200 ms on a quiet machine and up to 1.3 s on a
+// CI runner busy with the other tests; a change that waited for the 3 s
+// read-ahead buffer to drain would take longer than the bound, which is
+// what this guards. The latency itself is the benchmark's to measure.
+const switchWithin = 2 * time.Second
 
 // TestVolumeChangesTheLevel sets /volume 50 a second into a track, passed
 // through (Ogg Opus, which the change moves to ffmpeg) and transcoded
