@@ -2,6 +2,7 @@ package audio
 
 import (
 	"testing"
+	"time"
 
 	"github.com/iddv/timmybot/app/audio/internal/audiotest"
 	"github.com/iddv/timmybot/app/music"
@@ -49,4 +50,44 @@ func mustOpenTrack(tb testing.TB, p *Pipeline, tr music.Track) player.Frames {
 		tb.Fatal(err)
 	}
 	return f
+}
+
+// BenchmarkSwitchToEffects measures what an effect change costs before its
+// first frame: opening a 30 s Ogg Opus track 10 s in with the volume at
+// 50 % and reading one frame, from the loopback host (ffmpeg seeking
+// through the relay) and from the frame cache (ffmpeg reading the cached
+// frames), beside the neutral open the change leaves.
+func BenchmarkSwitchToEffects(b *testing.B) {
+	base, _ := countingHost(b, map[string][]byte{"/a.ogg": audiotest.Ogg(b, 30, 2, 20)})
+	half := player.Effects{Volume: 50}
+	cases := []struct {
+		name   string
+		fx     player.Effects
+		cached bool
+	}{
+		{"neutral, fetched", unity, false},
+		{"volume 50%, fetched", half, false},
+		{"volume 50%, cached", half, true},
+	}
+	for _, bc := range cases {
+		b.Run(bc.name, func(b *testing.B) {
+			p := newPipeline(b, "", 0)
+			tr := music.Track{URL: base + "/a.ogg"}
+			if bc.cached {
+				p.cfg.Cache = newCache(b)
+				readAll(b, mustOpenTrack(b, p, tr))
+			}
+			for b.Loop() {
+				f, err := p.Open(b.Context(), tr, 10*time.Second, bc.fx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := f.ReadFrame(); err != nil {
+					b.Fatal(err)
+				}
+				f.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/switch")
+		})
+	}
 }

@@ -260,7 +260,8 @@ func oggPackets(t *testing.T, file []byte) [][]byte {
 // ahead. That takes about 200 ms on a quiet machine and up to 1.3 s on a
 // CI runner busy with the other tests; a change that waited for the 3 s
 // read-ahead buffer to drain would take longer than the bound, which is
-// what this guards. The latency itself is the benchmark's to measure.
+// what this guards. The latency itself is BenchmarkSwitchToEffects's
+// (app/audio) to measure.
 const switchWithin = 2 * time.Second
 
 // TestVolumeChangesTheLevel sets /volume 50 a second into a track, passed
