@@ -81,6 +81,9 @@ func (p *Player) skip(ctx context.Context, to int) error {
 		}
 	}
 	cur := p.cur
+	// The track prepared to follow plays at once if it is still the one
+	// that follows: no second download, no second ffmpeg start.
+	prepared := p.takeNext()
 	p.detachAll()
 	p.cancelRelated()
 	p.finish(ctx, cur, finishSkipped)
@@ -94,10 +97,11 @@ func (p *Player) skip(ctx context.Context, to int) error {
 	}
 	if p.loopMode == LoopQueue && len(passed) > 0 {
 		if _, err := p.cfg.Queue.Enqueue(ctx, p.cfg.Guild, passed...); err != nil {
+			prepared.cancelIfAny()
 			return fmt.Errorf("requeueing skipped tracks: %w", err)
 		}
 	}
-	return p.ignoreEmpty(p.startHead(ctx))
+	return p.ignoreEmpty(p.startHeadWith(ctx, prepared))
 }
 
 // ignoreEmpty: running out of tracks after a skip or a queue change is

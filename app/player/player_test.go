@@ -129,6 +129,41 @@ func TestSkip(t *testing.T) {
 	})
 }
 
+// TestSkipPlaysThePreparedTrack: a skip plays the track prepared to follow
+// without opening it again; one prepared for something else (the current
+// track again, in loop-track mode) is stopped and the next one opened.
+func TestSkipPlaysThePreparedTrack(t *testing.T) {
+	tests := []struct {
+		name      string
+		loop      LoopMode
+		wantOpens int
+	}{
+		{"the next track", LoopOff, 2},                            // a, then b prepared
+		{"the same track again in loop-track mode", LoopTrack, 3}, // a, a again, b
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, track("a", 5), track("b", 5))
+			h.must(h.p.SetLoop(tt.loop))
+			h.must(h.p.Start(ctx))
+			h.wantFrames(1, "a#0")
+			waitFor(t, "the next track to be prepared", func() bool { return len(h.op.openedFrames()) == 2 })
+			h.must(h.p.Skip(ctx, 0))
+			h.wantFrames(2, "b#0", "b#1")
+			opened := h.op.openedFrames()
+			if tt.loop == LoopTrack && len(opened) == 4 {
+				opened = opened[:3] // b's own successor: b again, looped
+			}
+			if len(opened) != tt.wantOpens || opened[tt.wantOpens-1].title != "b" {
+				t.Fatalf("%d opens, want %d, the last b's", len(opened), tt.wantOpens)
+			}
+			if tt.wantOpens == 3 {
+				waitFor(t, "the track prepared for the loop to close", opened[1].closed.Load)
+			}
+		})
+	}
+}
+
 func TestStop(t *testing.T) {
 	h := newHarness(t, track("a", 5), track("b", 5))
 	wantCode(t, h.p.Stop(ctx), "") // clears a queue that is not playing yet

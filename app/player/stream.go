@@ -195,3 +195,10 @@ func (p *Player) notifyEnded(ctx context.Context, s *stream) {
 	case <-ctx.Done():
 	}
 }
+
+// cancelIfAny stops s, if there is one.
+func (s *stream) cancelIfAny() {
+	if s != nil {
+		s.cancel()
+	}
+}

@@ -228,7 +228,12 @@ func (p *Player) adoptHead(ctx context.Context) {
 // startHead stops whatever plays and opens the queue head from its start;
 // an empty queue takes autoplay's track, if there is one. An empty queue
 // leaves the player idle and returns an ENOTFOUND error.
-func (p *Player) startHead(ctx context.Context) error {
+func (p *Player) startHead(ctx context.Context) error { return p.startHeadWith(ctx, nil) }
+
+// startHeadWith is startHead that plays prepared, a stream opened from its
+// start with the current effects and taken off the output, when it is the
+// head's; otherwise it stops it.
+func (p *Player) startHeadWith(ctx context.Context, prepared *stream) error {
 	p.detachAll()
 	p.votes = p.votes[:0]
 	head, err := p.cfg.Queue.Peek(ctx, p.cfg.Guild)
@@ -236,13 +241,18 @@ func (p *Player) startHead(ctx context.Context) error {
 		head, err = p.cfg.Queue.Peek(ctx, p.cfg.Guild)
 	}
 	if err != nil {
+		prepared.cancelIfAny()
 		p.goIdle()
 		if music.ErrorCode(err) == music.ENOTFOUND {
 			return music.Errorf(music.ENOTFOUND, "The queue is empty.")
 		}
 		return fmt.Errorf("reading the queue head: %w", err)
 	}
-	s := p.openStream(head, 0, false)
+	s := prepared
+	if s == nil || s.entry.ID != head.ID || s.failed.Load() {
+		prepared.cancelIfAny()
+		s = p.openStream(head, 0, false)
+	}
 	p.cur = s
 	p.idleAnnounced = false
 	p.mu.Lock()
@@ -279,16 +289,18 @@ func (p *Player) detachAll() {
 	p.cur, p.pending, p.next = nil, nil, nil
 }
 
-func (p *Player) detachNext() {
-	if p.next == nil {
-		return
-	}
+// takeNext takes the prepared next track off the output without stopping
+// it and returns it, nil when there is none.
+func (p *Player) takeNext() *stream {
+	s := p.next
 	p.mu.Lock()
 	p.out.next = nil
 	p.mu.Unlock()
-	p.next.cancel()
 	p.next = nil
+	return s
 }
+
+func (p *Player) detachNext() { p.takeNext().cancelIfAny() }
 
 // replace opens the current track again at frame start with the current
 // effects; Output switches to it once it is ready. align keeps the
