@@ -258,22 +258,10 @@ func (h *Handlers) withinDuration(tracks []music.Track, note string) ([]music.Tr
 	case len(kept) == 0:
 		return nil, "", music.Errorf(music.EINVALID, "Every track of that list is longer than the %s limit.", limit)
 	case long == 1:
-		return kept, joinNotes(note, fmt.Sprintf("Left out 1 track longer than the %s limit.", limit)), nil
+		return kept, music.JoinNotes(note, fmt.Sprintf("Left out 1 track longer than the %s limit.", limit)), nil
 	default:
-		return kept, joinNotes(note, fmt.Sprintf("Left out %d tracks longer than the %s limit.", long, limit)), nil
+		return kept, music.JoinNotes(note, fmt.Sprintf("Left out %d tracks longer than the %s limit.", long, limit)), nil
 	}
-}
-
-// joinNotes puts notes for the user one after the other, leaving out
-// empty ones.
-func joinNotes(notes ...string) string {
-	var kept []string
-	for _, n := range notes {
-		if n != "" {
-			kept = append(kept, n)
-		}
-	}
-	return strings.Join(kept, " ")
 }
 
 // land queues tracks as enqueueAndStart does. For a /play (p not nil) it

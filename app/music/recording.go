@@ -75,3 +75,27 @@ func CutNote(taken, total, max int) string {
 	}
 	return fmt.Sprintf("Only the first %d tracks were taken (the limit is %d).", taken, max)
 }
+
+// UnmatchedNote tells the user how many tracks of a list had no playable
+// match; "" for none.
+func UnmatchedNote(missing int) string {
+	switch {
+	case missing == 1:
+		return "1 track had no playable match."
+	case missing > 1:
+		return fmt.Sprintf("%d tracks had no playable match.", missing)
+	}
+	return ""
+}
+
+// JoinNotes puts notes for the user one after the other, leaving out
+// empty ones.
+func JoinNotes(notes ...string) string {
+	var kept []string
+	for _, n := range notes {
+		if n != "" {
+			kept = append(kept, n)
+		}
+	}
+	return strings.Join(kept, " ")
+}

@@ -141,3 +141,17 @@ func TestCutNote(t *testing.T) {
 		})
 	}
 }
+
+func TestUnmatchedAndJoinedNotes(t *testing.T) {
+	for missing, want := range map[int]string{0: "", 1: "1 track had no playable match.", 3: "3 tracks had no playable match."} {
+		if got := music.UnmatchedNote(missing); got != want {
+			t.Errorf("UnmatchedNote(%d) = %q, want %q", missing, got, want)
+		}
+	}
+	if got, want := music.JoinNotes("", "A.", "", "B."), "A. B."; got != want {
+		t.Errorf("JoinNotes = %q, want %q", got, want)
+	}
+	if got := music.JoinNotes("", ""); got != "" {
+		t.Errorf("JoinNotes of empty notes = %q, want \"\"", got)
+	}
+}

@@ -263,16 +263,11 @@ func (l *Library) tracks(ctx context.Context, es entries, what string) ([]music.
 }
 
 func note(es entries, missing, max int) string {
-	var parts []string
+	var cut string
 	if es.more {
-		parts = append(parts, music.CutNote(len(es.items), es.total, max))
+		cut = music.CutNote(len(es.items), es.total, max)
 	}
-	if missing == 1 {
-		parts = append(parts, "1 track had no playable match.")
-	} else if missing > 1 {
-		parts = append(parts, fmt.Sprintf("%d tracks had no playable match.", missing))
-	}
-	return strings.Join(parts, " ")
+	return music.JoinNotes(cut, music.UnmatchedNote(missing))
 }
 
 // refusal is what a service said when it refused a request.

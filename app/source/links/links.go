@@ -235,17 +235,9 @@ func (r *Resolver) parse(query string) (string, music.Link, catalog, error) {
 }
 
 func noteFor(list music.RecordingList, missing, max int) string {
-	var parts []string
-	if list.Note != "" {
-		parts = append(parts, list.Note)
-	}
+	var cut string
 	if list.Truncated() {
-		parts = append(parts, music.CutNote(len(list.Recordings), list.Total, max))
+		cut = music.CutNote(len(list.Recordings), list.Total, max)
 	}
-	if missing == 1 {
-		parts = append(parts, "1 track had no playable match.")
-	} else if missing > 1 {
-		parts = append(parts, fmt.Sprintf("%d tracks had no playable match.", missing))
-	}
-	return strings.Join(parts, " ")
+	return music.JoinNotes(list.Note, cut, music.UnmatchedNote(missing))
 }
