@@ -69,7 +69,8 @@ type Config struct {
 	// time.Ticker of the connection's own. A Clock's Pacer paces many
 	// connections with one timer, their sends spread over the frame
 	// interval: what a process with many connections wants. Tests feed
-	// their own channel.
+	// their own channel. Ticks must keep coming while Play runs: it looks
+	// at its context and the connection when one comes.
 	Pacer func() (ticks <-chan time.Time, stop func())
 	// OnFrameSent, when set, is called after each frame Play sends with how
 	// late the send finished after its tick was due. It runs on Play's
@@ -408,8 +409,9 @@ func (c *Conn) applyUpdate(u Update) bool {
 }
 
 // Play sends src's frames, one per 20 ms tick, until src ends (io.EOF,
-// then Play returns nil), src fails, ctx ends or the connection ends. It
-// then sends five silence frames and clears the speaking flag. Play closes
+// then Play returns nil), src fails, ctx ends or the connection ends; it
+// notices the last two on its next tick. It then sends five silence frames
+// and clears the speaking flag. Play closes
 // src. While the connection is not Ready, or the E2EE layer not ready, it
 // pulls no frames: a reconnect pauses the stream instead of losing it.
 //
@@ -428,18 +430,7 @@ func (c *Conn) Play(ctx context.Context, src FrameProvider) error {
 	ticks, stop := c.pacer()
 	defer stop()
 	s := &sender{c: c}
-	// The stream waits on ctx and its ticks only: a select on fewer
-	// channels is most of what a tick costs beyond the send.
-	streamCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-c.done:
-			cancel()
-		case <-streamCtx.Done():
-		}
-	}()
-	err := c.stream(streamCtx, ticks, src, s)
+	err := c.stream(ctx, ticks, src, s)
 	if c.Err() != nil {
 		return c.Err()
 	}
@@ -463,16 +454,19 @@ func (c *Conn) Play(ctx context.Context, src FrameProvider) error {
 }
 
 // stream is Play's main loop; it returns the reason the stream ended.
+// The stream waits on its ticks alone, and looks at ctx and the connection
+// when one comes, so it stops within a tick: a wait on one channel is
+// cheaper than a select on three, and the wait is most of what a tick costs
+// beyond the send.
 func (c *Conn) stream(ctx context.Context, ticks <-chan time.Time, src FrameProvider, s *sender) error {
 	gap := 0 // silence frames still due after a gap in the stream
 	for {
-		select {
-		case <-ctx.Done():
-			if err := c.Err(); err != nil {
-				return err
-			}
+		s.due = <-ticks
+		if closed(c.done) {
+			return c.Err()
+		}
+		if closed(ctx.Done()) {
 			return ctx.Err()
-		case s.due = <-ticks:
 		}
 		m := c.readyMedia()
 		if m == nil || !c.e2ee.Ready() {
@@ -504,6 +498,16 @@ func (c *Conn) stream(ctx context.Context, ticks <-chan time.Time, src FrameProv
 		}
 		gap = silenceFrames
 		s.send(m, frame)
+	}
+}
+
+// closed reports whether ch is closed, without waiting.
+func closed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }
 

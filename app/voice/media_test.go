@@ -79,6 +79,7 @@ func TestOpenMedia(t *testing.T) {
 			if err := conn.Close(); err != nil {
 				t.Fatal(err)
 			}
+			ticks <- time.Now() // Play looks at the connection on its next tick
 			if err := <-played; !errors.Is(err, voice.ErrClosed) {
 				t.Fatalf("Play = %v after Close, want ErrClosed", err)
 			}
