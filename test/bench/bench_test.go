@@ -79,6 +79,7 @@ func BenchmarkPlayers(b *testing.B) {
 	for _, n := range passthroughNs {
 		run(fmt.Sprintf("bare-ticker/n=%d", n), func(b *testing.B) row { return env.bare(b, "bare-ticker", n, perStreamTicker) })
 		run(fmt.Sprintf("bare-clock/n=%d", n), func(b *testing.B) row { return env.bare(b, "bare-clock", n, voice.NewClock().Pacer) })
+		run(fmt.Sprintf("voice-clock/n=%d", n), func(b *testing.B) row { return env.voices(b, n) })
 		run(fmt.Sprintf("player-ticker/n=%d", n), func(b *testing.B) row { return env.players(b, "player-ticker", n, "/tone.ogg", nil) })
 		run(fmt.Sprintf("player-clock/n=%d", n), func(b *testing.B) row { return env.players(b, "player-clock", n, "/tone.ogg", voice.NewClock().Pacer) })
 	}
@@ -141,8 +142,9 @@ func printTable(rows []row, idleRSS int64) {
 	for _, n := range passthroughNs {
 		bare, pl := byName[fmt.Sprintf("bare-clock/n=%d", n)], byName[fmt.Sprintf("player-clock/n=%d", n)]
 		bt, pt := byName[fmt.Sprintf("bare-ticker/n=%d", n)], byName[fmt.Sprintf("player-ticker/n=%d", n)]
-		fmt.Printf("N=%-5d player/bare, shared clock %.2fx; ticker each %.2fx; player shared clock / bare ticker each %.2fx\n",
-			n, pl.cpuPerAudio/bare.cpuPerAudio, pt.cpuPerAudio/bt.cpuPerAudio, pl.cpuPerAudio/bt.cpuPerAudio)
+		vc := byName[fmt.Sprintf("voice-clock/n=%d", n)]
+		fmt.Printf("N=%-5d player/bare, shared clock %.2fx (voice client alone / bare %.2fx, player / voice client alone %.2fx); ticker each %.2fx; player shared clock / bare ticker each %.2fx\n",
+			n, pl.cpuPerAudio/bare.cpuPerAudio, vc.cpuPerAudio/bare.cpuPerAudio, pl.cpuPerAudio/vc.cpuPerAudio, pt.cpuPerAudio/bt.cpuPerAudio, pl.cpuPerAudio/bt.cpuPerAudio)
 	}
 	for _, n := range transcodeNs {
 		ff, pl := byName[fmt.Sprintf("ffmpeg/n=%d", n)], byName[fmt.Sprintf("player-transcode/n=%d", n)]
@@ -349,12 +351,7 @@ func (e *env) players(b *testing.B, name string, n int, path string, pacer func(
 		if _, err := e.store.Enqueue(ctx, guild, music.Track{Title: "tone", URL: "http://audio.test" + path, Source: "http"}); err != nil {
 			b.Fatal(err)
 		}
-		conn, err := voice.OpenMedia(voice.Config{E2EE: daveSession(b, uint64(i+1)), Pacer: pacer, OnFrameSent: late.record}, voice.Media{
-			UDP: e.sink.dial(b), SSRC: uint32(i + 1), Mode: transport.ModeAES256GCM, Key: bytes.Repeat([]byte{byte(i)}, transport.KeySize),
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
+		conn := e.openConn(b, i, pacer, late)
 		s := stream{p: p, conn: conn, played: make(chan error, 1)}
 		go func() { s.played <- conn.Play(ctx, p.Output()) }()
 		if err := p.Start(ctx); err != nil {
@@ -378,6 +375,49 @@ func (e *env) players(b *testing.B, name string, n int, path string, pacer func(
 	}
 	return r
 }
+
+// openConn opens stream i's voice connection to the sink: a DAVE session
+// in an epoch with a send key, and AES-GCM transport sealing.
+func (e *env) openConn(b *testing.B, i int, pacer func() (<-chan time.Time, func()), late *lateness) *voice.Conn {
+	conn, err := voice.OpenMedia(voice.Config{E2EE: daveSession(b, uint64(i+1)), Pacer: pacer, OnFrameSent: late.record}, voice.Media{
+		UDP: e.sink.dial(b), SSRC: uint32(i + 1), Mode: transport.ModeAES256GCM, Key: bytes.Repeat([]byte{byte(i)}, transport.KeySize),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return conn
+}
+
+// voices runs n voice connections as players does, on one clock, each
+// sending one fixed 240-byte frame (what 96 kbit/s Opus makes) without a
+// player: between the bare sender and the player, it tells the voice
+// client's part (DAVE, RTP, transport sealing, the bigger packet) from the
+// player's (buffering, demuxing, handing frames over).
+func (e *env) voices(b *testing.B, n int) row {
+	late := &lateness{}
+	ctx, cancel := context.WithCancel(b.Context())
+	pacer := voice.NewClock().Pacer
+	conns := make([]*voice.Conn, n)
+	played := make(chan error, n)
+	for i := range conns {
+		conns[i] = e.openConn(b, i, pacer, late)
+		src := &fixedFrame{frame: append([]byte{0x78}, make([]byte, 239)...)}
+		go func() { played <- conns[i].Play(ctx, src) }()
+	}
+	r := e.measure(b, "voice-clock", n, late)
+	cancel()
+	for _, c := range conns {
+		<-played
+		c.Close()
+	}
+	return r
+}
+
+// fixedFrame is a voice.FrameProvider that sends one frame forever.
+type fixedFrame struct{ frame []byte }
+
+func (f *fixedFrame) ProvideOpusFrame() ([]byte, error) { return f.frame, nil }
+func (f *fixedFrame) Close() error                      { return nil }
 
 // bareFFmpeg runs n ffmpeg processes with the pipeline's arguments on the
 // file piped in, reading their input at real time (-re) as the player's

@@ -11,7 +11,10 @@
 // one goroutine per stream writing 160-byte UDP packets to the same sink,
 // paced the same way. Each is paced twice: by a time.Ticker per stream
 // (voice.Config's default) and by one voice.Clock for all (what the bot
-// uses, its streams spread over 2 ms slots). Transcoding (an MP3 source, so ffmpeg runs) is
+// uses, its streams spread over 2 ms slots). Between the two, voice-clock
+// runs the same voice connections on one clock with a fixed 240-byte frame
+// and no player, which splits the player's cost over the bare sender into
+// the voice client's part and the player's. Transcoding (an MP3 source, so ffmpeg runs) is
 // compared with bare ffmpeg running the pipeline's own arguments at real
 // time on the same file. Numbers come from getrusage over fixed wall-clock
 // windows, so they are only comparable within one run.
