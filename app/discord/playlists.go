@@ -84,15 +84,24 @@ func (h *Handlers) loadPlaylist(ctx context.Context, r *Request) (Reply, error) 
 	if err != nil {
 		return Reply{}, fmt.Errorf("reading playlist %q: %w", name, err)
 	}
-	for i := range p.Tracks {
-		p.Tracks[i].RequestedBy = r.User
-	}
-	pos, err := h.enqueueAndStart(ctx, r, p.Tracks, false)
+	// The duration limit may have changed since the playlist was saved.
+	tracks, note, err := h.withinDuration(p.Tracks, "")
 	if err != nil {
 		return Reply{}, err
 	}
-	return Reply{Content: fmt.Sprintf("Queued **%s**: %d %s from position %d.",
-		escapeMarkdown(name), len(p.Tracks), plural(len(p.Tracks), "track", "tracks"), pos+1)}, nil
+	for i := range tracks {
+		tracks[i].RequestedBy = r.User
+	}
+	pos, err := h.enqueueAndStart(ctx, r, tracks, false)
+	if err != nil {
+		return Reply{}, err
+	}
+	text := fmt.Sprintf("Queued **%s**: %d %s from position %d.",
+		escapeMarkdown(name), len(tracks), plural(len(tracks), "track", "tracks"), pos+1)
+	if note != "" {
+		text += " " + note
+	}
+	return Reply{Content: text}, nil
 }
 
 func (h *Handlers) listPlaylists(ctx context.Context, r *Request) (Reply, error) {

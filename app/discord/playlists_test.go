@@ -115,6 +115,34 @@ func TestPlaylistCommands(t *testing.T) {
 	}
 }
 
+// A playlist saved before the duration limit was lowered is held to it
+// when loaded: a track too long is refused, and nothing is queued.
+func TestLoadPlaylistKeepsTheDurationLimit(t *testing.T) {
+	h, store := userHandlers(t)
+	h.MaxTrackDuration = 2 * time.Hour
+	long := music.Track{Title: "a long mix", URL: "https://audio.example/mix.mp3", Source: "http", Duration: 3 * time.Hour}
+	for _, p := range []music.SavedPlaylist{
+		{User: testUser, Name: "one long", Tracks: []music.Track{long}},
+		{User: testUser, Name: "all long", Tracks: []music.Track{long, long}},
+	} {
+		if err := store.SavePlaylist(context.Background(), p, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string]string{
+		"one long": "That track is longer than the 2-hour limit.",
+		"all long": "Every track of that list is longer than the 2-hour limit.",
+	} {
+		text, code := run(t, h.loadPlaylist, testUser, map[string]any{"name": name})
+		if code != music.EINVALID || text != want {
+			t.Errorf("loading %q: got %q (code %q), want %q", name, text, code, want)
+		}
+	}
+	if n, err := store.Len(context.Background(), testGuild); err != nil || n != 0 {
+		t.Errorf("queue holds %d tracks (%v), want none", n, err)
+	}
+}
+
 func TestSettingsCommand(t *testing.T) {
 	h, store := userHandlers(t)
 	steps := []struct {
