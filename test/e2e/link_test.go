@@ -111,7 +111,8 @@ func linkInChromium(t *testing.T, h *harness, service string) {
 // Spotify one in chromium) ends on the bot's callback page, the bot
 // confirms by direct message, /account
 // shows the links; /play playlist: offers the member's playlists of both
-// services and queues the one picked in order, /play source:liked queues
+// services and queues the one picked in order, cut at
+// TIMMYBOT_MAX_PLAYLIST_TRACKS with a note, /play source:liked queues
 // the liked tracks of the /settings service; /unlink and /forget-me delete
 // the links. No token, code or PKCE verifier reaches the log.
 func TestLinkRoundTrip(t *testing.T) {
@@ -120,7 +121,7 @@ func TestLinkRoundTrip(t *testing.T) {
 		servertest.Unavailable(t, "yt-dlp", "it is not installed: apt-get install yt-dlp")
 	}
 	provider := accounttest.New(t)
-	h := newHarness(t, "TIMMYBOT_LINK_PROVIDER_URL="+provider.URL().String(), "TIMMYBOT_YTDLP_SITES=127.0.0.1",
+	h := newHarness(t, "TIMMYBOT_LINK_PROVIDER_URL="+provider.URL().String(), "TIMMYBOT_YTDLP_SITES=127.0.0.1", "TIMMYBOT_MAX_PLAYLIST_TRACKS=2",
 		"TIMMYBOT_SPOTIFY_CLIENT_ID="+accounttest.ClientID, "TIMMYBOT_SPOTIFY_CLIENT_SECRET="+accounttest.ClientSecret,
 		"TIMMYBOT_SOUNDCLOUD_CLIENT_ID="+accounttest.ClientID, "TIMMYBOT_SOUNDCLOUD_CLIENT_SECRET="+accounttest.ClientSecret)
 	g := h.approved.ID
@@ -157,14 +158,14 @@ func TestLinkRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(want, choices); diff != "" {
 		t.Fatalf("playlist choices (-want +got):\n%s", diff)
 	}
-	if got := h.do(t, g, memberID, "play", opt("playlist", choices[1].Value)).Content; got != "Queued 3 tracks from position 1." {
+	if got := h.do(t, g, memberID, "play", opt("playlist", choices[1].Value)).Content; got != "Queued 2 tracks from position 1. Only the first 2 tracks were taken (the limit is 2)." {
 		t.Fatalf("/play playlist: = %q\n%s", got, h.bot.logs)
 	}
 	if got := h.do(t, g, memberID, "play", opt("source", "liked")).Content; got != "You linked several services: add service: (spotify, soundcloud) to say which one." {
 		t.Errorf("/play source:liked with two links = %q", got)
 	}
 	h.do(t, g, memberID, "settings", opt("service", "soundcloud"))
-	if got := h.do(t, g, memberID, "play", opt("source", "liked")).Content; got != "Queued 2 tracks from position 4." {
+	if got := h.do(t, g, memberID, "play", opt("source", "liked")).Content; got != "Queued 2 tracks from position 3." {
 		t.Fatalf("/play source:liked = %q\n%s", got, h.bot.logs)
 	}
 	q := h.do(t, g, memberID, "queue")
@@ -172,7 +173,7 @@ func TestLinkRoundTrip(t *testing.T) {
 		t.Fatalf("/queue = %+v", q)
 	}
 	at := -1
-	for i, name := range []string{"one", "two", "three", "liked-a", "liked-b"} {
+	for i, name := range []string{"one", "two", "liked-a", "liked-b"} {
 		entry := fmt.Sprintf("`%d.` **[%s]", i+1, name)
 		next := strings.Index(q.Embeds[0].Description, entry)
 		if next <= at {
