@@ -3,11 +3,13 @@ package discord
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -139,26 +141,34 @@ func TestAccountCommandsWithoutLinking(t *testing.T) {
 }
 
 // TestForgetMe runs /forget-me with and without linking set up: it deletes
-// the user's links, playlists and settings, says what it deleted, and
-// leaves another user's alone.
+// the user's links, playlists and settings, takes their name off the
+// tracks they queued and their part out of access requests, says what it
+// deleted, and leaves another user's alone.
 func TestForgetMe(t *testing.T) {
 	const other music.UserID = "300"
+	const asked = "500" // guilds 5000, 5001, ...; the other user asks in 5000
 	tests := []struct {
 		name      string
 		linking   bool
 		playlists int
 		settings  bool
+		queued    int
+		requests  int
 		says      string
 	}{
-		{"everything, with linking", true, 2, true, "Deleted everything TimmyBot kept for you:\n• 1 account link and its tokens: Spotify (Ada)\n• 2 saved playlists\n• your settings"},
-		{"without linking", false, 1, true, "Deleted everything TimmyBot kept for you:\n• no account links\n• 1 saved playlist\n• your settings"},
-		{"a link only", true, 0, false, "• 1 account link and its tokens: Spotify (Ada)\n• 0 saved playlists\n• no settings (you had saved none)"},
-		{"nothing saved", false, 0, false, "TimmyBot kept no account link, playlist or settings for you: there was nothing to delete."},
+		{"everything, with linking", true, 2, true, 2, 1, "Deleted everything TimmyBot kept for you:\n• 1 account link and its tokens: Spotify (Ada)\n• 2 saved playlists\n• your settings" +
+			"\n• your name on 2 queued tracks, which stay in the queue\n• your part in 1 access request"},
+		{"without linking", false, 1, true, 0, 0, "Deleted everything TimmyBot kept for you:\n• no account links\n• 1 saved playlist\n• your settings"},
+		{"a link only", true, 0, false, 0, 0, "• 1 account link and its tokens: Spotify (Ada)\n• 0 saved playlists\n• no settings (you had saved none)"},
+		{"queued tracks and requests only", false, 0, false, 1, 2, "Deleted everything TimmyBot kept for you:\n• no account links\n• 0 saved playlists\n• no settings (you had saved none)" +
+			"\n• your name on 1 queued track, which stays in the queue\n• your part in 2 access requests"},
+		{"nothing saved", false, 0, false, 0, 0, "TimmyBot kept no account link, playlist, settings, queued track or access request of yours: there was nothing to delete."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			h, store := userHandlers(t)
+			h.Allowlist, h.Requesters = store, store
 			tokens := accounttest.OpenTokens(t)
 			if tt.linking {
 				linker, err := account.New(account.Config{Tokens: tokens, RedirectURI: "http://127.0.0.1:8080" + account.CallbackPath, Notifier: &dms{}})
@@ -187,9 +197,29 @@ func TestForgetMe(t *testing.T) {
 					}
 				}
 			}
+			for i := range tt.queued + 1 {
+				by := testUser
+				if i == tt.queued {
+					by = other
+				}
+				if _, err := store.Enqueue(ctx, testGuild, music.Track{Title: fmt.Sprint("t", i), URL: "https://audio.example/t.mp3", RequestedBy: by}); err != nil {
+					t.Fatalf("Enqueue: %v", err)
+				}
+			}
+			ask := func(guild music.GuildID, user music.UserID) {
+				t.Helper()
+				if _, err := store.RequestAccess(ctx, music.Ask{Guild: guild, Asker: music.Asker{User: user, Reason: "why"}}); err != nil {
+					t.Fatalf("RequestAccess: %v", err)
+				}
+			}
+			for i := range tt.requests {
+				ask(music.GuildID(fmt.Sprint(asked, i)), testUser)
+			}
+			ask(asked+"0", other)
+
 			cmd, _ := findCommand(h.Commands(), "forget-me")
-			if text, code := run(t, cmd.Run, testUser, nil); code != "" || !strings.Contains(text, tt.says) {
-				t.Fatalf("/forget-me = %q (%s), want %q", text, code, tt.says)
+			if text, code := run(t, cmd.Run, testUser, nil); code != "" || !strings.HasSuffix(text, tt.says) {
+				t.Fatalf("/forget-me = %q (%s), want it to end %q", text, code, tt.says)
 			}
 			for _, user := range []music.UserID{testUser, other} {
 				lists, err := store.Playlists(ctx, user)
@@ -208,6 +238,83 @@ func TestForgetMe(t *testing.T) {
 				if (len(lists) > 0) != kept || (prefs.Volume != 0) != kept || len(links) != 0 {
 					t.Errorf("after /forget-me user %s has %d playlists, settings %+v, %d links; want kept: %v", user, len(lists), prefs, len(links), kept)
 				}
+			}
+			page, err := store.Page(ctx, testGuild, 0, music.MaxPageLimit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var by []music.UserID
+			for _, e := range page.Entries {
+				by = append(by, e.Track.RequestedBy)
+			}
+			if want := append(make([]music.UserID, tt.queued), other); !slices.Equal(by, want) {
+				t.Errorf("after /forget-me the queue's requesters are %q, want %q", by, want)
+			}
+			reqs, err := store.Requests(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(reqs) != 1 || reqs[0].Guild != asked+"0" || len(reqs[0].Askers) != 1 || reqs[0].Askers[0].User != other {
+				t.Errorf("after /forget-me the access requests are %+v, want only the other user's", reqs)
+			}
+		})
+	}
+}
+
+// forgetting is the queues' and the allowlist's part of /forget-me: it
+// records whom it was asked to forget, and answers n or err.
+type forgetting struct {
+	music.AllowlistStore
+	n     int
+	err   error
+	asked *[]string
+}
+
+func (f forgetting) ForgetRequester(_ context.Context, user music.UserID) (int, error) {
+	*f.asked = append(*f.asked, "requester "+string(user))
+	return f.n, f.err
+}
+
+func (f forgetting) ForgetAsker(_ context.Context, user music.UserID) (int, error) {
+	*f.asked = append(*f.asked, "asker "+string(user))
+	return f.n, f.err
+}
+
+// TestForgetMeAsksQueuesAndAllowlist runs /forget-me against stores that
+// only count: both are asked about the caller, their counts are what the
+// reply says, and a failure of either fails the command rather than
+// claiming all was deleted.
+func TestForgetMeAsksQueuesAndAllowlist(t *testing.T) {
+	down := music.Errorf(music.EUNAVAILABLE, "The music database cannot be reached right now; try again in a moment.")
+	tests := []struct {
+		name                 string
+		queues, allowlist    forgetting
+		says, wantErrContext string
+	}{
+		{"both forget", forgetting{n: 3}, forgetting{n: 1}, "Deleted everything TimmyBot kept for you:\n• no account links\n• 0 saved playlists\n• no settings (you had saved none)" +
+			"\n• your name on 3 queued tracks, which stay in the queue\n• your part in 1 access request", ""},
+		{"only the queues had some", forgetting{n: 1}, forgetting{}, "• no settings (you had saved none)\n• your name on 1 queued track, which stays in the queue", ""},
+		{"the queues fail", forgetting{err: down}, forgetting{}, "", "forgetting who queued a user's tracks"},
+		{"the allowlist fails", forgetting{}, forgetting{err: down}, "", "forgetting a user's access requests"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var asked []string
+			tt.queues.asked, tt.allowlist.asked = &asked, &asked
+			h := &Handlers{Requesters: tt.queues, Allowlist: tt.allowlist}
+			cmd, _ := findCommand(h.Commands(), "forget-me")
+			reply, err := cmd.Run(context.Background(), &Request{User: testUser})
+			if tt.wantErrContext != "" {
+				if !errors.Is(err, down) || !strings.Contains(err.Error(), tt.wantErrContext) {
+					t.Fatalf("/forget-me = %q, %v; want the store's failure within %q", reply.Content, err, tt.wantErrContext)
+				}
+				return
+			}
+			if err != nil || !reply.Ephemeral || !strings.HasSuffix(reply.Content, tt.says) {
+				t.Fatalf("/forget-me = %+v, %v; want a private reply ending %q", reply, err, tt.says)
+			}
+			if want := []string{"requester " + string(testUser), "asker " + string(testUser)}; !slices.Equal(asked, want) {
+				t.Errorf("the stores were asked %q, want %q", asked, want)
 			}
 		})
 	}

@@ -45,7 +45,10 @@ type BotConfig struct {
 	Playback PlaybackConfig
 	// Accounts links users' music accounts. Default: none.
 	Accounts Accounts
-	Logger   *slog.Logger
+	// Requesters lets /forget-me remove a user's name from queued tracks.
+	// Default: none.
+	Requesters Requesters
+	Logger     *slog.Logger
 }
 
 // Bot is the Discord side of TimmyBot: one gateway session, the command
@@ -112,6 +115,7 @@ func NewBot(cfg BotConfig) (*Bot, error) {
 		Links:            cfg.Playback.Links,
 		Lyrics:           cfg.Playback.Lyrics,
 		Accounts:         cfg.Accounts,
+		Requesters:       cfg.Requesters,
 		Library:          cfg.Playback.Library,
 		audio:            b.audio,
 		plays:            b.plays,

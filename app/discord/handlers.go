@@ -44,6 +44,9 @@ type Handlers struct {
 	// Accounts links users' music accounts. Default: none, the account
 	// commands say linking is not set up.
 	Accounts Accounts
+	// Requesters lets /forget-me remove the user's name from the tracks
+	// they queued in any guild. Default: none, /forget-me leaves queues be.
+	Requesters Requesters
 	// Links turns Spotify and Deezer links into tracks found elsewhere.
 	// Default: none, such links are played as any other URL.
 	Links LinkResolver

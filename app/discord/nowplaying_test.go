@@ -50,3 +50,21 @@ func TestNowPlayingMessage(t *testing.T) {
 		})
 	}
 }
+
+// A track whose requester /forget-me forgot names nobody: the now-playing
+// message has no "Requested by" field and the queue line no mention.
+func TestNowPlayingOfAForgottenRequester(t *testing.T) {
+	st := player.Status{State: player.StatePlaying, Volume: 100,
+		Entry: music.Entry{Track: music.Track{Title: "Together Forever", URL: "https://audio.example/t.mp3", Duration: time.Minute}}}
+	var fields []string
+	for _, f := range nowPlayingStatusEmbeds(st)[0].Fields {
+		fields = append(fields, f.Name+": "+f.Value)
+	}
+	if got := strings.Join(fields, "\n"); strings.Contains(got, "Requested by") || !strings.Contains(got, "Volume: 100%") {
+		t.Errorf("fields %q, want the volume and no requester", got)
+	}
+	page := music.QueuePage{Entries: []music.Entry{st.Entry}, Total: 1}
+	if line, want := queueEmbeds(page, 1, 1)[0].Description, "`1.` **[Together Forever](https://audio.example/t.mp3)** `1:00`"; line != want {
+		t.Errorf("queue line %q, want %q", line, want)
+	}
+}

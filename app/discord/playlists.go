@@ -50,6 +50,12 @@ func (h *Handlers) savePlaylist(ctx context.Context, r *Request) (Reply, error) 
 	case len(tracks) > music.MaxPlaylistTracks:
 		return Reply{}, music.Errorf(music.EINVALID, "The queue has more than %d tracks, the most a playlist can hold.", music.MaxPlaylistTracks)
 	}
+	// A saved track names nobody: loading claims it for whoever loads it,
+	// and who queued it must not outlast their /forget-me in someone
+	// else's playlist.
+	for i := range tracks {
+		tracks[i].RequestedBy = ""
+	}
 	p := music.SavedPlaylist{User: r.User, Name: name, Tracks: tracks}
 	if err := h.Playlists.SavePlaylist(ctx, p, r.Bool("overwrite")); err != nil {
 		return Reply{}, fmt.Errorf("saving playlist %q: %w", name, err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/iddv/timmybot/app/localstore"
 	"github.com/iddv/timmybot/app/music"
@@ -140,6 +141,26 @@ func TestLoadPlaylistKeepsTheDurationLimit(t *testing.T) {
 	}
 	if n, err := store.Len(context.Background(), testGuild); err != nil || n != 0 {
 		t.Errorf("queue holds %d tracks (%v), want none", n, err)
+	}
+}
+
+// A saved playlist keeps the tracks but not who queued them: /forget-me
+// of another member cannot reach into this user's playlists.
+func TestSavedPlaylistNamesNoRequester(t *testing.T) {
+	h, store := userHandlers(t)
+	queued := queueN(t, store, "t", 2)
+	if text, code := run(t, h.savePlaylist, testUser, map[string]any{"name": "mix"}); code != "" {
+		t.Fatalf("/playlist save = %q (%s)", text, code)
+	}
+	p, err := store.Playlist(context.Background(), testUser, "mix")
+	if err != nil {
+		t.Fatalf("Playlist: %v", err)
+	}
+	for i := range queued {
+		queued[i].RequestedBy = ""
+	}
+	if diff := cmp.Diff(queued, p.Tracks); diff != "" {
+		t.Errorf("saved tracks (-want +got):\n%s", diff)
 	}
 }
 

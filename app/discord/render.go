@@ -25,7 +25,10 @@ func queueEmbeds(p music.QueuePage, page, pages int) []*discordgo.MessageEmbed {
 	}
 	lines := make([]string, len(p.Entries))
 	for i, e := range p.Entries {
-		lines[i] = fmt.Sprintf("`%d.` %s%s · %s", p.Offset+i+1, trackLink(e.Track), durationSuffix(e.Track.Duration), requester(e.Track))
+		lines[i] = fmt.Sprintf("`%d.` %s%s", p.Offset+i+1, trackLink(e.Track), durationSuffix(e.Track.Duration))
+		if by := requester(e.Track); by != "" {
+			lines[i] += " · " + by
+		}
 	}
 	return []*discordgo.MessageEmbed{{
 		Title:       fmt.Sprintf("Queue · %d %s", p.Total, plural(p.Total, "track", "tracks")),
@@ -56,11 +59,14 @@ func nowPlayingStatusEmbeds(st player.Status) []*discordgo.MessageEmbed {
 	if st.State == player.StatePaused {
 		title = "Paused"
 	}
-	fields := []*discordgo.MessageEmbedField{
-		{Name: "Requested by", Value: requester(t), Inline: true},
-		{Name: "Volume", Value: fmt.Sprintf("%d%%", st.Volume), Inline: true},
-		{Name: "Loop", Value: st.Loop.String(), Inline: true},
+	var fields []*discordgo.MessageEmbedField
+	if by := requester(t); by != "" {
+		fields = append(fields, &discordgo.MessageEmbedField{Name: "Requested by", Value: by, Inline: true})
 	}
+	fields = append(fields,
+		&discordgo.MessageEmbedField{Name: "Volume", Value: fmt.Sprintf("%d%%", st.Volume), Inline: true},
+		&discordgo.MessageEmbedField{Name: "Loop", Value: st.Loop.String(), Inline: true},
+	)
 	if fx := effectsText(st); fx != "" {
 		fields = append(fields, &discordgo.MessageEmbedField{Name: "Effects", Value: fx, Inline: true})
 	}
@@ -84,10 +90,15 @@ func nowPlayingStatusEmbeds(st player.Status) []*discordgo.MessageEmbed {
 	return []*discordgo.MessageEmbed{e}
 }
 
-// requester mentions who queued t; autoplay's tracks say so.
+// requester mentions who queued t; autoplay's tracks say so. It is ""
+// for a track whose requester /forget-me forgot: such a track names
+// nobody, and the lists leave the requester out.
 func requester(t music.Track) string {
-	if t.RequestedBy == music.Autoplay {
+	switch t.RequestedBy {
+	case music.Autoplay:
 		return "autoplay"
+	case "":
+		return ""
 	}
 	return fmt.Sprintf("<@%s>", t.RequestedBy)
 }

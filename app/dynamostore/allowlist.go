@@ -363,3 +363,102 @@ func (s *Store) scanStatus(ctx context.Context, status string, fn func(map[strin
 	}
 	return nil
 }
+
+// ForgetAsker implements music.AllowlistStore. No key leads from a user to
+// the requests they joined, so it scans the pending ones, as Requests does
+// (one small item per guild that asks), and changes each that names user
+// with forgetAskerIn.
+func (s *Store) ForgetAsker(ctx context.Context, user music.UserID) (int, error) {
+	if err := user.Validate(); err != nil {
+		return 0, err
+	}
+	var guilds []music.GuildID
+	err := s.scanStatus(ctx, statusRequested, func(item map[string]types.AttributeValue) error {
+		r, err := decodeRequest(item)
+		if _, ok := r.WithoutAsker(user); ok {
+			guilds = append(guilds, r.Guild)
+		}
+		return err
+	})
+	if err != nil {
+		return 0, fail("forgetting an asker", err)
+	}
+	changed := 0
+	for _, g := range guilds {
+		ok, err := s.forgetAskerIn(ctx, g, user)
+		if err != nil {
+			return 0, fail("forgetting an asker", err)
+		}
+		if ok {
+			changed++
+		}
+	}
+	return changed, nil
+}
+
+// forgetAskerIn removes user from the guild's pending request, or deletes
+// the request when it leaves abandoned, on condition that its version is
+// still the one read, reading it again when an ask landed first. It
+// reports false when the request no longer names user: decided, approved
+// or changed meanwhile (a write whose answer was lost also reads so, and
+// goes uncounted).
+func (s *Store) forgetAskerIn(ctx context.Context, guild music.GuildID, user music.UserID) (bool, error) {
+	for attempt := 0; ; attempt++ {
+		changed, err := s.tryForgetAskerIn(ctx, guild, user)
+		if !errors.Is(err, errConflict) {
+			return changed, err
+		}
+		if attempt+1 == s.attempts {
+			return false, music.Errorf(music.ECONFLICT, "Many members are asking at once; try again.")
+		}
+		if err := conflictWait(ctx, attempt); err != nil {
+			return false, err
+		}
+	}
+}
+
+func (s *Store) tryForgetAskerIn(ctx context.Context, guild music.GuildID, user music.UserID) (bool, error) {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.tables.Allowlist),
+		Key:            guildKey(guild),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil || getStr(out.Item, attrStatus) != statusRequested {
+		return false, err
+	}
+	version, err := getNum(out.Item, attrVersion)
+	if err != nil {
+		return false, err
+	}
+	pending, err := decodeRequest(out.Item)
+	if err != nil {
+		return false, err
+	}
+	left, ok := pending.WithoutAsker(user)
+	if !ok {
+		return false, nil
+	}
+	cond := "#v = :v"
+	names := map[string]string{"#v": attrVersion}
+	values := map[string]types.AttributeValue{":v": num(version)}
+	if version == 0 { // stored before requests had versions
+		cond = "attribute_not_exists(#v) AND #s = :requested"
+		names["#s"] = attrStatus
+		values = map[string]types.AttributeValue{":requested": str(statusRequested)}
+	}
+	if left.Abandoned() {
+		_, err = s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+			TableName: aws.String(s.tables.Allowlist), Key: guildKey(guild),
+			ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		})
+	} else {
+		_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(s.tables.Allowlist), Item: encodeRequest(left, version+1),
+			ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		})
+	}
+	if isConditionFailed(err) {
+		return false, errConflict
+	}
+	return err == nil, err
+}

@@ -27,14 +27,17 @@
 //
 // No table has a secondary index, and none is needed: every access is by
 // primary key, except the owner-only allowlist listings, which scan a table
-// of one item per guild with consistent reads.
+// of one item per guild with consistent reads, and /forget-me, rare enough
+// to scan the allowlist for the user's asks and the queues table for the
+// entries they queued.
 //
 // # Queues: bounded items per operation
 //
 // A guild's queue is three kinds of item under its partition:
 //
 //   - entry items ("e#" + 16 hex digits of a random 64-bit id) hold one
-//     track each and never change once written;
+//     track each and never change once written, but for /forget-me
+//     removing who queued it (ForgetRequester);
 //   - page items ("p#" + 6 hex digits of a random 24-bit id) hold the ids of
 //     up to pageCap (100) consecutive entries, in order, 8 bytes each, and
 //     never change once written either;

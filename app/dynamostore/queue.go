@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -639,4 +640,58 @@ func (s *Store) deleteQuietly(ctx context.Context, table string, keys []map[stri
 	ctx, cancel := cleanupContext(ctx)
 	defer cancel()
 	_ = s.deleteItems(ctx, table, keys)
+}
+
+// ForgetRequester clears RequestedBy of every entry user queued, in every
+// guild's queue, and returns how many entries it changed; ids and order
+// stay. Autoplay's entries are no user's.
+//
+// No key leads from a user to their entries, so it scans the whole queues
+// table with a filter, a page at a time, as long as ctx allows: /forget-me
+// is rare, and the scan's cost is the table's size in read units. Each
+// entry found is put back without its requester on condition that it
+// still names user, so an entry removed meanwhile stays removed; this is
+// the one change an entry item sees after it is written, and a reader sees
+// the entry whole either way. A put whose answer was lost reads as an
+// entry removed meanwhile and goes uncounted.
+func (s *Store) ForgetRequester(ctx context.Context, user music.UserID) (int, error) {
+	if err := user.Validate(); err != nil {
+		return 0, err
+	}
+	p := dynamodb.NewScanPaginator(s.api, &dynamodb.ScanInput{
+		TableName:                 aws.String(s.tables.Queues),
+		ConsistentRead:            aws.Bool(true),
+		FilterExpression:          aws.String("begins_with(#sk, :entry) AND #by = :user"),
+		ExpressionAttributeNames:  map[string]string{"#sk": attrSort, "#by": attrBy},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":entry": str("e#"), ":user": str(string(user))},
+	})
+	var changed atomic.Int64
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return 0, fail("forgetting a requester", err)
+		}
+		err = inParallel(ctx, len(page.Items), func(ctx context.Context, i int) error {
+			item := page.Items[i]
+			delete(item, attrBy)
+			_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+				TableName:                 aws.String(s.tables.Queues),
+				Item:                      item,
+				ConditionExpression:       aws.String("#by = :user"),
+				ExpressionAttributeNames:  map[string]string{"#by": attrBy},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":user": str(string(user))},
+			})
+			if isConditionFailed(err) {
+				return nil
+			}
+			if err == nil {
+				changed.Add(1)
+			}
+			return err
+		})
+		if err != nil {
+			return 0, fail("forgetting a requester", err)
+		}
+	}
+	return int(changed.Load()), nil
 }

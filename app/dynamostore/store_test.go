@@ -27,7 +27,7 @@ func TestConformance(t *testing.T) {
 		// second bot task would have.
 		return func() storetest.Stores {
 			s := newStore(t, endpoint, names, dynamostore.WithClock(now))
-			return storetest.Stores{Queue: s, Allowlist: s, Preferences: s, Playlists: s, Cache: s}
+			return storetest.Stores{Queue: s, Allowlist: s, Preferences: s, Playlists: s, Cache: s, Requesters: s}
 		}
 	})
 }

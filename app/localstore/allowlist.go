@@ -163,13 +163,63 @@ func (s *Store) Requests(context.Context) ([]music.AccessRequest, error) {
 
 func (s *Store) eachGuild(what string, fn func(guildRecord)) error {
 	return s.view(what, func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketAllowlist).ForEach(func(k, v []byte) error {
-			var r guildRecord
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("decoding %q: %w", k, err)
-			}
-			fn(r)
-			return nil
-		})
+		return forEachGuild(tx, func(_ []byte, r guildRecord) { fn(r) })
 	})
+}
+
+// forEachGuild calls fn with every guild's key and record. fn must not
+// write to the allowlist: bbolt forbids changing a bucket while ForEach
+// walks it.
+func forEachGuild(tx *bolt.Tx, fn func(key []byte, r guildRecord)) error {
+	return tx.Bucket(bucketAllowlist).ForEach(func(k, v []byte) error {
+		var r guildRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("decoding %q: %w", k, err)
+		}
+		fn(k, r)
+		return nil
+	})
+}
+
+// ForgetAsker implements music.AllowlistStore, in one transaction.
+func (s *Store) ForgetAsker(_ context.Context, user music.UserID) (int, error) {
+	if err := user.Validate(); err != nil {
+		return 0, err
+	}
+	changed := 0
+	err := s.update("forgetting an asker", func(tx *bolt.Tx) error {
+		// The changes wait for the walk's end (see forEachGuild).
+		kept := map[string]music.AccessRequest{}
+		var abandoned []string
+		err := forEachGuild(tx, func(k []byte, r guildRecord) {
+			if r.Request == nil {
+				return
+			}
+			if req, ok := r.Request.WithoutAsker(user); ok && req.Abandoned() {
+				abandoned = append(abandoned, string(k))
+			} else if ok {
+				kept[string(k)] = req
+			}
+		})
+		if err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketAllowlist)
+		for k, req := range kept {
+			if err := putJSON(b, []byte(k), guildRecord{Request: &req}); err != nil {
+				return err
+			}
+		}
+		for _, k := range abandoned {
+			if err := b.Delete([]byte(k)); err != nil {
+				return err
+			}
+		}
+		changed = len(kept) + len(abandoned)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return changed, nil
 }

@@ -34,7 +34,7 @@ func TestConformance(t *testing.T) {
 		// One file serves one process: both "clients" share the store.
 		s := mustOpen(t, filepath.Join(t.TempDir(), "timmybot.db"), now)
 		return func() storetest.Stores {
-			return storetest.Stores{Queue: s, Allowlist: s, Preferences: s, Playlists: s, Cache: s}
+			return storetest.Stores{Queue: s, Allowlist: s, Preferences: s, Playlists: s, Cache: s, Requesters: s}
 		}
 	})
 }

@@ -335,3 +335,63 @@ func (s *Store) Len(_ context.Context, guild music.GuildID) (int, error) {
 	})
 	return n, err
 }
+
+// ForgetRequester clears RequestedBy of every entry user queued, in every
+// guild's queue, in one transaction, and returns how many entries it
+// changed; keys, ids and order stay. Autoplay's entries are no user's.
+func (s *Store) ForgetRequester(_ context.Context, user music.UserID) (int, error) {
+	if err := user.Validate(); err != nil {
+		return 0, err
+	}
+	changed := 0
+	err := s.update("forgetting a requester", func(tx *bolt.Tx) error {
+		queues := tx.Bucket(bucketQueues)
+		var guilds [][]byte
+		err := queues.ForEachBucket(func(k []byte) error {
+			guilds = append(guilds, slices.Clone(k))
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, g := range guilds {
+			n, err := forgetRequester(queues.Bucket(g), user)
+			if err != nil {
+				return err
+			}
+			changed += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return changed, nil
+}
+
+// forgetRequester clears RequestedBy of user's entries in one guild's
+// queue. The entries are rewritten after the walk: bbolt's slices do not
+// survive a write.
+func forgetRequester(b *bolt.Bucket, user music.UserID) (int, error) {
+	type rewrite struct {
+		key   []byte
+		entry music.Entry
+	}
+	var mine []rewrite
+	for _, p := range entries(b) {
+		e, err := decodeEntry(p)
+		if err != nil {
+			return 0, err
+		}
+		if e.Track.RequestedBy == user {
+			e.Track.RequestedBy = ""
+			mine = append(mine, rewrite{key: slices.Clone(p.key), entry: e})
+		}
+	}
+	for _, r := range mine {
+		if err := putJSON(b, r.key, r.entry); err != nil {
+			return 0, err
+		}
+	}
+	return len(mine), nil
+}

@@ -123,6 +123,27 @@ func (r AccessRequest) AddAsk(ask Ask) (Asked, error) {
 	return Asked{Request: r, NotifyOwners: notify}, nil
 }
 
+// WithoutAsker returns r without user's part and reports whether user had
+// one: the rule of AllowlistStore.ForgetAsker, which both stores share.
+// The user's ask no longer counts (Asks drops by one); the guild's name
+// and the last notification stay, being the guild's. Asks past MaxAskers
+// were counted, never kept, so they name nobody and stay counted. A
+// request left with no asker (see Abandoned) has nobody to stand for it.
+func (r AccessRequest) WithoutAsker(user UserID) (AccessRequest, bool) {
+	i := slices.IndexFunc(r.Askers, func(a Asker) bool { return a.User == user })
+	if i < 0 {
+		return r, false
+	}
+	r.Askers = slices.Delete(slices.Clone(r.Askers), i, i+1)
+	r.Asks = max(r.Asks-1, len(r.Askers))
+	return r, true
+}
+
+// Abandoned reports whether a request that WithoutAsker changed has no
+// asker left: the stores delete it, as if the guild had never asked, rather
+// than keep a request that names nobody.
+func (r AccessRequest) Abandoned() bool { return len(r.Askers) == 0 }
+
 // Decline records that an owner declined a guild's pending request, and
 // why; it stands until the guild asks again or is approved.
 type Decline struct {
@@ -183,4 +204,10 @@ type AllowlistStore interface {
 	Decline(ctx context.Context, d Decline) error
 	// Access tells where one guild stands.
 	Access(ctx context.Context, guild GuildID) (GuildAccess, error)
+	// ForgetAsker removes user's part from every pending request, as
+	// AccessRequest.WithoutAsker does, deletes each request that leaves
+	// Abandoned, and returns how many requests it changed (deleted ones
+	// included). Approvals and declines keep no asker, so they stay.
+	// Running it again changes nothing; the user may ask again afterwards.
+	ForgetAsker(ctx context.Context, user UserID) (int, error)
 }

@@ -14,13 +14,18 @@ import (
 	"github.com/iddv/timmybot/app/music"
 )
 
-// Stores are the ports one backend implements, usually one value five times.
+// Stores are the ports one backend implements, usually one value six times.
 type Stores struct {
 	Queue       music.QueueStore
 	Allowlist   music.AllowlistStore
 	Preferences music.PreferenceStore
 	Playlists   music.PlaylistStore
 	Cache       music.TrackCache
+	// Requesters is the queues seen across guilds, as /forget-me uses
+	// them (app/discord declares the same port where it consumes it).
+	Requesters interface {
+		ForgetRequester(ctx context.Context, user music.UserID) (int, error)
+	}
 }
 
 // Open prepares fresh, empty data whose stores read the time from now, and
@@ -43,6 +48,8 @@ func Run(t *testing.T, open Open) {
 	t.Run("Playlists", func(t *testing.T) { testPlaylists(t, open) })
 	t.Run("PlaylistLimit", func(t *testing.T) { testPlaylistLimit(t, open) })
 	t.Run("ForgetUser", func(t *testing.T) { testForgetUser(t, open) })
+	t.Run("ForgetAsker", func(t *testing.T) { testForgetAsker(t, open) })
+	t.Run("ForgetRequester", func(t *testing.T) { testForgetRequester(t, open) })
 	t.Run("TrackCache", func(t *testing.T) { testTrackCache(t, open) })
 }
 

@@ -168,6 +168,36 @@ func TestUnapprovedGuildIsRefusedUntilAnOwnerApproves(t *testing.T) {
 	}
 }
 
+// TestForgetMeForgetsQueuedTracksAndRequests runs /forget-me through the
+// real binary: the member's name leaves the tracks they queued, which stay
+// queued, and the access request only they made is withdrawn.
+func TestForgetMeForgetsQueuedTracksAndRequests(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	g := h.approved.ID
+	other := h.addGuild(t, fakediscord.Guild{Name: "Newcomers"})
+	h.do(t, g, memberID, "play", opt("query", h.track("a.mp3")))
+	h.do(t, g, memberID, "play", opt("query", h.track("b.mp3")))
+	if asked := h.do(t, other.ID, memberID, "request-access", opt("reason", "lo-fi")); !strings.Contains(asked.Content, "sent to TimmyBot's owners") {
+		t.Fatalf("/request-access answered %q", asked.Content)
+	}
+
+	const says = "\n• your name on 2 queued tracks, which stay in the queue\n• your part in 1 access request"
+	if got := h.do(t, g, memberID, "forget-me").Content; !strings.HasSuffix(got, says) {
+		t.Errorf("/forget-me = %q, want it to end %q", got, says)
+	}
+	q := h.do(t, g, memberID, "queue")
+	if len(q.Embeds) != 1 || q.Embeds[0].Title != "Queue · 2 tracks" || strings.Contains(q.Embeds[0].Description, "<@") {
+		t.Errorf("/queue after /forget-me = %+v, want both tracks, naming nobody", q.Embeds)
+	}
+	if reqs := h.do(t, g, ownerID, "allowlist", fakediscord.Option{Name: "requests"}); reqs.Content != "No pending access requests." {
+		t.Errorf("/allowlist requests after /forget-me = %+v", reqs)
+	}
+	if got := h.do(t, g, memberID, "forget-me").Content; !strings.Contains(got, "there was nothing to delete") {
+		t.Errorf("/forget-me again = %q", got)
+	}
+}
+
 func TestBotResumesAfterTheGatewayDrops(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

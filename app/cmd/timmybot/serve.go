@@ -112,6 +112,7 @@ func serve(ctx context.Context, lookup lookupFunc, stdout, stderr io.Writer) err
 		Allowlist:     st.allowlist,
 		Preferences:   st.preferences,
 		Playlists:     st.playlists,
+		Requesters:    st.requesters,
 		Observer:      metrics,
 		Logger:        log,
 

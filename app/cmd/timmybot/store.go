@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/iddv/timmybot/app/discord"
 	"github.com/iddv/timmybot/app/dynamostore"
 	"github.com/iddv/timmybot/app/localstore"
 	"github.com/iddv/timmybot/app/music"
@@ -19,6 +20,7 @@ type stores struct {
 	preferences music.PreferenceStore
 	playlists   music.PlaylistStore
 	tracks      music.TrackCache
+	requesters  discord.Requesters
 	// dynamo and dynamoAPI are the DynamoDB store and client in AWS mode,
 	// where linked accounts keep their records and flows there too.
 	dynamo    *dynamostore.Store
@@ -48,6 +50,7 @@ func openStores(ctx context.Context, c config) (*stores, error) {
 		preferences: db,
 		playlists:   db,
 		tracks:      db,
+		requesters:  db,
 		ping:        db.Ping,
 		close:       func() { _ = db.Close() },
 	}, nil
@@ -69,6 +72,7 @@ func openDynamo(ctx context.Context, c config) (*stores, error) {
 		preferences: db,
 		playlists:   db,
 		tracks:      db,
+		requesters:  db,
 		dynamo:      db,
 		dynamoAPI:   client,
 		ping:        db.Ping,
