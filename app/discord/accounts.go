@@ -116,7 +116,8 @@ type forgotten struct {
 
 // forgetMe deletes everything the bot keeps about the user: account links
 // and their tokens (when linking is set up), saved playlists and settings,
-// their name on the tracks they queued, in any guild, and their part in
+// their name on the tracks they queued, in any guild (the queues, and the
+// played tracks the players keep for /previous), and their part in
 // pending access requests. Each deletion is idempotent, so after a
 // failure running it again finishes the job.
 func (h *Handlers) forgetMe(ctx context.Context, r *Request) (Reply, error) {
@@ -135,6 +136,12 @@ func (h *Handlers) forgetMe(ctx context.Context, r *Request) (Reply, error) {
 	if h.Preferences != nil {
 		if f.settings, err = h.Preferences.DeletePreferences(ctx, r.User); err != nil {
 			return Reply{}, fmt.Errorf("forgetting a user's settings: %w", err)
+		}
+	}
+	if h.audio != nil {
+		// First, so that a /previous meanwhile cannot queue the name again.
+		if err := h.audio.forgetRequester(ctx, r.User); err != nil {
+			return Reply{}, fmt.Errorf("forgetting who queued a user's played tracks: %w", err)
 		}
 	}
 	if h.Requesters != nil {

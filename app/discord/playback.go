@@ -420,6 +420,24 @@ func (p *playback) close() {
 	}
 }
 
+// forgetRequester takes user's name off every guild's played tracks (see
+// player.ForgetRequester).
+func (p *playback) forgetRequester(ctx context.Context, user music.UserID) error {
+	p.mu.Lock()
+	gs := make([]*guildAudio, 0, len(p.guilds))
+	for _, g := range p.guilds {
+		gs = append(gs, g)
+	}
+	p.mu.Unlock()
+	for _, g := range gs {
+		// A player that stopped meanwhile kept no history to forget.
+		if err := g.player.ForgetRequester(ctx, user); err != nil && ctx.Err() != nil {
+			return fmt.Errorf("forgetting guild %s's played tracks: %w", g.guild, err)
+		}
+	}
+	return nil
+}
+
 // totalUnderruns counts every player's underruns since the start.
 func (p *playback) totalUnderruns() uint64 {
 	p.mu.Lock()

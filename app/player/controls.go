@@ -182,6 +182,22 @@ func (p *Player) Previous(ctx context.Context) error {
 	})
 }
 
+// ForgetRequester takes user's name off the played tracks the player keeps
+// for Previous, which would otherwise queue them again naming the user
+// (for /forget-me, after the queue store forgot them). The tracks playing
+// and prepared keep theirs until they end: their streams' goroutines read
+// them.
+func (p *Player) ForgetRequester(ctx context.Context, user music.UserID) error {
+	return p.do(ctx, func(context.Context) error {
+		for i := range p.history {
+			if p.history[i].RequestedBy == user {
+				p.history[i].RequestedBy = ""
+			}
+		}
+		return nil
+	})
+}
+
 // Replay plays the current track again from its start.
 func (p *Player) Replay(ctx context.Context) error {
 	return p.Seek(ctx, 0)

@@ -195,6 +195,27 @@ func TestPreviousAndReplay(t *testing.T) {
 	h.wantQueue("b")
 }
 
+// After ForgetRequester, Previous queues a played track naming nobody;
+// another member's stays theirs.
+func TestForgetRequesterLeavesPreviousNamingNobody(t *testing.T) {
+	a, b, c := track("a", 2), track("b", 2), track("c", 4)
+	a.RequestedBy, b.RequestedBy, c.RequestedBy = "200", "300", "200"
+	h := newHarness(t, a, b, c)
+	h.must(h.p.Start(ctx))
+	h.wantFrames(5, "a#0", "a#1", "b#0", "b#1", "c#0")
+	h.must(h.p.ForgetRequester(ctx, "200"))
+	for _, want := range []music.Track{b, {Title: "a", URL: a.URL, Duration: a.Duration}} {
+		h.must(h.p.Previous(ctx))
+		head, err := h.q.Peek(ctx, testGuild)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, head.Track); diff != "" {
+			t.Errorf("Previous queued (-want +got):\n%s", diff)
+		}
+	}
+}
+
 func TestSeek(t *testing.T) {
 	tests := []struct {
 		name     string

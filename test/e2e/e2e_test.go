@@ -170,7 +170,8 @@ func TestUnapprovedGuildIsRefusedUntilAnOwnerApproves(t *testing.T) {
 
 // TestForgetMeForgetsQueuedTracksAndRequests runs /forget-me through the
 // real binary: the member's name leaves the tracks they queued, which stay
-// queued, and the access request only they made is withdrawn.
+// queued, and the one they played (/previous queues it naming nobody), and
+// the access request only they made is withdrawn.
 func TestForgetMeForgetsQueuedTracksAndRequests(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -182,13 +183,25 @@ func TestForgetMeForgetsQueuedTracksAndRequests(t *testing.T) {
 		t.Fatalf("/request-access answered %q", asked.Content)
 	}
 
+	h.do(t, g, memberID, "play", opt("query", h.track("c.mp3")))
+	if got := h.do(t, g, memberID, "skip").Content; !strings.Contains(got, "Skipped") {
+		t.Fatalf("/skip = %q", got)
+	}
+
 	const says = "\n• your name on 2 queued tracks, which stay in the queue\n• your part in 1 access request"
 	if got := h.do(t, g, memberID, "forget-me").Content; !strings.HasSuffix(got, says) {
 		t.Errorf("/forget-me = %q, want it to end %q", got, says)
 	}
+	if got := h.do(t, g, memberID, "previous").Content; got == "" {
+		t.Fatal("/previous answered nothing")
+	}
 	q := h.do(t, g, memberID, "queue")
-	if len(q.Embeds) != 1 || q.Embeds[0].Title != "Queue · 2 tracks" || strings.Contains(q.Embeds[0].Description, "<@") {
-		t.Errorf("/queue after /forget-me = %+v, want both tracks, naming nobody", q.Embeds)
+	if len(q.Embeds) != 1 || !strings.Contains(q.Embeds[0].Description, "a.mp3") {
+		t.Fatalf("/queue after /previous = %+v, want the played track back", q.Embeds)
+	}
+	q = h.do(t, g, memberID, "queue")
+	if len(q.Embeds) != 1 || q.Embeds[0].Title != "Queue · 3 tracks" || strings.Contains(q.Embeds[0].Description, "<@") {
+		t.Errorf("/queue after /forget-me and /previous = %+v, want the three tracks, naming nobody", q.Embeds)
 	}
 	if reqs := h.do(t, g, ownerID, "allowlist", fakediscord.Option{Name: "requests"}); reqs.Content != "No pending access requests." {
 		t.Errorf("/allowlist requests after /forget-me = %+v", reqs)
