@@ -63,16 +63,19 @@ func oggHLS(t *testing.T, file []byte) map[string][]byte {
 	return files
 }
 
-// TestHLS plays HLS streams the bot fetches itself: MPEG-TS and fMP4
-// through ffmpeg's standard input, Ogg Opus segments passed through, from
-// the start and from a position; the frames are the audio's length from
-// there, within two frames, and say the stream's length.
+// TestHLS plays HLS streams the bot fetches itself: MPEG-TS and fMP4,
+// segment files or byte ranges of one file, through ffmpeg's standard
+// input, Ogg Opus segments passed through, from the start and from a
+// position; the frames are the audio's length from there, within two
+// frames, and say the stream's length.
 func TestHLS(t *testing.T) {
 	oggFile := audiotest.Ogg(t, 3, 2, 20)
 	packets := oggPackets(t, oggFile)
 	files := map[string][]byte{}
 	hlsFiles(files, "ts", audiotest.HLS(t, 3, "mpegts"))
 	hlsFiles(files, "fmp4", audiotest.HLS(t, 3, "fmp4"))
+	hlsFiles(files, "ts-file", audiotest.HLS(t, 3, "mpegts", "single_file"))
+	hlsFiles(files, "fmp4-file", audiotest.HLS(t, 3, "fmp4", "single_file"))
 	hlsFiles(files, "ogg", oggHLS(t, oggFile))
 	base := host(t, files)
 	transcoder, noFFmpeg := newPipeline(t, "", 0), newPipeline(t, "/nonexistent/ffmpeg", 0)
@@ -88,6 +91,10 @@ func TestHLS(t *testing.T) {
 		{"fmp4", transcoder, "/fmp4/a.m3u8", 0, unity},
 		{"mpegts from 1.5 s", transcoder, "/ts/a.m3u8", 1500 * time.Millisecond, unity},
 		{"fmp4 from 2.2 s", transcoder, "/fmp4/a.m3u8", 2200 * time.Millisecond, unity},
+		{"mpegts byte ranges", transcoder, "/ts-file/a.m3u8", 0, unity},
+		{"fmp4 byte ranges", transcoder, "/fmp4-file/a.m3u8", 0, unity},
+		{"mpegts byte ranges from 1.5 s", transcoder, "/ts-file/a.m3u8", 1500 * time.Millisecond, unity},
+		{"fmp4 byte ranges from 2.2 s", transcoder, "/fmp4-file/a.m3u8", 2200 * time.Millisecond, unity},
 		{"mpegts from 1.5 s with volume, never through the relay", transcoder, "/ts/a.m3u8", 1500 * time.Millisecond, player.Effects{Volume: 50}},
 		{"ogg opus passed through", noFFmpeg, "/ogg/a.m3u8", 0, unity},
 		{"ogg opus passed through from 1.5 s", noFFmpeg, "/ogg/a.m3u8", 1500 * time.Millisecond, unity},
