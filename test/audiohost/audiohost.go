@@ -3,7 +3,7 @@
 // ffmpeg at Start, one sine tone per track at a frequency of its own, so a
 // test can tell by ear (package audiocheck) which track it hears and where.
 //
-// It serves every container the bot accepts, a VOD HLS stream, an endless
+// It serves every container the bot accepts, VOD HLS streams, an endless
 // Icecast-style radio stream, and the faults a real host has: a slow host, one that drops the
 // connection mid-file, a file of garbage, and a redirect to the cloud
 // metadata address. Everything but the radio supports Range requests.
@@ -44,6 +44,9 @@ const (
 	// HLS is a VOD HLS stream: the playlist, whose 1 s MPEG-TS segments of
 	// AAC (hls0.ts, hls1.ts, ...) the host serves beside it.
 	HLS = "hls.m3u8"
+	// HLSRanges is HLS written as one MPEG-TS file, hls-ranges.ts, whose
+	// playlist names each segment as a byte range of it.
+	HLSRanges = "hls-ranges.m3u8"
 )
 
 // Fault names: endpoints that misbehave.
@@ -108,6 +111,7 @@ func tracks() []Track {
 		// 10 s looped for ever; no ID3 or Xing header, so the loop is
 		// nothing but whole MPEG frames.
 		{Name: HLS, ContentType: "application/vnd.apple.mpegurl", Tones: one(1210), file: "hls.m3u8", encode: []string{"-ar", "48000", "-c:a", "aac", "-b:a", "128k", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod"}},
+		{Name: HLSRanges, ContentType: "application/vnd.apple.mpegurl", Tones: one(1430), file: "hls-ranges.m3u8", encode: []string{"-ar", "48000", "-c:a", "aac", "-b:a", "128k", "-f", "hls", "-hls_time", "1", "-hls_playlist_type", "vod", "-hls_flags", "single_file"}},
 		{Name: Radio, ContentType: "audio/mpeg", Tones: []audiocheck.Tone{{Frequency: 1320}}, file: "radio.mp3", encode: []string{"-t", "10", "-ar", "44100", "-c:a", "libmp3lame", "-b:a", "128k", "-write_xing", "0", "-id3v2_version", "0"}},
 	}
 }
@@ -151,9 +155,9 @@ func Start(tb testing.TB) *Host {
 			mux.HandleFunc("/"+track.Name, h.serveFile(track.Name, track.ContentType))
 		}
 	}
-	segments, err := filepath.Glob(filepath.Join(dir, "hls*.ts"))
-	if err != nil || len(segments) == 0 {
-		tb.Fatalf("the HLS stream has no segments: %v", err)
+	segments, err := filepath.Glob(filepath.Join(dir, "*.ts"))
+	if err != nil || len(segments) < 2 {
+		tb.Fatalf("the HLS streams have no segments: %v", err)
 	}
 	for _, path := range segments {
 		name := filepath.Base(path)
@@ -223,12 +227,12 @@ func (h *Host) URL(name string) string {
 	return h.server.URL + "/" + name
 }
 
-// Tracks lists the audio tracks, radio included; not the HLS stream,
-// whose URL is a playlist rather than audio.
+// Tracks lists the audio tracks, radio included; not the HLS streams,
+// whose URLs are playlists rather than audio.
 func (h *Host) Tracks() []Track {
 	var out []Track
 	for _, t := range h.tracks {
-		if t.Name != HLS {
+		if t.Name != HLS && t.Name != HLSRanges {
 			out = append(out, t)
 		}
 	}

@@ -127,29 +127,49 @@ func TestHost(t *testing.T) {
 	})
 }
 
-// TestHLS: the HLS stream's playlist names segments the host serves, which
-// together are the stream's tone.
+// TestHLS: the HLS streams' playlists name segments, whole files or byte
+// ranges of one, that the host serves, which together are the stream's
+// tone.
 func TestHLS(t *testing.T) {
 	h := Start(t)
-	resp := get(t, h.URL(HLS), "")
-	playlist, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
+	for _, name := range []string{HLS, HLSRanges} {
+		t.Run(name, func(t *testing.T) {
+			resp := get(t, h.URL(name), "")
+			playlist, err := io.ReadAll(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.Header.Get("Content-Type") != "application/vnd.apple.mpegurl" || !strings.HasPrefix(string(playlist), "#EXTM3U") {
+				t.Fatalf("type %q, playlist %q", resp.Header.Get("Content-Type"), playlist)
+			}
+			var media []byte
+			var byteRange string
+			for _, line := range strings.Split(string(playlist), "\n") {
+				if value, ok := strings.CutPrefix(line, "#EXT-X-BYTERANGE:"); ok {
+					var n, o int
+					if _, err := fmt.Sscanf(value, "%d@%d", &n, &o); err != nil {
+						t.Fatalf("%s: %v", line, err)
+					}
+					byteRange = fmt.Sprintf("bytes=%d-%d", o, o+n-1)
+				}
+				if line == "" || strings.HasPrefix(line, "#") {
+					continue
+				}
+				seg := get(t, h.URL(name)[:strings.LastIndex(h.URL(name), "/")+1]+line, byteRange)
+				wantStatus := http.StatusOK
+				if byteRange != "" {
+					wantStatus = http.StatusPartialContent
+				}
+				b, err := io.ReadAll(seg.Body)
+				if err != nil || seg.StatusCode != wantStatus {
+					t.Fatalf("segment %s %s: status %d, %v", line, byteRange, seg.StatusCode, err)
+				}
+				media, byteRange = append(media, b...), ""
+			}
+			if name == HLSRanges && !strings.Contains(string(playlist), "#EXT-X-BYTERANGE:") {
+				t.Errorf("the playlist names no byte ranges:\n%s", playlist)
+			}
+			audiocheck.ExpectTones(t, audiocheck.Listen(t, media), h.Track(name).Tones...)
+		})
 	}
-	if resp.Header.Get("Content-Type") != "application/vnd.apple.mpegurl" || !strings.HasPrefix(string(playlist), "#EXTM3U") {
-		t.Fatalf("type %q, playlist %q", resp.Header.Get("Content-Type"), playlist)
-	}
-	var media []byte
-	for _, line := range strings.Split(string(playlist), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		seg := get(t, h.URL(HLS)[:strings.LastIndex(h.URL(HLS), "/")+1]+line, "")
-		b, err := io.ReadAll(seg.Body)
-		if err != nil || seg.StatusCode != http.StatusOK {
-			t.Fatalf("segment %s: status %d, %v", line, seg.StatusCode, err)
-		}
-		media = append(media, b...)
-	}
-	audiocheck.ExpectTones(t, audiocheck.Listen(t, media), h.Track(HLS).Tones...)
 }

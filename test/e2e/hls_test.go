@@ -14,7 +14,8 @@ import (
 // TestPlayHLS plays the audio host's .m3u8 URL through the real binary:
 // the bot fetches the playlist and its MPEG-TS segments itself, ffmpeg
 // reads their bytes, and the listener hears the stream's tone for its
-// length. Then the same URL as yt-dlp resolves it (its generic extractor
+// length; the same for the stream whose segments are byte ranges of one
+// file. Then the same URL as yt-dlp resolves it (its generic extractor
 // names the playlist, protocol m3u8_native), which plays the same way.
 func TestPlayHLS(t *testing.T) {
 	t.Parallel()
@@ -29,6 +30,16 @@ func TestPlayHLS(t *testing.T) {
 		}
 		r.waitFrames(t, 150, 30*time.Second)
 		audiocheck.ExpectTones(t, listen(t, r.heard(t)[:150]), tone)
+	})
+	t.Run("byte ranges", func(t *testing.T) {
+		t.Parallel()
+		r := newRoom(t)
+		msg := r.do(t, r.approved.ID, memberID, "play", opt("query", host.URL(audiohost.HLSRanges)))
+		if !strings.HasPrefix(msg.Content, "Playing **") {
+			t.Fatalf("/play of an HLS stream of byte ranges answered %q\n%s", msg.Content, r.bot.logs)
+		}
+		r.waitFrames(t, 150, 30*time.Second)
+		audiocheck.ExpectTones(t, listen(t, r.heard(t)[:150]), host.Track(audiohost.HLSRanges).Tones[0])
 	})
 	t.Run("through yt-dlp", func(t *testing.T) {
 		t.Parallel()

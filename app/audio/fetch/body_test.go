@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -255,4 +258,113 @@ func ExampleOpen() {
 	b, err := Open(context.Background(), client, "http://127.0.0.1/a.ogg", nil, 0)
 	fmt.Println(b == nil, music.ErrorMessage(err))
 	// Output: true That URL leads to a loopback address, which TimmyBot does not fetch.
+}
+
+// OpenRange reads exactly the part asked for, with a closed Range, and
+// resumes a dropped part, or one the host sends in pieces, up to its end.
+func TestOpenRange(t *testing.T) {
+	content := testContent(50_000)
+	pieces := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, last, _ := strings.Cut(r.Header.Get("Range"), "-")
+		start := rangeStart(r.Header.Get("Range"))
+		end, _ := strconv.ParseInt(last, 10, 64)
+		r.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", start, min(start+999, end)))
+		http.ServeContent(w, r, "a.ts", time.Time{}, bytes.NewReader(content))
+	})
+	overlong := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := rangeStart(r.Header.Get("Range"))
+		w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", start, start+99, len(content)))
+		w.WriteHeader(http.StatusPartialContent)
+		w.Write(content[start:]) // no Content-Length: the body runs on past the range
+	})
+	tests := []struct {
+		name           string
+		handler        http.Handler
+		offset, length int64
+		wantRanges     []string // nil: not checked
+	}{
+		{"a part", &flakyFile{content: content, acceptRanges: true}, 1000, 3000, []string{"bytes=1000-3999"}},
+		{"from the first byte", &flakyFile{content: content, acceptRanges: true}, 0, 100, []string{"bytes=0-99"}},
+		{"to the last byte", &flakyFile{content: content, acceptRanges: true}, 49_000, 1000, []string{"bytes=49000-49999"}},
+		{"dropped and resumed", &flakyFile{content: content, acceptRanges: true, dropAt: []int64{2500}}, 1000, 3000, []string{"bytes=1000-3999", "bytes=2500-3999"}},
+		{"sent in pieces", pieces, 1000, 2500, nil},
+		{"sent with more than the range", overlong, 1000, 100, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			audio := startServer(t, "127.0.0.1:0", tt.handler)
+			b, err := openRangeForTest(t, audio.URL, tt.offset, tt.length)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			got, err := io.ReadAll(b)
+			if want := content[tt.offset : tt.offset+tt.length]; err != nil || !bytes.Equal(got, want) {
+				t.Errorf("read %d bytes (equal: %v), %v; want the %d asked for", len(got), bytes.Equal(got, want), err, len(want))
+			}
+			if b.Size() != int64(len(content)) {
+				t.Errorf("Size() = %d, want the file's %d", b.Size(), len(content))
+			}
+			if f, ok := tt.handler.(*flakyFile); ok {
+				if diff := cmp.Diff(tt.wantRanges, f.ranges()); diff != "" {
+					t.Errorf("Range headers (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+func TestOpenRangeRefusals(t *testing.T) {
+	content := testContent(50_000)
+	tests := []struct {
+		name           string
+		file           *flakyFile
+		offset, length int64
+		wantError      string
+	}{
+		{"whole file instead of the part", &flakyFile{content: content, acceptRanges: true, serveRange: map[int]string{0: ""}}, 0, 100,
+			"That audio host sends whole files where TimmyBot asks for a part of one, so TimmyBot cannot play it."},
+		{"another part", &flakyFile{content: content, acceptRanges: true, serveRange: map[int]string{0: "bytes=0-99"}}, 100, 100,
+			"That audio host answered with the wrong part of the file."},
+		{"more than the part", &flakyFile{content: content, acceptRanges: true, serveRange: map[int]string{0: "bytes=100-"}}, 100, 100,
+			"That audio host answered with the wrong part of the file."},
+		{"resumed past the part", &flakyFile{content: content, acceptRanges: true, dropAt: []int64{150}, serveRange: map[int]string{1: "bytes=150-"}}, 100, 100,
+			"The audio file changed while it was playing."},
+		{"past the end of the file", &flakyFile{content: content, acceptRanges: true}, 60_000, 100,
+			"That audio host's file ends before the part TimmyBot asked for."},
+		{"across the end of the file", &flakyFile{content: content, acceptRanges: true}, 49_950, 100,
+			"That audio host's file ends before the part TimmyBot asked for."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			audio := startServer(t, "127.0.0.1:0", tt.file)
+			b, err := openRangeForTest(t, audio.URL, tt.offset, tt.length)
+			if err == nil {
+				_, err = io.ReadAll(b)
+				b.Close()
+			}
+			if got := music.ErrorMessage(err); got != tt.wantError {
+				t.Errorf("error %v, said %q, want %q", err, got, tt.wantError)
+			}
+		})
+	}
+}
+
+func openRangeForTest(t *testing.T, rawURL string, offset, length int64) (*Body, error) {
+	t.Helper()
+	return openPart(t.Context(), NewClient(allowTestHost, Limits{}), rawURL, nil, offset, offset+length, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: (&noWait{}).wait})
+}
+
+// A range that no file holds is refused before any request.
+func TestOpenRangeBadRange(t *testing.T) {
+	var server hits
+	audio := startServer(t, "127.0.0.1:0", &server)
+	for _, r := range []struct{ offset, length int64 }{{0, 0}, {0, -1}, {-1, 10}, {math.MaxInt64 - 5, 10}} {
+		if _, err := OpenRange(t.Context(), NewClient(allowTestHost, Limits{}), audio.URL, nil, r.offset, r.length); err == nil {
+			t.Errorf("OpenRange(%d, %d) opened", r.offset, r.length)
+		}
+	}
+	if n := server.n.Load(); n != 0 {
+		t.Errorf("%d requests for ranges no file holds", n)
+	}
 }

@@ -136,7 +136,8 @@ func (f *flakyFile) ranges() []string {
 }
 
 func rangeStart(h string) int64 {
-	n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(h, "bytes="), "-"), 10, 64)
+	first, _, _ := strings.Cut(strings.TrimPrefix(h, "bytes="), "-")
+	n, _ := strconv.ParseInt(first, 10, 64)
 	return n
 }
 

@@ -1,7 +1,7 @@
 // Package fetch is the only way TimmyBot reads a user-supplied URL: a URL
 // check, an HTTP client whose dialer refuses every address the bot must not
-// reach, a body that resumes a dropped download at the byte where it broke,
-// a loopback relay that lets ffmpeg read a user URL without opening it
+// reach, a body (of a whole file or one byte range of it) that resumes a
+// dropped download at the byte where it broke, a loopback relay that lets ffmpeg read a user URL without opening it
 // itself, and the limits on what one user request may cost.
 //
 // The guard is the dialer: it checks the address of every connection after

@@ -9,9 +9,13 @@
 // It owns choosing a master playlist's audio rendition or cheapest variant,
 // following a live playlist's sliding window by media sequence number, and
 // its bounds: playlist size, segments per playlist, segment size, and the
-// total bytes of a stream that ends. It refuses encrypted streams and byte
-// ranges of files. It does not demux or decode segments, and it has no
-// goroutine: Read fetches the next segment once the current one is read.
+// total bytes of a stream that ends. A segment or init section that is a
+// byte range of a file (EXT-X-BYTERANGE) is fetched with a Range request
+// for exactly those bytes; a host that answers with the whole file is
+// refused rather than cut, so the stream never plays bytes it did not ask
+// for. It refuses encrypted streams. It does not demux or decode segments,
+// and it has no goroutine: Read fetches the next segment once the current
+// one is read.
 package hls
 
 import (
@@ -82,7 +86,7 @@ type Stream struct {
 	loaded   time.Time // when the media playlist was last loaded
 	next     int64     // media sequence number of the next segment to take
 	pending  []segment
-	init     string // the init section last written
+	init     part // the init section last written
 	duration time.Duration
 	offset   time.Duration
 	total    int64
@@ -186,14 +190,14 @@ func (s *Stream) fill() error {
 	}
 	seg := s.pending[0]
 	s.pending = s.pending[1:]
-	if seg.init != "" && seg.init != s.init {
+	if seg.init.uri != "" && seg.init != s.init {
 		b, _, err := s.get(seg.init, "init section", maxSegmentBytes)
 		if err != nil {
 			return fmt.Errorf("fetching the init section: %w", err)
 		}
 		s.buf, s.init = b, seg.init
 	}
-	b, _, err := s.get(seg.uri.String(), "segment", maxSegmentBytes)
+	b, _, err := s.get(seg.media, "segment", maxSegmentBytes)
 	if err != nil {
 		return fmt.Errorf("fetching a segment: %w", err)
 	}
@@ -235,7 +239,7 @@ func (s *Stream) reload() error {
 // load fetches and parses the playlist at rawURL; the stream's media
 // playlist is the last one loaded.
 func (s *Stream) load(rawURL string) (*playlist, error) {
-	b, final, err := s.get(rawURL, "playlist", MaxPlaylistBytes)
+	b, final, err := s.get(part{uri: rawURL}, "playlist", MaxPlaylistBytes)
 	if err != nil {
 		return nil, fmt.Errorf("fetching the playlist: %w", err)
 	}
@@ -247,18 +251,27 @@ func (s *Stream) load(rawURL string) (*playlist, error) {
 	return p, nil
 }
 
-// get fetches rawURL, the stream's what, through the guarded client, at
-// most limit bytes of it, and says where it came from after redirects.
-func (s *Stream) get(rawURL, what string, limit int64) ([]byte, *url.URL, error) {
+// get fetches p, the stream's what, through the guarded client, at most
+// limit bytes of it, and says where it came from after redirects.
+func (s *Stream) get(p part, what string, limit int64) ([]byte, *url.URL, error) {
 	ctx, cancel := context.WithTimeout(s.ctx, requestTimeout)
 	defer cancel()
-	body, err := fetch.Open(ctx, s.cfg.Client, rawURL, s.cfg.Header, 0)
+	tooLarge := music.Errorf(music.EINVALID, "That stream's %s is larger than %d KB.", what, limit>>10)
+	if p.length > limit {
+		return nil, nil, tooLarge
+	}
+	var body *fetch.Body
+	var err error
+	if p.length > 0 {
+		body, err = fetch.OpenRange(ctx, s.cfg.Client, p.uri, s.cfg.Header, p.offset, p.length)
+	} else {
+		body, err = fetch.Open(ctx, s.cfg.Client, p.uri, s.cfg.Header, 0)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	defer body.Close()
-	tooLarge := music.Errorf(music.EINVALID, "That stream's %s is larger than %d KB.", what, limit>>10)
-	if body.Size() > limit {
+	if p.length == 0 && body.Size() > limit {
 		return nil, nil, tooLarge
 	}
 	b, err := io.ReadAll(io.LimitReader(body, limit+1))

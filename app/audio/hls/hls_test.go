@@ -14,22 +14,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/iddv/timmybot/app/audio/fetch"
 	"github.com/iddv/timmybot/app/audio/internal/audiotest"
 	"github.com/iddv/timmybot/app/music"
 )
 
-// fakeHost serves files by path on loopback; a test may change them.
+// fakeHost serves files by path on loopback, with Range requests but for
+// the paths under /whole/, which it always answers with the whole file; a
+// test may change the files.
 type fakeHost struct {
-	mu    sync.Mutex
-	files map[string][]byte
-	hits  map[string]int
-	url   string
+	mu     sync.Mutex
+	files  map[string][]byte
+	hits   map[string]int
+	ranges map[string][]string // each request's Range header, by path
+	url    string
 }
 
 func newHost(t *testing.T, files map[string][]byte) *fakeHost {
 	t.Helper()
-	h := &fakeHost{files: map[string][]byte{}, hits: map[string]int{}}
+	h := &fakeHost{files: map[string][]byte{}, hits: map[string]int{}, ranges: map[string][]string{}}
 	for name, b := range files {
 		h.files["/"+strings.TrimPrefix(name, "/")] = b
 	}
@@ -37,12 +42,16 @@ func newHost(t *testing.T, files map[string][]byte) *fakeHost {
 		h.mu.Lock()
 		b, ok := h.files[r.URL.Path]
 		h.hits[r.URL.Path]++
+		h.ranges[r.URL.Path] = append(h.ranges[r.URL.Path], r.Header.Get("Range"))
 		h.mu.Unlock()
-		if !ok {
+		switch {
+		case !ok:
 			http.NotFound(w, r)
-			return
+		case strings.HasPrefix(r.URL.Path, "/whole/"):
+			w.Write(b)
+		default:
+			http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b))
 		}
-		w.Write(b)
 	}))
 	t.Cleanup(srv.Close)
 	h.url = srv.URL
@@ -55,10 +64,13 @@ func (h *fakeHost) set(path string, b []byte) {
 	h.files[path] = b
 }
 
-// guarded is the bot's client with its default policy, but for the fake
-// host's one loopback address.
+// loopback is the bot's default policy, but for the fake host's one
+// loopback address.
+var loopback = fetch.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+
+// guarded is the bot's client with loopback's policy and default limits.
 func guarded() *http.Client {
-	return fetch.NewClient(fetch.Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}, fetch.DefaultLimits())
+	return fetch.NewClient(loopback, fetch.DefaultLimits())
 }
 
 func readStream(t *testing.T, s *Stream) []byte {
@@ -82,17 +94,25 @@ func concat(files map[string][]byte, names ...string) []byte {
 
 // TestVOD reads ffmpeg's own HLS output: the init section (fMP4) and the
 // segments in order, nothing else, and the length their EXTINFs add to.
+// Written as one file, the init section's and segments' byte ranges
+// follow each other from its first byte to its last.
 func TestVOD(t *testing.T) {
 	tests := []struct {
-		segmentType string
-		names       []string
+		name, segmentType string
+		hlsFlags          []string
+		names             []string
 	}{
-		{"mpegts", []string{"a0.ts", "a1.ts", "a2.ts", "a3.ts"}},
-		{"fmp4", []string{"init.mp4", "a0.m4s", "a1.m4s", "a2.m4s", "a3.m4s"}},
+		{"mpegts", "mpegts", nil, []string{"a0.ts", "a1.ts", "a2.ts", "a3.ts"}},
+		{"fmp4", "fmp4", nil, []string{"init.mp4", "a0.m4s", "a1.m4s", "a2.m4s", "a3.m4s"}},
+		{"mpegts in one file", "mpegts", []string{"single_file"}, []string{"a.ts"}},
+		{"fmp4 in one file", "fmp4", []string{"single_file"}, []string{"a.m4s"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.segmentType, func(t *testing.T) {
-			files := audiotest.HLS(t, 3, tt.segmentType)
+		t.Run(tt.name, func(t *testing.T) {
+			files := audiotest.HLS(t, 3, tt.segmentType, tt.hlsFlags...)
+			if len(files) != len(tt.names)+1 {
+				t.Fatalf("ffmpeg wrote %d files, want the playlist and %v", len(files), tt.names)
+			}
 			h := newHost(t, files)
 			s, err := Open(t.Context(), h.url+"/a.m3u8", Config{Client: guarded()})
 			if err != nil {
@@ -109,6 +129,73 @@ func TestVOD(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestByteRanges reads segments and init sections that are sub-ranges of
+// files: exactly the bytes each names, asked for with a closed Range, in
+// playlist order, whether or not the offset is written out.
+func TestByteRanges(t *testing.T) {
+	f, g, huge := numbered(1000), numbered(500), numbered(maxSegmentBytes+1000)
+	header := "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-PLAYLIST-TYPE:VOD\n"
+	tests := []struct {
+		name, playlist string
+		want           [][]byte
+		wantRanges     map[string][]string
+	}{
+		{"offsets out of order, with gaps", header +
+			"#EXTINF:2,\n#EXT-X-BYTERANGE:100@50\nf.ts\n" +
+			"#EXT-X-BYTERANGE:200@400\n#EXTINF:2,\nf.ts\n" +
+			"#EXTINF:2,\n#EXT-X-BYTERANGE:50@0\nf.ts\n",
+			[][]byte{f[50:150], f[400:600], f[0:50]},
+			map[string][]string{"/f.ts": {"bytes=50-149", "bytes=400-599", "bytes=0-49"}}},
+		{"an offset left out follows the previous sub-range of the same file", header +
+			"#EXTINF:2,\n#EXT-X-BYTERANGE:100@50\nf.ts\n" +
+			"#EXTINF:2,\n#EXT-X-BYTERANGE:200\nf.ts\n" +
+			"#EXTINF:2,\n#EXT-X-BYTERANGE:30\nf.ts\n" +
+			"#EXTINF:2,\n#EXT-X-BYTERANGE:10@5\ng.ts\n" +
+			"#EXTINF:2,\n#EXT-X-BYTERANGE:20\ng.ts\n" +
+			"#EXTINF:2,\ng.ts\n",
+			[][]byte{f[50:150], f[150:350], f[350:380], g[5:15], g[15:35], g},
+			map[string][]string{"/f.ts": {"bytes=50-149", "bytes=150-349", "bytes=350-379"}, "/g.ts": {"bytes=5-14", "bytes=15-34", ""}}},
+		{"init sections that are sub-ranges", header +
+			"#EXT-X-MAP:URI=\"f.ts\",BYTERANGE=\"100@0\"\n" +
+			"#EXTINF:2,\n#EXT-X-BYTERANGE:300@100\nf.ts\n" +
+			"#EXTINF:2,\n#EXT-X-BYTERANGE:200\nf.ts\n" +
+			"#EXT-X-MAP:URI=\"f.ts\",BYTERANGE=\"50@900\"\n" +
+			"#EXTINF:2,\n#EXT-X-BYTERANGE:100@600\nf.ts\n",
+			[][]byte{f[0:100], f[100:400], f[400:600], f[900:950], f[600:700]},
+			map[string][]string{"/f.ts": {"bytes=0-99", "bytes=100-399", "bytes=400-599", "bytes=900-949", "bytes=600-699"}}},
+		{"a sub-range of a file larger than a segment may be", header +
+			"#EXTINF:2,\n#EXT-X-BYTERANGE:100@" + fmt.Sprint(maxSegmentBytes) + "\nhuge.ts\n",
+			[][]byte{huge[maxSegmentBytes : maxSegmentBytes+100]},
+			map[string][]string{"/huge.ts": {fmt.Sprintf("bytes=%d-%d", maxSegmentBytes, maxSegmentBytes+99)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHost(t, map[string][]byte{"/m.m3u8": []byte(tt.playlist + "#EXT-X-ENDLIST\n"), "/f.ts": f, "/g.ts": g, "/huge.ts": huge})
+			s, err := Open(t.Context(), h.url+"/m.m3u8", Config{Client: guarded()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := readStream(t, s), bytes.Join(tt.want, nil); !bytes.Equal(got, want) {
+				t.Errorf("read %d bytes, want the %d of the ranges asked for", len(got), len(want))
+			}
+			delete(h.ranges, "/m.m3u8")
+			if diff := cmp.Diff(tt.wantRanges, h.ranges); diff != "" {
+				t.Errorf("Range headers (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// numbered is n bytes that differ from their neighbours, so that a range
+// one byte off reads differently.
+func numbered(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i % 251)
+	}
+	return b
 }
 
 // media is a media playlist of segments named by names, each 2 s.
@@ -170,10 +257,14 @@ aac/m.m3u8
 }
 
 // TestSeekSkipsWholeSegments: a start inside the third segment reads from
-// that segment on, and Offset says where it begins.
+// that segment on, and Offset says where it begins, whether segments are
+// files or sub-ranges of one file.
 func TestSeekSkipsWholeSegments(t *testing.T) {
+	ranges := "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-BYTERANGE:1@0\n#EXTINF:2,\nall.ts\n" +
+		strings.Repeat("#EXT-X-BYTERANGE:1\n#EXTINF:2,\nall.ts\n", 3) + "#EXT-X-ENDLIST\n"
 	h := newHost(t, map[string][]byte{"/m.m3u8": media(0, true, "0.ts", "1.ts", "2.ts", "3.ts"),
-		"/0.ts": []byte("0"), "/1.ts": []byte("1"), "/2.ts": []byte("2"), "/3.ts": []byte("3")})
+		"/0.ts": []byte("0"), "/1.ts": []byte("1"), "/2.ts": []byte("2"), "/3.ts": []byte("3"),
+		"/r.m3u8": []byte(ranges), "/all.ts": []byte("0123")})
 	tests := []struct {
 		start  time.Duration
 		want   string
@@ -185,19 +276,21 @@ func TestSeekSkipsWholeSegments(t *testing.T) {
 		{5500 * time.Millisecond, "23", 4 * time.Second},
 		{9 * time.Second, "", 8 * time.Second},
 	}
-	for _, tt := range tests {
-		t.Run(tt.start.String(), func(t *testing.T) {
-			s, err := Open(t.Context(), h.url+"/m.m3u8", Config{Client: guarded(), Start: tt.start})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if s.Offset() != tt.offset {
-				t.Errorf("Offset %v, want %v", s.Offset(), tt.offset)
-			}
-			if got := string(readStream(t, s)); got != tt.want {
-				t.Errorf("read %q, want %q", got, tt.want)
-			}
-		})
+	for _, playlist := range []string{"m.m3u8", "r.m3u8"} {
+		for _, tt := range tests {
+			t.Run(playlist+" "+tt.start.String(), func(t *testing.T) {
+				s, err := Open(t.Context(), h.url+"/"+playlist, Config{Client: guarded(), Start: tt.start})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.Offset() != tt.offset {
+					t.Errorf("Offset %v, want %v", s.Offset(), tt.offset)
+				}
+				if got := string(readStream(t, s)); got != tt.want {
+					t.Errorf("read %q, want %q", got, tt.want)
+				}
+			})
+		}
 	}
 }
 
@@ -223,21 +316,48 @@ func (c *liveClock) clock() clock {
 // TestLiveSlidingWindow follows a live playlist whose window of four
 // segments moves on by one at each reload (and not at all at one): every
 // segment comes once, in order, from three target durations before the
-// first window's end, until the context ends.
+// first window's end, until the context ends. The segments are files, or
+// sub-ranges of one growing file where only each window's first segment
+// says its offset.
 func TestLiveSlidingWindow(t *testing.T) {
 	files := map[string][]byte{}
+	var all []byte
+	var offsets []int // of each segment in all.ts
 	for i := range 20 {
-		files[fmt.Sprintf("/%d.ts", i)] = []byte(fmt.Sprintf("[%d]", i))
+		seg := fmt.Appendf(nil, "[%d]", i)
+		files[fmt.Sprintf("/%d.ts", i)] = seg
+		offsets = append(offsets, len(all))
+		all = append(all, seg...)
 	}
-	window := func(first int) []byte {
-		var names []string
-		for i := first; i < first+4; i++ {
-			names = append(names, fmt.Sprintf("%d.ts", i))
-		}
-		return media(int64(first), false, names...)
+	files["/all.ts"] = all
+	windows := map[string]func(first int) []byte{
+		"files": func(first int) []byte {
+			var names []string
+			for i := first; i < first+4; i++ {
+				names = append(names, fmt.Sprintf("%d.ts", i))
+			}
+			return media(int64(first), false, names...)
+		},
+		"sub-ranges": func(first int) []byte {
+			b := fmt.Appendf(nil, "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:%d\n", first)
+			for i := first; i < first+4; i++ {
+				b = fmt.Appendf(b, "#EXT-X-BYTERANGE:%d", offsets[i+1]-offsets[i])
+				if i == first {
+					b = fmt.Appendf(b, "@%d", offsets[i])
+				}
+				b = fmt.Appendf(b, "\n#EXTINF:2.000,\nall.ts\n")
+			}
+			return b
+		},
 	}
-	files["/live.m3u8"] = window(10)
+	for name, window := range windows {
+		t.Run(name, func(t *testing.T) { testLiveSlidingWindow(t, files, window) })
+	}
+}
+
+func testLiveSlidingWindow(t *testing.T, files map[string][]byte, window func(first int) []byte) {
 	h := newHost(t, files)
+	h.set("/live.m3u8", window(10))
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	first := 10
@@ -292,12 +412,16 @@ func TestLiveEnds(t *testing.T) {
 
 // TestRefused: what the stream refuses, and the message the user sees.
 func TestRefused(t *testing.T) {
-	files := map[string][]byte{"/ok.ts": []byte("ok"), "/big.ts": make([]byte, 3<<20)}
+	files := map[string][]byte{"/ok.ts": []byte("ok"), "/big.ts": make([]byte, 3<<20), "/short.ts": []byte("short"), "/whole/ok.ts": []byte("ok")}
 	add := func(name string, playlist string) string {
 		files["/"+name] = []byte(playlist)
 		return name
 	}
 	header := "#EXTM3U\n#EXT-X-TARGETDURATION:2\n"
+	unreadable := "That stream's playlist could not be read."
+	badRange := func(name, byteRange string) string {
+		return add(name, header+"#EXT-X-BYTERANGE:"+byteRange+"\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n")
+	}
 	tests := []struct {
 		name, playlist string
 		cfg            Config
@@ -310,14 +434,36 @@ func TestRefused(t *testing.T) {
 		{"segment on another loopback address", add("loop.m3u8", header+"#EXTINF:2,\nhttp://127.0.0.2/x.ts\n#EXT-X-ENDLIST\n"), Config{}, ""},
 		{"variant on the metadata address", add("master.m3u8", "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nhttp://169.254.169.254/v.m3u8\n"), Config{}, ""},
 		{"init section on the metadata address", add("map.m3u8", header+"#EXT-X-MAP:URI=\"http://169.254.169.254/init.mp4\"\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n"), Config{}, ""},
-		{"byte ranges", add("range.m3u8", header+"#EXT-X-BYTERANGE:100@0\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n"), Config{}, "That stream plays parts of files; TimmyBot cannot play it."},
-		{"not a playlist", add("text.m3u8", "hello\n"), Config{}, "That stream's playlist could not be read."},
+		{"a byte range the host answers with the whole file", add("whole/range.m3u8", header+"#EXT-X-BYTERANGE:1@0\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n"), Config{},
+			"That audio host sends whole files where TimmyBot asks for a part of one, so TimmyBot cannot play it."},
+		{"a byte range past the end of the file", add("past.m3u8", header+"#EXT-X-BYTERANGE:10@3\n#EXTINF:2,\nshort.ts\n#EXT-X-ENDLIST\n"), Config{},
+			"That audio host's file ends before the part TimmyBot asked for."},
+		{"a byte range larger than a segment may be", badRange("huge-range.m3u8", "33554433@0"), Config{}, "That stream's segment is larger than 32768 KB."},
+		{"a byte range without a length", badRange("no-length.m3u8", "@0"), Config{}, unreadable},
+		{"a byte range of no bytes", badRange("empty-range.m3u8", "0@0"), Config{}, unreadable},
+		{"an empty byte range", badRange("blank-range.m3u8", ""), Config{}, unreadable},
+		{"a byte range of words", badRange("words.m3u8", "ten@two"), Config{}, unreadable},
+		{"a negative byte range", badRange("negative.m3u8", "-5@0"), Config{}, unreadable},
+		{"a negative offset", add("negative-offset.m3u8", header+"#EXT-X-BYTERANGE:2@0\n#EXTINF:2,\nok.ts\n#EXT-X-BYTERANGE:1@-1\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n"), Config{}, unreadable},
+		{"an empty offset", badRange("empty-offset.m3u8", "5@"), Config{}, unreadable},
+		{"a byte range past any file's end", badRange("overflow.m3u8", "10@9223372036854775800"), Config{}, unreadable},
+		{"no offset after a sub-range at the end of any file", add("implicit-overflow.m3u8", header+"#EXT-X-BYTERANGE:10@9223372036854775790\n#EXTINF:2,\nok.ts\n#EXT-X-BYTERANGE:10\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n"), Config{}, unreadable},
+		{"no offset on the first segment", badRange("first.m3u8", "2"), Config{}, unreadable},
+		{"no offset after a sub-range of another file", add("other.m3u8", header+"#EXT-X-BYTERANGE:2@0\n#EXTINF:2,\nshort.ts\n#EXT-X-BYTERANGE:2\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n"), Config{}, unreadable},
+		{"no offset after a whole file", add("after-whole.m3u8", header+"#EXTINF:2,\nok.ts\n#EXT-X-BYTERANGE:2\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n"), Config{}, unreadable},
+		{"an init section's byte range without an offset", add("map-no-offset.m3u8", header+"#EXT-X-MAP:URI=\"ok.ts\",BYTERANGE=\"2\"\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n"), Config{}, unreadable},
+		{"a byte range of a file over the fetch limit", add("over-limit.m3u8", header+"#EXT-X-BYTERANGE:2@0\n#EXTINF:2,\nbig.ts\n#EXT-X-ENDLIST\n"),
+			Config{Client: fetch.NewClient(loopback, fetch.Limits{MaxBytes: 1 << 20})}, "That file is larger than the 1 MB limit."},
+		{"an init section's empty byte range", add("map-empty.m3u8", header+"#EXT-X-MAP:URI=\"ok.ts\",BYTERANGE=\"\"\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n"), Config{}, unreadable},
+		{"not a playlist", add("text.m3u8", "hello\n"), Config{}, unreadable},
 		{"more bytes than the limit", add("long.m3u8", header+"#EXTINF:2,\nbig.ts\n#EXTINF:2,\nbig.ts\n#EXT-X-ENDLIST\n"), Config{MaxBytes: 5 << 20}, "That stream is larger than the 5 MB limit."},
 	}
 	h := newHost(t, files)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.cfg.Client = guarded()
+			if tt.cfg.Client == nil {
+				tt.cfg.Client = guarded()
+			}
 			var err error
 			s, err := Open(t.Context(), h.url+"/"+tt.playlist, tt.cfg)
 			if err == nil {

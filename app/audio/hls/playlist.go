@@ -3,7 +3,9 @@ package hls
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -45,12 +47,19 @@ type rendition struct {
 	isDef bool // DEFAULT=YES
 }
 
-// segment is one media segment: its URI, its EXTINF duration, and the
-// EXT-X-MAP init section in force for it ("" for none).
+// segment is one media segment: its resource, its EXTINF duration, and
+// the EXT-X-MAP init section in force for it (none when its uri is "").
 type segment struct {
-	uri      *url.URL
+	media    part
 	duration time.Duration
-	init     string
+	init     part
+}
+
+// part is what one request fetches: a whole resource, or length bytes of
+// it from offset on (EXT-X-BYTERANGE, EXT-X-MAP's BYTERANGE).
+type part struct {
+	uri            string
+	length, offset int64 // length 0: the whole resource
 }
 
 var errEncrypted = music.Errorf(music.EINVALID, "That stream is encrypted; TimmyBot cannot play it.")
@@ -70,7 +79,8 @@ func parse(data []byte, base *url.URL) (*playlist, error) {
 		pending    *variant // an EXT-X-STREAM-INF waiting for its URI
 		duration   time.Duration
 		hasInf     bool
-		init       string
+		byteRange  part // an EXT-X-BYTERANGE waiting for its URI; length 0 for none
+		init       part
 		mediaLines bool
 	)
 	for sc.Scan() {
@@ -99,8 +109,12 @@ func parse(data []byte, base *url.URL) (*playlist, error) {
 				if len(p.segments) == maxSegments {
 					return nil, fmt.Errorf("%w: more than %d segments", music.Errorf(music.EINVALID, "That stream's playlist is too long."), maxSegments)
 				}
-				p.segments = append(p.segments, segment{uri: uri, duration: duration, init: init})
-				hasInf = false
+				media, err := segmentPart(uri.String(), byteRange, p.segments)
+				if err != nil {
+					return nil, err
+				}
+				p.segments = append(p.segments, segment{media: media, duration: duration, init: init})
+				hasInf, byteRange = false, part{}
 			default:
 				return nil, notPlaylist("URI %q without #EXTINF or #EXT-X-STREAM-INF", line)
 			}
@@ -140,7 +154,11 @@ func parse(data []byte, base *url.URL) (*playlist, error) {
 				return nil, errEncrypted
 			}
 		case "EXT-X-BYTERANGE":
-			return nil, fmt.Errorf("%w: EXT-X-BYTERANGE", music.Errorf(music.EUNAVAILABLE, "That stream plays parts of files; TimmyBot cannot play it."))
+			length, offset, err := parseByteRange(value)
+			if err != nil {
+				return nil, notPlaylist("EXT-X-BYTERANGE %q: %v", value, err)
+			}
+			byteRange, mediaLines = part{length: length, offset: offset}, true
 		case "EXTINF":
 			d, _, _ := strings.Cut(value, ",")
 			seconds, err := strconv.ParseFloat(strings.TrimSpace(d), 64)
@@ -165,14 +183,13 @@ func parse(data []byte, base *url.URL) (*playlist, error) {
 			if err != nil {
 				return nil, err
 			}
-			if attrs["BYTERANGE"] != "" {
-				return nil, fmt.Errorf("%w: EXT-X-MAP BYTERANGE", music.Errorf(music.EUNAVAILABLE, "That stream plays parts of files; TimmyBot cannot play it."))
-			}
 			uri, err := base.Parse(attrs["URI"])
 			if err != nil || attrs["URI"] == "" {
 				return nil, notPlaylist("EXT-X-MAP without a URI")
 			}
-			init = uri.String()
+			if init, err = mapPart(uri.String(), attrs); err != nil {
+				return nil, err
+			}
 		case "EXT-X-ENDLIST":
 			p.ended = true
 		case "EXT-X-PLAYLIST-TYPE":
@@ -197,6 +214,65 @@ func parse(data []byte, base *url.URL) (*playlist, error) {
 
 // maxSegmentSeconds bounds a believable segment or target duration.
 const maxSegmentSeconds = 3600
+
+// segmentPart is the part a media segment at uri fetches: the whole
+// resource, or the sub-range r of its EXT-X-BYTERANGE. A sub-range without
+// an offset (-1) starts where the previous segment's ends, which must then
+// be a sub-range of the same resource (RFC 8216 section 4.3.2.2).
+func segmentPart(uri string, r part, before []segment) (part, error) {
+	r.uri = uri
+	if r.length == 0 || r.offset >= 0 {
+		return r, nil
+	}
+	if len(before) == 0 {
+		return part{}, notPlaylist("the first segment's EXT-X-BYTERANGE of %d bytes has no offset", r.length)
+	}
+	prev := before[len(before)-1].media
+	if prev.uri != uri || prev.length == 0 {
+		return part{}, notPlaylist("an EXT-X-BYTERANGE of %d bytes without an offset follows a segment that is not a sub-range of %s", r.length, uri)
+	}
+	if r.offset = prev.offset + prev.length; r.offset > math.MaxInt64-r.length {
+		return part{}, notPlaylist("an EXT-X-BYTERANGE of %d bytes ends past any file's end", r.length)
+	}
+	return r, nil
+}
+
+// mapPart is the part an EXT-X-MAP whose attributes are attrs fetches: the
+// whole resource at uri, or the sub-range its BYTERANGE names, whose offset
+// is required.
+func mapPart(uri string, attrs map[string]string) (part, error) {
+	value, ok := attrs["BYTERANGE"]
+	if !ok {
+		return part{uri: uri}, nil
+	}
+	length, offset, err := parseByteRange(value)
+	if err == nil && offset < 0 {
+		err = errors.New("no offset")
+	}
+	if err != nil {
+		return part{}, notPlaylist("EXT-X-MAP BYTERANGE %q: %v", value, err)
+	}
+	return part{uri: uri, length: length, offset: offset}, nil
+}
+
+// parseByteRange parses <n>[@<o>] (RFC 8216 section 4.3.2.2): a length of
+// at least one byte, and the offset of the first, -1 when there is none.
+func parseByteRange(s string) (length, offset int64, err error) {
+	n, o, hasOffset := strings.Cut(s, "@")
+	if length, err = strconv.ParseInt(n, 10, 64); err != nil || length <= 0 {
+		return 0, 0, errors.New("not a length in bytes")
+	}
+	if !hasOffset {
+		return length, -1, nil
+	}
+	if offset, err = strconv.ParseInt(o, 10, 64); err != nil || offset < 0 {
+		return 0, 0, errors.New("not an offset in bytes")
+	}
+	if offset > math.MaxInt64-length {
+		return 0, 0, errors.New("it ends past any file's end")
+	}
+	return length, offset, nil
+}
 
 // choose picks the media playlist of a master playlist: an audio-only
 // rendition (the default one first), else the audio-only variant of
