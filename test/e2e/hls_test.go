@@ -21,26 +21,21 @@ func TestPlayHLS(t *testing.T) {
 	t.Parallel()
 	host := audiohost.Start(t)
 	tone := host.Track(audiohost.HLS).Tones[0]
-	t.Run("direct", func(t *testing.T) {
-		t.Parallel()
-		r := newRoom(t)
-		msg := r.do(t, r.approved.ID, memberID, "play", opt("query", host.URL(audiohost.HLS)))
-		if !strings.HasPrefix(msg.Content, "Playing **") {
-			t.Fatalf("/play of an HLS stream answered %q\n%s", msg.Content, r.bot.logs)
-		}
-		r.waitFrames(t, 150, 30*time.Second)
-		audiocheck.ExpectTones(t, listen(t, r.heard(t)[:150]), tone)
-	})
-	t.Run("byte ranges", func(t *testing.T) {
-		t.Parallel()
-		r := newRoom(t)
-		msg := r.do(t, r.approved.ID, memberID, "play", opt("query", host.URL(audiohost.HLSRanges)))
-		if !strings.HasPrefix(msg.Content, "Playing **") {
-			t.Fatalf("/play of an HLS stream of byte ranges answered %q\n%s", msg.Content, r.bot.logs)
-		}
-		r.waitFrames(t, 150, 30*time.Second)
-		audiocheck.ExpectTones(t, listen(t, r.heard(t)[:150]), host.Track(audiohost.HLSRanges).Tones[0])
-	})
+	for _, stream := range []struct{ name, path string }{
+		{"direct", audiohost.HLS},
+		{"byte ranges", audiohost.HLSRanges},
+	} {
+		t.Run(stream.name, func(t *testing.T) {
+			t.Parallel()
+			r := newRoom(t)
+			msg := r.do(t, r.approved.ID, memberID, "play", opt("query", host.URL(stream.path)))
+			if !strings.HasPrefix(msg.Content, "Playing **") {
+				t.Fatalf("/play of an HLS stream answered %q\n%s", msg.Content, r.bot.logs)
+			}
+			r.waitFrames(t, 150, 30*time.Second)
+			audiocheck.ExpectTones(t, listen(t, r.heard(t)[:150]), host.Track(stream.path).Tones[0])
+		})
+	}
 	t.Run("through yt-dlp", func(t *testing.T) {
 		t.Parallel()
 		if _, err := exec.LookPath("yt-dlp"); err != nil {
