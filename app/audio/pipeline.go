@@ -371,8 +371,9 @@ func (r *recording) Read(p []byte) (int, error) {
 // stop forgets what was read and keeps nothing more.
 func (r *recording) stop() { r.read, r.stopped = nil, true }
 
-// frames adapts a packet reader to player.Frames. Packets are copied: the
-// readers reuse their buffers and the player keeps frames in its buffer.
+// frames adapts a packet reader to player.Frames. A packet is handed out
+// as the reader returned it, in a buffer the reader reuses: the player
+// copies each frame into its own.
 type frames struct {
 	next    func() ([]byte, error)
 	close   func() error
@@ -388,25 +389,6 @@ type frames struct {
 	length func() time.Duration
 	// tail reads an Ogg file's length from its end; nil for none.
 	tail *oggLength
-	// slab holds the copies of the frames handed out: the demuxers reuse
-	// their buffers, and one allocation per slab instead of per frame is
-	// most of the garbage a thousand passthrough streams make.
-	slab []byte
-}
-
-// slabSize is the room the frame copies are carved from: about 80 frames of
-// 96 kbit/s Opus. A slab lives while any of its frames is buffered.
-const slabSize = 16 << 10
-
-// keep copies b into the slab and returns the copy, its capacity cut at
-// its length so that appending to it cannot reach the next frame.
-func (f *frames) keep(b []byte) []byte {
-	if len(b) > cap(f.slab)-len(f.slab) {
-		f.slab = make([]byte, 0, max(slabSize, len(b)))
-	}
-	start := len(f.slab)
-	f.slab = append(f.slab, b...)
-	return f.slab[start:len(f.slab):len(f.slab)]
 }
 
 var _ player.Measured = (*frames)(nil)
@@ -431,7 +413,7 @@ func (f *frames) ReadFrame() ([]byte, error) {
 		f.left--
 	}
 	if f.pending != nil {
-		b := f.keep(f.pending)
+		b := f.pending
 		f.pending = nil
 		return b, nil
 	}
@@ -444,7 +426,7 @@ func (f *frames) ReadFrame() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return f.keep(b), nil
+	return b, nil
 }
 
 // Close implements player.Frames: it stops the fetch, the tail read and

@@ -50,7 +50,7 @@ func readAll(t testing.TB, f player.Frames) [][]byte {
 		if err != nil {
 			t.Fatalf("after %d frames: %v", len(out), err)
 		}
-		out = append(out, b)
+		out = append(out, bytes.Clone(b))
 	}
 }
 

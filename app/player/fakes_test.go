@@ -248,7 +248,8 @@ type fakeFrames struct {
 	closed          atomic.Bool
 	measured        time.Duration
 	lengthAtEnd     bool
-	ended           bool // ReadFrame returned io.EOF
+	ended           bool   // ReadFrame returned io.EOF
+	buf             []byte // reused by every frame, as the demuxers do
 }
 
 var _ Measured = (*fakeFrames)(nil)
@@ -288,7 +289,8 @@ func (f *fakeFrames) ReadFrame() ([]byte, error) {
 	if f.o.frame != nil {
 		return f.o.frame, nil
 	}
-	return []byte(label(f.title, n, f.fx)), nil
+	f.buf = append(f.buf[:0], label(f.title, n, f.fx)...)
+	return f.buf, nil
 }
 
 func (f *fakeFrames) Close() error {

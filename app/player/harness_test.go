@@ -201,5 +201,6 @@ func concat(parts ...[]string) []string {
 // resting reports whether s's reader waits with nothing to do: its buffer
 // is full, or it rests above half and the output has not asked for more.
 func resting(s *stream) bool {
-	return len(s.ch) == cap(s.ch) || (s.resting.Load() && len(s.ch) > cap(s.ch)/2)
+	n, limit := s.buf.len(), s.buf.limit()
+	return n == limit || (s.resting.Load() && n > limit/2)
 }

@@ -627,21 +627,21 @@ func TestReaderRefillsByHalves(t *testing.T) {
 	h := newHarness(t)
 	h.playLong()
 	h.settle()
-	var ch chan frame
+	var buf *frameBuffer
 	h.must(h.p.do(ctx, func(context.Context) error {
-		ch = h.p.cur.ch
+		buf = h.p.cur.buf
 		return nil
 	}))
-	size := cap(ch)
-	if len(ch) != size {
-		t.Fatalf("buffered %d frames at start, want a full buffer of %d", len(ch), size)
+	size := buf.limit()
+	if buf.len() != size {
+		t.Fatalf("buffered %d frames at start, want a full buffer of %d", buf.len(), size)
 	}
 	for taken := 1; taken < size/2; taken++ {
 		if _, err := h.out.ProvideOpusFrame(); err != nil {
 			t.Fatal(err)
 		}
 		h.settle()
-		if got := len(ch); got != size-taken {
+		if got := buf.len(); got != size-taken {
 			t.Fatalf("after %d frames out: %d buffered, want %d: the reader refilled above half", taken, got, size-taken)
 		}
 	}
@@ -649,7 +649,7 @@ func TestReaderRefillsByHalves(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.settle()
-	if got := len(ch); got != size {
+	if got := buf.len(); got != size {
 		t.Fatalf("at half: %d buffered, want the buffer filled again to %d", got, size)
 	}
 }

@@ -15,8 +15,8 @@ const FrameDuration = 20 * time.Millisecond
 // fast as the reader asks (not paced).
 type Frames interface {
 	// ReadFrame returns the next frame, or io.EOF after the last. The
-	// caller keeps the returned slice: a later call must not reuse its
-	// memory, because frames wait in the player's buffer.
+	// frame need only stay valid until the next call: the player copies it
+	// into its buffer.
 	ReadFrame() ([]byte, error)
 	// Close releases the source. The player calls it once, after the last
 	// ReadFrame call has returned, never concurrently with it.

@@ -20,7 +20,7 @@ type frame struct {
 }
 
 // stream is one opened track: a goroutine opens it and reads its frames
-// into a bounded channel, ahead of the output. Once the channel is full the
+// into a bounded buffer, ahead of the output. Once the buffer is full the
 // reader rests until the output has used half of it, then fills it again:
 // one wake-up per half buffer instead of one per frame, which is most of a
 // passthrough stream's CPU when a thousand guilds play.
@@ -28,15 +28,15 @@ type stream struct {
 	start  int     // index of the first frame
 	align  bool    // an effect change: joins the output at its position instead of jumping there
 	fx     Effects // what it was opened with
-	ch     chan frame
-	refill chan struct{} // the output used half of ch: the reader fills it again
+	buf    *frameBuffer
+	refill chan struct{} // the output used half of buf: the reader fills it again
 	cancel context.CancelFunc
-	// resting is true while the reader waits on refill with ch full.
+	// resting is true while the reader waits on refill with buf full.
 	resting atomic.Bool
 
-	// Set by the reading goroutine before it closes ch.
+	// Set by the reading goroutine before it closes buf.
 	err      error       // why reading stopped early, nil at EOF
-	failed   atomic.Bool // Open failed: ch closes without frames
+	failed   atomic.Bool // Open failed: buf closes without frames
 	readDone atomic.Bool // the source is read to its end
 	// measured is the track's length as its Frames said (Measured), in
 	// nanoseconds; 0 while unknown. Set by the reading goroutine.
@@ -44,7 +44,7 @@ type stream struct {
 
 	// Guarded by Player.mu.
 	entry   music.Entry
-	head    frame // a frame taken from ch but not handed out yet
+	head    frame // a frame taken from buf but not handed out yet
 	hasHead bool
 	started bool // its first frame was handed out
 	drained bool // handed out to the end with nothing to follow
@@ -70,21 +70,14 @@ func (s *stream) take() (frame, takeResult) {
 		s.head, s.hasHead = frame{}, false
 		return f, frameReady
 	}
-	select {
-	case f, ok := <-s.ch:
-		if !ok {
-			return frame{}, frameClosed
+	f, got, left := s.buf.take()
+	if got == frameReady && left <= s.buf.limit()/2 {
+		select {
+		case s.refill <- struct{}{}:
+		default:
 		}
-		if len(s.ch) <= cap(s.ch)/2 {
-			select {
-			case s.refill <- struct{}{}:
-			default:
-			}
-		}
-		return f, frameReady
-	default:
-		return frame{}, frameLater
 	}
+	return f, got
 }
 
 // length is the track's length: what its source said, else what its audio
@@ -98,7 +91,7 @@ func (s *stream) length() time.Duration {
 
 // buffered counts the frames ready to hand out. Called with Player.mu held.
 func (s *stream) buffered() int {
-	n := len(s.ch)
+	n := s.buf.len()
 	if s.hasHead {
 		n++
 	}
@@ -107,7 +100,7 @@ func (s *stream) buffered() int {
 
 // ready reports whether a replacement has pre-read enough to take over.
 func (s *stream) ready(preRead int) bool {
-	return !s.failed.Load() && (len(s.ch) >= preRead || s.readDone.Load())
+	return !s.failed.Load() && (s.buf.len() >= preRead || s.readDone.Load())
 }
 
 // openStream starts the goroutine that opens e at frame start with the
@@ -120,7 +113,7 @@ func (p *Player) openStream(e music.Entry, start int, align bool) *stream {
 		start:  start,
 		align:  align,
 		fx:     p.fx,
-		ch:     make(chan frame, p.cfg.Buffer),
+		buf:    newFrameBuffer(p.cfg.Buffer),
 		refill: make(chan struct{}, 1),
 		cancel: cancel,
 	}
@@ -134,7 +127,7 @@ func (p *Player) read(ctx context.Context, s *stream) {
 	if err != nil {
 		s.err = fmt.Errorf("opening %q: %w", title, err)
 		s.failed.Store(true)
-		close(s.ch)
+		s.buf.close()
 		p.notifyEnded(ctx, s)
 		return
 	}
@@ -158,25 +151,20 @@ func (p *Player) read(ctx context.Context, s *stream) {
 			break
 		}
 		measure()
-		if !s.put(ctx, frame{data: data, index: i}) {
+		if !s.put(ctx, data, i) {
 			return
 		}
 	}
 	measure() // frames may learn their length only at their end
 	s.readDone.Store(true)
-	close(s.ch)
+	s.buf.close()
 	p.notifyEnded(ctx, s)
 }
 
-// put buffers f, resting first while the buffer is full; false when ctx
-// ended the wait.
-func (s *stream) put(ctx context.Context, f frame) bool {
-	for {
-		select {
-		case s.ch <- f:
-			return true
-		default:
-		}
+// put buffers the frame at index, resting first while the buffer is full;
+// false when ctx ended the wait.
+func (s *stream) put(ctx context.Context, data []byte, index int) bool {
+	for !s.buf.put(data, index) {
 		s.resting.Store(true)
 		select {
 		case <-s.refill:
@@ -185,6 +173,7 @@ func (s *stream) put(ctx context.Context, f frame) bool {
 			return false
 		}
 	}
+	return true
 }
 
 // notifyEnded tells the loop that s's goroutine is done reading, unless

@@ -366,7 +366,7 @@ func (e *env) players(b *testing.B, name string, n int, path string, pacer func(
 		r = e.measure(b, name, n, late)
 	}
 	r.heapPerPlay = (heap() - heapBefore) / int64(n)
-	r.bufferPerPlY = bufferBytes(e.files["/tone.ogg"])
+	r.bufferPerPlY = bufferBytes()
 	cancel()
 	for _, s := range streams {
 		<-s.played
@@ -528,11 +528,9 @@ func rssBytes(b *testing.B) int64 {
 	return 0
 }
 
-// bufferBytes estimates the player's read-ahead buffer for an Ogg file: its
-// default frame count of the file's mean packet, plus each buffered frame's
-// slice header and index.
-func bufferBytes(ogg []byte) int64 {
-	const perFrame = 24 + 8
-	packets := passthroughOf / frame
-	return int64(player.DefaultBuffer) * (int64(len(ogg))/int64(packets) + perFrame)
+// bufferBytes is the player's read-ahead buffer: its ring for the default
+// frame count, and where each frame lies in it.
+func bufferBytes() int64 {
+	const perFrame = 3 * 8
+	return int64(player.DefaultBuffer) * (player.BufferBytesPerFrame + perFrame)
 }

@@ -142,7 +142,8 @@ func (w *Writer) Abort() {
 type Reader struct {
 	file   *os.File
 	buf    *bufio.Reader
-	frames int // in the whole entry
+	frames int    // in the whole entry
+	frame  []byte // the frame handed out last, reused by the next
 }
 
 // Reader opens key's entry at frame index from. It returns an error
@@ -269,8 +270,8 @@ func walk(in *bufio.Reader, offset int64, from int) (walked, error) {
 // Duration is the length of the whole entry, wherever the Reader started.
 func (r *Reader) Duration() time.Duration { return time.Duration(r.frames) * frameDuration }
 
-// ReadFrame returns the next frame in memory of its own, or io.EOF after
-// the last.
+// ReadFrame returns the next frame, or io.EOF after the last. The frame's
+// memory is reused by the next call.
 func (r *Reader) ReadFrame() ([]byte, error) {
 	var n [2]byte
 	if _, err := io.ReadFull(r.buf, n[:]); err != nil {
@@ -283,7 +284,10 @@ func (r *Reader) ReadFrame() ([]byte, error) {
 	if size <= 0 {
 		return nil, fmt.Errorf("frame cache: a frame of %d bytes", size)
 	}
-	b := make([]byte, size)
+	if cap(r.frame) < size {
+		r.frame = make([]byte, size)
+	}
+	b := r.frame[:size]
 	if _, err := io.ReadFull(r.buf, b); err != nil {
 		return nil, fmt.Errorf("frame cache: reading a frame: %w", io.ErrUnexpectedEOF)
 	}

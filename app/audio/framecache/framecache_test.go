@@ -68,7 +68,7 @@ func get(tb testing.TB, c *Cache, key string, from int) ([][]byte, error) {
 		if err != nil {
 			return out, err
 		}
-		out = append(out, b)
+		out = append(out, bytes.Clone(b))
 	}
 }
 
