@@ -1,6 +1,9 @@
 package player
 
-import "sync"
+import (
+	"encoding/binary"
+	"sync"
+)
 
 // frameBuffer is a stream's read-ahead: up to limit frames, copied into one
 // byte ring that is reused as the output empties it. A playing stream so
@@ -8,56 +11,63 @@ import "sync"
 // thousand streams' garbage, page faults and collections cost more than
 // their demuxing.
 //
+// Each frame lies in the ring after a header of its size and index, so that
+// taking it touches no memory but the buffer's own fields and the frame's:
+// with a thousand streams, every line of memory a tick touches is a cache
+// miss.
+//
 // The reading goroutine puts, the output takes. The frame taken last stays
 // in the ring until the next take: the output hands it to the voice
 // connection, which is done with it by the next tick.
 type frameBuffer struct {
 	mu     sync.Mutex
 	ring   []byte
-	spans  []span // circular: the taken frame, if any, then the buffered ones
-	first  int    // index in spans of the oldest
-	count  int    // spans in use
-	taken  bool   // spans[first] is the frame taken last
-	closed bool   // no more frames will be put
+	start  int  // offset of the oldest frame: the one taken last, if any
+	end    int  // offset just past the newest frame
+	wrapAt int  // where the frames before the ring's start stop; -1 when they do not wrap
+	count  int  // frames in the ring, the one taken last included
+	taken  bool // the frame at start was taken
+	closed bool // no more frames will be put
+	limit  int  // frames the buffer holds when full
 }
 
-// span is where a frame lies in the ring, and its index in its track.
-type span struct {
-	off, size, index int
-}
-
-// stop is the offset just past s. An empty frame takes a byte, so that
-// frames never share an offset and a ring whose newest frame ends where its
-// oldest starts is full.
-func (s span) stop() int { return s.off + max(s.size, 1) }
+// headerSize is the room before each frame for its size and index.
+const headerSize = 8
 
 // BufferBytesPerFrame is the room a stream's read-ahead buffer has for each
-// frame of Config.Buffer: a frame of 128 kbit/s Opus, with some to spare.
-// A buffer too small for frames bigger than that grows.
+// frame of Config.Buffer: a frame of 128 kbit/s Opus with its header, and
+// some to spare. A buffer too small for frames bigger than that grows.
 const BufferBytesPerFrame = 400
 
-func newFrameBuffer(limit int) *frameBuffer {
-	return &frameBuffer{ring: make([]byte, limit*BufferBytesPerFrame), spans: make([]span, limit+1)}
+func newFrameBuffer(limit int) frameBuffer {
+	return frameBuffer{ring: make([]byte, limit*BufferBytesPerFrame), wrapAt: -1, limit: limit}
 }
-
-// limit is how many frames the buffer holds when full.
-func (b *frameBuffer) limit() int { return len(b.spans) - 1 }
 
 // put copies data in as the frame at index; false when the buffer is full.
 // Called by the reading goroutine only.
 func (b *frameBuffer) put(data []byte, index int) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.buffered() == b.limit() {
+	if b.buffered() == b.limit {
 		return false
 	}
-	off, ok := b.room(len(data))
-	if !ok {
-		b.grow(len(data))
-		off = b.end()
+	if b.count == 0 {
+		// The oldest frame is the next one: start must point at it.
+		b.start, b.end, b.wrapAt = 0, 0, -1
 	}
-	copy(b.ring[off:], data)
-	b.spans[(b.first+b.count)%len(b.spans)] = span{off: off, size: len(data), index: index}
+	need := headerSize + len(data)
+	switch {
+	case b.wrapAt < 0 && b.end+need <= len(b.ring):
+	case b.wrapAt < 0 && need <= b.start:
+		b.wrapAt, b.end = b.end, 0
+	case b.wrapAt >= 0 && b.end+need <= b.start:
+	default:
+		b.grow(need)
+	}
+	binary.LittleEndian.PutUint32(b.ring[b.end:], uint32(len(data)))
+	binary.LittleEndian.PutUint32(b.ring[b.end+4:], uint32(index))
+	copy(b.ring[b.end+headerSize:], data)
+	b.end += need
 	b.count++
 	return true
 }
@@ -67,20 +77,37 @@ func (b *frameBuffer) put(data []byte, index int) bool {
 func (b *frameBuffer) take() (frame, takeResult, int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.taken {
-		b.first = (b.first + 1) % len(b.spans)
-		b.count--
-		b.taken = false
-	}
+	b.release()
 	if b.count == 0 {
 		if b.closed {
 			return frame{}, frameClosed, 0
 		}
 		return frame{}, frameLater, 0
 	}
-	s := b.spans[b.first]
 	b.taken = true
-	return frame{data: b.ring[s.off : s.off+s.size : s.off+s.size], index: s.index}, frameReady, b.count - 1
+	f := b.at(b.start)
+	return f, frameReady, b.count - 1
+}
+
+// release forgets the frame taken last. b.mu must be held.
+func (b *frameBuffer) release() {
+	if !b.taken {
+		return
+	}
+	b.start += headerSize + len(b.at(b.start).data)
+	if b.start == b.wrapAt {
+		b.start, b.wrapAt = 0, -1
+	}
+	b.count--
+	b.taken = false
+}
+
+// at reads the frame at off. b.mu must be held.
+func (b *frameBuffer) at(off int) frame {
+	size := int(binary.LittleEndian.Uint32(b.ring[off:]))
+	index := int(int32(binary.LittleEndian.Uint32(b.ring[off+4:])))
+	data := off + headerSize
+	return frame{data: b.ring[data : data+size : data+size], index: index}
 }
 
 // close says that no more frames will be put.
@@ -105,57 +132,24 @@ func (b *frameBuffer) buffered() int {
 	return b.count
 }
 
-// end is the offset just past the newest frame, 0 when the ring is empty.
-// b.mu must be held.
-func (b *frameBuffer) end() int {
-	if b.count == 0 {
-		return 0
-	}
-	return b.spans[(b.first+b.count-1)%len(b.spans)].stop()
-}
-
-// room returns where n bytes fit after the newest frame without reaching
-// the oldest: straight after it, or else wrapped to the ring's start. b.mu
-// must be held.
-func (b *frameBuffer) room(n int) (int, bool) {
-	n = max(n, 1)
-	if b.count == 0 {
-		return 0, n <= len(b.ring)
-	}
-	start, end := b.spans[b.first].off, b.end()
-	if end > start { // in use: start to end
-		if n <= len(b.ring)-end {
-			return end, true
-		}
-		return 0, n <= start
-	}
-	return end, n <= start-end // wrapped; in use: start to the ring's end, then 0 to end
-}
-
 // grow moves the buffered frames to the start of a ring twice as big (or
-// big enough for n more bytes), so that the limit holds for frames bigger
-// than the ring was sized for. The frame taken last stays where it is: the
-// output may still be using it, and the old ring lives while it does.
-// b.mu must be held.
-func (b *frameBuffer) grow(n int) {
-	if b.taken {
-		b.first = (b.first + 1) % len(b.spans)
-		b.count--
-		b.taken = false
+// big enough for need more bytes), so that the limit holds for frames
+// bigger than the ring was sized for. The frame taken last stays where it
+// is: the output may still be using it, and the old ring lives while it
+// does. b.mu must be held.
+func (b *frameBuffer) grow(need int) {
+	b.release()
+	used := b.end - b.start
+	if b.wrapAt >= 0 {
+		used = b.wrapAt - b.start + b.end
 	}
-	size := max(n, 1)
-	for i := range b.count {
-		s := b.spans[(b.first+i)%len(b.spans)]
-		size += s.stop() - s.off
+	ring := make([]byte, max(2*len(b.ring), 2*(used+need)))
+	n := 0
+	if b.wrapAt >= 0 {
+		n = copy(ring, b.ring[b.start:b.wrapAt])
+		n += copy(ring[n:], b.ring[:b.end])
+	} else {
+		n = copy(ring, b.ring[b.start:b.end])
 	}
-	ring := make([]byte, max(2*len(b.ring), 2*size))
-	spans := make([]span, len(b.spans))
-	off := 0
-	for i := range b.count {
-		s := b.spans[(b.first+i)%len(b.spans)]
-		copy(ring[off:], b.ring[s.off:s.off+s.size])
-		spans[i] = span{off: off, size: s.size, index: s.index}
-		off += s.stop() - s.off
-	}
-	b.ring, b.spans, b.first = ring, spans, 0
+	b.ring, b.start, b.end, b.wrapAt = ring, 0, n, -1
 }

@@ -61,12 +61,12 @@ func TestFrameBufferAgainstAModel(t *testing.T) {
 			if !bytes.Equal(last, lastWant) {
 				t.Fatalf("seed %d step %d: the frame taken last was overwritten before the next take", seed, step)
 			}
-			checkSpans(t, b)
+			checkRing(t, &b)
 			if got := b.len(); got != len(queued) {
 				t.Fatalf("seed %d step %d: len %d, want %d", seed, step, got, len(queued))
 			}
 		}
-		if bound := 4 * (limit + 1) * max(maxSize, BufferBytesPerFrame); len(b.ring) > bound {
+		if bound := 4 * (limit + 1) * (headerSize + max(maxSize, BufferBytesPerFrame)); len(b.ring) > bound {
 			t.Errorf("seed %d: the ring grew to %d bytes, more than %d", seed, len(b.ring), bound)
 		}
 		if taken < 1000 {
@@ -75,23 +75,35 @@ func TestFrameBufferAgainstAModel(t *testing.T) {
 	}
 }
 
-// checkSpans fails t if a frame in use lies outside the ring.
-func checkSpans(t *testing.T, b *frameBuffer) {
+// checkRing fails t if a frame in use lies outside the ring.
+func checkRing(t *testing.T, b *frameBuffer) {
 	t.Helper()
-	for i := range b.count {
-		if s := b.spans[(b.first+i)%len(b.spans)]; s.off < 0 || s.stop() > len(b.ring) {
-			t.Fatalf("a frame at %d to %d, in a ring of %d bytes", s.off, s.stop(), len(b.ring))
+	off := b.start
+	for range b.count {
+		if off == b.wrapAt {
+			off = 0
 		}
+		if off+headerSize > len(b.ring) {
+			t.Fatalf("a frame's header at %d, in a ring of %d bytes", off, len(b.ring))
+		}
+		f := b.at(off)
+		off += headerSize + len(f.data)
+		if off > len(b.ring) {
+			t.Fatalf("a frame ends at %d, in a ring of %d bytes", off, len(b.ring))
+		}
+	}
+	if off != b.end {
+		t.Fatalf("the frames end at %d, the buffer says %d", off, b.end)
 	}
 }
 
-// TestFrameBufferEmptyFrameAtTheEnd puts an empty frame where the ring is
-// full to its last byte: it still takes its place inside the ring.
-func TestFrameBufferEmptyFrameAtTheEnd(t *testing.T) {
+// TestFrameBufferFullToTheLastByte puts a frame, here an empty one, where
+// the ring is full to its last byte: it takes its place inside a grown ring.
+func TestFrameBufferFullToTheLastByte(t *testing.T) {
 	b := newFrameBuffer(3)
-	b.put(payload(0, len(b.ring)), 0)
+	b.put(payload(0, len(b.ring)-headerSize), 0)
 	b.put(nil, 1)
-	checkSpans(t, b)
+	checkRing(t, &b)
 	for i := range 2 {
 		if f, got, _ := b.take(); got != frameReady || f.index != i {
 			t.Fatalf("take = %d %v, want frame %d", f.index, got, i)
@@ -107,7 +119,7 @@ func TestFrameBufferKeepsItsRing(t *testing.T) {
 	b := newFrameBuffer(limit)
 	ring := &b.ring[0]
 	for i := range 10 * limit {
-		n := BufferBytesPerFrame
+		n := BufferBytesPerFrame - headerSize
 		if i%7 == 0 {
 			n = 0
 		}

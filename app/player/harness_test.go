@@ -201,6 +201,6 @@ func concat(parts ...[]string) []string {
 // resting reports whether s's reader waits with nothing to do: its buffer
 // is full, or it rests above half and the output has not asked for more.
 func resting(s *stream) bool {
-	n, limit := s.buf.len(), s.buf.limit()
+	n, limit := s.buf.len(), s.buf.limit
 	return n == limit || (s.resting.Load() && n > limit/2)
 }

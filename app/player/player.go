@@ -89,10 +89,11 @@ type Player struct {
 	requests    sync.WaitGroup // related-track requests
 	underruns   atomic.Uint64
 
+	// What the output touches on every tick lies together.
 	mu     sync.Mutex
+	closed bool
 	out    outputState // what Output hands out
 	view   view        // the loop's settings, for Status
-	closed bool
 
 	// Owned by the loop goroutine.
 	cur, pending, next *stream

@@ -629,10 +629,10 @@ func TestReaderRefillsByHalves(t *testing.T) {
 	h.settle()
 	var buf *frameBuffer
 	h.must(h.p.do(ctx, func(context.Context) error {
-		buf = h.p.cur.buf
+		buf = &h.p.cur.buf
 		return nil
 	}))
-	size := buf.limit()
+	size := buf.limit
 	if buf.len() != size {
 		t.Fatalf("buffered %d frames at start, want a full buffer of %d", buf.len(), size)
 	}

@@ -28,7 +28,7 @@ type stream struct {
 	start  int     // index of the first frame
 	align  bool    // an effect change: joins the output at its position instead of jumping there
 	fx     Effects // what it was opened with
-	buf    *frameBuffer
+	buf    frameBuffer
 	refill chan struct{} // the output used half of buf: the reader fills it again
 	cancel context.CancelFunc
 	// resting is true while the reader waits on refill with buf full.
@@ -71,7 +71,7 @@ func (s *stream) take() (frame, takeResult) {
 		return f, frameReady
 	}
 	f, got, left := s.buf.take()
-	if got == frameReady && left <= s.buf.limit()/2 {
+	if got == frameReady && left <= s.buf.limit/2 {
 		select {
 		case s.refill <- struct{}{}:
 		default:

@@ -2,6 +2,7 @@ package voice_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net"
 	"testing"
@@ -95,5 +96,97 @@ func TestOpenMedia(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Play ends with the context's error soon after its context ends, and then
+// sends the closing silence on the ticks that follow.
+func TestPlayStopsWhenItsContextEnds(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, transport.KeySize)
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	udp, err := net.DialUDP("udp", nil, sink.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks := make(chan time.Time)
+	conn, err := voice.OpenMedia(voice.Config{
+		Pacer: func() (<-chan time.Time, func()) { return ticks, func() {} },
+	}, voice.Media{UDP: udp, SSRC: 42, Mode: transport.ModeAES256GCM, Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	played := make(chan error, 1)
+	go func() { played <- conn.Play(ctx, &voicetest.Frames{N: 1 << 20}) }()
+	cipher, err := transport.NewCipher(transport.ModeAES256GCM, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	packets := make(chan []byte, 16)
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, err := sink.Read(buf)
+			if err != nil {
+				return
+			}
+			p, err := cipher.Open(nil, buf[:n])
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			select {
+			case packets <- p.Payload:
+			case <-t.Context().Done():
+				return
+			}
+		}
+	}()
+	ticks <- time.Now()
+	<-packets
+	cancel()
+
+	// Ticks keep coming until Play returns, as a clock's do.
+	var err2 error
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	timeout := time.After(5 * time.Second)
+	for played != nil {
+		select {
+		case err2 = <-played:
+			played = nil
+		case <-tick.C:
+			select {
+			case ticks <- time.Now():
+			default:
+			}
+		case <-timeout:
+			t.Fatal("Play did not end after its context did")
+		}
+	}
+	if !errors.Is(err2, context.Canceled) {
+		t.Fatalf("Play = %v, want context.Canceled", err2)
+	}
+	silence := []byte{0xF8, 0xFF, 0xFE}
+	audio, quiet := 0, 0
+	for quiet < 5 {
+		select {
+		case p := <-packets:
+			if bytes.Equal(p, silence) {
+				quiet++
+			} else {
+				audio++
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%d silence frames closed the stream, want 5", quiet)
+		}
+	}
+	if audio > 2 {
+		t.Errorf("%d frames of audio went out after the context ended, want at most 2", audio)
 	}
 }

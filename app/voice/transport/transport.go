@@ -36,16 +36,15 @@ const KeySize = 32
 
 // RTP constants for Discord's Opus stream.
 const (
-	HeaderSize       = 12
-	PayloadType      = 0x78
-	FrameSamples     = 960 // 20 ms at 48 kHz
-	counterSize      = 4
-	rtpVersion2      = 0x80
-	extensionBit     = 0x10
-	paddingBit       = 0x20
-	extensionPreamb  = 4
-	maxAEADOverhead  = 16
-	maxPacketPadding = HeaderSize + maxAEADOverhead + counterSize
+	HeaderSize      = 12
+	PayloadType     = 0x78
+	FrameSamples    = 960 // 20 ms at 48 kHz
+	counterSize     = 4
+	rtpVersion2     = 0x80
+	extensionBit    = 0x10
+	paddingBit      = 0x20
+	extensionPreamb = 4
+	maxAEADOverhead = 16
 )
 
 // Packetizer turns one sender's frames into consecutive packets: each packet
@@ -63,13 +62,16 @@ func NewPacketizer(c *Cipher, ssrc uint32, sequence uint16, timestamp uint32) *P
 	return &Packetizer{cipher: c, header: Header{Sequence: sequence, Timestamp: timestamp, SSRC: ssrc}}
 }
 
-// Packet appends the next packet carrying frame to dst.
-func (p *Packetizer) Packet(dst, frame []byte) []byte {
-	dst = p.cipher.Seal(dst, p.header, p.counter, frame)
+// Packet makes the next packet of pkt, which holds HeaderSize bytes of
+// room and then the frame: the frame is encrypted where it lies, so a
+// sender that builds its frame in the packet copies it nowhere else. The
+// packet is in pkt's memory when pkt has room for the tag and counter.
+func (p *Packetizer) Packet(pkt []byte) []byte {
+	pkt = p.cipher.Seal(pkt, p.header, p.counter)
 	p.header.Sequence++
 	p.header.Timestamp += FrameSamples
 	p.counter++
-	return dst
+	return pkt
 }
 
 // ChooseMode picks the encryption mode from those the server offers:
@@ -141,15 +143,18 @@ func NewCipher(mode string, key []byte) (*Cipher, error) {
 // Mode returns the cipher's mode name.
 func (c *Cipher) Mode() string { return c.mode }
 
-// Seal appends the encrypted packet: header, ciphertext and tag, counter.
-// It does not allocate when dst has room.
-func (c *Cipher) Seal(dst []byte, h Header, counter uint32, payload []byte) []byte {
+// Seal encrypts the packet in pkt, which holds HeaderSize bytes of room and
+// then the payload: it writes the header, seals the payload where it lies
+// and appends the tag and the counter, in pkt's memory when it has room for
+// them.
+func (c *Cipher) Seal(pkt []byte, h Header, counter uint32) []byte {
 	h.Append(c.aad[:0])
+	copy(pkt, c.aad[:])
 	binary.BigEndian.PutUint32(c.nonce, counter)
-	dst = slices.Grow(dst, len(payload)+maxPacketPadding)
-	dst = append(dst, c.aad[:]...)
-	dst = c.aead.Seal(dst, c.nonce, payload, c.aad[:])
-	return binary.BigEndian.AppendUint32(dst, counter)
+	pkt = slices.Grow(pkt, maxAEADOverhead+counterSize)
+	payload := pkt[HeaderSize:]
+	sealed := c.aead.Seal(payload[:0], c.nonce, payload, c.aad[:])
+	return binary.BigEndian.AppendUint32(pkt[:HeaderSize+len(sealed)], counter)
 }
 
 // Packet is an opened RTP packet. Slices alias the buffer passed to Open.

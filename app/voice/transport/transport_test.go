@@ -59,6 +59,30 @@ func referenceAEAD(t *testing.T, mode string) cipher.AEAD {
 	return a
 }
 
+// withRoom is a packet ready to seal: room for the header, then payload.
+func withRoom(payload []byte) []byte { return append(make([]byte, HeaderSize), payload...) }
+
+// Seal encrypts the payload where it lies: a packet with room for the tag
+// and counter comes back in the same memory.
+func TestSealInPlace(t *testing.T) {
+	for _, mode := range []string{ModeAES256GCM, ModeXChaCha20Poly1305} {
+		c, err := NewCipher(mode, testKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		payload := []byte("dave protocol frame bytes")
+		pkt := append(make([]byte, HeaderSize, 256), payload...)
+		got := c.Seal(pkt, Header{SSRC: 1}, 9)
+		if &got[0] != &pkt[0] {
+			t.Errorf("%s: the packet was sealed in new memory", mode)
+		}
+		opened, err := c.Open(nil, got)
+		if err != nil || !bytes.Equal(opened.Payload, payload) {
+			t.Errorf("%s: opened %q, %v; want %q", mode, opened.Payload, err, payload)
+		}
+	}
+}
+
 func TestSealLayout(t *testing.T) {
 	for _, mode := range []string{ModeAES256GCM, ModeXChaCha20Poly1305} {
 		t.Run(mode, func(t *testing.T) {
@@ -68,7 +92,7 @@ func TestSealLayout(t *testing.T) {
 			}
 			payload := []byte("dave protocol frame bytes")
 			h := Header{Sequence: 0xBEEF, Timestamp: 0x01020304, SSRC: 0xA1B2C3D4}
-			got := c.Seal(nil, h, 0x00000107, payload)
+			got := c.Seal(withRoom(payload), h, 0x00000107)
 
 			header := []byte{0x80, 0x78, 0xBE, 0xEF, 0x01, 0x02, 0x03, 0x04, 0xA1, 0xB2, 0xC3, 0xD4}
 			ref := referenceAEAD(t, mode)
@@ -130,7 +154,7 @@ func TestOpenRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := c.Seal(nil, Header{Sequence: 1, Timestamp: 2, SSRC: 3}, 4, []byte("payload"))
+	good := c.Seal(withRoom([]byte("payload")), Header{Sequence: 1, Timestamp: 2, SSRC: 3}, 4)
 	tests := []struct {
 		name   string
 		mangle func([]byte) []byte
@@ -179,7 +203,7 @@ func TestPacketizer(t *testing.T) {
 	var got []Header
 	var counters []uint32
 	for i := range 3 {
-		pkt := p.Packet(nil, []byte{byte(i)})
+		pkt := p.Packet(withRoom([]byte{byte(i)}))
 		opened, err := c.Open(nil, pkt)
 		if err != nil {
 			t.Fatal(err)
@@ -243,10 +267,10 @@ func benchSeal(b *testing.B, mode string) {
 	}
 	p := NewPacketizer(c, 1, 0, 0)
 	frame := bytes.Repeat([]byte{0x5A}, 120)
-	buf := make([]byte, 0, 256)
+	buf := make([]byte, HeaderSize, 256)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = p.Packet(buf[:0], frame)
+		buf = p.Packet(append(buf[:HeaderSize], frame...))
 	}
 }
 
@@ -257,7 +281,7 @@ func FuzzOpen(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Add(c.Seal(nil, Header{Sequence: 1, Timestamp: 960, SSRC: 7}, 3, []byte{0xF8, 0xFF, 0xFE}))
+	f.Add(c.Seal(withRoom([]byte{0xF8, 0xFF, 0xFE}), Header{Sequence: 1, Timestamp: 960, SSRC: 7}, 3))
 	f.Add([]byte{0x90, 0x78, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xBE, 0xDE, 0xFF, 0xFF})
 	f.Fuzz(func(t *testing.T, packet []byte) {
 		c, err := NewCipher(ModeAES256GCM, testKey)
