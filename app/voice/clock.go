@@ -21,8 +21,10 @@ import (
 // the previous tick yet misses this one, as with a time.Ticker. The timer
 // runs only while some Play uses the clock, so an idle bot does not wake.
 type Clock struct {
-	now  func() time.Time
-	wait func(until time.Time, quit <-chan struct{}) bool
+	now func() time.Time
+	// sleeper returns the ticking goroutine's way to sleep until a time
+	// (false if quit closed first) and what releases it.
+	sleeper func() (sleep func(until time.Time, quit <-chan struct{}) bool, release func())
 
 	mu    sync.Mutex
 	slots [slotCount][]chan time.Time // copied on change: the ticking goroutine reads a snapshot
@@ -39,11 +41,11 @@ const (
 )
 
 // NewClock returns a clock that ticks while it has subscribers.
-func NewClock() *Clock { return newClock(time.Now, waitUntil) }
+func NewClock() *Clock { return newClock(time.Now, preciseSleeper) }
 
-// waitUntil sleeps until the given time; it reports false if quit closed
-// first.
-func waitUntil(until time.Time, quit <-chan struct{}) bool {
+// timerSleep sleeps on a runtime timer until the given time; it reports
+// false if quit closed first.
+func timerSleep(until time.Time, quit <-chan struct{}) bool {
 	t := time.NewTimer(time.Until(until))
 	defer t.Stop()
 	select {
@@ -54,8 +56,8 @@ func waitUntil(until time.Time, quit <-chan struct{}) bool {
 	}
 }
 
-func newClock(now func() time.Time, wait func(time.Time, <-chan struct{}) bool) *Clock {
-	return &Clock{now: now, wait: wait}
+func newClock(now func() time.Time, sleeper func() (func(time.Time, <-chan struct{}) bool, func())) *Clock {
+	return &Clock{now: now, sleeper: sleeper}
 }
 
 // Pacer subscribes to the clock; it has the shape of Config.Pacer. The stop
@@ -136,6 +138,8 @@ func (c *Clock) empty() bool {
 // in a burst.
 func (c *Clock) tick(quit, done chan struct{}) {
 	defer close(done)
+	sleep, release := c.sleeper()
+	defer release()
 	start := c.now()
 	for step := 0; ; step++ {
 		slot := step % slotCount
@@ -152,7 +156,7 @@ func (c *Clock) tick(quit, done chan struct{}) {
 			step += int(behind/frameInterval)*slotCount - 1
 			continue
 		}
-		if !c.wait(due, quit) {
+		if !sleep(due, quit) {
 			return
 		}
 		for _, s := range c.subscribers(slot) {

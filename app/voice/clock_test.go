@@ -211,7 +211,7 @@ func TestClock(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ft := newFakeTime(t0)
-			tt.run(t, newClock(ft.Now, ft.wait), ft)
+			tt.run(t, newClock(ft.Now, func() (func(time.Time, <-chan struct{}) bool, func()) { return ft.wait, func() {} }), ft)
 		})
 	}
 }
