@@ -13,6 +13,22 @@ import (
 	"github.com/iddv/timmybot/app/voice/voicetest"
 )
 
+// loopbackPair returns a receiving socket on loopback, closed when t ends,
+// and a socket connected to it for the connection to send on.
+func loopbackPair(t *testing.T) (sink, udp *net.UDPConn) {
+	t.Helper()
+	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sink.Close() })
+	udp, err = net.DialUDP("udp", nil, sink.LocalAddr().(*net.UDPAddr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sink, udp
+}
+
 // A connection from OpenMedia sends what Play is given as sealed RTP to its
 // UDP peer, one packet per tick, reports each send's lateness from the
 // tick's due time, and ends Play with ErrClosed when closed.
@@ -27,15 +43,7 @@ func TestOpenMedia(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sink.Close()
-			udp, err := net.DialUDP("udp", nil, sink.LocalAddr().(*net.UDPAddr))
-			if err != nil {
-				t.Fatal(err)
-			}
+			sink, udp := loopbackPair(t)
 			ticks := make(chan time.Time)
 			var lateness []time.Duration
 			conn, err := voice.OpenMedia(voice.Config{
@@ -103,15 +111,7 @@ func TestOpenMedia(t *testing.T) {
 // sends the closing silence on the ticks that follow.
 func TestPlayStopsWhenItsContextEnds(t *testing.T) {
 	key := bytes.Repeat([]byte{7}, transport.KeySize)
-	sink, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	udp, err := net.DialUDP("udp", nil, sink.LocalAddr().(*net.UDPAddr))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sink, udp := loopbackPair(t)
 	ticks := make(chan time.Time)
 	conn, err := voice.OpenMedia(voice.Config{
 		Pacer: func() (<-chan time.Time, func()) { return ticks, func() {} },
