@@ -173,11 +173,18 @@ var opusSilence = []byte{0xF8, 0xFF, 0xFE}
 // starting new sessions as Discord's close codes say) until Close or a
 // final close code.
 type Conn struct {
+	// What every frame reads comes first, to share a line of memory.
+	// media is the transport, nil unless StateReady; written under mu,
+	// read without it on every frame.
+	media    atomic.Pointer[media]
+	e2ee     E2EE
+	onSent   func(late time.Duration)
+	speaking atomic.Bool
+
+	playing    atomic.Bool // held by the one Play call allowed at a time
 	log        *slog.Logger
-	e2ee       E2EE
 	httpClient *http.Client
 	pacer      func() (<-chan time.Time, func())
-	onSent     func(late time.Duration)
 	moveGrace  time.Duration
 	handshake  time.Duration
 
@@ -197,19 +204,13 @@ type Conn struct {
 	err     error
 	send    func(op int, d any) error
 	clients map[string]struct{} // user IDs in the channel, from opcodes 11 and 13
-
-	// media is the transport, nil unless StateReady; written under mu,
-	// read without it on every frame.
-	media    atomic.Pointer[media]
-	playing  atomic.Bool
-	speaking atomic.Bool
 }
 
 // media is one session's UDP transport.
 type media struct {
+	pk   transport.Packetizer
 	udp  *net.UDPConn
 	ssrc uint32
-	pk   *transport.Packetizer
 }
 
 // Connect opens a voice connection and returns once media can flow, or

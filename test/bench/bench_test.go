@@ -87,7 +87,56 @@ func BenchmarkPlayers(b *testing.B) {
 		run(fmt.Sprintf("ffmpeg/n=%d", n), func(b *testing.B) row { return env.bareFFmpeg(b, n, files["/tone.mp3"]) })
 		run(fmt.Sprintf("player-transcode/n=%d", n), func(b *testing.B) row { return env.players(b, "player-transcode", n, "/tone.mp3", nil) })
 	}
+	pairs := []float64{ratio(rows, pairsAt)}
+	for i := 2; i <= ratioPairs; i++ {
+		var bare, pl row
+		b.Run(fmt.Sprintf("pair%d-bare-clock/n=%d", i, pairsAt), func(b *testing.B) {
+			for b.Loop() {
+				bare = env.bare(b, "bare-clock", pairsAt, voice.NewClock().Pacer)
+			}
+			bare.report(b)
+		})
+		b.Run(fmt.Sprintf("pair%d-player-clock/n=%d", i, pairsAt), func(b *testing.B) {
+			for b.Loop() {
+				pl = env.players(b, "player-clock", pairsAt, "/tone.ogg", voice.NewClock().Pacer)
+			}
+			pl.report(b)
+		})
+		pairs = append(pairs, pl.cpuPerAudio/bare.cpuPerAudio)
+	}
 	printTable(rows, idleRSS)
+	printPairs(pairs)
+}
+
+// The bare sender's cost varies by ±15% from one run to the next on a
+// shared machine, so the player's ratio to it at pairsAt streams is also
+// taken as the median of ratioPairs pairs, each measured back to back.
+const (
+	pairsAt    = 1000
+	ratioPairs = 3
+)
+
+// ratio is player-clock's cost over bare-clock's at n streams.
+func ratio(rows []row, n int) float64 {
+	var bare, pl row
+	for _, r := range rows {
+		switch {
+		case r.n == n && r.name == "bare-clock":
+			bare = r
+		case r.n == n && r.name == "player-clock":
+			pl = r
+		}
+	}
+	return pl.cpuPerAudio / bare.cpuPerAudio
+}
+
+func printPairs(pairs []float64) {
+	sorted := slices.Sorted(slices.Values(pairs))
+	fmt.Printf("N=%-5d player/bare, shared clock, median of %d pairs: %.2fx (pairs:", pairsAt, len(pairs), sorted[len(sorted)/2])
+	for _, p := range pairs {
+		fmt.Printf(" %.2fx", p)
+	}
+	fmt.Println(")")
 }
 
 // env is what every configuration shares.

@@ -83,10 +83,17 @@ type transition struct {
 // concurrent use: the gateway goroutine calls HandleMessage while the media
 // goroutine calls EncryptOpus and Ready.
 type Session struct {
-	cfg Config
-	log *slog.Logger
+	// What every sent frame reads comes first, to share lines of memory.
+	mu sync.Mutex
+	// sendReady is what Ready reports, sendPassthrough || encryptor has a
+	// key, stored whenever a call that holds mu may have changed them: the
+	// voice client asks on every frame, without taking mu.
+	sendReady       atomic.Bool
+	sendPassthrough bool
+	encryptor       frame.Encryptor
 
-	mu              sync.Mutex
+	cfg             Config
+	log             *slog.Logger
 	protocolVersion int
 	sigKey          *mls.SignatureKey
 	externalSender  *mls.ExternalSender
@@ -96,15 +103,9 @@ type Session struct {
 	transitions     map[uint16]transition
 	latest          *Epoch
 	privacyCode     string
-	encryptor       *frame.Encryptor
-	sendPassthrough bool
 	// recvPassthrough is whether new decryptors accept unencrypted frames.
 	recvPassthrough bool
 	decryptors      map[uint64]*frame.Decryptor
-	// sendReady is what Ready reports, sendPassthrough || encryptor != nil,
-	// stored whenever a call that holds mu may have changed them: the
-	// voice client asks on every frame, without taking mu.
-	sendReady atomic.Bool
 }
 
 // NewSession returns a session that has not yet heard from the gateway.
@@ -144,7 +145,7 @@ func (s *Session) resetLocked() {
 	s.transitions = map[uint16]transition{}
 	s.latest = nil
 	s.privacyCode = ""
-	s.encryptor = nil
+	s.encryptor.SetRatchet(nil)
 	s.sendPassthrough = true
 	s.recvPassthrough = true
 	s.decryptors = map[uint64]*frame.Decryptor{}
@@ -154,7 +155,7 @@ func (s *Session) resetLocked() {
 func (s *Session) Ready() bool { return s.sendReady.Load() }
 
 // storeReady records what Ready reports; s.mu must be held.
-func (s *Session) storeReady() { s.sendReady.Store(s.sendPassthrough || s.encryptor != nil) }
+func (s *Session) storeReady() { s.sendReady.Store(s.sendPassthrough || s.encryptor.HasKey()) }
 
 // EncryptOpus appends the frame to send for an Opus frame.
 func (s *Session) EncryptOpus(dst, opus []byte) ([]byte, error) {
@@ -162,9 +163,6 @@ func (s *Session) EncryptOpus(dst, opus []byte) ([]byte, error) {
 	defer s.mu.Unlock()
 	if s.sendPassthrough {
 		return append(dst, opus...), nil
-	}
-	if s.encryptor == nil {
-		return dst, frame.ErrNoKey
 	}
 	return s.encryptor.EncryptOpus(dst, opus)
 }
@@ -625,7 +623,7 @@ func (s *Session) executeTransition(id uint16) {
 	s.protocolVersion = t.protocolVersion
 	if t.protocolVersion == 0 {
 		s.sendPassthrough = true
-		s.encryptor = nil
+		s.encryptor.SetRatchet(nil)
 		return
 	}
 	s.setRecvPassthrough(false)
@@ -636,10 +634,6 @@ func (s *Session) executeTransition(id uint16) {
 		s.privacyCode = privacyCode(s.latest.Authenticator)
 	}
 	s.sendPassthrough = false
-	if s.encryptor == nil {
-		s.encryptor = frame.NewEncryptor(t.send)
-		return
-	}
 	s.encryptor.SetRatchet(t.send)
 }
 

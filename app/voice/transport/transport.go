@@ -50,16 +50,21 @@ const (
 // Packetizer turns one sender's frames into consecutive packets: each packet
 // advances the sequence by 1, the timestamp by one 20 ms frame and the nonce
 // counter by 1. It is not safe for concurrent use.
+//
+// It holds its numbers and its cipher's state in one value, and a sender
+// keeps it inside its own state: each packet then reads one run of memory
+// instead of following pointers, which counts with a thousand streams.
 type Packetizer struct {
-	cipher  *Cipher
 	header  Header
 	counter uint32
+	cipher  Cipher
 }
 
 // NewPacketizer starts numbering packets of ssrc at the given sequence and
-// timestamp; random starting points are what RTP asks for.
-func NewPacketizer(c *Cipher, ssrc uint32, sequence uint16, timestamp uint32) *Packetizer {
-	return &Packetizer{cipher: c, header: Header{Sequence: sequence, Timestamp: timestamp, SSRC: ssrc}}
+// timestamp; random starting points are what RTP asks for. The packetizer
+// seals with its own copy of c; both may be used, one goroutine each.
+func NewPacketizer(c *Cipher, ssrc uint32, sequence uint16, timestamp uint32) Packetizer {
+	return Packetizer{cipher: *c, header: Header{Sequence: sequence, Timestamp: timestamp, SSRC: ssrc}}
 }
 
 // Packet makes the next packet of pkt, which holds HeaderSize bytes of
@@ -103,14 +108,21 @@ func (h Header) Append(dst []byte) []byte {
 
 // Cipher seals and opens packets of one session. It is not safe for
 // concurrent use.
+//
+// A Cipher is a value without pointers to its own memory, so a copy is a
+// second cipher of the same key (the AEAD itself keeps no state per call).
 type Cipher struct {
-	mode  string
-	aead  cipher.AEAD
-	nonce []byte // aead.NonceSize() bytes, counter in the first 4
-	aad   [HeaderSize]byte
+	aead      cipher.AEAD
+	nonceSize int
+	nonce     [maxNonceSize]byte // counter in the first 4 bytes
+	aad       [HeaderSize]byte
+	mode      string
 	// openNonce is Open's nonce buffer, apart from Seal's.
-	openNonce []byte
+	openNonce [maxNonceSize]byte
 }
+
+// maxNonceSize is the longer nonce of the two modes, XChaCha20-Poly1305's.
+const maxNonceSize = chacha20poly1305.NonceSizeX
 
 // NewCipher returns the Cipher for a mode and the session description's
 // secret key.
@@ -136,8 +148,7 @@ func NewCipher(mode string, key []byte) (*Cipher, error) {
 	default:
 		return nil, fmt.Errorf("transport: unsupported mode %q", mode)
 	}
-	n := aead.NonceSize()
-	return &Cipher{mode: mode, aead: aead, nonce: make([]byte, n), openNonce: make([]byte, n)}, nil
+	return &Cipher{mode: mode, aead: aead, nonceSize: aead.NonceSize()}, nil
 }
 
 // Mode returns the cipher's mode name.
@@ -150,10 +161,10 @@ func (c *Cipher) Mode() string { return c.mode }
 func (c *Cipher) Seal(pkt []byte, h Header, counter uint32) []byte {
 	h.Append(c.aad[:0])
 	copy(pkt, c.aad[:])
-	binary.BigEndian.PutUint32(c.nonce, counter)
+	binary.BigEndian.PutUint32(c.nonce[:], counter)
 	pkt = slices.Grow(pkt, maxAEADOverhead+counterSize)
 	payload := pkt[HeaderSize:]
-	sealed := c.aead.Seal(payload[:0], c.nonce, payload, c.aad[:])
+	sealed := c.aead.Seal(payload[:0], c.nonce[:c.nonceSize], payload, c.aad[:])
 	return binary.BigEndian.AppendUint32(pkt[:HeaderSize+len(sealed)], counter)
 }
 
@@ -191,8 +202,8 @@ func (c *Cipher) Open(buf, packet []byte) (Packet, error) {
 	}
 	counterAt := len(packet) - counterSize
 	p.Counter = binary.BigEndian.Uint32(packet[counterAt:])
-	copy(c.openNonce, packet[counterAt:])
-	plain, err := c.aead.Open(buf, c.openNonce, packet[aadLen:counterAt], packet[:aadLen])
+	copy(c.openNonce[:], packet[counterAt:])
+	plain, err := c.aead.Open(buf, c.openNonce[:c.nonceSize], packet[aadLen:counterAt], packet[:aadLen])
 	if err != nil {
 		return p, ErrAuth
 	}

@@ -24,14 +24,18 @@ const maxFooterSize = TagSize + 5 + 1 + 2
 // allocate. The truncated nonce counts frames from 1 in each epoch; every
 // 2^24 frames the generation in its top byte grows, the next ratchet key is
 // used and the previous generation's key is erased.
+//
+// The zero Encryptor has no key. Its fields are in the order a frame reads
+// them, so that an Encryptor kept inside its user's state adds as few lines
+// of memory per frame as it can.
 type Encryptor struct {
-	ratchet *Ratchet
 	// counter is the number of frames sealed with this ratchet. Its low 32
 	// bits are the truncated nonce, counter>>24 the unwrapped generation.
 	counter uint64
 	gen     uint32
-	aead    cipher.AEAD
 	nonce   [nonceSize]byte
+	aead    cipher.AEAD
+	ratchet *Ratchet
 	scratch []byte
 }
 
@@ -43,13 +47,16 @@ func NewEncryptor(r *Ratchet) *Encryptor {
 }
 
 // SetRatchet moves the Encryptor to a new epoch's ratchet; the nonce starts
-// again from 1.
+// again from 1. A nil ratchet leaves it without a key.
 func (e *Encryptor) SetRatchet(r *Ratchet) {
 	e.ratchet = r
 	e.counter = 0
 	e.gen = 0
 	e.aead = nil
 }
+
+// HasKey reports whether the Encryptor has a ratchet to take keys from.
+func (e *Encryptor) HasKey() bool { return e.ratchet != nil }
 
 // EncryptOpus appends the protocol frame of an Opus frame to dst. Opus
 // frames are encrypted whole: there are no unencrypted ranges. The silence
