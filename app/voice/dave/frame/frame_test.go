@@ -93,6 +93,33 @@ func TestEncryptOpusLayout(t *testing.T) {
 	}
 }
 
+// TestEncryptorKey checks the keyless states a session keeps its
+// Encryptor in: zero, and after a downgrade to no ratchet.
+func TestEncryptorKey(t *testing.T) {
+	opus := []byte("an opus frame")
+	var enc Encryptor
+	if enc.HasKey() {
+		t.Fatal("the zero Encryptor has a key")
+	}
+	if _, err := enc.EncryptOpus(nil, opus); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("zero Encryptor: err %v, want ErrNoKey", err)
+	}
+	enc.SetRatchet(newTestRatchet(t, 7))
+	if !enc.HasKey() {
+		t.Fatal("no key after SetRatchet")
+	}
+	if _, err := enc.EncryptOpus(nil, opus); err != nil {
+		t.Fatal(err)
+	}
+	enc.SetRatchet(nil)
+	if enc.HasKey() {
+		t.Fatal("a key after SetRatchet(nil)")
+	}
+	if _, err := enc.EncryptOpus(nil, opus); !errors.Is(err, ErrNoKey) {
+		t.Fatalf("after SetRatchet(nil): err %v, want ErrNoKey", err)
+	}
+}
+
 func TestRoundTrip(t *testing.T) {
 	tests := []struct {
 		name   string
