@@ -378,6 +378,11 @@ func (g *guildAudio) onEvent(ev player.Event) {
 		}
 		g.mu.Unlock()
 	}
+	g.wakeUp()
+}
+
+// wakeUp has run redraw the now-playing message and say the notices.
+func (g *guildAudio) wakeUp() {
 	select {
 	case g.wake <- struct{}{}:
 	default:
@@ -420,8 +425,9 @@ func (p *playback) close() {
 	}
 }
 
-// forgetRequester takes user's name off every guild's played tracks (see
-// player.ForgetRequester).
+// forgetRequester takes user's name off every guild's player (see
+// player.ForgetRequester) and redraws the now-playing messages, which may
+// name the user.
 func (p *playback) forgetRequester(ctx context.Context, user music.UserID) error {
 	p.mu.Lock()
 	gs := make([]*guildAudio, 0, len(p.guilds))
@@ -434,6 +440,7 @@ func (p *playback) forgetRequester(ctx context.Context, user music.UserID) error
 		if err := g.player.ForgetRequester(ctx, user); err != nil && ctx.Err() != nil {
 			return fmt.Errorf("forgetting guild %s's played tracks: %w", g.guild, err)
 		}
+		g.wakeUp()
 	}
 	return nil
 }

@@ -182,16 +182,23 @@ func (p *Player) Previous(ctx context.Context) error {
 	})
 }
 
-// ForgetRequester takes user's name off the played tracks the player keeps
-// for Previous, which would otherwise queue them again naming the user
-// (for /forget-me, after the queue store forgot them). The tracks playing
-// and prepared keep theirs until they end: their streams' goroutines read
-// them.
+// ForgetRequester takes user's name off the tracks the player holds, for
+// /forget-me, after the queue store forgot them: the played tracks kept
+// for Previous, which would otherwise queue them again naming the user, and
+// the tracks playing and prepared, so that Status stops naming the user at
+// once and their entries still match the queue's when they move up.
 func (p *Player) ForgetRequester(ctx context.Context, user music.UserID) error {
 	return p.do(ctx, func(context.Context) error {
 		for i := range p.history {
 			if p.history[i].RequestedBy == user {
 				p.history[i].RequestedBy = ""
+			}
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, s := range []*stream{p.cur, p.pending, p.next} {
+			if s != nil && s.entry.Track.RequestedBy == user {
+				s.entry.Track.RequestedBy = ""
 			}
 		}
 		return nil

@@ -107,6 +107,20 @@ func (q *memQueue) Len(_ context.Context, g music.GuildID) (int, error) {
 }
 
 // titles lists a guild's queue by track title.
+// forgetRequester clears RequestedBy of user's entries in every guild, as
+// the stores' ForgetRequester does.
+func (q *memQueue) forgetRequester(user music.UserID) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, es := range q.queues {
+		for i := range es {
+			if es[i].Track.RequestedBy == user {
+				es[i].Track.RequestedBy = ""
+			}
+		}
+	}
+}
+
 func (q *memQueue) titles(g music.GuildID) []string {
 	q.mu.Lock()
 	defer q.mu.Unlock()

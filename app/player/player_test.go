@@ -216,6 +216,31 @@ func TestForgetRequesterLeavesPreviousNamingNobody(t *testing.T) {
 	}
 }
 
+// After ForgetRequester, the playing track's status names nobody at once,
+// and the track prepared to follow still plays without a second open: its
+// entry matches the queue's again.
+func TestForgetRequesterOfThePlayingAndPreparedTracks(t *testing.T) {
+	a, b := track("a", 3), track("b", 3)
+	a.RequestedBy, b.RequestedBy = "200", "200"
+	h := newHarness(t, a, b)
+	h.must(h.p.Start(ctx))
+	h.wantFrames(1, "a#0")
+	waitFor(t, "the next track to be prepared", func() bool { return len(h.op.openedFrames()) == 2 })
+	h.q.forgetRequester("200")
+	h.must(h.p.ForgetRequester(ctx, "200"))
+	if by := h.p.Status().Entry.Track.RequestedBy; by != "" {
+		t.Errorf("the playing track is requested by %q after ForgetRequester, want nobody", by)
+	}
+	h.wantFrames(4, "a#1", "a#2", "b#0", "b#1")
+	h.settle()
+	if by := h.p.Status().Entry.Track.RequestedBy; by != "" {
+		t.Errorf("the next track is requested by %q, want nobody", by)
+	}
+	if n := len(h.op.openedFrames()); n != 2 {
+		t.Errorf("%d opens, want 2: the prepared track was opened again", n)
+	}
+}
+
 func TestSeek(t *testing.T) {
 	tests := []struct {
 		name     string

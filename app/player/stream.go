@@ -117,13 +117,15 @@ func (p *Player) openStream(e music.Entry, start int, align bool) *stream {
 		refill: make(chan struct{}, 1),
 		cancel: cancel,
 	}
-	p.streams.Go(func() { p.read(ctx, s) })
+	p.streams.Go(func() { p.read(ctx, s, e.Track) })
 	return s
 }
 
-func (p *Player) read(ctx context.Context, s *stream) {
-	title := s.entry.Track.Title
-	frames, err := p.cfg.Opener.Open(ctx, s.entry.Track, time.Duration(s.start)*FrameDuration, s.fx)
+// read opens t, the track of s, and fills s's buffer. It gets its own
+// copy of the track, so that the loop may change s.entry meanwhile.
+func (p *Player) read(ctx context.Context, s *stream, t music.Track) {
+	title := t.Title
+	frames, err := p.cfg.Opener.Open(ctx, t, time.Duration(s.start)*FrameDuration, s.fx)
 	if err != nil {
 		s.err = fmt.Errorf("opening %q: %w", title, err)
 		s.failed.Store(true)

@@ -187,11 +187,15 @@ func TestForgetMeForgetsQueuedTracksAndRequests(t *testing.T) {
 	if got := h.do(t, g, memberID, "skip").Content; !strings.Contains(got, "Skipped") {
 		t.Fatalf("/skip = %q", got)
 	}
+	mention := "<@" + memberID + ">"
+	h.awaitNowPlaying(t, "to name the member", func(e fakediscord.Embed) bool { return e.Title != "" && fieldsMention(e, mention) })
 
 	const says = "\n• your name on 2 queued tracks, which stay in the queue\n• your part in 1 access request"
 	if got := h.do(t, g, memberID, "forget-me").Content; !strings.HasSuffix(got, says) {
 		t.Errorf("/forget-me = %q, want it to end %q", got, says)
 	}
+	// At once, not at the next progress redraw or when the long track ends.
+	h.awaitNowPlaying(t, "to stop naming the member", func(e fakediscord.Embed) bool { return e.Title != "" && !fieldsMention(e, mention) })
 	if got := h.do(t, g, memberID, "previous").Content; got == "" {
 		t.Fatal("/previous answered nothing")
 	}
@@ -209,6 +213,35 @@ func TestForgetMeForgetsQueuedTracksAndRequests(t *testing.T) {
 	if got := h.do(t, g, memberID, "forget-me").Content; !strings.Contains(got, "there was nothing to delete") {
 		t.Errorf("/forget-me again = %q", got)
 	}
+}
+
+// awaitNowPlaying waits up to 5 s, less than the progress bar's redraw
+// interval, for the approved guild's now-playing embed to satisfy ok.
+func (h *harness) awaitNowPlaying(t testing.TB, what string, ok func(fakediscord.Embed) bool) {
+	t.Helper()
+	text := h.approved.Channels[0].ID
+	ctx, cancel := contextWithin(5 * time.Second)
+	defer cancel()
+	err := h.fake.Await(ctx, func(s *fakediscord.Server) bool {
+		for _, m := range s.Messages(text) {
+			if len(m.Embeds) > 0 && hasButton(m.Components, "np:skip") && ok(m.Embeds[0]) {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("waiting for the now-playing message %s: %v\n%+v", what, err, h.fake.Messages(text))
+	}
+}
+
+func fieldsMention(e fakediscord.Embed, mention string) bool {
+	for _, f := range e.Fields {
+		if strings.Contains(f.Value, mention) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestBotResumesAfterTheGatewayDrops(t *testing.T) {
