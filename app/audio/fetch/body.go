@@ -69,7 +69,7 @@ func OpenRange(ctx context.Context, client *http.Client, rawURL string, header h
 	if offset < 0 || length <= 0 || offset > math.MaxInt64-length {
 		return nil, fmt.Errorf("fetching audio: no byte range of %d bytes at %d", length, offset)
 	}
-	return openPart(ctx, client, rawURL, header, offset, offset+length, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: backoff.Sleep})
+	return openPart(withPart(ctx), client, rawURL, header, offset, offset+length, retryPolicy{attempts: resumeAttempts, backoff: resumeBackoff, wait: backoff.Sleep})
 }
 
 func open(ctx context.Context, client *http.Client, rawURL string, header http.Header, offset int64, retry retryPolicy) (*Body, error) {

@@ -150,7 +150,7 @@ func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if err != nil {
 		return nil, err
 	}
-	if total := statedSize(resp); total > t.limits.MaxBytes {
+	if total := statedSize(resp, isPart(req.Context())); total > t.limits.MaxBytes {
 		resp.Body.Close()
 		return nil, t.limits.tooLarge()
 	} else if total < 0 && !t.limits.LiveStreams {
@@ -161,9 +161,10 @@ func (t *guardedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 
 // statedSize is the size of the whole file as the response states it: the
 // total of a Content-Range, else the Content-Length of a full answer; -1 when
-// unknown.
-func statedSize(resp *http.Response) int64 {
-	if resp.StatusCode == http.StatusPartialContent {
+// unknown. For a request of a part (see withPart), a partial answer's size
+// is the part's own.
+func statedSize(resp *http.Response, part bool) int64 {
+	if resp.StatusCode == http.StatusPartialContent && !part {
 		if cr, err := parseContentRange(resp.Header.Get("Content-Range")); err == nil {
 			return cr.total
 		}
@@ -171,6 +172,17 @@ func statedSize(resp *http.Response) int64 {
 	}
 	return resp.ContentLength
 }
+
+// partKey marks the context of a request for an exact part of a file
+// (OpenRange): an HLS segment cut from one file of a whole stream. The byte
+// limit bounds the part, not the file, whose other parts are other segments
+// the HLS client counts against the limit itself. A seek (Open at an
+// offset) is no part: the track is the whole file.
+type partKey struct{}
+
+func withPart(ctx context.Context) context.Context { return context.WithValue(ctx, partKey{}, true) }
+
+func isPart(ctx context.Context) bool { return ctx.Value(partKey{}) != nil }
 
 // cappedBody fails a body of unknown length once it passes the byte limit.
 type cappedBody struct {

@@ -255,22 +255,31 @@ func TestByteLimit(t *testing.T) {
 		name        string
 		path        string
 		offset      int64
+		part        int64 // when set, OpenRange of this length at offset
 		liveStreams bool
 		wantBytes   int
 		wantErr     string
 	}{
-		{"stated size at the limit", "/file?n=1000", 0, false, 1000, ""},
-		{"stated size over the limit", "/file?n=1001", 0, false, 0, "That file is larger than the 1000-byte limit."},
-		{"range of a file over the limit", "/file?n=5000", 4500, false, 0, "That file is larger than the 1000-byte limit."},
-		{"stream over the limit", "/stream?n=5000", 0, false, limit, "That file is larger than the 1000-byte limit."},
-		{"stream under the limit", "/stream?n=900", 0, false, 900, ""},
-		{"live stream, no byte cap", "/stream?n=5000", 0, true, 5000, ""},
-		{"live streams still cap stated sizes", "/file?n=1001", 0, true, 0, "That file is larger than the 1000-byte limit."},
+		{"stated size at the limit", "/file?n=1000", 0, 0, false, 1000, ""},
+		{"stated size over the limit", "/file?n=1001", 0, 0, false, 0, "That file is larger than the 1000-byte limit."},
+		{"seek in a file over the limit", "/file?n=5000", 4500, 0, false, 0, "That file is larger than the 1000-byte limit."},
+		{"part of a file over the limit", "/file?n=5000", 2000, 1000, false, 1000, ""},
+		{"part over the limit", "/file?n=5000", 2000, 1001, false, 0, "That file is larger than the 1000-byte limit."},
+		{"stream over the limit", "/stream?n=5000", 0, 0, false, limit, "That file is larger than the 1000-byte limit."},
+		{"stream under the limit", "/stream?n=900", 0, 0, false, 900, ""},
+		{"live stream, no byte cap", "/stream?n=5000", 0, 0, true, 5000, ""},
+		{"live streams still cap stated sizes", "/file?n=1001", 0, 0, true, 0, "That file is larger than the 1000-byte limit."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			client := NewClient(allowTestHost, Limits{MaxBytes: limit, LiveStreams: tt.liveStreams})
-			b, err := Open(context.Background(), client, audio.URL+tt.path, nil, tt.offset)
+			open := func() (*Body, error) { return Open(context.Background(), client, audio.URL+tt.path, nil, tt.offset) }
+			if tt.part > 0 {
+				open = func() (*Body, error) {
+					return OpenRange(context.Background(), client, audio.URL+tt.path, nil, tt.offset, tt.part)
+				}
+			}
+			b, err := open()
 			var n int64
 			if err == nil {
 				n, err = io.Copy(io.Discard, b)
