@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/iddv/timmybot/app/audio/container"
@@ -29,6 +30,48 @@ import (
 func isHLS(buffered *bufio.Reader, body *fetch.Body) bool {
 	head, _ := buffered.Peek(len("\ufeff#EXTM3U"))
 	return hls.IsPlaylist(head, body.ContentType())
+}
+
+// ordinaryURLs remembers direct URLs whose body was seen not to be an HLS
+// playlist, so that a transcoded seek in one hands ffmpeg the relay at
+// once instead of fetching the file's start again to check: that request
+// costs a connection and a round trip out of the 300 ms a seek has. Only
+// direct URLs: a resolved track's audio URL is new at each Open. It holds
+// at most maxOrdinaryURLs, forgetting the oldest first. The zero value is
+// empty and ready.
+type ordinaryURLs struct {
+	mu    sync.Mutex
+	set   map[string]struct{}
+	order []string // the set's URLs as a ring, the oldest at next once full
+	next  int
+}
+
+const maxOrdinaryURLs = 1024
+
+func (o *ordinaryURLs) has(url string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, ok := o.set[url]
+	return ok
+}
+
+func (o *ordinaryURLs) add(url string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if _, ok := o.set[url]; ok {
+		return
+	}
+	if o.set == nil {
+		o.set = make(map[string]struct{})
+	}
+	o.set[url] = struct{}{}
+	if len(o.order) < maxOrdinaryURLs {
+		o.order = append(o.order, url)
+		return
+	}
+	delete(o.set, o.order[o.next])
+	o.order[o.next] = url
+	o.next = (o.next + 1) % maxOrdinaryURLs
 }
 
 var errLiveSeek = music.Errorf(music.EUNAVAILABLE, "That is a live stream; TimmyBot cannot seek in it.")

@@ -89,8 +89,9 @@ type Resolver interface {
 
 // Pipeline opens tracks for the player.
 type Pipeline struct {
-	cfg Config
-	log *slog.Logger
+	cfg      Config
+	log      *slog.Logger
+	ordinary ordinaryURLs
 }
 
 var _ player.Opener = (*Pipeline)(nil)
@@ -132,6 +133,11 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 	if err != nil {
 		return nil, err
 	}
+	transcodedSeek := at > 0 && !ffmpeg.Passthrough(opts)
+	if transcodedSeek && p.ordinary.has(audioURL) {
+		log.Debug("opening track", slog.String("path", "transcode"), slog.Duration("at", at), slog.Bool("known_not_hls", true))
+		return p.transcodeURL(ctx, audioURL, header, opts)
+	}
 	body, err := fetch.Open(ctx, p.cfg.Client, audioURL, header, 0)
 	if resolved(t) && expired(err) {
 		log.Debug("stream URL refused, resolving again", slog.Any("err", err))
@@ -148,7 +154,10 @@ func (p *Pipeline) open(ctx context.Context, t music.Track, at time.Duration, fx
 		_ = body.Close()
 		return p.openHLS(ctx, audioURL, header, at, opts)
 	}
-	if at > 0 && !ffmpeg.Passthrough(opts) {
+	if !resolved(t) {
+		p.ordinary.add(audioURL)
+	}
+	if transcodedSeek {
 		// A transcoded seek lets ffmpeg seek through the relay (Range).
 		_ = body.Close()
 		log.Debug("opening track", slog.String("path", "transcode"), slog.Duration("at", at))

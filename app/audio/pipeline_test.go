@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,6 +149,56 @@ func TestTranscodes(t *testing.T) {
 				t.Errorf("a transcoded frame equals the source's packet: nothing was transcoded")
 			}
 		})
+	}
+}
+
+// TestTranscodedSeekChecksForHLSOnce: a seek with effects in a direct URL
+// already seen not to be HLS goes to the relay without fetching the
+// file's start again. That look is the one request without a Range: ffmpeg
+// asks the relay for ranges, even from byte 0.
+func TestTranscodedSeekChecksForHLSOnce(t *testing.T) {
+	file := audiotest.Ogg(t, 2, 2, 20)
+	var whole atomic.Int64 // requests without a Range header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Range") == "" {
+			whole.Add(1)
+		}
+		http.ServeContent(w, r, "a.ogg", time.Time{}, bytes.NewReader(file))
+	}))
+	t.Cleanup(srv.Close)
+	p := newPipeline(t, "", 0)
+	seek := func() int64 {
+		before := whole.Load()
+		f, err := p.Open(t.Context(), music.Track{URL: srv.URL + "/a.ogg"}, time.Second, player.Effects{Volume: 150})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(readAll(t, f)); n < 47 || n > 53 {
+			t.Fatalf("%d frames after the seek, want about 50", n)
+		}
+		return whole.Load() - before
+	}
+	if first, second := seek(), seek(); first != 1 || second != 0 {
+		t.Errorf("the seeks fetched the whole file %d and %d times, want 1 (the look for HLS) and 0", first, second)
+	}
+}
+
+func TestOrdinaryURLsAreBounded(t *testing.T) {
+	var o ordinaryURLs
+	for i := range maxOrdinaryURLs + 10 {
+		o.add(fmt.Sprint(i))
+		o.add(fmt.Sprint(i)) // again: no second place
+	}
+	if len(o.set) != maxOrdinaryURLs || len(o.order) != maxOrdinaryURLs {
+		t.Fatalf("%d URLs in the set and %d in the ring, want %d", len(o.set), len(o.order), maxOrdinaryURLs)
+	}
+	for _, tt := range []struct {
+		url  int
+		want bool
+	}{{0, false}, {9, false}, {10, true}, {maxOrdinaryURLs + 9, true}} {
+		if got := o.has(fmt.Sprint(tt.url)); got != tt.want {
+			t.Errorf("has(%d) = %v, want %v", tt.url, got, tt.want)
+		}
 	}
 }
 
