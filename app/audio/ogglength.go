@@ -20,9 +20,9 @@ import (
 // tail read once, beside the stream that plays it from the start; until
 // that answer comes, and for good when the host takes no Range requests or
 // the tail holds no page, the length is unknown. Playback never fails over
-// it, and waits for it only at the file's end: a short file read to its end
-// before the tail answered holds its io.EOF until the answer (or the
-// deadline), for the player asks once more then.
+// it and never waits for it: a file read to its end says its length by the
+// last page the stream itself read, and the tail read, no longer needed,
+// stops there.
 
 // Bounds of the tail read: how much of the file's end, and for how long.
 const (
@@ -42,6 +42,7 @@ type remote struct {
 // background.
 type oggLength struct {
 	length atomic.Int64 // nanoseconds; 0 while unknown
+	head   opus.Head
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -54,7 +55,7 @@ func (p *Pipeline) measureOgg(ctx context.Context, src remote, head opus.Head, s
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, oggTailTimeout)
-	m := &oggLength{cancel: cancel, done: make(chan struct{})}
+	m := &oggLength{head: head, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(m.done)
 		defer cancel()
@@ -77,6 +78,16 @@ func (m *oggLength) stop() {
 	<-m.done
 }
 
+// atEnd is told the file's last granule position, which the stream read
+// to its end found: it ends the tail read and keeps the length that
+// granule gives, when it gives one.
+func (m *oggLength) atEnd(granule int64) {
+	m.stop()
+	if d, err := oggDuration(granule, m.head); err == nil {
+		m.length.Store(int64(d))
+	}
+}
+
 // readOggLength reads the last oggTailBytes of src's file and finds the
 // stream's last granule position there.
 func readOggLength(ctx context.Context, src remote, head opus.Head, serial uint32) (time.Duration, error) {
@@ -95,6 +106,11 @@ func readOggLength(ctx context.Context, src remote, head opus.Head, serial uint3
 	if !ok {
 		return 0, errors.New("no Ogg page of the stream in the file's tail")
 	}
+	return oggDuration(granule, head)
+}
+
+// oggDuration is the length of an Opus stream whose last page has granule.
+func oggDuration(granule int64, head opus.Head) (time.Duration, error) {
 	samples := granule - int64(head.PreSkip)
 	if samples <= 0 || samples > int64(maxEstimate/time.Second)*48000 {
 		return 0, fmt.Errorf("granule position %d with a pre-skip of %d", granule, head.PreSkip)

@@ -20,12 +20,11 @@ import (
 // oggHost serves Ogg files as hosts do: /range/ with Range requests,
 // /norange/ whole and without saying it takes them, /ignored/ whole though
 // it says it takes them, /corrupt/ with bytes that are no Ogg in every part
-// it serves, /gated/ with parts that wait for the gate to close, and
-// /hang/ with parts that never come. It counts requests and
+// it serves, and /hang/ with parts that never come. It counts requests and
 // says when a request for a part that never comes began and ended.
-func oggHost(t *testing.T, files map[string][]byte) (base string, requests *atomic.Int64, hanging chan string, gate chan struct{}) {
+func oggHost(t *testing.T, files map[string][]byte) (base string, requests *atomic.Int64, hanging chan string) {
 	t.Helper()
-	requests, hanging, gate = new(atomic.Int64), make(chan string, 10), make(chan struct{})
+	requests, hanging = new(atomic.Int64), make(chan string, 10)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		requests.Add(1)
 		mode, name, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
@@ -45,8 +44,6 @@ func oggHost(t *testing.T, files map[string][]byte) (base string, requests *atom
 			return
 		case mode == "corrupt" && part:
 			b = bytes.Repeat([]byte("OggS no page "), len(b)/13+1)[:len(b)]
-		case mode == "gated" && part:
-			<-gate
 		case mode == "hang" && part:
 			hanging <- "began"
 			<-r.Context().Done()
@@ -56,20 +53,19 @@ func oggHost(t *testing.T, files map[string][]byte) (base string, requests *atom
 		http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
 	}))
 	t.Cleanup(srv.Close)
-	return srv.URL, requests, hanging, gate
+	return srv.URL, requests, hanging
 }
 
 // TestOggLengthFromTheTail: an Ogg file passed through says its length as
 // its last page does, read with a Range request for the file's tail; a
 // host without Range, or a tail without a page, leaves it unknown, and
-// neither a failed nor a hanging tail read holds up the audio (but for its
-// end, which waits for the tail read within its deadline).
+// neither a failed nor a hanging tail read holds up the audio or its end.
 func TestOggLengthFromTheTail(t *testing.T) {
 	short, long := audiotest.Ogg(t, 2, 2, 20), audiotest.Ogg(t, 12, 2, 20)
 	if len(long) <= oggTailBytes {
 		t.Fatalf("the long file has %d bytes: no longer than the tail read", len(long))
 	}
-	base, requests, hanging, gate := oggHost(t, map[string][]byte{"/short.ogg": short, "/long.ogg": long})
+	base, requests, hanging := oggHost(t, map[string][]byte{"/short.ogg": short, "/long.ogg": long})
 	p := newPipeline(t, "", 0)
 	tests := []struct {
 		name         string
@@ -108,24 +104,33 @@ func TestOggLengthFromTheTail(t *testing.T) {
 			}
 		})
 	}
-	t.Run("a file read to its end before its tail came", func(t *testing.T) {
-		f, err := p.Open(t.Context(), music.Track{URL: base + "/gated/short.ogg"}, 0, unity)
+	t.Run("a file read to its end while its tail hangs", func(t *testing.T) {
+		f, err := p.Open(t.Context(), music.Track{URL: base + "/hang/long.ogg"}, 0, unity)
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer f.Close()
-		for range packetsIn(t, short) {
+		waitHanging(t, hanging, "began")
+		start := time.Now()
+		for range packetsIn(t, long) {
 			if _, err := f.ReadFrame(); err != nil {
 				t.Fatal(err)
 			}
 		}
-		close(gate)
 		if _, err := f.ReadFrame(); !errors.Is(err, io.EOF) {
 			t.Fatalf("after the last frame: %v, want io.EOF", err)
 		}
-		// The end waited for the tail.
-		if got := f.(*frames).Duration(); got != 2*time.Second {
-			t.Errorf("Duration() at the end = %v, want 2s", got)
+		if took := time.Since(start); took > oggTailTimeout/2 {
+			t.Errorf("the end took %v: it waited for the tail read", took)
+		}
+		// The stream's last page says the length, and the tail read stops
+		// then, not at its deadline.
+		if got := f.(*frames).Duration(); got != 12*time.Second {
+			t.Errorf("Duration() at the end = %v, want 12s", got)
+		}
+		waitHanging(t, hanging, "ended")
+		if took := time.Since(start); took > oggTailTimeout/2 {
+			t.Errorf("the tail read ended %v after the start: at its deadline, not at the end", took)
 		}
 	})
 	t.Run("a tail that never comes", func(t *testing.T) {
@@ -133,18 +138,7 @@ func TestOggLengthFromTheTail(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wait := func(want string) {
-			t.Helper()
-			select {
-			case got := <-hanging:
-				if got != want {
-					t.Fatalf("the tail request %s, want %s", got, want)
-				}
-			case <-time.After(10 * time.Second):
-				t.Fatalf("the tail request has not %s", want)
-			}
-		}
-		wait("began")
+		waitHanging(t, hanging, "began")
 		start := time.Now()
 		// The audio comes while the tail read hangs; a skip closes it.
 		for i := range 300 {
@@ -159,11 +153,24 @@ func TestOggLengthFromTheTail(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Close ends the tail read at once, not at its deadline.
-		wait("ended")
+		waitHanging(t, hanging, "ended")
 		if took := time.Since(start); took > oggTailTimeout/2 {
 			t.Errorf("playing and closing took %v: Close waited for the tail read's deadline", took)
 		}
 	})
+}
+
+// waitHanging waits for the hanging tail request to have begun or ended.
+func waitHanging(t *testing.T, hanging chan string, want string) {
+	t.Helper()
+	select {
+	case got := <-hanging:
+		if got != want {
+			t.Fatalf("the tail request %s, want %s", got, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the tail request has not %s", want)
+	}
 }
 
 // packetsIn counts the audio packets of an Ogg Opus file.

@@ -300,6 +300,7 @@ func (p *Pipeline) passthrough(ctx context.Context, src *bufio.Reader, body io.C
 	var next func() ([]byte, error)
 	var length time.Duration
 	var measure func() *oggLength // an Ogg's length, read from its tail
+	var lastGranule func() int64  // where the Ogg stream has read to
 	switch container.Sniff(magic) {
 	case container.Ogg:
 		r := ogg.NewReader(src)
@@ -313,6 +314,7 @@ func (p *Pipeline) passthrough(ctx context.Context, src *bufio.Reader, body io.C
 		next = r.ReadPacket
 		if tail != nil {
 			measure = func() *oggLength { return p.measureOgg(ctx, *tail, h, r.Serial()) }
+			lastGranule = r.Granule
 		}
 	case container.Matroska:
 		r, err := webm.NewReader(src)
@@ -346,7 +348,7 @@ func (p *Pipeline) passthrough(ctx context.Context, src *bufio.Reader, body io.C
 		}
 	}
 	if measure != nil {
-		f.tail = measure()
+		f.tail, f.lastGranule = measure(), lastGranule
 	}
 	p.limit(f, at)
 	return f, nil
@@ -397,7 +399,9 @@ type frames struct {
 	// nil for none.
 	length func() time.Duration
 	// tail reads an Ogg file's length from its end; nil for none.
-	tail *oggLength
+	// lastGranule is the granule position the stream has read to.
+	tail        *oggLength
+	lastGranule func() int64
 }
 
 var _ player.Measured = (*frames)(nil)
@@ -428,9 +432,9 @@ func (f *frames) ReadFrame() ([]byte, error) {
 	}
 	b, err := f.next()
 	if errors.Is(err, io.EOF) && f.tail != nil {
-		// A file read to its end before its tail answered (a short one)
-		// still gets its length: the player asks once more at the end.
-		<-f.tail.done
+		// The stream's own last page says the length now, whether or not
+		// the tail answered: the player asks once more at the end.
+		f.tail.atEnd(f.lastGranule())
 	}
 	if err != nil {
 		return nil, err
