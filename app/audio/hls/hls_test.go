@@ -141,13 +141,14 @@ func TestByteRanges(t *testing.T) {
 		name, playlist string
 		want           [][]byte
 		wantRanges     map[string][]string
+		fetchLimit     int64 // the client's byte limit; 0 for the default
 	}{
 		{"offsets out of order, with gaps", header +
 			"#EXTINF:2,\n#EXT-X-BYTERANGE:100@50\nf.ts\n" +
 			"#EXT-X-BYTERANGE:200@400\n#EXTINF:2,\nf.ts\n" +
 			"#EXTINF:2,\n#EXT-X-BYTERANGE:50@0\nf.ts\n",
 			[][]byte{f[50:150], f[400:600], f[0:50]},
-			map[string][]string{"/f.ts": {"bytes=50-149", "bytes=400-599", "bytes=0-49"}}},
+			map[string][]string{"/f.ts": {"bytes=50-149", "bytes=400-599", "bytes=0-49"}}, 0},
 		{"an offset left out follows the previous sub-range of the same file", header +
 			"#EXTINF:2,\n#EXT-X-BYTERANGE:100@50\nf.ts\n" +
 			"#EXTINF:2,\n#EXT-X-BYTERANGE:200\nf.ts\n" +
@@ -156,7 +157,7 @@ func TestByteRanges(t *testing.T) {
 			"#EXTINF:2,\n#EXT-X-BYTERANGE:20\ng.ts\n" +
 			"#EXTINF:2,\ng.ts\n",
 			[][]byte{f[50:150], f[150:350], f[350:380], g[5:15], g[15:35], g},
-			map[string][]string{"/f.ts": {"bytes=50-149", "bytes=150-349", "bytes=350-379"}, "/g.ts": {"bytes=5-14", "bytes=15-34", ""}}},
+			map[string][]string{"/f.ts": {"bytes=50-149", "bytes=150-349", "bytes=350-379"}, "/g.ts": {"bytes=5-14", "bytes=15-34", ""}}, 0},
 		{"init sections that are sub-ranges", header +
 			"#EXT-X-MAP:URI=\"f.ts\",BYTERANGE=\"100@0\"\n" +
 			"#EXTINF:2,\n#EXT-X-BYTERANGE:300@100\nf.ts\n" +
@@ -164,16 +165,25 @@ func TestByteRanges(t *testing.T) {
 			"#EXT-X-MAP:URI=\"f.ts\",BYTERANGE=\"50@900\"\n" +
 			"#EXTINF:2,\n#EXT-X-BYTERANGE:100@600\nf.ts\n",
 			[][]byte{f[0:100], f[100:400], f[400:600], f[900:950], f[600:700]},
-			map[string][]string{"/f.ts": {"bytes=0-99", "bytes=100-399", "bytes=400-599", "bytes=900-949", "bytes=600-699"}}},
+			map[string][]string{"/f.ts": {"bytes=0-99", "bytes=100-399", "bytes=400-599", "bytes=900-949", "bytes=600-699"}}, 0},
 		{"a sub-range of a file larger than a segment may be", header +
 			"#EXTINF:2,\n#EXT-X-BYTERANGE:100@" + fmt.Sprint(maxSegmentBytes) + "\nhuge.ts\n",
 			[][]byte{huge[maxSegmentBytes : maxSegmentBytes+100]},
-			map[string][]string{"/huge.ts": {fmt.Sprintf("bytes=%d-%d", maxSegmentBytes, maxSegmentBytes+99)}}},
+			map[string][]string{"/huge.ts": {fmt.Sprintf("bytes=%d-%d", maxSegmentBytes, maxSegmentBytes+99)}}, 0},
+		{"sub-ranges of a file larger than the fetch limit", header +
+			"#EXTINF:2,\n#EXT-X-BYTERANGE:400@0\nf.ts\n" +
+			"#EXTINF:2,\n#EXT-X-BYTERANGE:400\nf.ts\n",
+			[][]byte{f[0:400], f[400:800]},
+			map[string][]string{"/f.ts": {"bytes=0-399", "bytes=400-799"}}, 500},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHost(t, map[string][]byte{"/m.m3u8": []byte(tt.playlist + "#EXT-X-ENDLIST\n"), "/f.ts": f, "/g.ts": g, "/huge.ts": huge})
-			s, err := Open(t.Context(), h.url+"/m.m3u8", Config{Client: guarded()})
+			client := guarded()
+			if tt.fetchLimit > 0 {
+				client = fetch.NewClient(loopback, fetch.Limits{MaxBytes: tt.fetchLimit})
+			}
+			s, err := Open(t.Context(), h.url+"/m.m3u8", Config{Client: client})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -452,7 +462,7 @@ func TestRefused(t *testing.T) {
 		{"no offset after a sub-range of another file", add("other.m3u8", header+"#EXT-X-BYTERANGE:2@0\n#EXTINF:2,\nshort.ts\n#EXT-X-BYTERANGE:2\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n"), Config{}, unreadable},
 		{"no offset after a whole file", add("after-whole.m3u8", header+"#EXTINF:2,\nok.ts\n#EXT-X-BYTERANGE:2\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n"), Config{}, unreadable},
 		{"an init section's byte range without an offset", add("map-no-offset.m3u8", header+"#EXT-X-MAP:URI=\"ok.ts\",BYTERANGE=\"2\"\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n"), Config{}, unreadable},
-		{"a byte range of a file over the fetch limit", add("over-limit.m3u8", header+"#EXT-X-BYTERANGE:2@0\n#EXTINF:2,\nbig.ts\n#EXT-X-ENDLIST\n"),
+		{"a byte range over the fetch limit", add("over-limit.m3u8", header+"#EXT-X-BYTERANGE:2000000@0\n#EXTINF:2,\nbig.ts\n#EXT-X-ENDLIST\n"),
 			Config{Client: fetch.NewClient(loopback, fetch.Limits{MaxBytes: 1 << 20})}, "That file is larger than the 1 MB limit."},
 		{"an init section's empty byte range", add("map-empty.m3u8", header+"#EXT-X-MAP:URI=\"ok.ts\",BYTERANGE=\"\"\n#EXTINF:2,\nok.ts\n#EXT-X-ENDLIST\n"), Config{}, unreadable},
 		{"not a playlist", add("text.m3u8", "hello\n"), Config{}, unreadable},
