@@ -250,14 +250,17 @@ func (c *Cache) commit(tmp string, e *entry) error {
 		_ = os.Remove(tmp)
 		return fmt.Errorf("frame cache: committing an entry: %w", err)
 	}
+	// The write's own time comes from the kernel's coarse clock, which may
+	// lag a use touched just before: both must come from one clock.
+	c.touch(e)
 	c.entries[e.hash] = c.lru.PushFront(e)
 	c.bytes += e.size
 	c.evictLocked()
 	return nil
 }
 
-// touch records a use in the file's modification time, which orders the
-// entries after a restart.
+// touch records a use (or a commit) in the file's modification time,
+// which orders the entries after a restart.
 func (c *Cache) touch(e *entry) {
 	now := time.Now()
 	_ = os.Chtimes(filepath.Join(c.cfg.Dir, e.name()), now, now)
