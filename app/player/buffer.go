@@ -22,11 +22,14 @@ import (
 type frameBuffer struct {
 	mu     sync.Mutex
 	ring   []byte
-	start  int  // offset of the oldest frame: the one taken last, if any
-	end    int  // offset just past the newest frame
-	wrapAt int  // where the frames before the ring's start stop; -1 when they do not wrap
-	count  int  // frames in the ring, the one taken last included
-	taken  bool // the frame at start was taken
+	start  int // offset of the oldest frame: the one taken last, if any
+	end    int // offset just past the newest frame
+	wrapAt int // where the frames before the ring's start stop; -1 when they do not wrap
+	count  int // frames in the ring, the one taken last included
+	// taken is the ring bytes of the frame taken last, at start, header
+	// included; 0 when none is. Kept here, release need not read the
+	// frame's header again, 20 ms after it was last in cache.
+	taken  int
 	closed bool // no more frames will be put
 	limit  int  // frames the buffer holds when full
 }
@@ -84,22 +87,22 @@ func (b *frameBuffer) take() (frame, takeResult, int) {
 		}
 		return frame{}, frameLater, 0
 	}
-	b.taken = true
 	f := b.at(b.start)
+	b.taken = headerSize + len(f.data)
 	return f, frameReady, b.count - 1
 }
 
 // release forgets the frame taken last. b.mu must be held.
 func (b *frameBuffer) release() {
-	if !b.taken {
+	if b.taken == 0 {
 		return
 	}
-	b.start += headerSize + len(b.at(b.start).data)
+	b.start += b.taken
 	if b.start == b.wrapAt {
 		b.start, b.wrapAt = 0, -1
 	}
 	b.count--
-	b.taken = false
+	b.taken = 0
 }
 
 // at reads the frame at off. b.mu must be held.
@@ -126,7 +129,7 @@ func (b *frameBuffer) len() int {
 
 // buffered counts the frames not taken yet. b.mu must be held.
 func (b *frameBuffer) buffered() int {
-	if b.taken {
+	if b.taken > 0 {
 		return b.count - 1
 	}
 	return b.count
