@@ -87,56 +87,70 @@ func BenchmarkPlayers(b *testing.B) {
 		run(fmt.Sprintf("ffmpeg/n=%d", n), func(b *testing.B) row { return env.bareFFmpeg(b, n, files["/tone.mp3"]) })
 		run(fmt.Sprintf("player-transcode/n=%d", n), func(b *testing.B) row { return env.players(b, "player-transcode", n, "/tone.mp3", nil) })
 	}
-	pairs := []float64{ratio(rows, pairsAt)}
+	pairs := []pair{first(rows, pairsAt)}
 	for i := 2; i <= ratioPairs; i++ {
-		var bare, pl row
+		var p pair
 		b.Run(fmt.Sprintf("pair%d-bare-clock/n=%d", i, pairsAt), func(b *testing.B) {
 			for b.Loop() {
-				bare = env.bare(b, "bare-clock", pairsAt, voice.NewClock().Pacer)
+				p.bare = env.bare(b, "bare-clock", pairsAt, voice.NewClock().Pacer)
 			}
-			bare.report(b)
+			p.bare.report(b)
 		})
 		b.Run(fmt.Sprintf("pair%d-player-clock/n=%d", i, pairsAt), func(b *testing.B) {
 			for b.Loop() {
-				pl = env.players(b, "player-clock", pairsAt, "/tone.ogg", voice.NewClock().Pacer)
+				p.player = env.players(b, "player-clock", pairsAt, "/tone.ogg", voice.NewClock().Pacer)
 			}
-			pl.report(b)
+			p.player.report(b)
 		})
-		pairs = append(pairs, pl.cpuPerAudio/bare.cpuPerAudio)
+		pairs = append(pairs, p)
 	}
 	printTable(rows, idleRSS)
 	printPairs(pairs)
 }
 
 // The bare sender's cost varies by ±15% from one run to the next on a
-// shared machine, so the player's ratio to it at pairsAt streams is also
-// taken as the median of ratioPairs pairs, each measured back to back.
+// shared machine, and the player's with it, so the player's ratio to it
+// at pairsAt streams, and its own cost there, are also taken as medians of
+// ratioPairs pairs, each measured back to back.
 const (
 	pairsAt    = 1000
 	ratioPairs = 3
 )
 
-// ratio is player-clock's cost over bare-clock's at n streams.
-func ratio(rows []row, n int) float64 {
-	var bare, pl row
+// pair is bare-clock and player-clock measured back to back.
+type pair struct{ bare, player row }
+
+func (p pair) ratio() float64 { return p.player.cpuPerAudio / p.bare.cpuPerAudio }
+
+// first is the pair of the table's own rows at n streams.
+func first(rows []row, n int) pair {
+	var p pair
 	for _, r := range rows {
 		switch {
 		case r.n == n && r.name == "bare-clock":
-			bare = r
+			p.bare = r
 		case r.n == n && r.name == "player-clock":
-			pl = r
+			p.player = r
 		}
 	}
-	return pl.cpuPerAudio / bare.cpuPerAudio
+	return p
 }
 
-func printPairs(pairs []float64) {
-	sorted := slices.Sorted(slices.Values(pairs))
-	fmt.Printf("N=%-5d player/bare, shared clock, median of %d pairs: %.2fx (pairs:", pairsAt, len(pairs), sorted[len(sorted)/2])
-	for _, p := range pairs {
-		fmt.Printf(" %.2fx", p)
+// printPairs prints the medians of the pairs' ratios and of the player's
+// own cost, each with the values it is the median of.
+func printPairs(pairs []pair) {
+	median := func(what string, f func(pair) float64, format string) {
+		var vs []string
+		var sorted []float64
+		for _, p := range pairs {
+			vs = append(vs, fmt.Sprintf(format, f(p)))
+			sorted = append(sorted, f(p))
+		}
+		slices.Sort(sorted)
+		fmt.Printf("N=%-5d %s, median of %d pairs: "+format+" (%s)\n", pairsAt, what, len(pairs), sorted[len(sorted)/2], strings.Join(vs, ", "))
 	}
-	fmt.Println(")")
+	median("player/bare, shared clock", pair.ratio, "%.2fx")
+	median("player-clock CPU-s/audio-s", func(p pair) float64 { return p.player.cpuPerAudio }, "%.5f")
 }
 
 // env is what every configuration shares.

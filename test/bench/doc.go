@@ -19,7 +19,8 @@
 // time on the same file. Numbers come from getrusage over fixed wall-clock
 // windows, so they are only comparable within one run. The player's ratio
 // to the bare sender at 1000 streams, on which the target is set, is also
-// reported as the median of three pairs measured back to back.
+// reported, with its own cost there, as the median of three pairs measured
+// back to back.
 //
 // It has no code of its own.
 package bench
