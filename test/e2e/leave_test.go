@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/iddv/timmybot/test/fakediscord"
+	"github.com/iddv/timmybot/test/fakevoice"
 )
 
 // leaveRequests counts the bot's requests to leave voice (op 4 with no
@@ -67,6 +70,62 @@ func TestKickedFromTheChannel(t *testing.T) {
 	if err := h.voice.WaitFrames(ctx, frames+10); err != nil {
 		t.Fatalf("no audio after joining again: %v", err)
 	}
+}
+
+// TestMovedToAnotherChannel: a member drags the bot to another channel,
+// whose voice server is another one. The old server closes with 4014, the
+// bot connects to the new one and the track plays on there, not from its
+// start; the member left behind is told to join the new channel.
+func TestMovedToAnotherChannel(t *testing.T) {
+	t.Parallel()
+	h := startHarness(t, setup{secondVoiceChannel: true})
+	stage := h.approved.Channels[2].ID
+	h.play(t, h.track("long"), "Playing **long**.")
+	ctx, cancel := contextWithin(20 * time.Second)
+	defer cancel()
+	if err := h.voice.WaitFrames(ctx, 100); err != nil {
+		t.Fatalf("no audio before the move: %v\n%s", err, h.bot.logs)
+	}
+	next := fakevoice.Start(t, fakevoice.Config{})
+	h.voice.CloseConnections(4014)
+	if err := h.fake.MoveBot(h.approved.ID, stage, next.Endpoint()); err != nil {
+		t.Fatal(err)
+	}
+	if err := next.WaitFrames(ctx, 50); err != nil {
+		t.Fatalf("no audio on the new channel's server: %v\n%s", err, h.bot.logs)
+	}
+	np := h.do(t, h.approved.ID, memberID, "nowplaying")
+	if len(np.Embeds) == 0 || !strings.Contains(np.Embeds[0].Description, "long") {
+		t.Fatalf("/nowplaying after the move = %+v", np)
+	}
+	if pos := shownPosition(t, np.Embeds[0].Description); pos < 2*time.Second {
+		t.Errorf("/nowplaying after the move is at %v: the track started again", pos)
+	}
+	if got, want := h.do(t, h.approved.ID, memberID, "pause").Content, "Join <#"+stage+"> to control the music."; got != want {
+		t.Errorf("/pause from the old channel answered %q, want %q", got, want)
+	}
+	if n := next.Count("identify"); n != 1 {
+		t.Errorf("the new server saw %d identifies, want 1", n)
+	}
+}
+
+// shownPosition is the position a now-playing embed's progress line shows:
+// "▬▬🔘▬ `1:23 / 3:45`", or "`1:23` · live or unknown length".
+func shownPosition(t testing.TB, description string) time.Duration {
+	t.Helper()
+	_, bar, _ := strings.Cut(description, "\n")
+	_, clock, _ := strings.Cut(bar, "`")
+	clock, _, _ = strings.Cut(clock, " ")
+	clock = strings.TrimSuffix(clock, "`")
+	var d time.Duration
+	for part := range strings.SplitSeq(clock, ":") {
+		n, err := strconv.Atoi(part)
+		if err != nil {
+			t.Fatalf("no position in %q: %v", description, err)
+		}
+		d = d*60 + time.Duration(n)*time.Second
+	}
+	return d
 }
 
 // errNothingPlaying is the reply to a control with nothing playing.

@@ -256,6 +256,9 @@ type setup struct {
 	// voiceChannelID names the approved guild's voice channel. Default: a
 	// new snowflake.
 	voiceChannelID string
+	// secondVoiceChannel gives the approved guild a second voice channel,
+	// "Stage", after the one the member is in.
+	secondVoiceChannel bool
 	// defaultPolicy runs the bot with the default fetch policy, which
 	// reaches no loopback address, instead of allowing the local audio
 	// hosts on 127.0.0.1.
@@ -281,11 +284,14 @@ func startHarness(t testing.TB, s setup) *harness {
 	fake := fakediscord.New(t, s.discord)
 	h := &harness{fake: fake, voice: fv, music: silenceHost(t)}
 	approved := fakediscord.Guild{Name: "Approved"}
-	if s.voiceChannelID != "" {
+	if s.voiceChannelID != "" || s.secondVoiceChannel {
 		approved.Channels = []fakediscord.Channel{
 			{Name: "general", Type: fakediscord.ChannelText},
 			{ID: s.voiceChannelID, Name: "Lounge", Type: fakediscord.ChannelVoice},
 		}
+	}
+	if s.secondVoiceChannel {
+		approved.Channels = append(approved.Channels, fakediscord.Channel{Name: "Stage", Type: fakediscord.ChannelVoice})
 	}
 	h.approved = h.addGuild(t, approved)
 	dataDir := t.TempDir()

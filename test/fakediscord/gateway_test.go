@@ -425,6 +425,52 @@ func TestGatewayVoiceStateUpdate(t *testing.T) {
 	}
 }
 
+// TestMoveBot: a move sends the bot's new voice state, under its own
+// session, and a new voice server; a move of a bot in no channel, or to a
+// channel that is not voice, is an error.
+func TestMoveBot(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{VoiceEndpoint: "127.0.0.1:4444"})
+	g := srv.AddGuild(fakediscord.Guild{Channels: []fakediscord.Channel{
+		{Name: "general", Type: fakediscord.ChannelText},
+		{Name: "Lounge", Type: fakediscord.ChannelVoice},
+		{Name: "Stage", Type: fakediscord.ChannelVoice},
+	}})
+	c := connect(t, srv)
+	sessionID := c.identify(srv, 1)
+	stage := g.Channels[2].ID
+	if err := srv.MoveBot(g.ID, stage, "127.0.0.1:5555"); err == nil {
+		t.Error("moved a bot that is in no voice channel")
+	}
+	c.send(map[string]any{"op": 4, "d": map[string]any{"guild_id": g.ID, "channel_id": g.Channels[1].ID}})
+	c.read() // VOICE_STATE_UPDATE
+	first := c.read()
+	if err := srv.MoveBot(g.ID, g.Channels[0].ID, "127.0.0.1:5555"); err == nil {
+		t.Error("moved the bot to a text channel")
+	}
+	if err := srv.MoveBot(g.ID, stage, "127.0.0.1:5555"); err != nil {
+		t.Fatal(err)
+	}
+	var state struct {
+		ChannelID string `json:"channel_id"`
+		UserID    string `json:"user_id"`
+		SessionID string `json:"session_id"`
+	}
+	if f := c.read(); f.event() != "VOICE_STATE_UPDATE" || json.Unmarshal(f.D, &state) != nil {
+		t.Fatalf("got %s %s, want VOICE_STATE_UPDATE", f.event(), f.D)
+	}
+	if state.ChannelID != stage || state.UserID != srv.BotUserID() || state.SessionID != sessionID {
+		t.Errorf("VOICE_STATE_UPDATE = %+v, want the bot in %s under session %s", state, stage, sessionID)
+	}
+	var server, before struct{ Token, Endpoint string }
+	f := c.read()
+	if f.event() != "VOICE_SERVER_UPDATE" || json.Unmarshal(f.D, &server) != nil || json.Unmarshal(first.D, &before) != nil {
+		t.Fatalf("got %s %s, want VOICE_SERVER_UPDATE", f.event(), f.D)
+	}
+	if server.Endpoint != "127.0.0.1:5555" || server.Token == "" || server.Token == before.Token {
+		t.Errorf("VOICE_SERVER_UPDATE = %+v, want the new endpoint and a new token (the first was %q)", server, before.Token)
+	}
+}
+
 func TestGatewayDispatchesFollowIntents(t *testing.T) {
 	srv := fakediscord.New(t, fakediscord.Options{})
 	g := srv.AddGuild(fakediscord.Guild{})

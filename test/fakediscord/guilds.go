@@ -111,6 +111,38 @@ func (s *Server) SetVoiceState(guildID, userID, channelID string) error {
 	return nil
 }
 
+// MoveBot moves the bot, in voice in a guild, to another voice channel
+// whose voice server is at endpoint, as Discord does when a member with
+// Move Members drags it: VOICE_STATE_UPDATE with the new channel and the
+// bot's own session ID, then VOICE_SERVER_UPDATE with a new token. (The
+// voice server the bot leaves closes its connection with 4014; a test
+// does that on its fake voice server.)
+func (s *Server) MoveBot(guildID, channelID, endpoint string) error {
+	s.mu.Lock()
+	g := s.guildLocked(guildID)
+	if g == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("fakediscord: the bot is not in guild %q", guildID)
+	}
+	if ch := s.channels[channelID]; ch == nil || ch.guildID != guildID || ch.typ != ChannelVoice {
+		s.mu.Unlock()
+		return fmt.Errorf("fakediscord: %q is not a voice channel of guild %q", channelID, guildID)
+	}
+	vs, ok := g.voice[s.opts.BotUserID]
+	if !ok {
+		s.mu.Unlock()
+		return fmt.Errorf("fakediscord: the bot is in no voice channel of guild %q", guildID)
+	}
+	vs.channelID = channelID
+	s.setVoiceLocked(g, s.opts.BotUserID, vs)
+	state := s.voiceStatePayload(g, s.opts.BotUserID, vs, true)
+	server := map[string]any{"token": randomHex(voiceServerTokenBytes), "guild_id": g.ID, "endpoint": endpoint}
+	s.mu.Unlock()
+	s.dispatch("VOICE_STATE_UPDATE", state)
+	s.dispatch("VOICE_SERVER_UPDATE", server)
+	return nil
+}
+
 func (s *Server) setVoiceLocked(g *guildState, userID string, vs voiceState) {
 	if vs.channelID == "" {
 		delete(g.voice, userID)
