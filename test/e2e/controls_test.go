@@ -375,13 +375,20 @@ func expectStepsOnce(t testing.TB, heard [][]byte) {
 // nowPlayingMessage waits for the now-playing message to offer button.
 func (h *harness) nowPlayingMessage(t testing.TB, button string) fakediscord.Message {
 	t.Helper()
+	return h.awaitNowPlaying(t, 10*time.Second, "with "+button, func(m fakediscord.Message) bool { return hasButton(m.Components, button) })
+}
+
+// awaitNowPlaying waits up to within for a message with an embed in the
+// approved guild's text channel that satisfies ok, and returns it.
+func (h *harness) awaitNowPlaying(t testing.TB, within time.Duration, what string, ok func(fakediscord.Message) bool) fakediscord.Message {
+	t.Helper()
 	text := h.approved.Channels[0].ID
 	var found fakediscord.Message
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := contextWithin(within)
 	defer cancel()
 	err := h.fake.Await(ctx, func(s *fakediscord.Server) bool {
 		for _, m := range s.Messages(text) {
-			if len(m.Embeds) > 0 && hasButton(m.Components, button) {
+			if len(m.Embeds) > 0 && ok(m) {
 				found = m
 				return true
 			}
@@ -389,7 +396,7 @@ func (h *harness) nowPlayingMessage(t testing.TB, button string) fakediscord.Mes
 		return false
 	})
 	if err != nil {
-		t.Fatalf("no now-playing message with %s: %v\n%+v", button, err, h.fake.Messages(text))
+		t.Fatalf("no now-playing message %s: %v\n%+v", what, err, h.fake.Messages(text))
 	}
 	return found
 }

@@ -188,14 +188,19 @@ func TestForgetMeForgetsQueuedTracksAndRequests(t *testing.T) {
 		t.Fatalf("/skip = %q", got)
 	}
 	mention := "<@" + memberID + ">"
-	h.awaitNowPlaying(t, "to name the member", func(e fakediscord.Embed) bool { return e.Title != "" && fieldsMention(e, mention) })
+	h.awaitNowPlaying(t, 5*time.Second, "naming the member", func(m fakediscord.Message) bool {
+		return isNowPlaying(m) && fieldsMention(m.Embeds[0], mention)
+	})
 
 	const says = "\n• your name on 2 queued tracks, which stay in the queue\n• your part in 1 access request"
 	if got := h.do(t, g, memberID, "forget-me").Content; !strings.HasSuffix(got, says) {
 		t.Errorf("/forget-me = %q, want it to end %q", got, says)
 	}
-	// At once, not at the next progress redraw or when the long track ends.
-	h.awaitNowPlaying(t, "to stop naming the member", func(e fakediscord.Embed) bool { return e.Title != "" && !fieldsMention(e, mention) })
+	// At once (5 s is less than the progress bar's redraw interval), not
+	// at the next redraw or when the long track ends.
+	h.awaitNowPlaying(t, 5*time.Second, "naming nobody", func(m fakediscord.Message) bool {
+		return isNowPlaying(m) && !fieldsMention(m.Embeds[0], mention)
+	})
 	if got := h.do(t, g, memberID, "previous").Content; got == "" {
 		t.Fatal("/previous answered nothing")
 	}
@@ -215,24 +220,10 @@ func TestForgetMeForgetsQueuedTracksAndRequests(t *testing.T) {
 	}
 }
 
-// awaitNowPlaying waits up to 5 s, less than the progress bar's redraw
-// interval, for the approved guild's now-playing embed to satisfy ok.
-func (h *harness) awaitNowPlaying(t testing.TB, what string, ok func(fakediscord.Embed) bool) {
-	t.Helper()
-	text := h.approved.Channels[0].ID
-	ctx, cancel := contextWithin(5 * time.Second)
-	defer cancel()
-	err := h.fake.Await(ctx, func(s *fakediscord.Server) bool {
-		for _, m := range s.Messages(text) {
-			if len(m.Embeds) > 0 && hasButton(m.Components, "np:skip") && ok(m.Embeds[0]) {
-				return true
-			}
-		}
-		return false
-	})
-	if err != nil {
-		t.Fatalf("waiting for the now-playing message %s: %v\n%+v", what, err, h.fake.Messages(text))
-	}
+// isNowPlaying reports whether m, a message with an embed, is a
+// now-playing message showing a track.
+func isNowPlaying(m fakediscord.Message) bool {
+	return hasButton(m.Components, "np:skip") && m.Embeds[0].Title != ""
 }
 
 func fieldsMention(e fakediscord.Embed, mention string) bool {
