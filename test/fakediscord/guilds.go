@@ -94,14 +94,10 @@ func (s *Server) AddGuild(g Guild) Guild {
 // then on.
 func (s *Server) SetVoiceState(guildID, userID, channelID string) error {
 	s.mu.Lock()
-	g := s.guildLocked(guildID)
-	if g == nil {
+	g, err := s.voiceChannelLocked(guildID, channelID, true)
+	if err != nil {
 		s.mu.Unlock()
-		return fmt.Errorf("fakediscord: the bot is not in guild %q", guildID)
-	}
-	if ch := s.channels[channelID]; channelID != "" && (ch == nil || ch.guildID != guildID || ch.typ != ChannelVoice) {
-		s.mu.Unlock()
-		return fmt.Errorf("fakediscord: %q is not a voice channel of guild %q", channelID, guildID)
+		return err
 	}
 	vs := voiceState{channelID: channelID, sessionID: randomHex(gatewaySessionIDBytes)}
 	s.setVoiceLocked(g, userID, vs)
@@ -119,14 +115,10 @@ func (s *Server) SetVoiceState(guildID, userID, channelID string) error {
 // does that on its fake voice server.)
 func (s *Server) MoveBot(guildID, channelID, endpoint string) error {
 	s.mu.Lock()
-	g := s.guildLocked(guildID)
-	if g == nil {
+	g, err := s.voiceChannelLocked(guildID, channelID, false)
+	if err != nil {
 		s.mu.Unlock()
-		return fmt.Errorf("fakediscord: the bot is not in guild %q", guildID)
-	}
-	if ch := s.channels[channelID]; ch == nil || ch.guildID != guildID || ch.typ != ChannelVoice {
-		s.mu.Unlock()
-		return fmt.Errorf("fakediscord: %q is not a voice channel of guild %q", channelID, guildID)
+		return err
 	}
 	vs, ok := g.voice[s.opts.BotUserID]
 	if !ok {
@@ -141,6 +133,22 @@ func (s *Server) MoveBot(guildID, channelID, endpoint string) error {
 	s.dispatch("VOICE_STATE_UPDATE", state)
 	s.dispatch("VOICE_SERVER_UPDATE", server)
 	return nil
+}
+
+// voiceChannelLocked returns the guild the bot is in, when channelID is
+// one of its voice channels (or "", when none may be). The caller holds s.mu.
+func (s *Server) voiceChannelLocked(guildID, channelID string, noneAllowed bool) (*guildState, error) {
+	g := s.guildLocked(guildID)
+	if g == nil {
+		return nil, fmt.Errorf("fakediscord: the bot is not in guild %q", guildID)
+	}
+	if channelID == "" && noneAllowed {
+		return g, nil
+	}
+	if ch := s.channels[channelID]; ch == nil || ch.guildID != guildID || ch.typ != ChannelVoice {
+		return nil, fmt.Errorf("fakediscord: %q is not a voice channel of guild %q", channelID, guildID)
+	}
+	return g, nil
 }
 
 func (s *Server) setVoiceLocked(g *guildState, userID string, vs voiceState) {
