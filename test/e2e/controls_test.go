@@ -70,14 +70,17 @@ func (r *room) waitQuiet(t testing.TB, within time.Duration) {
 }
 
 // audible counts the frames that are not silence.
-func audible(frames [][]byte) int {
-	n := 0
+func audible(frames [][]byte) int { return len(withoutSilence(frames)) }
+
+// withoutSilence is frames with the silence frames left out.
+func withoutSilence(frames [][]byte) [][]byte {
+	var out [][]byte
 	for _, f := range frames {
 		if !bytes.Equal(f, opusSilence) {
-			n++
+			out = append(out, f)
 		}
 	}
-	return n
+	return out
 }
 
 // longestSilence is the longest run of silence frames in frames.
